@@ -1,0 +1,202 @@
+//! Build script: turns JavaScript into QuickJS bytecode and compiles FreeRTOS.
+//!
+//! 1. `handlers/*.js` (the example functions) and `src/js/glue/*.js` (the Web
+//!    API glue) are compiled to bytecode with the same QuickJS-NG the firmware
+//!    links; `builtin_js.rs` in `OUT_DIR` lists them for `src/js/builtin.rs`.
+//! 2. With a port feature, the FreeRTOS-Kernel V11.2.0 sources bundled by the
+//!    `freertos-next` crate are compiled with `freertos-config/<port>/`. That
+//!    crate is only a build dependency (its Rust wrapper does not build for
+//!    `thumbv6m-none-eabi`), so its directory is found with `cargo metadata`.
+
+extern crate alloc;
+
+#[path = "src/js/compiler.rs"]
+#[allow(dead_code)]
+mod compiler;
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use compiler::{SourceKind, compile_with};
+use rquickjs_sys as qjs;
+
+/// The glue files, in the order each context runs them (later files use
+/// what earlier ones put on `internal`).
+const GLUE: &[&str] = &[
+    "encoding",
+    "console",
+    "timers",
+    "headers",
+    "url",
+    "body",
+    "request",
+    "response",
+    "dispatch",
+];
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    println!("cargo:rerun-if-changed=handlers");
+    println!("cargo:rerun-if-changed=src/js/glue");
+    println!("cargo:rerun-if-changed=src/js/compiler.rs");
+
+    compile_js(&root, &out);
+
+    if env::var_os("CARGO_FEATURE_PORT_POSIX").is_some() {
+        compile_freertos(&root, "posix", "ThirdParty/GCC/Posix");
+    }
+}
+
+/// Compiles every built-in script and module to bytecode files in `out`.
+fn compile_js(root: &Path, out: &Path) {
+    // SAFETY: a private runtime and context, freed at the end.
+    let (rt, ctx) = unsafe {
+        let rt = qjs::JS_NewRuntime();
+        let ctx = qjs::JS_NewContext(rt);
+        (rt, ctx)
+    };
+    let mut table = String::new();
+    table.push_str("/// The Web API glue scripts, in the order a context runs them.\n");
+    table.push_str("pub static GLUE: &[(&str, &[u8])] = &[\n");
+    for name in GLUE {
+        let path = root.join("src/js/glue").join(format!("{name}.js"));
+        let bc = compile_file(ctx, &path, &format!("isere:{name}"), SourceKind::Script);
+        let file = out.join(format!("glue-{name}.qbc"));
+        fs::write(&file, bc).unwrap();
+        writeln!(table, "    ({name:?}, include_bytes!({:?})),", file.display()).unwrap();
+    }
+    table.push_str("];\n\n");
+
+    let mut handlers: Vec<PathBuf> = fs::read_dir(root.join("handlers"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "js"))
+        .collect();
+    handlers.sort();
+    table.push_str("/// The example functions of `handlers/`, by name.\n");
+    table.push_str("pub static FUNCTIONS: &[(&str, &[u8])] = &[\n");
+    for path in &handlers {
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        let bc = compile_file(ctx, path, &format!("{name}.js"), SourceKind::Module);
+        let file = out.join(format!("fn-{name}.qbc"));
+        fs::write(&file, bc).unwrap();
+        writeln!(table, "    ({name:?}, include_bytes!({:?})),", file.display()).unwrap();
+    }
+    table.push_str("];\n");
+    fs::write(out.join("builtin_js.rs"), table).unwrap();
+
+    // SAFETY: nothing refers to the context or runtime any more.
+    unsafe {
+        qjs::JS_FreeContext(ctx);
+        qjs::JS_FreeRuntime(rt);
+    }
+}
+
+fn compile_file(ctx: *mut qjs::JSContext, path: &Path, name: &str, kind: SourceKind) -> Vec<u8> {
+    let source = fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    // SAFETY: the context is live and used by this thread only.
+    match unsafe { compile_with(ctx, &source, name, kind) } {
+        Ok(bc) => bc,
+        Err(e) => panic!("{} (in {})", e, path.display()),
+    }
+}
+
+/// Finds the FreeRTOS-Kernel directory bundled by the `freertos-next` package.
+fn freertos_kernel_dir(root: &Path) -> PathBuf {
+    if let Some(dir) = env::var_os("FREERTOS_KERNEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    println!("cargo:rerun-if-env-changed=FREERTOS_KERNEL_DIR");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .arg("--filter-platform")
+        .arg(env::var("HOST").unwrap())
+        .current_dir(root)
+        .output()
+        .expect("cannot run `cargo metadata`");
+    assert!(
+        output.status.success(),
+        "`cargo metadata` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "freertos-next")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("freertos-next is not in the dependency graph");
+    Path::new(manifest).parent().unwrap().join("FreeRTOS-Kernel")
+}
+
+/// Compiles the kernel, the chosen port, heap_4 and our C shim into `libfreertos.a`.
+fn compile_freertos(root: &Path, config: &str, port: &str) {
+    let kernel = freertos_kernel_dir(root);
+    let port_dir = kernel.join("portable").join(port);
+    let config_dir = root.join("freertos-config").join(config);
+    println!("cargo:rerun-if-changed={}", config_dir.display());
+    println!("cargo:rerun-if-changed=src/rtos/shim.c");
+
+    let mut build = cc::Build::new();
+    build
+        .include(kernel.join("include"))
+        .include(&port_dir)
+        .include(&config_dir)
+        .warnings(false)
+        .flag_if_supported("-Wno-unused-parameter");
+    for name in [
+        "tasks.c",
+        "queue.c",
+        "list.c",
+        "timers.c",
+        "event_groups.c",
+        "stream_buffer.c",
+    ] {
+        build.file(kernel.join(name));
+    }
+    for entry in walk(&port_dir) {
+        if entry.extension().is_some_and(|e| e == "c" || e == "S" || e == "s") {
+            build.file(entry);
+        }
+    }
+    build.file(kernel.join("portable/MemMang/heap_4.c"));
+    build.file(root.join("src/rtos/shim.c"));
+    let port_c = root.join("port").join(config);
+    println!("cargo:rerun-if-changed={}", port_c.display());
+    for entry in walk(&port_c) {
+        if entry.extension().is_some_and(|e| e == "c") {
+            build.file(entry);
+        }
+    }
+    // The Rust side's idea of the kernel's types, checked by the shim at compile time.
+    let long_bytes = match env::var("CARGO_CFG_TARGET_POINTER_WIDTH").unwrap().as_str() {
+        "64" => "8",
+        _ => "4",
+    };
+    build.define("ISERE_RUST_LONG_BYTES", long_bytes);
+    if port.contains("Posix") {
+        build.define("_GNU_SOURCE", None);
+        println!("cargo:rustc-link-lib=pthread");
+    }
+    build.compile("freertos");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

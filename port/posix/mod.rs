@@ -1,0 +1,119 @@
+//! The simulator port: FreeRTOS POSIX port + host sockets, clock and console.
+//!
+//! The only code of the simulator that knows it runs on Linux (with
+//! `sim/main.rs`). It supplies the [`crate::port::Port`] services and the
+//! kernel hooks the configuration in `freertos-config/posix/` asks for:
+//!
+//! * the idle hook sleeps in `epoll_wait` (see [`net`]) instead of spinning,
+//!   so an idle simulator costs only the kernel tick;
+//! * the tick hook (interrupt context, see `isr.c`) delivers socket readiness
+//!   and turns SIGTERM/SIGINT into an orderly shutdown of the JS task;
+//! * assertion and allocation-failure hooks report and stop.
+
+pub mod net;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+use std::io::Write as _;
+
+use crate::port::{Clock, Console, Port};
+
+/// Wall clock from the host.
+pub struct HostClock;
+
+impl Clock for HostClock {
+    fn unix_time(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// Log lines to standard error, one `write` each.
+pub struct StderrConsole;
+
+impl Console for StderrConsole {
+    fn write_line(&self, line: &str) {
+        // One writev(2) keeps lines from different tasks whole, allocates
+        // nothing and takes no std lock (which a task switch could leave held).
+        let iov = [
+            libc::iovec {
+                iov_base: line.as_ptr().cast_mut().cast(),
+                iov_len: line.len(),
+            },
+            libc::iovec {
+                iov_base: b"\n".as_ptr().cast_mut().cast(),
+                iov_len: 1,
+            },
+        ];
+        // SAFETY: both buffers outlive the call.
+        unsafe { libc::writev(2, iov.as_ptr(), 2) };
+    }
+}
+
+static NETWORK: net::HostNetwork = net::HostNetwork;
+static CLOCK: HostClock = HostClock;
+static CONSOLE: StderrConsole = StderrConsole;
+
+/// The simulator's port services.
+pub static PORT: Port = Port {
+    net: &NETWORK,
+    clock: &CLOCK,
+    console: &CONSOLE,
+};
+
+static SHUTDOWN_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_terminate(_signal: libc::c_int) {
+    // Only an atomic store: this may run on any thread, inside any code.
+    SHUTDOWN_REQUESTED.store(true, Ordering::Release);
+}
+
+/// Prepares the port: the epoll set and the SIGTERM/SIGINT handlers.
+/// Call once before the scheduler starts.
+pub fn init() -> std::io::Result<()> {
+    net::init()?;
+    // SAFETY: installs an async-signal-safe handler.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = on_terminate as *const () as usize;
+        libc::sigfillset(&mut sa.sa_mask);
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            if libc::sigaction(sig, &sa, core::ptr::null_mut()) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Called by `vApplicationTickHook` (isr.c) on every tick, in interrupt context.
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_posix_tick_isr() {
+    net::poll_events(0);
+    if SHUTDOWN_REQUESTED.load(Ordering::Acquire) {
+        crate::js::task::request_shutdown();
+    }
+}
+
+/// The kernel's idle hook: sleep until a socket event or the next tick.
+#[unsafe(no_mangle)]
+pub extern "C" fn vApplicationIdleHook() {
+    net::poll_events(-1);
+}
+
+/// `configASSERT` failed: a firmware bug.
+#[unsafe(no_mangle)]
+pub extern "C" fn vIsereAssertFailed(file: *const core::ffi::c_char, line: core::ffi::c_ulong) {
+    // SAFETY: the kernel passes __FILE__.
+    let file = unsafe { core::ffi::CStr::from_ptr(file) }.to_string_lossy();
+    let _ = writeln!(std::io::stderr(), "FreeRTOS assertion failed at {file}:{line}");
+    std::process::abort();
+}
+
+/// `pvPortMalloc` returned NULL; the caller handles it, we make it visible.
+#[unsafe(no_mangle)]
+pub extern "C" fn vApplicationMallocFailedHook() {
+    // No formatting here: it would allocate from the exhausted heap.
+    CONSOLE.write_line("[heap] FreeRTOS heap exhausted: an allocation failed");
+}

@@ -1,0 +1,268 @@
+//! `isere-sim`: the Isère firmware on the FreeRTOS POSIX port.
+//!
+//! ```text
+//! isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+//! ```
+//!
+//! Without arguments it serves the example functions of `handlers/` (compiled
+//! into the binary at build time) on http://127.0.0.1:8080. With `FUNCTION.js`
+//! it compiles that file when it starts and serves it at every path.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use isere::config::{Config, FunctionConfig, FunctionSource};
+use isere::http::server::{self, TaskSizes};
+use isere::js::compiler::{SourceKind, compile_with};
+use isere::js::engine::{Runtime, RuntimeLimits};
+use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::posix;
+use isere::rtos;
+
+#[global_allocator]
+static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
+
+/// The configuration used without `--config`: every example function.
+const DEFAULT_CONFIG: &str = include_str!("../handlers/isere.json");
+
+const USAGE: &str = "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+
+  FUNCTION.js        serve this one function at every path (compiled at start)
+  --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
+  --port N           TCP port (default 8080; 0 picks a free one)
+  --host ADDR        IPv4 address to listen on (default 127.0.0.1)
+  --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)";
+
+/// Task priorities: the kernel's timer task is above all (configured), then
+/// the server's tasks, then the JS task, so I/O is never starved by JS.
+const SERVER_PRIORITY: u32 = 3;
+const JS_PRIORITY: u32 = 2;
+const INIT_PRIORITY: u32 = 4;
+/// On this port a task runs on its own pthread stack; the FreeRTOS stack only
+/// holds the port's thread record.
+const TASK_STACK_WORDS: usize = 1024;
+/// QuickJS stack limit: well inside the 8 MiB default pthread stack.
+const JS_STACK_LIMIT: usize = 1 << 20;
+
+struct Options {
+    function: Option<String>,
+    config: Option<String>,
+    port: u16,
+    host: [u8; 4],
+    log_level: Option<log::LevelFilter>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        function: None,
+        config: None,
+        port: 8080,
+        host: [127, 0, 0, 1],
+        log_level: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "-h" | "--help" => return Err(String::new()),
+            "--config" => o.config = Some(value("--config")?),
+            "--port" => {
+                let v = value("--port")?;
+                o.port = v.parse().map_err(|_| format!("--port: '{v}' is not a port number"))?;
+            }
+            "--host" => {
+                let v = value("--host")?;
+                let ip: std::net::Ipv4Addr = v.parse().map_err(|_| format!("--host: '{v}' is not an IPv4 address"))?;
+                o.host = ip.octets();
+            }
+            "--log-level" => {
+                let v = value("--log-level")?;
+                o.log_level = Some(isere::logger::parse_level(&v).ok_or_else(|| format!("--log-level: unknown level '{v}'"))?);
+            }
+            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
+            s if o.function.is_none() => o.function = Some(s.to_string()),
+            s => return Err(format!("unexpected argument '{s}'")),
+        }
+    }
+    if o.function.is_some() && o.config.is_some() {
+        return Err("give either FUNCTION.js or --config, not both".into());
+    }
+    Ok(o)
+}
+
+fn load_config(o: &Options) -> Result<Config, String> {
+    if let Some(path) = &o.function {
+        let name = std::path::Path::new(path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "function".into());
+        return Ok(Config::single(FunctionConfig {
+            name,
+            source: FunctionSource::Path(path.clone()),
+            env: Default::default(),
+        }));
+    }
+    let text = match &o.config {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{path}: {e}"))?,
+        None => DEFAULT_CONFIG.as_bytes().to_vec(),
+    };
+    let name = o.config.as_deref().unwrap_or("built-in configuration");
+    Config::parse(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Compiles `path` with a short-lived runtime of the same engine.
+fn compile_file(path: &str) -> Result<Vec<u8>, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let rt = Runtime::new(RuntimeLimits {
+        memory: 64 << 20,
+        stack: JS_STACK_LIMIT,
+    })
+    .ok_or("cannot create a JS runtime")?;
+    let ctx = rt.new_context().ok_or("cannot create a JS context")?;
+    // SAFETY: the context is live and used by this thread only.
+    let result = unsafe { compile_with(ctx.raw(), &source, path, SourceKind::Module) };
+    drop(ctx);
+    rt.free();
+    result.map_err(|e| e.to_string())
+}
+
+fn load_functions(config: &Config) -> Result<Vec<LoadedFunction>, String> {
+    config
+        .functions
+        .iter()
+        .map(|f| {
+            let bytecode = match &f.source {
+                FunctionSource::Builtin(name) => isere::js::builtin::function(name)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = isere::js::builtin::FUNCTIONS.iter().map(|(n, _)| *n).collect();
+                        format!("function '{}': no built-in module '{name}' (built in: {})", f.name, known.join(", "))
+                    })?
+                    .to_vec(),
+                FunctionSource::Path(path) => compile_file(path)?,
+            };
+            Ok(LoadedFunction {
+                name: f.name.clone(),
+                bytecode,
+                env: f.env.clone(),
+            })
+        })
+        .collect()
+}
+
+struct Boot {
+    config: &'static Config,
+    functions: Vec<LoadedFunction>,
+    listener: isere::port::Listener,
+}
+
+/// 0 after an orderly shutdown, 1 when start-up failed inside the scheduler.
+static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
+
+extern "C" fn init_task(arg: *mut core::ffi::c_void) {
+    // SAFETY: boxed by `main` for this task alone.
+    let boot = unsafe { Box::from_raw(arg.cast::<Boot>()) };
+    let Boot {
+        config,
+        functions,
+        listener,
+    } = *boot;
+    let js_config = JsConfig {
+        memory_limit: config.server.js_memory_bytes,
+        stack_limit: JS_STACK_LIMIT,
+        task_stack_words: TASK_STACK_WORDS,
+        priority: JS_PRIORITY,
+        queue_len: 64 + 2 * config.server.max_connections,
+        cpu_limit_ms: config.server.handler_timeout_ms,
+    };
+    let js = match JsTask::start(functions, js_config) {
+        Ok(js) => js,
+        Err(e) => {
+            log::error!(target: "sim", "{e}");
+            EXIT_CODE.store(1, Ordering::Release);
+            rtos::end_scheduler();
+            rtos::exit_task();
+        }
+    };
+    let sizes = TaskSizes {
+        stack_words: TASK_STACK_WORDS,
+        priority: SERVER_PRIORITY,
+    };
+    if let Err(e) = server::start(&posix::PORT, config, js, listener, sizes) {
+        log::error!(target: "sim", "cannot start the server: {e}");
+        EXIT_CODE.store(1, Ordering::Release);
+        rtos::end_scheduler();
+        rtos::exit_task();
+    }
+    let port = posix::PORT.net.local_port(listener);
+    let heap = rtos::heap_stats();
+    log::info!(
+        target: "sim",
+        "{} connection tasks; heap: {} bytes used, {} peak, {} free",
+        config.server.max_connections,
+        heap.used,
+        heap.peak,
+        heap.free
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "isere-sim listening on http://127.0.0.1:{port}");
+    let _ = out.flush();
+    drop(out);
+    rtos::exit_task();
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("isere-sim: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match load_config(&options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let level = options.log_level.unwrap_or(config.log_level);
+    isere::logger::init(posix::PORT.console, level, true);
+    let functions = match load_functions(&config) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = posix::init() {
+        eprintln!("isere-sim: cannot set up the host port: {e}");
+        return ExitCode::from(1);
+    }
+    let listener = match posix::PORT.net.listen(options.host, options.port) {
+        Ok(l) => l,
+        Err(e) => {
+            let [a, b, c, d] = options.host;
+            eprintln!("isere-sim: cannot listen on {a}.{b}.{c}.{d}:{}: {e}", options.port);
+            return ExitCode::from(1);
+        }
+    };
+    log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
+    let boot = Box::new(Boot {
+        config: Box::leak(Box::new(config)),
+        functions,
+        listener,
+    });
+    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task, Box::into_raw(boot).cast()).is_err() {
+        eprintln!("isere-sim: cannot create the init task");
+        return ExitCode::from(1);
+    }
+    rtos::start_scheduler();
+    let heap = rtos::heap_stats();
+    log::info!(target: "sim", "stopped; heap peak {} bytes", heap.peak);
+    ExitCode::from(EXIT_CODE.load(Ordering::Acquire))
+}

@@ -1,0 +1,351 @@
+//! The device configuration: server limits, functions and routes, as JSON.
+//!
+//! ```json
+//! {
+//!   "log_level": "info",
+//!   "server": { "max_connections": 8, "max_body_bytes": 1048576 },
+//!   "functions": [ { "name": "hello", "module": "hello", "env": { "GREETING": "hi" } } ],
+//!   "routes": [ { "prefix": "/hello", "function": "hello", "methods": ["GET", "HEAD"] } ]
+//! }
+//! ```
+//!
+//! Parsed with `serde-json-core` (no_std); unknown fields are errors so that a
+//! typo does not silently fall back to a default. [`Config::route`] picks the
+//! longest prefix that matches at a path-segment boundary.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use log::LevelFilter;
+use serde::Deserialize;
+
+/// Limits of the HTTP server.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerLimits {
+    /// Connection tasks in the pool; one more connection gets 503.
+    pub max_connections: usize,
+    /// Longest request line (method, target, version), else 414.
+    pub max_request_line: usize,
+    /// Largest header section, else 431.
+    pub max_header_bytes: usize,
+    /// Most header fields, else 431.
+    pub max_headers: usize,
+    /// Largest request body, else 413.
+    pub max_body_bytes: usize,
+    /// Time a client has to send a complete request head, else 408.
+    pub header_timeout_ms: u32,
+    /// Time an idle kept-alive connection stays open.
+    pub keep_alive_timeout_ms: u32,
+    /// Time a handler has to produce a response, else 504.
+    pub handler_timeout_ms: u32,
+    /// Most bytes the JS engine may allocate.
+    pub js_memory_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 8,
+            max_request_line: 8192,
+            max_header_bytes: 16384,
+            max_headers: 64,
+            max_body_bytes: 1 << 20,
+            header_timeout_ms: 10_000,
+            keep_alive_timeout_ms: 30_000,
+            handler_timeout_ms: 30_000,
+            js_memory_bytes: 32 << 20,
+        }
+    }
+}
+
+/// Where a function's code comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FunctionSource {
+    /// A function compiled into the firmware at build time (`handlers/NAME.js`).
+    Builtin(String),
+    /// A JavaScript file the port compiles when it starts (simulator only).
+    Path(String),
+}
+
+/// One deployed function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// The name routes refer to.
+    pub name: String,
+    /// Its code.
+    pub source: FunctionSource,
+    /// `env` variables, passed to the handler as strings.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A path prefix served by a function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Starts with `/`; matches itself and anything below it.
+    pub prefix: String,
+    /// Index into [`Config::functions`].
+    pub function: usize,
+    /// Allowed methods; `None` allows all.
+    pub methods: Option<Vec<String>>,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Log level.
+    pub log_level: LevelFilter,
+    /// Server limits.
+    pub server: ServerLimits,
+    /// Functions, in the order given.
+    pub functions: Vec<FunctionConfig>,
+    /// Routes, in the order given.
+    pub routes: Vec<Route>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    name: String,
+    module: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    env: EnvMap,
+}
+
+/// A JSON object of strings. serde-json-core reads map keys only as borrowed
+/// `&str` (no escapes), which is all variable names need.
+#[derive(Default)]
+struct EnvMap(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for EnvMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EnvMap;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("an object of string values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EnvMap, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    let value: String = map.next_value()?;
+                    out.insert(String::from(key), value);
+                }
+                Ok(EnvMap(out))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    prefix: String,
+    function: String,
+    methods: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    log_level: Option<String>,
+    #[serde(default)]
+    server: ServerLimits,
+    #[serde(default)]
+    functions: Vec<RawFunction>,
+    #[serde(default)]
+    routes: Vec<RawRoute>,
+}
+
+/// Why a configuration was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Config {
+    /// Parses and validates a configuration.
+    pub fn parse(json: &[u8]) -> Result<Config, ConfigError> {
+        let mut scratch = alloc::vec![0u8; json.len()];
+        let (raw, _): (RawConfig, usize) = serde_json_core::from_slice_escaped(json, &mut scratch)
+            .map_err(|e| ConfigError(format!("invalid configuration JSON: {e}")))?;
+        let log_level = match raw.log_level.as_deref() {
+            None => LevelFilter::Info,
+            Some(s) => crate::logger::parse_level(s)
+                .ok_or_else(|| ConfigError(format!("log_level: unknown level '{s}'")))?,
+        };
+        let mut functions = Vec::with_capacity(raw.functions.len());
+        for f in raw.functions {
+            if functions.iter().any(|g: &FunctionConfig| g.name == f.name) {
+                return Err(ConfigError(format!("functions: '{}' is defined twice", f.name)));
+            }
+            let source = match (f.module, f.path) {
+                (Some(m), None) => FunctionSource::Builtin(m),
+                (None, Some(p)) => FunctionSource::Path(p),
+                _ => {
+                    return Err(ConfigError(format!(
+                        "functions: '{}' needs exactly one of \"module\" or \"path\"",
+                        f.name
+                    )));
+                }
+            };
+            functions.push(FunctionConfig {
+                name: f.name,
+                source,
+                env: f.env.0,
+            });
+        }
+        let mut routes = Vec::with_capacity(raw.routes.len());
+        for r in raw.routes {
+            if !r.prefix.starts_with('/') {
+                return Err(ConfigError(format!("routes: prefix '{}' must start with '/'", r.prefix)));
+            }
+            let function = functions
+                .iter()
+                .position(|f| f.name == r.function)
+                .ok_or_else(|| ConfigError(format!("routes: '{}' names unknown function '{}'", r.prefix, r.function)))?;
+            routes.push(Route {
+                prefix: r.prefix,
+                function,
+                methods: r.methods,
+            });
+        }
+        let config = Config {
+            log_level,
+            server: raw.server,
+            functions,
+            routes,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// A configuration serving one function at every path.
+    pub fn single(function: FunctionConfig) -> Config {
+        Config {
+            log_level: LevelFilter::Info,
+            server: ServerLimits::default(),
+            functions: alloc::vec![function],
+            routes: alloc::vec![Route {
+                prefix: String::from("/"),
+                function: 0,
+                methods: None,
+            }],
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        let positive = [
+            ("max_connections", s.max_connections),
+            ("max_request_line", s.max_request_line),
+            ("max_header_bytes", s.max_header_bytes),
+            ("max_headers", s.max_headers),
+            ("header_timeout_ms", s.header_timeout_ms as usize),
+            ("keep_alive_timeout_ms", s.keep_alive_timeout_ms as usize),
+            ("handler_timeout_ms", s.handler_timeout_ms as usize),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(ConfigError(format!("server.{name} must be greater than 0")));
+            }
+        }
+        if s.max_request_line > s.max_header_bytes {
+            return Err(ConfigError(String::from(
+                "server.max_request_line must not exceed server.max_header_bytes",
+            )));
+        }
+        Ok(())
+    }
+
+    /// The route serving `path` (no query): the longest matching prefix.
+    pub fn route(&self, path: &str) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|r| prefix_matches(&r.prefix, path))
+            .max_by_key(|r| r.prefix.len())
+    }
+}
+
+/// Whether `prefix` covers `path` at a segment boundary (`/a` covers `/a`,
+/// `/a/b`, not `/ab`).
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+        "log_level": "debug",
+        "server": { "max_connections": 4, "max_body_bytes": 1024 },
+        "functions": [
+            { "name": "hello", "module": "hello" },
+            { "name": "echo", "path": "tests/functions/echo.js", "env": { "GREETING": "hi \"there\"" } }
+        ],
+        "routes": [
+            { "prefix": "/hello", "function": "hello", "methods": ["GET", "HEAD"] },
+            { "prefix": "/", "function": "echo" },
+            { "prefix": "/hello/deep/", "function": "echo" }
+        ]
+    }"#;
+
+    #[test]
+    fn parses_a_full_configuration() {
+        let c = Config::parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(c.log_level, LevelFilter::Debug);
+        assert_eq!(c.server.max_connections, 4);
+        assert_eq!(c.server.max_body_bytes, 1024);
+        assert_eq!(c.server.max_headers, 64, "unset limits keep their defaults");
+        assert_eq!(c.functions[0].source, FunctionSource::Builtin("hello".into()));
+        assert_eq!(c.functions[1].source, FunctionSource::Path("tests/functions/echo.js".into()));
+        assert_eq!(c.functions[1].env.get("GREETING").map(String::as_str), Some("hi \"there\""));
+        assert_eq!(c.routes[0].methods.as_deref(), Some(&["GET".into(), "HEAD".into()][..]));
+    }
+
+    #[test]
+    fn routes_by_longest_prefix_at_segment_boundaries() {
+        let c = Config::parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(c.route("/hello").unwrap().prefix, "/hello");
+        assert_eq!(c.route("/hello/x").unwrap().prefix, "/hello");
+        assert_eq!(c.route("/helloworld").unwrap().prefix, "/");
+        assert_eq!(c.route("/hello/deep/x").unwrap().prefix, "/hello/deep/");
+        assert_eq!(c.route("/hello/deep").unwrap().prefix, "/hello/deep/");
+        let c = Config::parse(br#"{"functions":[{"name":"a","module":"a"}],"routes":[{"prefix":"/a","function":"a"}]}"#)
+            .unwrap();
+        assert!(c.route("/b").is_none());
+        assert!(c.route("/").is_none());
+    }
+
+    #[test]
+    fn rejects_bad_configurations_with_a_reason() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"routes":[{"prefix":"/","function":"x"}]}"#, "unknown function 'x'"),
+            (r#"{"functions":[{"name":"a"}]}"#, "exactly one of"),
+            (r#"{"functions":[{"name":"a","module":"a","path":"b"}]}"#, "exactly one of"),
+            (r#"{"functions":[{"name":"a","module":"a"},{"name":"a","module":"b"}]}"#, "defined twice"),
+            (r#"{"functions":[{"name":"a","module":"a"}],"routes":[{"prefix":"a","function":"a"}]}"#, "must start with '/'"),
+            (r#"{"server":{"max_connections":0}}"#, "max_connections"),
+            (r#"{"log_level":"loud"}"#, "unknown level"),
+            (r#"{"srever":{}}"#, "invalid configuration JSON"),
+            (r#"{"#, "invalid configuration JSON"),
+        ];
+        for (json, expected) in cases {
+            let err = Config::parse(json.as_bytes()).unwrap_err();
+            assert!(err.0.contains(expected), "{json}: {err}");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The Rust global allocator over the FreeRTOS heap (heap_4).
+//!
+//! A firmware binary installs it with
+//! `#[global_allocator] static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;`
+//! so that Rust, QuickJS (through [`crate::js`]'s allocator hooks) and the
+//! kernel's own objects share one heap whose statistics
+//! ([`crate::rtos::heap_stats`]) are the board's real memory use.
+//!
+//! heap_4 returns blocks aligned to `portBYTE_ALIGNMENT` (8). A larger
+//! alignment is honoured by over-allocating and storing the distance to the
+//! block's start in the word just below the aligned pointer.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ffi::c_void;
+
+use crate::rtos::ffi;
+
+/// Alignment heap_4 guarantees on every port we build.
+const KERNEL_ALIGN: usize = 8;
+
+/// The global allocator over `pvPortMalloc`/`vPortFree`.
+pub struct FreeRtosHeap;
+
+// SAFETY: pvPortMalloc/vPortFree are thread-safe (they suspend the scheduler)
+// and the alignment contract is met as described in the module docs.
+unsafe impl GlobalAlloc for FreeRtosHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= KERNEL_ALIGN {
+            // SAFETY: plain allocation; heap_4 aligns to 8.
+            return unsafe { ffi::pvPortMalloc(layout.size().max(1)) }.cast();
+        }
+        let extra = layout.align() + core::mem::size_of::<usize>();
+        let Some(total) = layout.size().checked_add(extra) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: the block is large enough for the offset word and the padding.
+        unsafe {
+            let raw = ffi::pvPortMalloc(total).cast::<u8>();
+            if raw.is_null() {
+                return raw;
+            }
+            let start = raw as usize + core::mem::size_of::<usize>();
+            let aligned = (start + layout.align() - 1) & !(layout.align() - 1);
+            let p = aligned as *mut u8;
+            p.cast::<usize>().sub(1).write_unaligned(aligned - raw as usize);
+            p
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` with the same layout.
+        unsafe {
+            if layout.align() <= KERNEL_ALIGN {
+                ffi::vPortFree(ptr.cast::<c_void>());
+            } else {
+                let offset = ptr.cast::<usize>().sub(1).read_unaligned();
+                ffi::vPortFree(ptr.sub(offset).cast::<c_void>());
+            }
+        }
+    }
+}

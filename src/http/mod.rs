@@ -1,0 +1,7 @@
+//! HTTP/1.1: the wire format ([`request`], [`chunked`], [`response`]) and the
+//! server ([`server`]): an acceptor task and a bounded pool of connection tasks.
+
+pub mod chunked;
+pub mod request;
+pub mod response;
+pub mod server;

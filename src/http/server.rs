@@ -1,0 +1,456 @@
+//! The HTTP/1.1 server: one acceptor task and a bounded pool of connection
+//! tasks.
+//!
+//! The pool is created at start (its size is `server.max_connections`); each
+//! connection task serves one accepted connection at a time, for as long as
+//! the client keeps it alive. When every task is busy the acceptor answers the
+//! extra connection itself with `503 Service Unavailable` and closes it, so a
+//! client is told rather than dropped.
+//!
+//! A connection's life (RFC 9112 §9): read a request head within
+//! `header_timeout_ms` (408 if a started head stalls; an idle kept-alive
+//! connection is closed quietly after `keep_alive_timeout_ms`), read its body
+//! (`Content-Length` or chunked, `100 Continue` when asked), route it, hand it
+//! to the JS task, write the reply, and go on with the next (possibly already
+//! pipelined) request unless either side asked to close. Every protocol error
+//! maps to one status and closes the connection, since after it the framing
+//! of what follows cannot be trusted.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::c_void;
+
+use super::chunked::ChunkedDecoder;
+use super::request::{self, BodyFraming, Limits, RequestHead};
+use super::response::{self, ResponseFraming};
+use crate::config::Config;
+use crate::js::{Exchange, JsTask, Reply};
+use crate::port::{self, Listener, NetError, Port, Socket};
+use crate::rtos::{self, Queue, TickType, WAIT_FOREVER};
+
+const TAG: &str = "http";
+
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 4096;
+
+/// Sizes of the server's tasks.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskSizes {
+    /// Stack of each connection task and of the acceptor, in words.
+    pub stack_words: usize,
+    /// Their priority (above the JS task, so I/O is never starved by JS).
+    pub priority: u32,
+}
+
+struct Shared {
+    port: &'static Port,
+    config: &'static Config,
+    js: JsTask,
+    limits: Limits,
+    work: Queue<Socket>,
+    idle: core::cell::UnsafeCell<usize>,
+    listen_host: String,
+}
+
+// SAFETY: `idle` is only touched inside kernel critical sections; the rest is
+// immutable or kernel-synchronised.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    /// Claims an idle connection task, if any.
+    fn claim_idle(&self) -> bool {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let idle = unsafe { &mut *self.idle.get() };
+            if *idle > 0 {
+                *idle -= 1;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    fn release_idle(&self) {
+        // SAFETY: exclusive inside the critical section.
+        rtos::critical(|| unsafe { *self.idle.get() += 1 });
+    }
+
+    fn date(&self) -> [u8; 29] {
+        response::http_date(self.port.clock.unix_time())
+    }
+}
+
+/// Starts the acceptor and the connection tasks on `listener`.
+pub fn start(
+    port: &'static Port,
+    config: &'static Config,
+    js: JsTask,
+    listener: Listener,
+    sizes: TaskSizes,
+) -> Result<(), rtos::OutOfMemory> {
+    let s = &config.server;
+    let shared: &'static Shared = Box::leak(Box::new(Shared {
+        port,
+        config,
+        js,
+        limits: Limits {
+            max_request_line: s.max_request_line,
+            max_header_bytes: s.max_header_bytes,
+            max_headers: s.max_headers,
+            max_body: s.max_body_bytes,
+        },
+        work: Queue::new(s.max_connections)?,
+        idle: core::cell::UnsafeCell::new(0),
+        listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
+    }));
+    for _ in 0..s.max_connections {
+        let worker = Box::new(Worker {
+            shared,
+            replies: Box::leak(Box::new(Queue::new(2)?)),
+            seq: 0,
+            buf: Vec::new(),
+        });
+        rtos::spawn(
+            c"http-conn",
+            sizes.stack_words,
+            sizes.priority,
+            connection_task,
+            Box::into_raw(worker).cast(),
+        )?;
+    }
+    let acceptor = Box::new((shared, listener));
+    rtos::spawn(
+        c"http-accept",
+        sizes.stack_words,
+        sizes.priority,
+        acceptor_task,
+        Box::into_raw(acceptor).cast(),
+    )?;
+    Ok(())
+}
+
+extern "C" fn acceptor_task(arg: *mut c_void) {
+    // SAFETY: boxed by `start` for this task alone.
+    let (shared, listener) = *unsafe { Box::from_raw(arg.cast::<(&'static Shared, Listener)>()) };
+    let net = shared.port.net;
+    loop {
+        let socket = match net.accept(listener, WAIT_FOREVER) {
+            Ok(s) => s,
+            Err(NetError::TimedOut) => continue,
+            Err(e) => {
+                log::warn!(target: TAG, "accept failed: {e}");
+                rtos::delay(rtos::ms_to_ticks(10));
+                continue;
+            }
+        };
+        if shared.claim_idle() {
+            if let Err(s) = shared.work.send(Box::new(socket), WAIT_FOREVER) {
+                net.close(*s);
+            }
+        } else {
+            reject_busy(shared, socket);
+        }
+    }
+}
+
+/// Answers a connection the pool cannot take with 503 and closes it.
+fn reject_busy(shared: &Shared, socket: Socket) {
+    let net = shared.port.net;
+    log::warn!(target: TAG, "all {} connection tasks busy: 503", shared.config.server.max_connections);
+    // Read what the client already sent so that closing does not reset the
+    // connection before it reads the answer.
+    let mut scratch = [0u8; 512];
+    let _ = net.recv(socket, &mut scratch, rtos::ms_to_ticks(20));
+    let mut out = Vec::new();
+    response::simple_response(&mut out, 503, true, &shared.date(), &[("retry-after", "1")]);
+    let _ = port::send_all(net, socket, &out, rtos::ms_to_ticks(1000));
+    net.close(socket);
+}
+
+struct Worker {
+    shared: &'static Shared,
+    replies: &'static Queue<Reply>,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+extern "C" fn connection_task(arg: *mut c_void) {
+    // SAFETY: boxed by `start` for this task alone.
+    let mut worker = unsafe { Box::from_raw(arg.cast::<Worker>()) };
+    loop {
+        worker.shared.release_idle();
+        let Some(socket) = worker.shared.work.receive(WAIT_FOREVER) else {
+            continue;
+        };
+        worker.serve(*socket);
+        worker.shared.port.net.close(*socket);
+        worker.buf.clear();
+        if worker.buf.capacity() > 2 * READ_CHUNK {
+            worker.buf = Vec::new();
+        }
+    }
+}
+
+/// How reading a request head ended without a request.
+enum HeadOutcome {
+    Request(RequestHead, usize),
+    /// Peer closed or idle timeout before any byte of a request: close quietly.
+    Quiet,
+    /// Answer with this status and close.
+    Fail(u16),
+}
+
+impl Worker {
+    fn net(&self) -> &'static dyn port::Network {
+        self.shared.port.net
+    }
+
+    fn serve(&mut self, socket: Socket) {
+        loop {
+            let (head, consumed) = match self.read_head(socket) {
+                HeadOutcome::Request(h, c) => (h, c),
+                HeadOutcome::Quiet => return,
+                HeadOutcome::Fail(status) => {
+                    self.send_error(socket, status, true, &[]);
+                    return;
+                }
+            };
+            self.buf.drain(..consumed);
+            let body = match self.read_body(socket, &head) {
+                Ok(b) => b,
+                Err(status) => {
+                    self.send_error(socket, status, true, &[]);
+                    return;
+                }
+            };
+            let keep_alive = head.keep_alive;
+            if !self.respond(socket, &head, body) || !keep_alive {
+                return;
+            }
+        }
+    }
+
+    /// Reads until a complete request head is buffered.
+    fn read_head(&mut self, socket: Socket) -> HeadOutcome {
+        let s = &self.shared.config.server;
+        let idle_wait = rtos::ms_to_ticks(s.keep_alive_timeout_ms as u64);
+        let head_wait = rtos::ms_to_ticks(s.header_timeout_ms as u64);
+        let mut head_deadline: Option<TickType> = None;
+        loop {
+            if !self.buf.is_empty() {
+                match request::parse_head(&self.buf, &self.shared.limits) {
+                    Ok(Some((head, consumed))) => return HeadOutcome::Request(head, consumed),
+                    Ok(None) => {}
+                    Err(e) => {
+                        log::debug!(target: TAG, "bad request: {e}");
+                        return HeadOutcome::Fail(e.status());
+                    }
+                }
+            }
+            let started = !self.buf.iter().all(|&b| b == b'\r' || b == b'\n');
+            let timeout = if started {
+                let deadline = *head_deadline.get_or_insert_with(|| rtos::tick_count().saturating_add(head_wait));
+                deadline.saturating_sub(rtos::tick_count())
+            } else {
+                idle_wait
+            };
+            if started && timeout == 0 {
+                return HeadOutcome::Fail(408);
+            }
+            match self.fill(socket, timeout) {
+                Ok(0) => return HeadOutcome::Quiet,
+                Ok(_) => {}
+                Err(NetError::TimedOut) if started => return HeadOutcome::Fail(408),
+                Err(_) => return HeadOutcome::Quiet,
+            }
+        }
+    }
+
+    /// Appends what the socket has to `buf`; `Ok(0)` on end of stream.
+    fn fill(&mut self, socket: Socket, timeout: TickType) -> Result<usize, NetError> {
+        let len = self.buf.len();
+        self.buf.resize(len + READ_CHUNK, 0);
+        let r = self.net().recv(socket, &mut self.buf[len..], timeout);
+        self.buf.truncate(len + *r.as_ref().unwrap_or(&0));
+        r
+    }
+
+    /// Reads the body the head announced (what is already buffered first).
+    fn read_body(&mut self, socket: Socket, head: &RequestHead) -> Result<Option<Vec<u8>>, u16> {
+        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let announced = !matches!(head.framing, BodyFraming::None);
+        if head.expect_continue && announced && self.buf.is_empty() {
+            let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
+        }
+        match head.framing {
+            BodyFraming::None => Ok(None),
+            BodyFraming::Length(n) => {
+                while self.buf.len() < n {
+                    match self.fill(socket, wait) {
+                        Ok(0) => return Err(400),
+                        Ok(_) => {}
+                        Err(NetError::TimedOut) => return Err(408),
+                        Err(_) => return Err(400),
+                    }
+                }
+                let rest = self.buf.split_off(n);
+                Ok(Some(core::mem::replace(&mut self.buf, rest)))
+            }
+            BodyFraming::Chunked => {
+                let mut decoder = ChunkedDecoder::new(self.shared.limits.max_body);
+                let mut body = Vec::new();
+                loop {
+                    match decoder.decode(&self.buf, &mut body) {
+                        Ok((used, done)) => {
+                            self.buf.drain(..used);
+                            if done {
+                                return Ok(Some(body));
+                            }
+                        }
+                        Err(e) => return Err(e.status()),
+                    }
+                    match self.fill(socket, wait) {
+                        Ok(0) => return Err(400),
+                        Ok(_) => {}
+                        Err(NetError::TimedOut) => return Err(408),
+                        Err(_) => return Err(400),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes the request, runs its function and writes the response;
+    /// returns whether the connection may stay open.
+    fn respond(&mut self, socket: Socket, head: &RequestHead, body: Option<Vec<u8>>) -> bool {
+        let started = rtos::tick_count();
+        let Some(path) = request_path(&head.target) else {
+            self.send_error(socket, 400, true, &[]);
+            return false;
+        };
+        let Some(route) = self.shared.config.route(path) else {
+            return self.send_error(socket, 404, !head.keep_alive, &[]);
+        };
+        if let Some(methods) = &route.methods
+            && !methods.iter().any(|m| *m == head.method)
+        {
+            let allow = methods.join(", ");
+            return self.send_error(socket, 405, !head.keep_alive, &[("allow", &allow)]);
+        }
+        self.seq = self.seq.wrapping_add(1);
+        let host = head
+            .header("host")
+            .and_then(|h| core::str::from_utf8(h).ok())
+            .filter(|h| !h.is_empty())
+            .unwrap_or(&self.shared.listen_host);
+        let url = if head.target.starts_with('/') {
+            alloc::format!("http://{host}{}", head.target)
+        } else {
+            head.target.clone()
+        };
+        let exchange = Box::new(Exchange {
+            seq: self.seq,
+            function: route.function,
+            method: head.method.clone(),
+            url,
+            headers: head.headers.clone(),
+            body,
+            reply_to: self.replies,
+        });
+        if self.shared.js.submit(exchange).is_err() {
+            log::warn!(target: TAG, "JS queue full: 503");
+            return self.send_error(socket, 503, !head.keep_alive, &[("retry-after", "1")]);
+        }
+        let Some(reply) = self.wait_reply() else {
+            log::warn!(target: TAG, "{} {}: handler timed out", head.method, head.target);
+            return self.send_error(socket, 504, true, &[]);
+        };
+        let ok = self.write_reply(socket, head, &reply);
+        log::debug!(
+            target: TAG,
+            "{} {} -> {} ({} ms)",
+            head.method,
+            head.target,
+            reply.status,
+            rtos::ticks_to_ms(rtos::tick_count().saturating_sub(started))
+        );
+        ok
+    }
+
+    /// Waits for the reply to the current request, dropping stale ones.
+    fn wait_reply(&self) -> Option<Box<Reply>> {
+        let wait = rtos::ms_to_ticks(self.shared.config.server.handler_timeout_ms as u64);
+        let deadline = rtos::tick_count().saturating_add(wait);
+        loop {
+            let left = deadline.saturating_sub(rtos::tick_count());
+            if left == 0 {
+                return None;
+            }
+            let reply = self.replies.receive(left)?;
+            if reply.seq == self.seq {
+                return Some(reply);
+            }
+        }
+    }
+
+    fn write_reply(&self, socket: Socket, head: &RequestHead, reply: &Reply) -> bool {
+        let body = reply.body.as_deref().unwrap_or(&[]);
+        let no_body_status = matches!(reply.status, 100..=199 | 204 | 304);
+        let framing = if no_body_status { ResponseFraming::None } else { ResponseFraming::Length(body.len()) };
+        let mut out = Vec::with_capacity(256 + body.len());
+        let sent = response::write_head(
+            &mut out,
+            head.version,
+            reply.status,
+            &reply.status_text,
+            &reply.headers,
+            framing,
+            head.keep_alive,
+            &self.shared.date(),
+        );
+        if head.method != "HEAD" && !matches!(sent, ResponseFraming::None) {
+            out.extend_from_slice(body);
+        }
+        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        port::send_all(self.net(), socket, &out, wait).is_ok()
+    }
+
+    /// Sends a server-generated error; returns whether the connection may stay open.
+    fn send_error(&self, socket: Socket, status: u16, close: bool, extra: &[(&str, &str)]) -> bool {
+        let mut out = Vec::new();
+        response::simple_response(&mut out, status, close, &self.shared.date(), extra);
+        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        port::send_all(self.net(), socket, &out, wait).is_ok() && !close
+    }
+}
+
+/// The path of an origin-form (`/a?b`) or absolute-form (`http://h/a?b`) target.
+fn request_path(target: &str) -> Option<&str> {
+    let path_and_query = if target.starts_with('/') {
+        target
+    } else {
+        let rest = target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))?;
+        rest.find('/').map(|i| &rest[i..]).unwrap_or("/")
+    };
+    let end = path_and_query.find(['?', '#']).unwrap_or(path_and_query.len());
+    Some(&path_and_query[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths() {
+        assert_eq!(request_path("/a/b?x=1"), Some("/a/b"));
+        assert_eq!(request_path("/"), Some("/"));
+        assert_eq!(request_path("http://h:1/a?b"), Some("/a"));
+        assert_eq!(request_path("http://h"), Some("/"));
+        assert_eq!(request_path("*"), None);
+        assert_eq!(request_path("example.com:443"), None);
+    }
+}

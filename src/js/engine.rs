@@ -1,0 +1,1112 @@
+//! A small safe layer over QuickJS-NG (`rquickjs-sys`).
+//!
+//! * [`Runtime`] owns a `JSRuntime`: its allocator (the Rust global allocator,
+//!   so on a board the FreeRTOS heap), memory limit, stack limit, interrupt
+//!   check, job queue and the table of native functions.
+//! * [`Context`] owns a `JSContext`; it derefs to [`Ctx`], the borrowed form
+//!   every operation takes (natives receive a `&Ctx`).
+//! * [`Value`] is one counted reference to a JS value: `Clone` duplicates it,
+//!   `Drop` releases it, so reference counts are right by construction.
+//! * Errors: [`Thrown`] means "a JS exception is pending"; [`JsError`] is an
+//!   exception taken out of the engine, with its stack.
+//!
+//! QuickJS is single-threaded: none of these types is `Send`. A runtime must
+//! outlive its contexts and a context its values (enforced by lifetimes for
+//! values and by [`Runtime::free`] for contexts).
+
+use alloc::boxed::Box;
+use alloc::ffi::CString;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+
+use rquickjs_sys as qjs;
+
+/// The header-inline value helpers of QuickJS, which only read or build the
+/// value's tag and payload words: safe for any `JSValue`.
+#[allow(non_snake_case)]
+mod raw {
+    use rquickjs_sys as qjs;
+    macro_rules! pure {
+        ($($name:ident($($a:ident: $t:ty),*) -> $r:ty;)*) => {$(
+            #[allow(unused_unsafe)]
+            pub fn $name($($a: $t),*) -> $r {
+                // SAFETY: reads or builds the tag/payload words only.
+                unsafe { qjs::$name($($a),*) }
+            }
+        )*};
+    }
+    pure! {
+        JS_IsException(v: qjs::JSValue) -> bool;
+        JS_IsUndefined(v: qjs::JSValue) -> bool;
+        JS_IsNull(v: qjs::JSValue) -> bool;
+        JS_IsString(v: qjs::JSValue) -> bool;
+        JS_IsObject(v: qjs::JSValue) -> bool;
+        JS_IsNumber(v: qjs::JSValue) -> bool;
+        JS_VALUE_GET_TAG(v: qjs::JSValue) -> i32;
+        JS_VALUE_GET_PTR(v: qjs::JSValue) -> *mut core::ffi::c_void;
+        JS_VALUE_GET_INT(v: qjs::JSValue) -> i32;
+        JS_MKVAL(tag: i32, val: i32) -> qjs::JSValue;
+        JS_NewFloat64(d: f64) -> qjs::JSValue;
+    }
+}
+
+/// A native function callable from JS: `(ctx, this, args) -> value`.
+pub type NativeFn = for<'c> fn(&'c Ctx, Value<'c>, &[Value<'c>]) -> Result<Value<'c>, Thrown>;
+
+/// Marker: a JS exception is pending in the context (return it from natives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thrown;
+
+/// A JS exception taken out of the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsError {
+    /// `String(error)`, e.g. `TypeError: x is not a function`.
+    pub message: String,
+    /// The `stack` property, empty when there is none.
+    pub stack: String,
+}
+
+impl core::fmt::Display for JsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.stack.is_empty() {
+            write!(f, "\n{}", self.stack.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// Runtime-wide state reachable from C callbacks through the runtime opaque.
+struct RuntimeState {
+    natives: Vec<NativeFn>,
+    interrupt: Option<Box<dyn FnMut() -> bool>>,
+}
+
+/// Counts of what a runtime holds, from `JS_ComputeMemoryUsage`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryUsage {
+    /// Bytes allocated by the engine.
+    pub malloc_size: i64,
+    /// Live allocations.
+    pub malloc_count: i64,
+    /// Live objects.
+    pub obj_count: i64,
+    /// Live strings.
+    pub str_count: i64,
+}
+
+/// Limits applied to a runtime at creation.
+#[derive(Clone, Copy, Debug)]
+pub struct RuntimeLimits {
+    /// Most bytes the engine may allocate (0: no limit).
+    pub memory: usize,
+    /// Most bytes of native stack JS may use; keep it below the task's stack.
+    pub stack: usize,
+}
+
+/// Owner of a QuickJS runtime.
+pub struct Runtime {
+    rt: NonNull<qjs::JSRuntime>,
+    state: Box<RuntimeState>,
+}
+
+/// Size of the header our allocator puts before every engine allocation.
+const HDR: usize = if core::mem::size_of::<usize>() == 8 { 16 } else { 8 };
+
+fn js_layout(size: usize) -> Option<Layout> {
+    Layout::from_size_align(size.checked_add(HDR)?, HDR).ok()
+}
+
+unsafe extern "C" fn js_malloc(_opaque: *mut c_void, size: qjs::size_t) -> *mut c_void {
+    let Some(layout) = js_layout(size as usize) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: non-zero layout; the size is stored in the header for free/realloc.
+    unsafe {
+        let p = alloc::alloc::alloc(layout);
+        if p.is_null() {
+            return ptr::null_mut();
+        }
+        p.cast::<usize>().write(size as usize);
+        p.add(HDR).cast()
+    }
+}
+
+unsafe extern "C" fn js_calloc(opaque: *mut c_void, count: qjs::size_t, size: qjs::size_t) -> *mut c_void {
+    let Some(total) = (count as usize).checked_mul(size as usize) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: js_malloc returns `total` writable bytes or null.
+    unsafe {
+        let p = js_malloc(opaque, total as _);
+        if !p.is_null() {
+            ptr::write_bytes(p.cast::<u8>(), 0, total);
+        }
+        p
+    }
+}
+
+unsafe extern "C" fn js_free(_opaque: *mut c_void, p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: `p` came from js_malloc/js_realloc, whose header holds the size.
+    unsafe {
+        let base = p.cast::<u8>().sub(HDR);
+        let size = base.cast::<usize>().read();
+        alloc::alloc::dealloc(base, js_layout(size).unwrap_unchecked());
+    }
+}
+
+unsafe extern "C" fn js_realloc(opaque: *mut c_void, p: *mut c_void, size: qjs::size_t) -> *mut c_void {
+    if p.is_null() {
+        // SAFETY: plain allocation.
+        return unsafe { js_malloc(opaque, size) };
+    }
+    let Some(new_layout) = js_layout(size as usize) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: `p` came from js_malloc; realloc keeps the header's alignment.
+    unsafe {
+        let base = p.cast::<u8>().sub(HDR);
+        let old = base.cast::<usize>().read();
+        let q = alloc::alloc::realloc(base, js_layout(old).unwrap_unchecked(), new_layout.size());
+        if q.is_null() {
+            return ptr::null_mut();
+        }
+        q.cast::<usize>().write(size as usize);
+        q.add(HDR).cast()
+    }
+}
+
+unsafe extern "C" fn js_usable_size(p: *const c_void) -> qjs::size_t {
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: `p` came from js_malloc.
+    unsafe { p.cast::<u8>().sub(HDR).cast::<usize>().read() as _ }
+}
+
+static MALLOC_FUNCTIONS: qjs::JSMallocFunctions = qjs::JSMallocFunctions {
+    js_calloc: Some(js_calloc),
+    js_malloc: Some(js_malloc),
+    js_free: Some(js_free),
+    js_realloc: Some(js_realloc),
+    js_malloc_usable_size: Some(js_usable_size),
+};
+
+unsafe extern "C" fn interrupt_trampoline(_rt: *mut qjs::JSRuntime, opaque: *mut c_void) -> c_int {
+    // SAFETY: `opaque` is the runtime's boxed state, alive while the runtime is.
+    let state = unsafe { &mut *opaque.cast::<RuntimeState>() };
+    match state.interrupt.as_mut() {
+        Some(check) => check() as c_int,
+        None => 0,
+    }
+}
+
+unsafe extern "C" fn module_loader(
+    ctx: *mut qjs::JSContext,
+    name: *const c_char,
+    _opaque: *mut c_void,
+    _attributes: qjs::JSValue,
+) -> *mut qjs::JSModuleDef {
+    // SAFETY: QuickJS passes a NUL-terminated module name; the error message is ours.
+    unsafe {
+        let name = CStr::from_ptr(name).to_string_lossy();
+        let msg = CString::new(alloc::format!(
+            "cannot import '{name}': a function is one module; imports of other modules are not supported yet"
+        ))
+        .unwrap_or_default();
+        qjs::JS_ThrowReferenceError(ctx, c"%s".as_ptr(), msg.as_ptr());
+    }
+    ptr::null_mut()
+}
+
+impl Runtime {
+    /// A runtime with our allocator and `limits`.
+    pub fn new(limits: RuntimeLimits) -> Option<Runtime> {
+        let mut state = Box::new(RuntimeState {
+            natives: Vec::new(),
+            interrupt: None,
+        });
+        // SAFETY: the malloc table is static; the state box outlives the runtime
+        // (it is dropped after JS_FreeRuntime in `free`/`drop`).
+        unsafe {
+            let rt = NonNull::new(qjs::JS_NewRuntime2(&MALLOC_FUNCTIONS, ptr::null_mut()))?;
+            let opaque: *mut RuntimeState = &mut *state;
+            qjs::JS_SetRuntimeOpaque(rt.as_ptr(), opaque.cast());
+            qjs::JS_SetMemoryLimit(rt.as_ptr(), limits.memory as _);
+            qjs::JS_SetMaxStackSize(rt.as_ptr(), limits.stack as _);
+            qjs::JS_SetInterruptHandler(rt.as_ptr(), Some(interrupt_trampoline), opaque.cast());
+            qjs::JS_SetModuleLoaderFunc2(rt.as_ptr(), None, Some(module_loader), None, ptr::null_mut());
+            Some(Runtime { rt, state })
+        }
+    }
+
+    /// Installs the check QuickJS calls now and then while running JS; when
+    /// it returns true the running code gets an uncatchable "interrupted" error.
+    pub fn set_interrupt(&mut self, check: Option<Box<dyn FnMut() -> bool>>) {
+        self.state.interrupt = check;
+    }
+
+    /// A new context with the standard ECMAScript globals.
+    pub fn new_context(&self) -> Option<Context> {
+        // SAFETY: the runtime is live; the context is freed by `Context::drop`.
+        let ctx = NonNull::new(unsafe { qjs::JS_NewContext(self.rt.as_ptr()) })?;
+        Some(Context { ctx })
+    }
+
+    /// Runs queued promise jobs until none is left. Errors thrown by jobs are
+    /// reported to `on_error` and do not stop the others.
+    pub fn run_jobs(&self, mut on_error: impl FnMut(JsError)) {
+        loop {
+            let mut ctx = ptr::null_mut();
+            // SAFETY: the runtime is live; `ctx` is set to the job's context.
+            let r = unsafe { qjs::JS_ExecutePendingJob(self.rt.as_ptr(), &mut ctx) };
+            if r == 0 {
+                break;
+            }
+            if r < 0 && !ctx.is_null() {
+                // SAFETY: the job's context is live (it owns the job).
+                on_error(unsafe { Ctx::from_raw(ctx) }.take_exception());
+            }
+        }
+    }
+
+    /// Whether promise jobs are waiting.
+    pub fn has_jobs(&self) -> bool {
+        // SAFETY: reads the runtime's job list.
+        unsafe { qjs::JS_IsJobPending(self.rt.as_ptr()) }
+    }
+
+    /// Runs the garbage collector (cycles included).
+    pub fn gc(&self) {
+        // SAFETY: the runtime is live.
+        unsafe { qjs::JS_RunGC(self.rt.as_ptr()) }
+    }
+
+    /// What the runtime holds now.
+    pub fn memory_usage(&self) -> MemoryUsage {
+        // SAFETY: JSMemoryUsage is plain data filled by QuickJS.
+        unsafe {
+            let mut u: qjs::JSMemoryUsage = core::mem::zeroed();
+            qjs::JS_ComputeMemoryUsage(self.rt.as_ptr(), &mut u);
+            MemoryUsage {
+                malloc_size: u.malloc_size,
+                malloc_count: u.malloc_count,
+                obj_count: u.obj_count,
+                str_count: u.str_count,
+            }
+        }
+    }
+
+    /// Frees the runtime after its contexts are gone, returning the objects
+    /// still alive just before (0 when nothing leaked). QuickJS itself asserts
+    /// that no object is left, so a leak aborts the program right after.
+    pub fn free(self) -> i64 {
+        self.gc();
+        let live = self.memory_usage().obj_count;
+        drop(self);
+        live
+    }
+
+    fn state_of(ctx: &Ctx) -> &RuntimeState {
+        // SAFETY: the opaque is the live runtime's state (set in `new`).
+        unsafe { &*qjs::JS_GetRuntimeOpaque(qjs::JS_GetRuntime(ctx.raw())).cast::<RuntimeState>() }
+    }
+
+    fn state_of_mut(ctx: &Ctx) -> &mut RuntimeState {
+        // SAFETY: as `state_of`; natives are registered only between calls into JS.
+        unsafe { &mut *qjs::JS_GetRuntimeOpaque(qjs::JS_GetRuntime(ctx.raw())).cast::<RuntimeState>() }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // SAFETY: every context was freed (contexts borrow nothing but are
+        // dropped by their owner first); the state box is dropped after this.
+        unsafe { qjs::JS_FreeRuntime(self.rt.as_ptr()) }
+    }
+}
+
+/// Owner of a QuickJS context; derefs to [`Ctx`].
+pub struct Context {
+    ctx: NonNull<qjs::JSContext>,
+}
+
+impl core::ops::Deref for Context {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        // SAFETY: the context is live while `self` is.
+        unsafe { Ctx::from_raw(self.ctx.as_ptr()) }
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: values borrowing this context are gone (lifetimes).
+        unsafe { qjs::JS_FreeContext(self.ctx.as_ptr()) }
+    }
+}
+
+/// A borrowed context: what natives receive and values refer to.
+#[repr(transparent)]
+pub struct Ctx(qjs::JSContext);
+
+/// State of a promise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromiseState {
+    /// Not settled yet.
+    Pending,
+    /// Resolved with a value.
+    Fulfilled,
+    /// Rejected with a reason.
+    Rejected,
+    /// The value is not a promise.
+    NotAPromise,
+}
+
+impl Ctx {
+    /// # Safety
+    /// `ctx` must be live for the returned lifetime.
+    pub unsafe fn from_raw<'a>(ctx: *mut qjs::JSContext) -> &'a Ctx {
+        // SAFETY: repr(transparent) over the opaque C struct.
+        unsafe { &*ctx.cast::<Ctx>() }
+    }
+
+    /// The raw context pointer.
+    pub fn raw(&self) -> *mut qjs::JSContext {
+        (self as *const Ctx).cast_mut().cast()
+    }
+
+    fn wrap(&self, v: qjs::JSValue) -> Result<Value<'_>, Thrown> {
+        if raw::JS_IsException(v) {
+            Err(Thrown)
+        } else {
+            Ok(Value::from_raw(self, v))
+        }
+    }
+
+    /// `undefined`.
+    pub fn undefined(&self) -> Value<'_> {
+        Value::from_raw(self, raw::JS_MKVAL(qjs::JS_TAG_UNDEFINED, 0))
+    }
+
+    /// `null`.
+    pub fn null(&self) -> Value<'_> {
+        Value::from_raw(self, raw::JS_MKVAL(qjs::JS_TAG_NULL, 0))
+    }
+
+    /// A boolean.
+    pub fn bool(&self, b: bool) -> Value<'_> {
+        Value::from_raw(self, raw::JS_MKVAL(qjs::JS_TAG_BOOL, b as i32))
+    }
+
+    /// A number from an i32.
+    pub fn int(&self, n: i32) -> Value<'_> {
+        Value::from_raw(self, raw::JS_MKVAL(qjs::JS_TAG_INT, n))
+    }
+
+    /// A number.
+    pub fn number(&self, n: f64) -> Value<'_> {
+        Value::from_raw(self, raw::JS_NewFloat64(n))
+    }
+
+    /// A string from UTF-8 text.
+    pub fn string(&self, s: &str) -> Result<Value<'_>, Thrown> {
+        // SAFETY: QuickJS copies `len` bytes.
+        self.wrap(unsafe { qjs::JS_NewStringLen(self.raw(), s.as_ptr().cast(), s.len() as _) })
+    }
+
+    /// A string from bytes, each byte one code unit (ISO-8859-1, as HTTP field values are).
+    pub fn latin1_string(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
+        if bytes.is_ascii() {
+            // SAFETY: ASCII is valid UTF-8.
+            return self.string(unsafe { core::str::from_utf8_unchecked(bytes) });
+        }
+        let s: String = bytes.iter().map(|&b| b as char).collect();
+        self.string(&s)
+    }
+
+    /// A new plain object.
+    pub fn object(&self) -> Result<Value<'_>, Thrown> {
+        // SAFETY: the context is live.
+        self.wrap(unsafe { qjs::JS_NewObject(self.raw()) })
+    }
+
+    /// A new empty array.
+    pub fn array(&self) -> Result<Value<'_>, Thrown> {
+        // SAFETY: the context is live.
+        self.wrap(unsafe { qjs::JS_NewArray(self.raw()) })
+    }
+
+    /// A new `ArrayBuffer` holding a copy of `bytes`.
+    pub fn array_buffer(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
+        // SAFETY: QuickJS copies the bytes.
+        self.wrap(unsafe { qjs::JS_NewArrayBufferCopy(self.raw(), bytes.as_ptr(), bytes.len() as _) })
+    }
+
+    /// A new `Uint8Array` holding a copy of `bytes`.
+    pub fn uint8_array(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
+        // SAFETY: QuickJS copies the bytes.
+        self.wrap(unsafe { qjs::JS_NewUint8ArrayCopy(self.raw(), bytes.as_ptr(), bytes.len() as _) })
+    }
+
+    /// The global object.
+    pub fn global(&self) -> Value<'_> {
+        // SAFETY: returns a new reference.
+        Value::from_raw(self, unsafe { qjs::JS_GetGlobalObject(self.raw()) })
+    }
+
+    /// A native function named `name` taking `arity` arguments.
+    pub fn function(&self, name: &CStr, arity: u8, f: NativeFn) -> Result<Value<'_>, Thrown> {
+        let natives = &mut Runtime::state_of_mut(self).natives;
+        let index = match natives.iter().position(|g| core::ptr::fn_addr_eq(*g, f)) {
+            Some(i) => i,
+            None => {
+                natives.push(f);
+                natives.len() - 1
+            }
+        };
+        let mut data = raw::JS_MKVAL(qjs::JS_TAG_INT, index as i32);
+        // SAFETY: the data value (an int) is copied by QuickJS.
+        let v = unsafe {
+            qjs::JS_NewCFunctionData(self.raw(), Some(native_trampoline), arity as c_int, 0, 1, &mut data)
+        };
+        let v = self.wrap(v)?;
+        let name = self.string(name.to_str().unwrap_or("native"))?;
+        v.define_readonly(c"name", name)?;
+        Ok(v)
+    }
+
+    /// Attaches embedder state to the context (null to detach). The caller
+    /// keeps it alive while the context may run.
+    pub fn set_opaque<T>(&self, state: *const T) {
+        // SAFETY: stores a pointer; QuickJS never dereferences it.
+        unsafe { qjs::JS_SetContextOpaque(self.raw(), state.cast_mut().cast()) }
+    }
+
+    /// The embedder state set with [`Ctx::set_opaque`].
+    ///
+    /// # Safety
+    /// `T` must be the type given to `set_opaque`, and that state still alive.
+    pub unsafe fn opaque<T>(&self) -> Option<&T> {
+        // SAFETY: per the contract.
+        unsafe { qjs::JS_GetContextOpaque(self.raw()).cast::<T>().as_ref() }
+    }
+
+    /// Throws `TypeError(message)`.
+    pub fn throw_type_error(&self, message: &str) -> Thrown {
+        self.throw_with(message, qjs::JS_ThrowTypeError)
+    }
+
+    /// Throws `RangeError(message)`.
+    pub fn throw_range_error(&self, message: &str) -> Thrown {
+        self.throw_with(message, qjs::JS_ThrowRangeError)
+    }
+
+    fn throw_with(
+        &self,
+        message: &str,
+        f: unsafe extern "C" fn(*mut qjs::JSContext, *const c_char, ...) -> qjs::JSValue,
+    ) -> Thrown {
+        let msg = CString::new(message.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: "%s" with a NUL-terminated argument.
+        unsafe { f(self.raw(), c"%s".as_ptr(), msg.as_ptr()) };
+        Thrown
+    }
+
+    /// Takes the pending exception out of the engine.
+    pub fn take_exception(&self) -> JsError {
+        // SAFETY: JS_GetException returns a new reference (undefined if none).
+        let exc = Value::from_raw(self, unsafe { qjs::JS_GetException(self.raw()) });
+        let message = exc.to_string_lossy();
+        let stack = match exc.get(c"stack") {
+            Ok(s) if s.is_string() => s.to_string_lossy(),
+            _ => String::new(),
+        };
+        JsError { message, stack }
+    }
+
+    /// Loads a script or module from bytecode and runs its top level.
+    /// For a module this returns its namespace once its evaluation settled.
+    pub fn run_bytecode(&self, rt: &Runtime, bytecode: &[u8]) -> Result<Value<'_>, JsError> {
+        // SAFETY: QuickJS reads `len` bytes and validates the bytecode version.
+        let obj = unsafe {
+            qjs::JS_ReadObject(self.raw(), bytecode.as_ptr(), bytecode.len() as _, qjs::JS_READ_OBJ_BYTECODE as _)
+        };
+        if raw::JS_IsException(obj) {
+            return Err(self.take_exception());
+        }
+        let is_module = raw::JS_VALUE_GET_TAG(obj) == qjs::JS_TAG_MODULE;
+        let module = raw::JS_VALUE_GET_PTR(obj).cast::<qjs::JSModuleDef>();
+        // SAFETY: JS_EvalFunction consumes `obj`; the module def stays owned by the context.
+        unsafe {
+            if is_module && qjs::JS_ResolveModule(self.raw(), obj) < 0 {
+                qjs::JS_FreeValue(self.raw(), obj);
+                return Err(self.take_exception());
+            }
+            let result = self.wrap(qjs::JS_EvalFunction(self.raw(), obj)).map_err(|_| self.take_exception())?;
+            if !is_module {
+                return Ok(result);
+            }
+            // A module's evaluation is a promise (top-level await): settle it.
+            let mut job_error = None;
+            rt.run_jobs(|e| job_error = job_error.take().or(Some(e)));
+            match self.promise_state(&result) {
+                PromiseState::Rejected => {
+                    let reason = self.promise_result(&result);
+                    return Err(self.error_from_value(&reason));
+                }
+                PromiseState::Pending => {
+                    return Err(JsError {
+                        message: String::from("module top-level await did not settle"),
+                        stack: String::new(),
+                    });
+                }
+                _ => {}
+            }
+            if let Some(e) = job_error {
+                return Err(e);
+            }
+            self.wrap(qjs::JS_GetModuleNamespace(self.raw(), module)).map_err(|_| self.take_exception())
+        }
+    }
+
+    /// State of a promise.
+    pub fn promise_state(&self, v: &Value<'_>) -> PromiseState {
+        // SAFETY: a read of the promise's state.
+        match unsafe { qjs::JS_PromiseState(self.raw(), v.raw) } {
+            qjs::JSPromiseStateEnum_JS_PROMISE_PENDING => PromiseState::Pending,
+            qjs::JSPromiseStateEnum_JS_PROMISE_FULFILLED => PromiseState::Fulfilled,
+            qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED => PromiseState::Rejected,
+            _ => PromiseState::NotAPromise,
+        }
+    }
+
+    /// The value or reason of a settled promise.
+    pub fn promise_result(&self, v: &Value<'_>) -> Value<'_> {
+        // SAFETY: returns a new reference.
+        Value::from_raw(self, unsafe { qjs::JS_PromiseResult(self.raw(), v.raw) })
+    }
+
+    /// Describes any thrown value (Error or not) as a [`JsError`].
+    pub fn error_from_value(&self, v: &Value<'_>) -> JsError {
+        let stack = if v.is_object() {
+            match v.get(c"stack") {
+                Ok(s) if s.is_string() => s.to_string_lossy(),
+                _ => String::new(),
+            }
+        } else {
+            String::new()
+        };
+        JsError {
+            message: v.to_string_lossy(),
+            stack,
+        }
+    }
+}
+
+unsafe extern "C" fn native_trampoline(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    argc: c_int,
+    argv: *mut qjs::JSValue,
+    _magic: c_int,
+    data: *mut qjs::JSValue,
+) -> qjs::JSValue {
+    // SAFETY: QuickJS passes a live context, `argc` arguments and our one data
+    // value; borrowed arguments are duplicated into owned `Value`s.
+    unsafe {
+        let ctx = Ctx::from_raw(ctx);
+        let index = raw::JS_VALUE_GET_INT(*data) as usize;
+        let Some(f) = Runtime::state_of(ctx).natives.get(index).copied() else {
+            ctx.throw_type_error("unknown native function");
+            return raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0);
+        };
+        let this = Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), this));
+        let args: Vec<Value<'_>> = (0..argc.max(0) as usize)
+            .map(|i| Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), *argv.add(i))))
+            .collect();
+        match f(ctx, this, &args) {
+            Ok(v) => v.into_raw(),
+            Err(Thrown) => raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
+        }
+    }
+}
+
+/// One counted reference to a JS value of the context `'c`.
+pub struct Value<'c> {
+    ctx: &'c Ctx,
+    raw: qjs::JSValue,
+}
+
+impl<'c> Value<'c> {
+    /// Takes ownership of a reference the caller owned.
+    pub fn from_raw(ctx: &'c Ctx, raw: qjs::JSValue) -> Self {
+        Value { ctx, raw }
+    }
+
+    /// Gives up ownership of the reference.
+    pub fn into_raw(self) -> qjs::JSValue {
+        let v = self.raw;
+        core::mem::forget(self);
+        v
+    }
+
+    /// The raw value (still owned by `self`).
+    pub fn raw(&self) -> qjs::JSValue {
+        self.raw
+    }
+
+    /// The context this value belongs to.
+    pub fn ctx(&self) -> &'c Ctx {
+        self.ctx
+    }
+
+    /// `undefined`?
+    pub fn is_undefined(&self) -> bool {
+        raw::JS_IsUndefined(self.raw)
+    }
+    /// `null` or `undefined`?
+    pub fn is_nullish(&self) -> bool {
+        raw::JS_IsUndefined(self.raw) || raw::JS_IsNull(self.raw)
+    }
+    /// A string?
+    pub fn is_string(&self) -> bool {
+        raw::JS_IsString(self.raw)
+    }
+    /// An object (functions and arrays included)?
+    pub fn is_object(&self) -> bool {
+        raw::JS_IsObject(self.raw)
+    }
+    /// A number?
+    pub fn is_number(&self) -> bool {
+        raw::JS_IsNumber(self.raw)
+    }
+    /// A function?
+    pub fn is_function(&self) -> bool {
+        // SAFETY: a type check.
+        unsafe { qjs::JS_IsFunction(self.ctx.raw(), self.raw) }
+    }
+    /// An array?
+    pub fn is_array(&self) -> bool {
+        // SAFETY: a type check.
+        unsafe { qjs::JS_IsArray(self.raw) }
+    }
+
+    /// `this[name]`.
+    pub fn get(&self, name: &CStr) -> Result<Value<'c>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        self.ctx.wrap(unsafe { qjs::JS_GetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr()) })
+    }
+
+    /// `this[index]`.
+    pub fn get_index(&self, index: u32) -> Result<Value<'c>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        self.ctx.wrap(unsafe { qjs::JS_GetPropertyUint32(self.ctx.raw(), self.raw, index) })
+    }
+
+    /// `this[name] = value`.
+    pub fn set(&self, name: &CStr, value: Value<'c>) -> Result<(), Thrown> {
+        // SAFETY: JS_SetPropertyStr consumes `value`.
+        let r = unsafe { qjs::JS_SetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr(), value.into_raw()) };
+        if r < 0 { Err(Thrown) } else { Ok(()) }
+    }
+
+    /// `this[index] = value`.
+    pub fn set_index(&self, index: u32, value: Value<'c>) -> Result<(), Thrown> {
+        // SAFETY: JS_SetPropertyUint32 consumes `value`.
+        let r = unsafe { qjs::JS_SetPropertyUint32(self.ctx.raw(), self.raw, index, value.into_raw()) };
+        if r < 0 { Err(Thrown) } else { Ok(()) }
+    }
+
+    /// Defines a non-writable, non-enumerable property.
+    pub fn define_readonly(&self, name: &CStr, value: Value<'c>) -> Result<(), Thrown> {
+        // SAFETY: the atom is freed; JS_DefinePropertyValue consumes `value`.
+        unsafe {
+            let atom = qjs::JS_NewAtom(self.ctx.raw(), name.as_ptr());
+            let r = qjs::JS_DefinePropertyValue(
+                self.ctx.raw(),
+                self.raw,
+                atom,
+                value.into_raw(),
+                qjs::JS_PROP_CONFIGURABLE as c_int,
+            );
+            qjs::JS_FreeAtom(self.ctx.raw(), atom);
+            if r < 0 { Err(Thrown) } else { Ok(()) }
+        }
+    }
+
+    /// `length` of an array-like.
+    pub fn length(&self) -> Result<u32, Thrown> {
+        let mut n: i64 = 0;
+        // SAFETY: writes the length into `n`.
+        let r = unsafe { qjs::JS_GetLength(self.ctx.raw(), self.raw, &mut n) };
+        if r < 0 { Err(Thrown) } else { Ok(n.clamp(0, u32::MAX as i64) as u32) }
+    }
+
+    /// Calls this function with `this` and `args`.
+    pub fn call(&self, this: &Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+        let mut raw: Vec<qjs::JSValue> = args.iter().map(|a| a.raw).collect();
+        // SAFETY: JS_Call borrows the arguments and returns a new reference.
+        self.ctx.wrap(unsafe {
+            qjs::JS_Call(self.ctx.raw(), self.raw, this.raw, raw.len() as c_int, raw.as_mut_ptr())
+        })
+    }
+
+    /// Converts with `ToNumber`.
+    pub fn to_f64(&self) -> Result<f64, Thrown> {
+        let mut d = 0.0;
+        // SAFETY: writes into `d`.
+        let r = unsafe { qjs::JS_ToFloat64(self.ctx.raw(), &mut d, self.raw) };
+        if r < 0 { Err(Thrown) } else { Ok(d) }
+    }
+
+    /// Converts with `ToString` into UTF-8 (lone surrogates become U+FFFD).
+    pub fn to_string(&self) -> Result<String, Thrown> {
+        let mut len: usize = 0;
+        // SAFETY: the C string is released with JS_FreeCString.
+        unsafe {
+            let p = qjs::JS_ToCStringLen(self.ctx.raw(), &mut len, self.raw);
+            if p.is_null() {
+                return Err(Thrown);
+            }
+            let bytes = core::slice::from_raw_parts(p.cast::<u8>(), len as usize);
+            let s = String::from_utf8_lossy(bytes).into_owned();
+            qjs::JS_FreeCString(self.ctx.raw(), p);
+            Ok(s)
+        }
+    }
+
+    /// Converts with `ToString` into QuickJS's internal UTF-8, where a lone
+    /// surrogate appears as its 3-byte (WTF-8) encoding.
+    pub fn to_wtf8(&self) -> Result<Vec<u8>, Thrown> {
+        let mut len: usize = 0;
+        // SAFETY: the C string is released with JS_FreeCString.
+        unsafe {
+            let p = qjs::JS_ToCStringLen(self.ctx.raw(), &mut len, self.raw);
+            if p.is_null() {
+                return Err(Thrown);
+            }
+            let v = core::slice::from_raw_parts(p.cast::<u8>(), len as usize).to_vec();
+            qjs::JS_FreeCString(self.ctx.raw(), p);
+            Ok(v)
+        }
+    }
+
+    /// Like [`Value::to_string`] but never fails (for messages).
+    pub fn to_string_lossy(&self) -> String {
+        self.to_string().unwrap_or_else(|_| {
+            drop(self.ctx.take_exception());
+            "(value cannot be converted to a string)".to_string()
+        })
+    }
+
+    /// The bytes of an `ArrayBuffer`, a `Uint8Array` or any typed array view.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        let mut size: qjs::size_t = 0;
+        // SAFETY: the returned memory belongs to the buffer, which `self` keeps alive.
+        unsafe {
+            if qjs::JS_IsArrayBuffer(self.raw) {
+                let p = qjs::JS_GetArrayBuffer(self.ctx.raw(), &mut size, self.raw);
+                return (!p.is_null()).then(|| core::slice::from_raw_parts(p, size as usize)).or(Some(&[]));
+            }
+            if qjs::JS_GetTypedArrayType(self.raw) >= 0 {
+                let (mut off, mut len, mut per) = (0 as qjs::size_t, 0 as qjs::size_t, 0 as qjs::size_t);
+                let buf = qjs::JS_GetTypedArrayBuffer(self.ctx.raw(), self.raw, &mut off, &mut len, &mut per);
+                if raw::JS_IsException(buf) {
+                    drop(self.ctx.take_exception());
+                    return None;
+                }
+                let p = qjs::JS_GetArrayBuffer(self.ctx.raw(), &mut size, buf);
+                qjs::JS_FreeValue(self.ctx.raw(), buf);
+                if p.is_null() {
+                    return Some(&[]);
+                }
+                let (off, len) = (off as usize, len as usize);
+                if off.checked_add(len)? > size as usize {
+                    return None;
+                }
+                return Some(core::slice::from_raw_parts(p.add(off), len));
+            }
+        }
+        None
+    }
+}
+
+impl Clone for Value<'_> {
+    fn clone(&self) -> Self {
+        // SAFETY: adds one reference, released by the clone's Drop.
+        Value::from_raw(self.ctx, unsafe { qjs::JS_DupValue(self.ctx.raw(), self.raw) })
+    }
+}
+
+impl Drop for Value<'_> {
+    fn drop(&mut self) {
+        // SAFETY: releases the one reference this value owns.
+        unsafe { qjs::JS_FreeValue(self.ctx.raw(), self.raw) }
+    }
+}
+
+/// A reference kept across calls without borrowing its context (e.g. in
+/// long-lived task state). It must be released with [`Persistent::free`]
+/// before its context is freed; the runtime's leak check catches a forgotten one.
+pub struct Persistent {
+    raw: qjs::JSValue,
+}
+
+impl Persistent {
+    /// Keeps `v` (its reference moves into the persistent).
+    pub fn new(v: Value<'_>) -> Persistent {
+        Persistent { raw: v.into_raw() }
+    }
+
+    /// A new counted reference for use in `ctx`, which must be the value's context.
+    pub fn get<'c>(&self, ctx: &'c Ctx) -> Value<'c> {
+        // SAFETY: adds a reference owned by the returned value.
+        Value::from_raw(ctx, unsafe { qjs::JS_DupValue(ctx.raw(), self.raw) })
+    }
+
+    /// Releases the reference.
+    pub fn free(self, ctx: &Ctx) {
+        drop(Value::from_raw(ctx, self.raw));
+    }
+}
+
+/// A JS class whose instances own a Rust `T`, dropped by the finalizer.
+pub struct Class<T: 'static> {
+    id: qjs::JSClassID,
+    _t: PhantomData<fn(T)>,
+}
+
+impl<T: 'static> Clone for Class<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: 'static> Copy for Class<T> {}
+
+unsafe extern "C" fn class_finalizer<T: 'static>(rt: *mut qjs::JSRuntime, v: qjs::JSValue) {
+    // SAFETY: the opaque was set from Box<T> by `Class::instance`; the class id
+    // of `v` is the one this finalizer was registered for.
+    unsafe {
+        let id = qjs::JS_GetClassID(v);
+        let p = qjs::JS_GetOpaque(v, id).cast::<T>();
+        if !p.is_null() {
+            drop(Box::from_raw(p));
+        }
+        let _ = rt;
+    }
+}
+
+impl<T: 'static> Class<T> {
+    /// Registers a class named `name` with the runtime.
+    pub fn register(rt: &Runtime, name: &'static CStr) -> Option<Class<T>> {
+        let mut id: qjs::JSClassID = 0;
+        // SAFETY: the name is static; the finalizer matches T.
+        unsafe {
+            qjs::JS_NewClassID(rt.rt.as_ptr(), &mut id);
+            let def = qjs::JSClassDef {
+                class_name: name.as_ptr(),
+                finalizer: Some(class_finalizer::<T>),
+                gc_mark: None,
+                call: None,
+                exotic: ptr::null_mut(),
+            };
+            if qjs::JS_NewClass(rt.rt.as_ptr(), id, &def) < 0 {
+                return None;
+            }
+        }
+        Some(Class { id, _t: PhantomData })
+    }
+
+    /// A new instance owning `value`.
+    pub fn instance<'c>(&self, ctx: &'c Ctx, value: T) -> Result<Value<'c>, Thrown> {
+        // SAFETY: the object takes the box; the finalizer frees it.
+        unsafe {
+            let obj = ctx.wrap(qjs::JS_NewObjectClass(ctx.raw(), self.id))?;
+            qjs::JS_SetOpaque(obj.raw, Box::into_raw(Box::new(value)).cast());
+            Ok(obj)
+        }
+    }
+
+    /// The `T` inside `v`, if `v` is an instance of this class.
+    pub fn get<'v>(&self, v: &'v Value<'_>) -> Option<&'v T> {
+        // SAFETY: JS_GetOpaque checks the class id; the box lives as long as the object.
+        unsafe { qjs::JS_GetOpaque(v.raw, self.id).cast::<T>().as_ref() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::js::compiler::{SourceKind, compile_with};
+
+    fn limits() -> RuntimeLimits {
+        RuntimeLimits {
+            memory: 32 << 20,
+            stack: 512 << 10,
+        }
+    }
+
+    fn eval<'c>(rt: &Runtime, ctx: &'c Ctx, src: &str) -> Result<Value<'c>, JsError> {
+        // SAFETY: the context is live and used by this thread only.
+        let bc = unsafe { compile_with(ctx.raw(), src, "test.js", SourceKind::Script) }.unwrap();
+        ctx.run_bytecode(rt, &bc)
+    }
+
+    fn add(ctx: &Ctx, _this: Value<'_>, args: &[Value<'_>]) -> Result<Value<'_>, Thrown> {
+        let a = args.first().map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
+        let b = args.get(1).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
+        Ok(ctx.number(a + b))
+    }
+
+    fn fail(ctx: &Ctx, _this: Value<'_>, _args: &[Value<'_>]) -> Result<Value<'_>, Thrown> {
+        Err(ctx.throw_type_error("bad argument"))
+    }
+
+    #[test]
+    fn values_are_counted_and_freed() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        let before = rt.memory_usage().obj_count;
+        {
+            let o = ctx.object().unwrap();
+            let copies: Vec<Value<'_>> = (0..100).map(|_| o.clone()).collect();
+            o.set(c"x", ctx.int(7)).unwrap();
+            assert_eq!(copies[99].get(c"x").unwrap().to_f64().unwrap(), 7.0);
+            ctx.global().set(c"kept", copies[0].clone()).unwrap();
+        }
+        assert_eq!(rt.memory_usage().obj_count, before + 1, "only the global's reference remains");
+        ctx.global().set(c"kept", ctx.undefined()).unwrap();
+        rt.gc();
+        assert_eq!(rt.memory_usage().obj_count, before);
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn natives_are_called_and_throw() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        ctx.global().set(c"add", ctx.function(c"add", 2, add).unwrap()).unwrap();
+        ctx.global().set(c"fail", ctx.function(c"fail", 0, fail).unwrap()).unwrap();
+        let v = eval(&rt, &ctx, "add(40, 2)").unwrap();
+        assert_eq!(v.to_f64().unwrap(), 42.0);
+        let v = eval(&rt, &ctx, "try { fail() } catch (e) { e instanceof TypeError && e.message }").unwrap();
+        assert_eq!(v.to_string().unwrap(), "bad argument");
+        assert_eq!(eval(&rt, &ctx, "add.name").unwrap().to_string().unwrap(), "add");
+        drop(v);
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn exceptions_carry_stacks() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        let err = eval(&rt, &ctx, "function f() { throw new Error('boom') }\nf()").unwrap_err();
+        assert_eq!(err.message, "Error: boom");
+        assert!(err.stack.contains("test.js:1"), "stack: {}", err.stack);
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn modules_load_from_bytecode_and_promises_settle() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        let src = "export const answer = await Promise.resolve(42);\nexport default { f: async () => 'ok' };";
+        // SAFETY: live context, this thread only.
+        let bc = unsafe { compile_with(ctx.raw(), src, "m.js", SourceKind::Module) }.unwrap();
+        {
+            let ns = ctx.run_bytecode(&rt, &bc).unwrap();
+            assert_eq!(ns.get(c"answer").unwrap().to_f64().unwrap(), 42.0);
+            let f = ns.get(c"default").unwrap().get(c"f").unwrap();
+            let p = f.call(&ctx.undefined(), &[]).unwrap();
+            assert_eq!(ctx.promise_state(&p), PromiseState::Pending);
+            rt.run_jobs(|e| panic!("{e}"));
+            assert_eq!(ctx.promise_state(&p), PromiseState::Fulfilled);
+            assert_eq!(ctx.promise_result(&p).to_string().unwrap(), "ok");
+        }
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn imports_are_rejected_with_a_clear_error() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        // SAFETY: live context, this thread only.
+        let bc = unsafe { compile_with(ctx.raw(), "import x from 'lib';\nexport default x;", "m.js", SourceKind::Module) }
+            .unwrap();
+        let err = ctx.run_bytecode(&rt, &bc).unwrap_err();
+        assert!(err.message.contains("cannot import 'lib'"), "{err}");
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn interrupt_stops_a_runaway_loop_and_memory_limit_holds() {
+        let mut rt = Runtime::new(RuntimeLimits {
+            memory: 4 << 20,
+            stack: 256 << 10,
+        })
+        .unwrap();
+        let mut polls = 0u32;
+        rt.set_interrupt(Some(Box::new(move || {
+            polls += 1;
+            polls > 100
+        })));
+        let ctx = rt.new_context().unwrap();
+        let err = eval(&rt, &ctx, "for (;;) {}").unwrap_err();
+        assert!(err.message.contains("interrupted"), "{err}");
+        rt.set_interrupt(None);
+        let err = eval(&rt, &ctx, "const a = []; for (;;) a.push('x'.repeat(1000) + a.length)").unwrap_err();
+        assert!(err.message.contains("out of memory"), "{err}");
+        let err = eval(&rt, &ctx, "function r() { return r() + 1 }\nr()").unwrap_err();
+        assert!(err.message.contains("stack overflow"), "{err}");
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn class_instances_own_and_drop_rust_values() {
+        use alloc::rc::Rc;
+        let rt = Runtime::new(limits()).unwrap();
+        let class: Class<Rc<()>> = Class::register(&rt, c"Token").unwrap();
+        let ctx = rt.new_context().unwrap();
+        let token = Rc::new(());
+        {
+            let obj = class.instance(&ctx, token.clone()).unwrap();
+            assert!(class.get(&obj).is_some());
+            assert!(class.get(&ctx.object().unwrap()).is_none());
+            assert_eq!(Rc::strong_count(&token), 2);
+        }
+        rt.gc();
+        assert_eq!(Rc::strong_count(&token), 1, "finalizer dropped the Rust value");
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+
+    #[test]
+    fn bytes_of_buffers_and_views() {
+        let rt = Runtime::new(limits()).unwrap();
+        let ctx = rt.new_context().unwrap();
+        {
+            let b = ctx.uint8_array(&[1, 2, 3]).unwrap();
+            assert_eq!(b.bytes(), Some(&[1u8, 2, 3][..]));
+            let v = eval(&rt, &ctx, "new Uint16Array([1, 2]).subarray(1)").unwrap();
+            assert_eq!(v.bytes().map(|b| b.len()), Some(2));
+            assert_eq!(ctx.object().unwrap().bytes(), None);
+        }
+        drop(ctx);
+        assert_eq!(rt.free(), 0);
+    }
+}

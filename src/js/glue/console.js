@@ -1,0 +1,168 @@
+// console: log/info/warn/error/debug/trace (+ assert, dir), formatted like
+// Node/browsers for the common cases, on one line (no 72-column wrapping), and
+// sent to natives.log(level, message): 1=error 2=warn 3=info 4=debug 5=trace.
+// Glue classes may define an `internal.inspect` method returning a plain value to
+// show after their class name (e.g. `Headers { 'a': '1' }`).
+(function (internal, global) {
+  "use strict";
+  const N = internal.natives;
+  const INSPECT = (internal.inspect = Symbol("inspect"));
+  const MAX_ITEMS = 100, MAX_DEPTH = 2;
+  const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+  const quote = (s) => "'" + JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'") + "'";
+
+  function errorText(e, seen) {
+    let name, msg, stack;
+    try {
+      name = String(e.name ?? "Error");
+      msg = String(e.message ?? "");
+      stack = typeof e.stack === "string" ? e.stack.replace(/\n+$/, "") : "";
+    } catch {
+      return "[Error]";
+    }
+    const head = msg ? name + ": " + msg : name;
+    // QuickJS's `stack` holds the frames only; V8's starts with the header.
+    let s = !stack ? head : stack.startsWith(head) ? stack : head + "\n" + stack;
+    if (e.cause !== undefined && seen.length <= MAX_DEPTH) {
+      s += " {\n  [cause]: " + inspect(e.cause, [...seen, e]) + "\n}";
+    }
+    return s;
+  }
+
+  // One value, Node-style: strings quoted when nested, depth limit 2, cycles shown
+  // as [Circular].
+  function inspect(v, seen, top) {
+    switch (typeof v) {
+      case "string": return top ? v : quote(v);
+      case "number": return Object.is(v, -0) ? "-0" : String(v);
+      case "bigint": return v + "n";
+      case "symbol": return v.toString();
+      case "undefined": return "undefined";
+      case "boolean": return String(v);
+      case "function": {
+        const name = v.name ? v.name : "(anonymous)";
+        return Function.prototype.toString.call(v).startsWith("class") ? "[class " + name + "]" : "[Function: " + name + "]";
+      }
+    }
+    if (v === null) return "null";
+    if (seen.includes(v)) return "[Circular]";
+    if (v instanceof Error) return errorText(v, seen);
+    if (v instanceof Date) return isNaN(v) ? "Invalid Date" : v.toISOString();
+    if (v instanceof RegExp) return String(v);
+    if (v instanceof Promise) return "Promise {}";
+    if (v instanceof WeakMap || v instanceof WeakSet) return v.constructor.name + " { <items unknown> }";
+    let ctor = "";
+    try {
+      const p = Object.getPrototypeOf(v);
+      ctor = p === null ? "[Object: null prototype]" : (p.constructor && p.constructor.name) || "";
+    } catch {}
+    if (typeof v[INSPECT] === "function") {
+      return ctor + " " + inspect(v[INSPECT](), [...seen, v]);
+    }
+    const isArr = Array.isArray(v);
+    if (seen.length > MAX_DEPTH) return isArr ? "[Array]" : "[" + (ctor || "Object") + "]";
+    seen = [...seen, v];
+    const parts = [];
+    let open = "{", close = "}", prefix = ctor === "Object" ? "" : ctor;
+    const list = (items, fmt) => {
+      let n = 0;
+      for (const it of items) {
+        if (n++ === MAX_ITEMS) {
+          parts.push("... more items");
+          break;
+        }
+        parts.push(fmt(it));
+      }
+    };
+    if (isArr || ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      open = "[";
+      close = "]";
+      prefix = isArr && ctor === "Array" ? "" : ctor + "(" + v.length + ")";
+      const n = Math.min(v.length, MAX_ITEMS);
+      for (let i = 0; i < n; i++) parts.push(i in v ? inspect(v[i], seen) : "<empty>");
+      if (v.length > n) parts.push("... " + (v.length - n) + " more items");
+      if (!isArr) return prefix + " [ " + parts.join(", ") + (parts.length ? " ]" : "]");
+    } else if (v instanceof Map) {
+      prefix = ctor + "(" + v.size + ")";
+      list(v, ([k, x]) => inspect(k, seen) + " => " + inspect(x, seen));
+    } else if (v instanceof Set) {
+      prefix = ctor + "(" + v.size + ")";
+      list(v, (x) => inspect(x, seen));
+    } else if (v instanceof ArrayBuffer) {
+      return "ArrayBuffer { byteLength: " + v.byteLength + " }";
+    }
+    for (const k of Object.keys(v)) {
+      if (isArr && String(k >>> 0) === k) continue;
+      let x;
+      try {
+        x = inspect(v[k], seen);
+      } catch {
+        x = "[Getter]";
+      }
+      parts.push((IDENT.test(k) ? k : quote(k)) + ": " + x);
+    }
+    const body = parts.length ? open + " " + parts.join(", ") + " " + close : open + close;
+    return prefix ? prefix + " " + body : body;
+  }
+
+  // printf-style substitutions (WHATWG Console "Formatter"), then the remaining
+  // arguments, joined with spaces.
+  function format(args) {
+    let out = "", i = 0;
+    const first = args[0];
+    if (typeof first === "string" && args.length > 1 && first.includes("%")) {
+      i = 1;
+      out = first.replace(/%([sdifoOjc%])/g, (m, c) => {
+        if (c === "%") return "%";
+        if (i >= args.length) return m;
+        const a = args[i++];
+        switch (c) {
+          case "s": return typeof a === "string" ? a : typeof a === "object" && a !== null ? inspect(a, [], false) : typeof a === "bigint" ? a + "n" : String(a);
+          case "d": return typeof a === "bigint" ? a + "n" : typeof a === "symbol" ? "NaN" : String(Number(a));
+          case "i": return typeof a === "bigint" ? a + "n" : typeof a === "symbol" ? "NaN" : String(parseInt(a));
+          case "f": return typeof a === "symbol" ? "NaN" : String(parseFloat(a));
+          case "j":
+            try {
+              return String(JSON.stringify(a));
+            } catch {
+              return "[Circular]";
+            }
+          case "c": return "";
+          default: return inspect(a, [], false);
+        }
+      });
+      if (i < args.length) out += " ";
+    }
+    for (let sep = ""; i < args.length; i++, sep = " ") {
+      out += sep + inspect(args[i], [], true);
+    }
+    return out;
+  }
+  internal.format = format;
+  internal.inspectValue = (v) => inspect(v, [], true);
+
+  const emit = (level) =>
+    function (...args) {
+      N.log(level, format(args));
+    };
+  const console = {
+    log: emit(3),
+    info: emit(3),
+    warn: emit(2),
+    error: emit(1),
+    debug: emit(4),
+    trace(...args) {
+      const stack = (new Error().stack || "").split("\n").slice(1).join("\n").replace(/\n+$/, "");
+      N.log(5, "Trace" + (args.length ? ": " + format(args) : "") + (stack ? "\n" + stack : ""));
+    },
+    dir(v) {
+      N.log(3, inspect(v, [], false));
+    },
+    assert(cond, ...args) {
+      if (!cond) N.log(1, "Assertion failed" + (args.length ? ": " + format(args) : ""));
+    },
+  };
+  internal.console = console;
+  internal.expose("console", console);
+});

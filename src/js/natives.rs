@@ -1,0 +1,121 @@
+//! The native functions under the glue (`internal.natives` in `src/js/glue/`).
+//!
+//! `log(level, message)`, `utf8Encode(string)`, `utf8Decode(bytes)`,
+//! `timerStart(delayMs, repeat)`, `timerCancel(id)`. Bad arguments throw a
+//! `TypeError`; nothing here panics on JS input.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::engine::{Ctx, Thrown, Value};
+use super::task::ContextState;
+
+/// Creates the `natives` object for a context.
+pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
+    let natives = ctx.object()?;
+    natives.set(c"log", ctx.function(c"log", 2, log)?)?;
+    natives.set(c"utf8Encode", ctx.function(c"utf8Encode", 1, utf8_encode)?)?;
+    natives.set(c"utf8Decode", ctx.function(c"utf8Decode", 1, utf8_decode)?)?;
+    natives.set(c"timerStart", ctx.function(c"timerStart", 2, timer_start)?)?;
+    natives.set(c"timerCancel", ctx.function(c"timerCancel", 1, timer_cancel)?)?;
+    Ok(natives)
+}
+
+fn state(ctx: &Ctx) -> Result<&ContextState, Thrown> {
+    // SAFETY: every context the JS task creates carries its ContextState,
+    // which outlives the context.
+    unsafe { ctx.opaque::<ContextState>() }.ok_or_else(|| ctx.throw_type_error("no function state"))
+}
+
+fn arg<'a, 'c>(args: &'a [Value<'c>], i: usize) -> Option<&'a Value<'c>> {
+    args.get(i)
+}
+
+fn log<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let level = match arg(args, 0).map(|v| v.to_f64()).transpose()?.unwrap_or(3.0) as i32 {
+        1 => log::Level::Error,
+        2 => log::Level::Warn,
+        4 => log::Level::Debug,
+        5 => log::Level::Trace,
+        _ => log::Level::Info,
+    };
+    let message = match arg(args, 1) {
+        Some(v) => v.to_string()?,
+        None => String::new(),
+    };
+    let name = state(ctx).map(|s| s.name.as_str()).unwrap_or("?");
+    log::log!(target: "js", level, "[{name}] {message}");
+    Ok(ctx.undefined())
+}
+
+/// Rewrites QuickJS's WTF-8 (lone surrogates as 3-byte sequences) into UTF-8
+/// with one U+FFFD per lone surrogate, as `TextEncoder` does.
+pub fn wtf8_to_utf8(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0xED && i + 2 < bytes.len() && (0xA0..=0xBF).contains(&bytes[i + 1]) {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn utf8_encode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let Some(v) = arg(args, 0) else {
+        return ctx.uint8_array(&[]);
+    };
+    let raw = v.to_wtf8()?;
+    if raw.iter().all(|&b| b != 0xED) {
+        return ctx.uint8_array(&raw);
+    }
+    ctx.uint8_array(&wtf8_to_utf8(&raw))
+}
+
+fn utf8_decode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let Some(bytes) = arg(args, 0).and_then(|v| v.bytes()) else {
+        return Err(ctx.throw_type_error("utf8Decode: expected an ArrayBuffer or a typed array"));
+    };
+    match core::str::from_utf8(bytes) {
+        Ok(s) => ctx.string(s),
+        Err(_) => ctx.string(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+fn timer_start<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let delay = arg(args, 0).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
+    let delay_ms = if delay.is_finite() && delay > 0.0 { delay.min(u32::MAX as f64) as u64 } else { 0 };
+    let repeat = match arg(args, 1) {
+        Some(v) => v.to_f64().map(|n| n != 0.0 && !n.is_nan()).unwrap_or(true),
+        None => false,
+    };
+    let st = state(ctx)?;
+    match st.start_timer(delay_ms, repeat) {
+        Some(id) => Ok(ctx.number(id as f64)),
+        None => Err(ctx.throw_range_error("too many timers: the FreeRTOS heap or timer queue is exhausted")),
+    }
+}
+
+fn timer_cancel<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let id = arg(args, 0).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
+    if id.is_finite() && id >= 1.0 && id <= u32::MAX as f64 {
+        state(ctx)?.cancel_timer(id as u32);
+    }
+    Ok(ctx.undefined())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lone_surrogates_become_one_replacement_character() {
+        assert_eq!(wtf8_to_utf8(b"a\xED\xA0\x80b"), "a\u{FFFD}b".as_bytes());
+        assert_eq!(wtf8_to_utf8("h\u{e9}\u{1F600}".as_bytes()), "h\u{e9}\u{1F600}".as_bytes());
+        assert_eq!(wtf8_to_utf8("\u{D7FF}".as_bytes()), "\u{D7FF}".as_bytes());
+    }
+}

@@ -1,0 +1,611 @@
+//! The JS task: the one FreeRTOS task that owns the QuickJS runtime.
+//!
+//! QuickJS is single-threaded, so every JS value lives here. Other tasks talk
+//! to it only through its queue of [`Message`]s:
+//!
+//! * a connection task sends a request ([`Exchange`]) and waits on its own
+//!   reply queue for the [`Reply`] (tagged with a sequence number so that a
+//!   late reply to an abandoned request is recognised and dropped);
+//! * the kernel's timer task sends `Timer` when a JS timer (a FreeRTOS
+//!   software timer) fires;
+//! * the port sends `Shutdown` (from interrupt context, with a message
+//!   allocated in advance).
+//!
+//! The event loop: take one message, run it, run the promise jobs it queued,
+//! then answer every request whose handler promise has settled. Each function
+//! has its own context, created once at start and reused for every request.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use super::builtin;
+use super::engine::{Context, Ctx, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
+use super::natives;
+use crate::rtos::{self, Notification, Queue, TaskHandle, TickType, Timer, WAIT_FOREVER};
+
+const TAG: &str = "js";
+
+/// A request handed to the JS task.
+pub struct Exchange {
+    /// Matches the [`Reply`] to this request.
+    pub seq: u32,
+    /// Index of the function (as in the configuration).
+    pub function: usize,
+    /// Request method.
+    pub method: String,
+    /// Absolute URL (`http://host/path?query`).
+    pub url: String,
+    /// Header fields as received (names as sent, values as bytes).
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body; `None` when the request had no body framing at all.
+    pub body: Option<Vec<u8>>,
+    /// Where the reply goes.
+    pub reply_to: &'static Queue<Reply>,
+}
+
+/// A handler's response, handed back to the connection task.
+pub struct Reply {
+    /// The [`Exchange::seq`] this answers.
+    pub seq: u32,
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase chosen by the handler (empty: the standard one).
+    pub status_text: String,
+    /// Header fields (lowercase names).
+    pub headers: Vec<(String, String)>,
+    /// The body; `None` for a null body.
+    pub body: Option<Vec<u8>>,
+}
+
+/// A function ready to be loaded into its context.
+pub struct LoadedFunction {
+    /// Its name (used in logs and as the Lambda `functionName`).
+    pub name: String,
+    /// QuickJS bytecode of its module.
+    pub bytecode: Vec<u8>,
+    /// Its `env` variables.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Sizes and limits of the JS task.
+#[derive(Clone, Copy, Debug)]
+pub struct JsConfig {
+    /// Most bytes the engine may allocate.
+    pub memory_limit: usize,
+    /// Native stack JS may use (below `task_stack_words` on the boards).
+    pub stack_limit: usize,
+    /// The task's FreeRTOS stack, in words.
+    pub task_stack_words: usize,
+    /// Task priority.
+    pub priority: u32,
+    /// Messages the queue holds.
+    pub queue_len: usize,
+    /// Longest a handler may run without yielding before it is interrupted.
+    pub cpu_limit_ms: u32,
+}
+
+enum Message {
+    Request(Box<Exchange>),
+    Timer { function: usize, id: u32 },
+    Shutdown,
+}
+
+static QUEUE: AtomicPtr<Queue<Message>> = AtomicPtr::new(core::ptr::null_mut());
+static SHUTDOWN: AtomicPtr<Message> = AtomicPtr::new(core::ptr::null_mut());
+
+fn queue() -> Option<&'static Queue<Message>> {
+    // SAFETY: set once in `start` from a leaked box, never freed.
+    unsafe { QUEUE.load(Ordering::Acquire).as_ref() }
+}
+
+/// The handle other tasks use to reach the JS task.
+#[derive(Clone, Copy)]
+pub struct JsTask {
+    queue: &'static Queue<Message>,
+}
+
+/// Why a request could not be handed over.
+pub struct Busy(pub Box<Exchange>);
+
+impl JsTask {
+    /// Starts the JS task, loads every function into its own context and
+    /// returns once they are ready, or with the first load error.
+    /// Call from a task; at most once.
+    pub fn start(functions: Vec<LoadedFunction>, config: JsConfig) -> Result<JsTask, String> {
+        let queue: &'static Queue<Message> = Box::leak(Box::new(
+            Queue::new(config.queue_len).map_err(|e| e.to_string())?,
+        ));
+        QUEUE.store((queue as *const Queue<Message>).cast_mut(), Ordering::Release);
+        SHUTDOWN.store(Box::into_raw(Box::new(Message::Shutdown)), Ordering::Release);
+        let result: RefCell<Option<Result<(), String>>> = RefCell::new(None);
+        let start = Box::new(Start {
+            functions,
+            config,
+            starter: TaskHandle::current(),
+            result: &result,
+        });
+        rtos::clear_notification(Notification::Reply);
+        rtos::spawn(
+            c"js",
+            config.task_stack_words,
+            config.priority,
+            js_task_entry,
+            Box::into_raw(start).cast(),
+        )
+        .map_err(|e| e.to_string())?;
+        while result.borrow().is_none() {
+            rtos::wait_notification(Notification::Reply, WAIT_FOREVER);
+        }
+        let outcome = result.borrow_mut().take().unwrap_or(Ok(()));
+        outcome.map(|()| JsTask { queue })
+    }
+
+    /// Hands a request to the JS task without waiting; gives it back when the
+    /// queue is full.
+    pub fn submit(&self, exchange: Box<Exchange>) -> Result<(), Busy> {
+        match self.queue.send(Box::new(Message::Request(exchange)), 0) {
+            Ok(()) => Ok(()),
+            Err(msg) => match *msg {
+                Message::Request(ex) => Err(Busy(ex)),
+                _ => unreachable!("sent a request"),
+            },
+        }
+    }
+}
+
+/// Asks the JS task to free everything, run the leak check and stop the
+/// scheduler. Safe from interrupt context; only the first call counts.
+pub fn request_shutdown() {
+    let msg = SHUTDOWN.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if let (false, Some(q)) = (msg.is_null(), queue()) {
+        // SAFETY: the message was leaked from a box in `start` and is taken once.
+        let msg = unsafe { Box::from_raw(msg) };
+        if let Err(msg) = q.send(msg, 0) {
+            // Queue full: put it back so the next call retries.
+            SHUTDOWN.store(Box::into_raw(msg), Ordering::Release);
+        }
+    }
+}
+
+struct Start<'a> {
+    functions: Vec<LoadedFunction>,
+    config: JsConfig,
+    starter: TaskHandle,
+    result: &'a RefCell<Option<Result<(), String>>>,
+}
+
+/// Per-context state, reachable from natives through the context opaque.
+pub struct ContextState {
+    /// The function's name.
+    pub name: String,
+    function: usize,
+    timers: RefCell<BTreeMap<u32, Timer>>,
+    next_timer: Cell<u32>,
+}
+
+/// Timer ids are 24 bits so that the function index fits beside them in the
+/// FreeRTOS timer ID on 32-bit boards.
+const TIMER_ID_MASK: u32 = 0x00FF_FFFF;
+/// Most functions a device runs (the rest of the timer ID).
+pub const MAX_FUNCTIONS: usize = 255;
+
+impl ContextState {
+    /// Starts a FreeRTOS timer for a JS timer; returns its id.
+    pub fn start_timer(&self, delay_ms: u64, repeat: bool) -> Option<u32> {
+        let mut timers = self.timers.borrow_mut();
+        let mut id = self.next_timer.get();
+        // Skip ids still in use after the 24-bit counter wrapped.
+        for _ in 0..=timers.len() {
+            id = if id >= TIMER_ID_MASK { 1 } else { id + 1 };
+            if !timers.contains_key(&id) {
+                break;
+            }
+        }
+        self.next_timer.set(id);
+        let tag = (self.function << 24) | id as usize;
+        let period = rtos::ms_to_ticks(delay_ms).max(1);
+        let timer = Timer::new(c"js-timer", period, repeat, tag, on_timer).ok()?;
+        if !timer.start() {
+            return None;
+        }
+        timers.insert(id, timer);
+        Some(id)
+    }
+
+    /// Stops and forgets a timer (unknown ids are ignored).
+    pub fn cancel_timer(&self, id: u32) {
+        if let Some(t) = self.timers.borrow_mut().remove(&id) {
+            t.stop();
+        }
+    }
+}
+
+extern "C" fn on_timer(handle: *mut c_void) {
+    // SAFETY: the kernel passes the handle of the timer that fired.
+    let tag = unsafe { Timer::id_of(handle) };
+    if let Some(q) = queue() {
+        let msg = Box::new(Message::Timer {
+            function: tag >> 24,
+            id: tag as u32 & TIMER_ID_MASK,
+        });
+        if q.send(msg, rtos::ms_to_ticks(1000)).is_err() {
+            log::error!(target: TAG, "timer event dropped: the JS queue stayed full for 1 s");
+        }
+    }
+}
+
+struct Function {
+    ctx: Context,
+    state: Box<ContextState>,
+    name: Persistent,
+    dispatch: Persistent,
+    fire_timer: Persistent,
+    namespace: Persistent,
+    env: Persistent,
+}
+
+struct InFlight {
+    function: usize,
+    promise: Persistent,
+    seq: u32,
+    reply_to: &'static Queue<Reply>,
+}
+
+struct EventLoop {
+    functions: Vec<Function>,
+    in_flight: Vec<InFlight>,
+    deadline: alloc::rc::Rc<Cell<TickType>>,
+    cpu_limit: TickType,
+}
+
+extern "C" fn js_task_entry(arg: *mut c_void) {
+    // SAFETY: `arg` is the `Start` boxed by `JsTask::start`, which waits
+    // (keeping `result` alive) until we report.
+    let start = unsafe { Box::from_raw(arg.cast::<Start<'_>>()) };
+    let Start {
+        functions,
+        config,
+        starter,
+        result,
+    } = *start;
+    let report = |r: Result<(), String>| {
+        *result.borrow_mut() = Some(r);
+        starter.notify(Notification::Reply);
+    };
+    let Some(mut rt) = Runtime::new(RuntimeLimits {
+        memory: config.memory_limit,
+        stack: config.stack_limit,
+    }) else {
+        report(Err("cannot create the QuickJS runtime: out of memory".to_string()));
+        rtos::exit_task();
+    };
+    let deadline = alloc::rc::Rc::new(Cell::new(TickType::MAX));
+    let check = deadline.clone();
+    rt.set_interrupt(Some(Box::new(move || rtos::tick_count() > check.get())));
+    let mut ev = EventLoop {
+        functions: Vec::new(),
+        in_flight: Vec::new(),
+        deadline,
+        cpu_limit: rtos::ms_to_ticks(config.cpu_limit_ms as u64),
+    };
+    let loaded = functions.len();
+    for (index, f) in functions.into_iter().enumerate() {
+        match ev.load(&rt, index, f) {
+            Ok(function) => ev.functions.push(function),
+            Err(e) => {
+                ev.free_all();
+                rt.free();
+                report(Err(e));
+                rtos::exit_task();
+            }
+        }
+    }
+    log::info!(target: TAG, "{loaded} function(s) loaded; heap in use {} bytes", rtos::heap_stats().used);
+    report(Ok(()));
+    ev.run(&rt);
+    ev.free_all();
+    let live = rt.free();
+    if live == 0 {
+        log::info!(target: TAG, "runtime freed: leak check passed (0 live objects)");
+    } else {
+        log::error!(target: TAG, "runtime freed with {live} live object(s): leak check failed");
+    }
+    rtos::end_scheduler();
+    rtos::exit_task();
+}
+
+impl EventLoop {
+    fn load(&self, rt: &Runtime, index: usize, f: LoadedFunction) -> Result<Function, String> {
+        let fail = |what: &str, e: JsError| alloc::format!("function '{}': {what}: {e}", f.name);
+        if index >= MAX_FUNCTIONS {
+            return Err(alloc::format!("function '{}': more than {MAX_FUNCTIONS} functions", f.name));
+        }
+        let ctx = rt.new_context().ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
+        let state = Box::new(ContextState {
+            name: f.name.clone(),
+            function: index,
+            timers: RefCell::new(BTreeMap::new()),
+            next_timer: Cell::new(0),
+        });
+        ctx.set_opaque::<ContextState>(&*state);
+        let thrown = |_: Thrown| ctx.take_exception();
+        let setup = || -> Result<[Persistent; 5], String> {
+            let internal = ctx.object().map_err(thrown).map_err(|e| fail("setup", e))?;
+            let natives = natives::create(&ctx).map_err(thrown).map_err(|e| fail("setup", e))?;
+            internal.set(c"natives", natives).map_err(thrown).map_err(|e| fail("setup", e))?;
+            for (name, bytecode) in builtin::GLUE {
+                let register = ctx.run_bytecode(rt, bytecode).map_err(|e| fail(name, e))?;
+                register
+                    .call(&ctx.undefined(), &[internal.clone(), ctx.global()])
+                    .map_err(thrown)
+                    .map_err(|e| fail(name, e))?;
+            }
+            let namespace = ctx.run_bytecode(rt, &f.bytecode).map_err(|e| fail("module", e))?;
+            check_handler_shape(&namespace).map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
+            let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
+            for (k, v) in &f.env {
+                let key = alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
+                let val = ctx.string(v).map_err(thrown).map_err(|e| fail("env", e))?;
+                env.set(&key, val).map_err(thrown).map_err(|e| fail("env", e))?;
+            }
+            let get = |name: &core::ffi::CStr| {
+                internal
+                    .get(name)
+                    .map_err(thrown)
+                    .map_err(|e| fail("glue", e))
+                    .and_then(|v| {
+                        if v.is_function() {
+                            Ok(Persistent::new(v))
+                        } else {
+                            Err(alloc::format!("glue: internal.{} is not a function", name.to_string_lossy()))
+                        }
+                    })
+            };
+            let name = ctx.string(&f.name).map_err(thrown).map_err(|e| fail("setup", e))?;
+            Ok([
+                Persistent::new(name),
+                get(c"dispatch")?,
+                get(c"fireTimer")?,
+                Persistent::new(namespace),
+                Persistent::new(env),
+            ])
+        };
+        let [name, dispatch, fire_timer, namespace, env] = setup()?;
+        Ok(Function {
+            ctx,
+            state,
+            name,
+            dispatch,
+            fire_timer,
+            namespace,
+            env,
+        })
+    }
+
+    fn run(&mut self, rt: &Runtime) {
+        let Some(q) = queue() else { return };
+        loop {
+            let Some(msg) = q.receive(WAIT_FOREVER) else { continue };
+            match *msg {
+                Message::Request(ex) => self.dispatch(ex),
+                Message::Timer { function, id } => self.fire_timer(function, id),
+                Message::Shutdown => return,
+            }
+            self.arm();
+            rt.run_jobs(|e| log::error!(target: TAG, "uncaught error in a promise job: {e}"));
+            self.disarm();
+            self.answer_settled();
+        }
+    }
+
+    fn arm(&self) {
+        self.deadline.set(rtos::tick_count().saturating_add(self.cpu_limit));
+    }
+
+    fn disarm(&self) {
+        self.deadline.set(TickType::MAX);
+    }
+
+    fn dispatch(&mut self, ex: Box<Exchange>) {
+        let Some(f) = self.functions.get(ex.function) else {
+            reply_error(&ex, 500);
+            return;
+        };
+        let ctx: &Ctx = &f.ctx;
+        self.arm();
+        let started = request_args(ctx, f, &ex).and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
+        self.disarm();
+        match started {
+            Ok(promise) => self.in_flight.push(InFlight {
+                function: ex.function,
+                promise: Persistent::new(promise),
+                seq: ex.seq,
+                reply_to: ex.reply_to,
+            }),
+            Err(Thrown) => {
+                let e = ctx.take_exception();
+                log::error!(target: TAG, "[{}] request could not be dispatched: {e}", f.state.name);
+                reply_error(&ex, 500);
+            }
+        }
+    }
+
+    fn fire_timer(&mut self, function: usize, id: u32) {
+        let Some(f) = self.functions.get(function) else { return };
+        {
+            let mut timers = f.state.timers.borrow_mut();
+            match timers.get(&id) {
+                None => return, // cancelled after it fired
+                // One-shot timers are done once they fire; repeating ones stay.
+                Some(t) if !t.is_auto_reload() => drop(timers.remove(&id)),
+                Some(_) => {}
+            }
+        }
+        let ctx: &Ctx = &f.ctx;
+        self.arm();
+        let r = f.fire_timer.get(ctx).call(&ctx.undefined(), &[ctx.number(id as f64)]);
+        self.disarm();
+        if r.is_err() {
+            let e = ctx.take_exception();
+            log::error!(target: TAG, "[{}] timer {id}: {e}", f.state.name);
+        }
+    }
+
+    fn answer_settled(&mut self) {
+        let mut i = 0;
+        while i < self.in_flight.len() {
+            let fl = &self.in_flight[i];
+            let f = &self.functions[fl.function];
+            let ctx: &Ctx = &f.ctx;
+            let promise = fl.promise.get(ctx);
+            let state = ctx.promise_state(&promise);
+            if state == PromiseState::Pending {
+                i += 1;
+                continue;
+            }
+            let reply = match state {
+                PromiseState::Fulfilled => reply_from_result(ctx, &ctx.promise_result(&promise), fl.seq),
+                _ => {
+                    let e = ctx.error_from_value(&ctx.promise_result(&promise));
+                    log::error!(target: TAG, "[{}] dispatch failed: {e}", f.state.name);
+                    None
+                }
+            };
+            drop(promise);
+            let fl = self.in_flight.swap_remove(i);
+            let reply = reply.unwrap_or_else(|| error_reply(fl.seq, 500));
+            fl.promise.free(&self.functions[fl.function].ctx);
+            if fl.reply_to.send(Box::new(reply), 0).is_err() {
+                log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", fl.seq);
+            }
+        }
+    }
+
+    fn free_all(&mut self) {
+        for fl in self.in_flight.drain(..) {
+            if let Some(f) = self.functions.get(fl.function) {
+                fl.promise.free(&f.ctx);
+            }
+        }
+        for f in self.functions.drain(..) {
+            let Function {
+                ctx,
+                state,
+                name,
+                dispatch,
+                fire_timer,
+                namespace,
+                env,
+            } = f;
+            for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
+                t.stop();
+            }
+            for p in [name, dispatch, fire_timer, namespace, env] {
+                p.free(&ctx);
+            }
+            drop(ctx);
+            drop(state);
+        }
+    }
+}
+
+fn bad_key() -> JsError {
+    JsError {
+        message: "env names must not contain NUL".to_string(),
+        stack: String::new(),
+    }
+}
+
+/// Checks that a module exports a Workers `default.fetch` or a Lambda `handler`.
+fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
+    let workers = ns
+        .get(c"default")
+        .ok()
+        .filter(|d| d.is_object())
+        .and_then(|d| d.get(c"fetch").ok())
+        .is_some_and(|f| f.is_function());
+    let lambda = ns.get(c"handler").ok().is_some_and(|h| h.is_function());
+    if workers || lambda {
+        Ok(())
+    } else {
+        Err("the module has neither `export default { fetch }` nor `export const handler`".to_string())
+    }
+}
+
+/// `dispatch(ns, fnName, method, url, headersFlat, body, env)` arguments.
+fn request_args<'c>(ctx: &'c Ctx, f: &Function, ex: &Exchange) -> Result<Vec<Value<'c>>, Thrown> {
+    let headers = ctx.array()?;
+    let mut i = 0;
+    for (name, value) in &ex.headers {
+        headers.set_index(i, ctx.string(name)?)?;
+        headers.set_index(i + 1, ctx.latin1_string(value)?)?;
+        i += 2;
+    }
+    let body = match &ex.body {
+        Some(b) => ctx.array_buffer(b)?,
+        None => ctx.null(),
+    };
+    Ok(alloc::vec![
+        f.namespace.get(ctx),
+        f.name.get(ctx),
+        ctx.string(&ex.method)?,
+        ctx.string(&ex.url)?,
+        headers,
+        body,
+        f.env.get(ctx),
+    ])
+}
+
+/// Reads `[status, statusText, headersFlat, body]` from the glue.
+fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
+    let read = || -> Result<Reply, Thrown> {
+        let status = v.get_index(0)?.to_f64()?;
+        let status = if (100.0..=999.0).contains(&status) { status as u16 } else { 500 };
+        let status_text = v.get_index(1)?.to_string()?;
+        let flat = v.get_index(2)?;
+        let n = flat.length()?;
+        let mut headers = Vec::with_capacity(n as usize / 2);
+        let mut i = 0;
+        while i + 1 < n {
+            headers.push((flat.get_index(i)?.to_string()?, flat.get_index(i + 1)?.to_string()?));
+            i += 2;
+        }
+        let body = v.get_index(3)?;
+        let body = if body.is_nullish() { None } else { Some(body.bytes().unwrap_or(&[]).to_vec()) };
+        Ok(Reply {
+            seq,
+            status,
+            status_text,
+            headers,
+            body,
+        })
+    };
+    match read() {
+        Ok(r) => Some(r),
+        Err(Thrown) => {
+            log::error!(target: TAG, "malformed response from the glue: {}", ctx.take_exception());
+            None
+        }
+    }
+}
+
+fn error_reply(seq: u32, status: u16) -> Reply {
+    Reply {
+        seq,
+        status,
+        status_text: String::new(),
+        headers: alloc::vec![("content-type".to_string(), "text/plain;charset=UTF-8".to_string())],
+        body: Some(alloc::format!("{}\n", crate::http::response::reason_phrase(status)).into_bytes()),
+    }
+}
+
+fn reply_error(ex: &Exchange, status: u16) {
+    if ex.reply_to.send(Box::new(error_reply(ex.seq, status)), 0).is_err() {
+        log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", ex.seq);
+    }
+}

@@ -1,0 +1,46 @@
+//! Isère: serverless JavaScript on microcontrollers.
+//!
+//! A function in the Workers style (`export default { async fetch(request,
+//! env, ctx) { ... } }`) runs on FreeRTOS under QuickJS-NG and answers HTTP.
+//! This crate is the portable core, `no_std` + `alloc`; everything that knows
+//! an operating system or a board lives in `port/<port>/` behind the traits
+//! of [`port`].
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! socket -> connection task (http: httparse, limits) -> Exchange -> JS task queue
+//!        -> JS task (js: QuickJS runtime, event loop: handler, jobs, timers)
+//!        -> response -> connection task -> socket (keep-alive: next request)
+//! ```
+//!
+//! * [`rtos`]: our FFI layer over the FreeRTOS kernel; [`heap`]: the global
+//!   allocator over its heap.
+//! * [`http`]: the HTTP/1.1 wire format and the server (acceptor, bounded
+//!   pool of connection tasks).
+//! * [`js`]: the engine layer, the Web API glue and the JS task.
+//! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
+
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+#[cfg(feature = "port-posix")]
+extern crate std;
+
+pub mod config;
+pub mod heap;
+pub mod http;
+pub mod js;
+pub mod logger;
+pub mod port;
+pub mod rtos;
+
+/// The FreeRTOS POSIX port: the simulator's sockets, clock and console.
+#[cfg(feature = "port-posix")]
+#[path = "../port/posix/mod.rs"]
+pub mod posix;
+
+/// The version of this firmware.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,467 @@
+//! Our own small FFI layer over the FreeRTOS kernel.
+//!
+//! Only what the firmware uses: tasks, queues of pointers, task notifications,
+//! mutexes, software timers, ticks, critical sections and heap statistics.
+//! The kernel's types are declared as C `long` (`BaseType_t`, `UBaseType_t`,
+//! `TickType_t`): that is what every port we build defines them as, 64-bit on
+//! the POSIX port on x86-64 and 32-bit on the boards. `src/rtos/shim.c` turns
+//! a mismatch into a compile error and exports the sizes for a test.
+//!
+//! Macro-only parts of the API (critical sections, timer commands, yield from
+//! ISR) are wrapped as functions in `shim.c`. Every `unsafe` block here calls
+//! the kernel with handles this module created and still owns.
+
+pub mod ffi;
+
+use core::ffi::{CStr, c_void};
+use core::ptr::{self, NonNull};
+
+pub use ffi::{BaseType, TickType, UBaseType};
+
+/// Ticks to wait forever.
+pub const WAIT_FOREVER: TickType = TickType::MAX;
+
+/// The kernel's tick rate, as configured for this port.
+pub fn tick_rate_hz() -> TickType {
+    // SAFETY: a constant exported by shim.c.
+    unsafe { ffi::isere_rtos_tick_rate_hz }
+}
+
+/// Milliseconds → ticks, rounding up so that a wait is never shorter than asked.
+pub fn ms_to_ticks(ms: u64) -> TickType {
+    let hz = tick_rate_hz() as u64;
+    let ticks = (ms.saturating_mul(hz)).div_ceil(1000);
+    TickType::try_from(ticks).unwrap_or(WAIT_FOREVER - 1)
+}
+
+/// Ticks → milliseconds.
+pub fn ticks_to_ms(ticks: TickType) -> u64 {
+    (ticks as u64).saturating_mul(1000) / tick_rate_hz() as u64
+}
+
+/// The tick count since the scheduler started (callable from any context).
+pub fn tick_count() -> TickType {
+    // SAFETY: both calls only read the kernel's tick counter.
+    unsafe {
+        if ffi::xPortIsInsideInterrupt() != 0 {
+            ffi::xTaskGetTickCountFromISR()
+        } else {
+            ffi::xTaskGetTickCount()
+        }
+    }
+}
+
+/// Blocks the calling task for `ticks`.
+pub fn delay(ticks: TickType) {
+    // SAFETY: called from a task.
+    unsafe { ffi::vTaskDelay(ticks) }
+}
+
+/// Gives up the processor to another ready task of the same priority.
+pub fn yield_now() {
+    // SAFETY: called from a task.
+    unsafe { ffi::isere_yield() }
+}
+
+/// Whether the caller runs in interrupt context (use the FromISR calls then).
+pub fn in_isr() -> bool {
+    // SAFETY: reads port state only.
+    unsafe { ffi::xPortIsInsideInterrupt() != 0 }
+}
+
+/// Runs `f` with interrupts masked and the scheduler unable to switch tasks.
+pub fn critical<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: balanced enter/exit around `f`, which must not block.
+    unsafe { ffi::isere_enter_critical() };
+    let r = f();
+    unsafe { ffi::isere_exit_critical() };
+    r
+}
+
+/// Starts the scheduler; returns only after [`end_scheduler`] (POSIX port).
+pub fn start_scheduler() {
+    // SAFETY: called once from the start-up thread.
+    unsafe { ffi::vTaskStartScheduler() }
+}
+
+/// Stops the scheduler (the POSIX port returns from [`start_scheduler`]).
+pub fn end_scheduler() {
+    // SAFETY: called from a task.
+    unsafe { ffi::vTaskEndScheduler() }
+}
+
+/// Why a kernel object could not be created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+impl core::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the FreeRTOS heap is exhausted")
+    }
+}
+
+/// A handle to a task; it can be copied and notified from any task or ISR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskHandle(NonNull<c_void>);
+
+// SAFETY: task handles are plain kernel object addresses, valid in every task.
+unsafe impl Send for TaskHandle {}
+// SAFETY: as above; the kernel serialises operations on them.
+unsafe impl Sync for TaskHandle {}
+
+/// Which task-notification slot a wait or notify uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notification {
+    /// Replies addressed to the task (e.g. a response ready for a connection).
+    Reply = 0,
+    /// I/O readiness delivered by the port.
+    Io = 1,
+}
+
+impl TaskHandle {
+    /// The calling task.
+    pub fn current() -> TaskHandle {
+        // SAFETY: valid once the scheduler runs, which is when tasks call this.
+        let h = unsafe { ffi::xTaskGetCurrentTaskHandle() };
+        TaskHandle(NonNull::new(h).expect("no current task before the scheduler starts"))
+    }
+
+    /// The raw kernel handle.
+    pub fn as_ptr(self) -> *mut c_void {
+        self.0.as_ptr()
+    }
+
+    /// Rebuilds a handle from [`TaskHandle::as_ptr`]; `None` for null.
+    pub fn from_ptr(p: *mut c_void) -> Option<TaskHandle> {
+        NonNull::new(p).map(TaskHandle)
+    }
+
+    /// Increments the task's notification `slot`, waking it if it waits there.
+    /// Works from tasks and from interrupt context.
+    pub fn notify(self, slot: Notification) {
+        // SAFETY: the handle names a task that is never deleted while notified
+        // (connection and JS tasks live as long as the scheduler).
+        unsafe {
+            if ffi::xPortIsInsideInterrupt() != 0 {
+                ffi::vTaskGenericNotifyGiveFromISR(self.as_ptr(), slot as UBaseType, ptr::null_mut());
+            } else {
+                ffi::xTaskGenericNotify(
+                    self.as_ptr(),
+                    slot as UBaseType,
+                    0,
+                    ffi::E_NOTIFY_ACTION_INCREMENT,
+                    ptr::null_mut(),
+                );
+            }
+        }
+    }
+}
+
+/// Waits up to `ticks` for a notification on `slot` of the calling task and
+/// clears it; returns whether one arrived.
+pub fn wait_notification(slot: Notification, ticks: TickType) -> bool {
+    // SAFETY: called from a task, on its own notification slot.
+    unsafe { ffi::ulTaskGenericNotifyTake(slot as UBaseType, 1, ticks) != 0 }
+}
+
+/// Drops a notification already pending on `slot` of the calling task.
+pub fn clear_notification(slot: Notification) {
+    // SAFETY: acts on the calling task only.
+    unsafe {
+        ffi::xTaskGenericNotifyStateClear(ptr::null_mut(), slot as UBaseType);
+        ffi::ulTaskGenericNotifyValueClear(ptr::null_mut(), slot as UBaseType, UBaseType::MAX);
+    }
+}
+
+/// Creates a task running `entry(arg)` at `priority` with `stack_words` of stack.
+pub fn spawn(
+    name: &CStr,
+    stack_words: usize,
+    priority: u32,
+    entry: extern "C" fn(*mut c_void),
+    arg: *mut c_void,
+) -> Result<TaskHandle, OutOfMemory> {
+    let mut handle = ptr::null_mut();
+    // SAFETY: `name` is copied by the kernel; `entry` never returns (it deletes itself).
+    let ok = unsafe {
+        ffi::xTaskCreate(
+            Some(entry),
+            name.as_ptr(),
+            stack_words as _,
+            arg,
+            priority as UBaseType,
+            &mut handle,
+        )
+    };
+    if ok == 1 {
+        TaskHandle::from_ptr(handle).ok_or(OutOfMemory)
+    } else {
+        Err(OutOfMemory)
+    }
+}
+
+/// Deletes the calling task.
+pub fn exit_task() -> ! {
+    // SAFETY: deleting self never returns.
+    unsafe { ffi::vTaskDelete(ptr::null_mut()) };
+    unreachable!("vTaskDelete(NULL) returned")
+}
+
+/// A FreeRTOS queue carrying owned `Box<T>` messages as pointers.
+///
+/// Ownership moves with the message: `send` gives the box away only when the
+/// queue accepted it, `receive` hands it to the receiver. Dropping the queue
+/// frees undelivered messages.
+pub struct Queue<T> {
+    handle: NonNull<c_void>,
+    _msg: core::marker::PhantomData<alloc::boxed::Box<T>>,
+}
+
+// SAFETY: the kernel serialises queue operations; messages are `Send`.
+unsafe impl<T: Send> Send for Queue<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Queue<T> {}
+
+impl<T> Queue<T> {
+    /// A queue holding at most `capacity` messages.
+    pub fn new(capacity: usize) -> Result<Self, OutOfMemory> {
+        // SAFETY: creates a queue of pointer-sized items.
+        let h = unsafe {
+            ffi::xQueueGenericCreate(
+                capacity as UBaseType,
+                core::mem::size_of::<*mut T>() as UBaseType,
+                0,
+            )
+        };
+        NonNull::new(h)
+            .map(|handle| Queue {
+                handle,
+                _msg: core::marker::PhantomData,
+            })
+            .ok_or(OutOfMemory)
+    }
+
+    /// Sends `msg`, waiting up to `ticks` for room (0 from interrupt context);
+    /// gives the message back if the queue stayed full.
+    pub fn send(&self, msg: alloc::boxed::Box<T>, ticks: TickType) -> Result<(), alloc::boxed::Box<T>> {
+        let p = alloc::boxed::Box::into_raw(msg);
+        // SAFETY: the kernel copies the pointer value out of `&p`.
+        let ok = unsafe {
+            if ffi::xPortIsInsideInterrupt() != 0 {
+                ffi::xQueueGenericSendFromISR(
+                    self.handle.as_ptr(),
+                    (&p as *const *mut T).cast(),
+                    ptr::null_mut(),
+                    0,
+                )
+            } else {
+                ffi::xQueueGenericSend(self.handle.as_ptr(), (&p as *const *mut T).cast(), ticks, 0)
+            }
+        };
+        if ok == 1 {
+            Ok(())
+        } else {
+            // SAFETY: the queue refused it, so we still own `p`.
+            Err(unsafe { alloc::boxed::Box::from_raw(p) })
+        }
+    }
+
+    /// Receives a message, waiting up to `ticks`.
+    pub fn receive(&self, ticks: TickType) -> Option<alloc::boxed::Box<T>> {
+        let mut p: *mut T = ptr::null_mut();
+        // SAFETY: the kernel writes one pointer into `p`.
+        let ok = unsafe { ffi::xQueueReceive(self.handle.as_ptr(), (&mut p as *mut *mut T).cast(), ticks) };
+        // SAFETY: every pointer in the queue came from `Box::into_raw` in `send`.
+        (ok == 1 && !p.is_null()).then(|| unsafe { alloc::boxed::Box::from_raw(p) })
+    }
+
+    /// Messages waiting in the queue.
+    pub fn len(&self) -> usize {
+        // SAFETY: reads the queue's counter.
+        unsafe { ffi::uxQueueMessagesWaiting(self.handle.as_ptr()) as usize }
+    }
+
+    /// Whether no message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        while self.receive(0).is_some() {}
+        // SAFETY: no task holds the queue any more (we own it).
+        unsafe { ffi::vQueueDelete(self.handle.as_ptr()) }
+    }
+}
+
+/// A FreeRTOS mutex (with priority inheritance) guarding a `T`.
+pub struct Mutex<T> {
+    handle: NonNull<c_void>,
+    value: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: access to `value` is serialised by the kernel mutex.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub fn new(value: T) -> Result<Self, OutOfMemory> {
+        // SAFETY: creates a mutex (queueQUEUE_TYPE_MUTEX = 1).
+        let h = unsafe { ffi::xQueueCreateMutex(1) };
+        NonNull::new(h)
+            .map(|handle| Mutex {
+                handle,
+                value: core::cell::UnsafeCell::new(value),
+            })
+            .ok_or(OutOfMemory)
+    }
+
+    /// Locks the mutex for the duration of `f` (tasks only, never from an ISR).
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: take blocks until we own the mutex; give releases it.
+        unsafe { ffi::xQueueSemaphoreTake(self.handle.as_ptr(), WAIT_FOREVER) };
+        // SAFETY: we hold the mutex, so this is the only reference.
+        let r = f(unsafe { &mut *self.value.get() });
+        unsafe { ffi::xQueueGenericSend(self.handle.as_ptr(), ptr::null(), 0, 0) };
+        r
+    }
+}
+
+impl<T> Drop for Mutex<T> {
+    fn drop(&mut self) {
+        // SAFETY: we own the mutex and nobody holds it (`&mut self`).
+        unsafe { ffi::vQueueDelete(self.handle.as_ptr()) }
+    }
+}
+
+/// A software timer whose callback runs in the kernel's timer task.
+pub struct Timer {
+    handle: NonNull<c_void>,
+    repeat: bool,
+}
+
+// SAFETY: timer commands go through the kernel's timer queue.
+unsafe impl Send for Timer {}
+
+impl Timer {
+    /// A stopped timer calling `callback(id)` after `period` ticks (again and
+    /// again if `repeat`). `id` is handed back to the callback.
+    pub fn new(
+        name: &CStr,
+        period: TickType,
+        repeat: bool,
+        id: usize,
+        callback: extern "C" fn(*mut c_void),
+    ) -> Result<Timer, OutOfMemory> {
+        // SAFETY: the kernel stores `id` as the timer's ID; callback has the C ABI.
+        let h = unsafe {
+            ffi::xTimerCreate(
+                name.as_ptr(),
+                period.max(1),
+                repeat as UBaseType,
+                id as *mut c_void,
+                Some(callback),
+            )
+        };
+        NonNull::new(h).map(|handle| Timer { handle, repeat }).ok_or(OutOfMemory)
+    }
+
+    /// Whether the timer fires again and again.
+    pub fn is_auto_reload(&self) -> bool {
+        self.repeat
+    }
+
+    /// Starts (or restarts) the timer.
+    pub fn start(&self) -> bool {
+        // SAFETY: a live timer of ours.
+        unsafe { ffi::isere_timer_start(self.handle.as_ptr(), WAIT_FOREVER) == 1 }
+    }
+
+    /// Stops the timer; its callback will not run again.
+    pub fn stop(&self) -> bool {
+        // SAFETY: a live timer of ours.
+        unsafe { ffi::isere_timer_stop(self.handle.as_ptr(), WAIT_FOREVER) == 1 }
+    }
+
+    /// The ID given to [`Timer::new`], from inside the callback's argument.
+    ///
+    /// # Safety
+    /// `raw` must be the argument the kernel passed to a timer callback.
+    pub unsafe fn id_of(raw: *mut c_void) -> usize {
+        // SAFETY: per the contract, `raw` is a live timer handle.
+        unsafe { ffi::pvTimerGetTimerID(raw) as usize }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        // SAFETY: the delete command is queued; the kernel frees the timer later.
+        unsafe { ffi::isere_timer_delete(self.handle.as_ptr(), WAIT_FOREVER) };
+    }
+}
+
+/// The kernel heap's counters, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeapStats {
+    /// The heap's size (`configTOTAL_HEAP_SIZE`).
+    pub total: usize,
+    /// Bytes in use now.
+    pub used: usize,
+    /// The most bytes ever in use (since start or the last [`reset_heap_peak`]).
+    pub peak: usize,
+    /// Bytes free now.
+    pub free: usize,
+}
+
+/// Reads the heap counters of heap_4.
+pub fn heap_stats() -> HeapStats {
+    // SAFETY: reads heap_4's counters.
+    let (total, free, min_free) = unsafe {
+        (
+            ffi::isere_rtos_total_heap,
+            ffi::xPortGetFreeHeapSize(),
+            ffi::xPortGetMinimumEverFreeHeapSize(),
+        )
+    };
+    HeapStats {
+        total,
+        used: total - free,
+        peak: total - min_free,
+        free,
+    }
+}
+
+/// Restarts the peak counter at the current use (e.g. to measure one request).
+pub fn reset_heap_peak() {
+    // SAFETY: resets heap_4's low-water mark.
+    unsafe { ffi::xPortResetHeapMinimumEverFreeHeapSize() }
+}
+
+extern crate alloc;
+
+#[cfg(all(test, feature = "port-posix"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_type_widths_match_the_c_side() {
+        // SAFETY: a constant array exported by shim.c.
+        let sizes = unsafe { ffi::isere_rtos_type_sizes };
+        assert_eq!(sizes[0] as usize, core::mem::size_of::<BaseType>());
+        assert_eq!(sizes[1] as usize, core::mem::size_of::<UBaseType>());
+        assert_eq!(sizes[2] as usize, core::mem::size_of::<TickType>());
+        assert!(sizes[4] >= 8, "portBYTE_ALIGNMENT below the allocator's minimum");
+    }
+
+    #[test]
+    fn tick_conversions_round_up() {
+        let hz = tick_rate_hz() as u64;
+        assert_eq!(ms_to_ticks(0), 0);
+        assert_eq!(ms_to_ticks(1000) as u64, hz);
+        assert!(ms_to_ticks(1) >= 1);
+        assert_eq!(ticks_to_ms(ms_to_ticks(1000)), 1000);
+    }
+}
