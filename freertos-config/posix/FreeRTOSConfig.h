@@ -15,7 +15,7 @@
 #define configUSE_PREEMPTION                    1
 #define configUSE_TIME_SLICING                  1
 #define configUSE_PORT_OPTIMISED_TASK_SELECTION 0
-#define configTICK_RATE_HZ                      ( ( TickType_t ) 1000 )
+#define configTICK_RATE_HZ                      ( ( TickType_t ) 100 )
 #define configMAX_PRIORITIES                    8
 #define configMINIMAL_STACK_SIZE                ( ( unsigned short ) 1024 ) /* words; a task runs on its own pthread stack */
 #define configMAX_TASK_NAME_LEN                 16

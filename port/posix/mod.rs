@@ -6,8 +6,9 @@
 //!
 //! * the idle hook sleeps in `epoll_wait` (see [`net`]) instead of spinning,
 //!   so an idle simulator costs only the kernel tick;
-//! * the tick hook (interrupt context, see `isr.c`) delivers socket readiness
-//!   and turns SIGTERM/SIGINT into an orderly shutdown of the JS task;
+//! * SIGIO is the network interrupt (see [`net`] and `isr.c`);
+//! * the tick hook (interrupt context) turns SIGTERM/SIGINT into an orderly
+//!   shutdown of the JS task;
 //! * assertion and allocation-failure hooks report and stop.
 
 pub mod net;
@@ -69,10 +70,18 @@ extern "C" fn on_terminate(_signal: libc::c_int) {
     SHUTDOWN_REQUESTED.store(true, Ordering::Release);
 }
 
-/// Prepares the port: the epoll set and the SIGTERM/SIGINT handlers.
-/// Call once before the scheduler starts.
+unsafe extern "C" {
+    fn isere_posix_install_io_interrupt() -> libc::c_int;
+}
+
+/// Prepares the port: the epoll set, the SIGIO "network interrupt" and the
+/// SIGTERM/SIGINT handlers. Call once before the scheduler starts.
 pub fn init() -> std::io::Result<()> {
     net::init()?;
+    // SAFETY: installs the handler defined in isr.c.
+    if unsafe { isere_posix_install_io_interrupt() } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     // SAFETY: installs an async-signal-safe handler.
     unsafe {
         let mut sa: libc::sigaction = core::mem::zeroed();
@@ -87,10 +96,16 @@ pub fn init() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Called by the SIGIO handler (isr.c), in interrupt context; returns
+/// whether a higher-priority task was woken (the handler then yields).
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_posix_io_isr() -> crate::rtos::BaseType {
+    net::poll_events(0) as crate::rtos::BaseType
+}
+
 /// Called by `vApplicationTickHook` (isr.c) on every tick, in interrupt context.
 #[unsafe(no_mangle)]
 pub extern "C" fn isere_posix_tick_isr() {
-    net::poll_events(0);
     if SHUTDOWN_REQUESTED.load(Ordering::Acquire) {
         crate::js::task::request_shutdown();
     }
@@ -99,7 +114,9 @@ pub extern "C" fn isere_posix_tick_isr() {
 /// The kernel's idle hook: sleep until a socket event or the next tick.
 #[unsafe(no_mangle)]
 pub extern "C" fn vApplicationIdleHook() {
-    net::poll_events(-1);
+    if net::poll_events(-1) {
+        crate::rtos::yield_now();
+    }
 }
 
 /// `configASSERT` failed: a firmware bug.

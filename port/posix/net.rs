@@ -7,11 +7,12 @@
 //! waiter and blocks on its `Io` task notification; the notification is
 //! given when epoll reports the socket:
 //!
+//! * from the SIGIO handler (`isr.c`): sockets are in `O_ASYNC` mode, so the
+//!   host raises SIGIO on the running task's thread, like a NIC interrupt,
+//!   whatever the tasks are doing;
 //! * from the idle hook, which sleeps in `epoll_wait` when no task is ready
 //!   (the tick signal still interrupts it, so timeouts keep working), so an
-//!   idle simulator costs only the tick;
-//! * from the tick hook (interrupt context) with a zero timeout, so readiness
-//!   is seen within one tick while tasks keep the processor busy.
+//!   idle simulator costs only the kernel tick.
 //!
 //! The waiter is recorded before the operation is tried, and notifications
 //! count, so an edge that arrives between a failed try and the wait is never
@@ -44,11 +45,13 @@ pub fn init() -> std::io::Result<()> {
 }
 
 /// Waits up to `timeout_ms` (-1: until an event or a signal) for socket
-/// events and notifies the tasks waiting on them.
-pub fn poll_events(timeout_ms: i32) {
+/// events and notifies the tasks waiting on them; returns whether a task of
+/// higher priority than the interrupted one was woken (interrupt context).
+pub fn poll_events(timeout_ms: i32) -> bool {
     let epfd = EPOLL.load(Ordering::Acquire);
+    let mut woken = false;
     if epfd < 0 {
-        return;
+        return woken;
     }
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; 32];
     // SAFETY: the buffer holds 32 events.
@@ -56,9 +59,10 @@ pub fn poll_events(timeout_ms: i32) {
     for ev in events.iter().take(n.max(0) as usize) {
         let fd = ev.u64 as usize;
         if let Some(task) = WAITERS.get(fd).and_then(|w| TaskHandle::from_ptr(w.load(Ordering::Acquire))) {
-            task.notify(Notification::Io);
+            woken |= task.notify(Notification::Io);
         }
     }
+    woken
 }
 
 fn last_errno() -> i32 {
@@ -70,6 +74,13 @@ fn register(fd: i32) -> Result<(), NetError> {
         // SAFETY: we own the descriptor.
         unsafe { libc::close(fd) };
         return Err(NetError::Exhausted);
+    }
+    // SAFETY: fcntl on a descriptor we own: O_ASYNC raises SIGIO for this
+    // process when the socket changes state (see the module docs).
+    unsafe {
+        libc::fcntl(fd, libc::F_SETOWN, libc::getpid());
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_ASYNC);
     }
     let mut ev = libc::epoll_event {
         events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,

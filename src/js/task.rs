@@ -275,7 +275,7 @@ extern "C" fn js_task_entry(arg: *mut c_void) {
     } = *start;
     let report = |r: Result<(), String>| {
         *result.borrow_mut() = Some(r);
-        starter.notify(Notification::Reply);
+        let _ = starter.notify(Notification::Reply);
     };
     let Some(mut rt) = Runtime::new(RuntimeLimits {
         memory: config.memory_limit,

@@ -137,13 +137,17 @@ impl TaskHandle {
     }
 
     /// Increments the task's notification `slot`, waking it if it waits there.
-    /// Works from tasks and from interrupt context.
-    pub fn notify(self, slot: Notification) {
+    /// Works from tasks and from interrupt context; from an interrupt it
+    /// returns whether the woken task outranks the interrupted one (the
+    /// caller should then yield on its way out).
+    pub fn notify(self, slot: Notification) -> bool {
         // SAFETY: the handle names a task that is never deleted while notified
         // (connection and JS tasks live as long as the scheduler).
         unsafe {
             if ffi::xPortIsInsideInterrupt() != 0 {
-                ffi::vTaskGenericNotifyGiveFromISR(self.as_ptr(), slot as UBaseType, ptr::null_mut());
+                let mut woken: BaseType = 0;
+                ffi::vTaskGenericNotifyGiveFromISR(self.as_ptr(), slot as UBaseType, &mut woken);
+                woken != 0
             } else {
                 ffi::xTaskGenericNotify(
                     self.as_ptr(),
@@ -152,6 +156,7 @@ impl TaskHandle {
                     ffi::E_NOTIFY_ACTION_INCREMENT,
                     ptr::null_mut(),
                 );
+                false
             }
         }
     }

@@ -2,7 +2,7 @@
 // Node/browsers for the common cases, on one line (no 72-column wrapping), and
 // sent to natives.log(level, message): 1=error 2=warn 3=info 4=debug 5=trace.
 // Glue classes may define an `internal.inspect` method returning a plain value to
-// show after their class name (e.g. `Headers { 'a': '1' }`).
+// show after their class name (e.g. `Headers { a: '1' }`).
 (function (internal, global) {
   "use strict";
   const N = internal.natives;
@@ -13,19 +13,20 @@
   const quote = (s) => "'" + JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'") + "'";
 
   function errorText(e, seen) {
-    let name, msg, stack;
+    let name, msg, stack, cause;
     try {
       name = String(e.name ?? "Error");
       msg = String(e.message ?? "");
       stack = typeof e.stack === "string" ? e.stack.replace(/\n+$/, "") : "";
+      cause = e.cause;
     } catch {
       return "[Error]";
     }
     const head = msg ? name + ": " + msg : name;
     // QuickJS's `stack` holds the frames only; V8's starts with the header.
     let s = !stack ? head : stack.startsWith(head) ? stack : head + "\n" + stack;
-    if (e.cause !== undefined && seen.length <= MAX_DEPTH) {
-      s += " {\n  [cause]: " + inspect(e.cause, [...seen, e]) + "\n}";
+    if (cause !== undefined && seen.length <= MAX_DEPTH) {
+      s += " {\n  [cause]: " + inspect(cause, [...seen, e]) + "\n}";
     }
     return s;
   }

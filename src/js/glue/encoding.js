@@ -29,13 +29,13 @@
   internal.isBufferSource = (x) => isBuffer(x) || ArrayBuffer.isView(x);
 
   // string -> UTF-8; ArrayBuffer / TypedArray / DataView -> a Uint8Array *view* of
-  // exactly its bytes (callers that keep the bytes copy them); else null.
+  // exactly its bytes (callers that keep the bytes copy them); else TypeError.
   internal.toBytes = (x) => {
     if (typeof x === "string") return encode(x);
     if (x instanceof Uint8Array) return x;
     if (isBuffer(x)) return new Uint8Array(x);
     if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-    return null;
+    throw new TypeError("Expected a string, an ArrayBuffer or an ArrayBufferView (got " + (x === null ? "null" : typeof x) + ")");
   };
 
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

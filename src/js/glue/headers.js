@@ -8,7 +8,7 @@
 (function (internal, global) {
   "use strict";
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-  const TRIM = /^[\t\n\r ]+|[\t\n\r ]+$/g; // HTTP whitespace
+  const WS = "\t\n\r ", TRIM = /^[\t\n\r ]+|[\t\n\r ]+$/g; // HTTP whitespace
   const BAD_VALUE = /[\0\r\n\u0100-\uffff]/; // CR/LF/NUL; >0xFF is not a ByteString
 
   function checkName(name) {
@@ -17,7 +17,9 @@
     return name.toLowerCase();
   }
   function checkValue(value, name) {
-    value = String(value).replace(TRIM, "");
+    value = String(value);
+    const last = value.length - 1;
+    if (last >= 0 && (WS.includes(value[0]) || WS.includes(value[last]))) value = value.replace(TRIM, "");
     if (BAD_VALUE.test(value)) {
       throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: ${JSON.stringify(value)} (CR, LF, NUL and characters above U+00FF are not allowed)`);
     }

@@ -23,17 +23,19 @@
   const DEFAULT_PORT = { http: "80", https: "443", ws: "80", wss: "443", ftp: "21", file: "" };
   const isSpecial = (scheme) => Object.hasOwn(DEFAULT_PORT, scheme);
 
-  // Percent-encode sets (URL §1.3), as regexes over code points. The path set
-  // follows today's engines (V8/Ada, Node 20) and leaves '^' as is.
-  const C0 = /[\0-\x1f\x7f-\u{10ffff}]/gu;
-  const FRAGMENT = /[\0-\x20"<>`\x7f-\u{10ffff}]/gu;
-  const QUERY = /[\0-\x20"#<>\x7f-\u{10ffff}]/gu;
-  const SPECIAL_QUERY = /[\0-\x20"#<>'\x7f-\u{10ffff}]/gu;
-  const PATH = /[\0-\x20"#<>?`{}\x7f-\u{10ffff}]/gu;
-  const USERINFO = /[\0-\x20"#<>?`{}/:;=@[\\\]^|\x7f-\u{10ffff}]/gu;
+  // Percent-encode sets (URL §1.3). Each is a pair: a quick test (UTF-16 code
+  // units) and the replacing regex (code points, so a pair encodes as one). The
+  // path set follows today's engines (V8/Ada, Node 20) and leaves '^' as is.
+  const set = (ascii) => [new RegExp("[" + ascii + "\\x7f-\\uffff]"), new RegExp("[" + ascii + "\\x7f-\\u{10ffff}]", "gu")];
+  const C0 = set("\\0-\\x1f");
+  const FRAGMENT = set('\\0-\\x20"<>`');
+  const QUERY = set('\\0-\\x20"#<>');
+  const SPECIAL_QUERY = set("\\0-\\x20\"#<>'");
+  const PATH = set('\\0-\\x20"#<>?`{}');
+  const USERINFO = set('\\0-\\x20"#<>?`{}/:;=@[\\\\\\]^|');
   const hex = (n) => (n < 16 ? "%0" : "%") + n.toString(16).toUpperCase();
   const encChar = (c) => (c < "\x80" ? hex(c.charCodeAt(0)) : encodeURIComponent(c));
-  const enc = (s, set) => s.toWellFormed().replace(set, encChar);
+  const enc = (s, [test, re]) => (test.test(s) ? s.toWellFormed().replace(re, encChar) : s);
 
   // String percent-decode (URL §1.3): UTF-8 bytes, %XX -> byte, back to UTF-8.
   function percentDecode(s) {
@@ -86,9 +88,10 @@
 
   // Path state (URL §4.4): appends the segments of `s` to `segs`.
   function parsePath(s, segs, special) {
-    const parts = s.split(special ? /[\/\\]/ : "/");
+    const parts = special && s.includes("\\") ? s.split(/[\/\\]/) : s.split("/");
     for (let i = parts[0] === "" ? 1 : 0; i < parts.length; i++) {
-      const p = parts[i], last = i === parts.length - 1, l = p.length <= 6 ? p.toLowerCase() : "";
+      const p = parts[i], last = i === parts.length - 1, c = p.charCodeAt(0);
+      const l = (c === 46 || c === 37) && p.length <= 6 ? p.toLowerCase() : "";
       if (l === ".." || l === ".%2e" || l === "%2e." || l === "%2e%2e") {
         segs.pop();
         if (last) segs.push("");
@@ -118,6 +121,7 @@
         if (u.port === DEFAULT_PORT[u.scheme]) u.port = "";
       }
     }
+    if (u.scheme === "file" && (at >= 0 || u.port !== "")) return false; // a file host is a host only
     if (auth === "") {
       if ((special && u.scheme !== "file") || at >= 0 || u.port !== "") return false;
       u.host = "";
@@ -130,7 +134,8 @@
 
   // Basic URL parser (URL §4.4), simplified. Returns a record or null.
   function parse(input, base) {
-    input = String(input).replace(/^[\0-\x20]+|[\0-\x20]+$/g, "").replace(/[\t\n\r]/g, "");
+    input = String(input);
+    if (/[\0-\x20]/.test(input)) input = input.replace(/^[\0-\x20]+|[\0-\x20]+$/g, "").replace(/[\t\n\r]/g, "");
     const u = { scheme: "", user: "", pass: "", host: null, port: "", path: [], opaque: false, query: null, frag: null };
     let rest = input;
     let i = rest.indexOf("#");
@@ -202,8 +207,7 @@
     if (u.opaque) return u.path;
     let s = "";
     for (const seg of u.path) s += "/" + seg;
-    // "/." keeps a null-host path starting with "//" from reading as a host (§4.5).
-    return u.host === null && u.path.length > 1 && u.path[0] === "" ? "/." + s : s;
+    return s;
   }
   function serialize(u) {
     let s = u.scheme + ":";
@@ -212,6 +216,8 @@
       if (u.user !== "" || u.pass !== "") s += u.user + (u.pass !== "" ? ":" + u.pass : "") + "@";
       s += u.host + (u.port !== "" ? ":" + u.port : "");
     }
+    // "/." keeps a null-host path starting with "//" from reading as a host (§4.5).
+    else if (!u.opaque && u.path.length > 1 && u.path[0] === "") s += "/.";
     s += serializePath(u);
     if (u.query !== null) s += "?" + u.query;
     if (u.frag !== null) s += "#" + u.frag;
@@ -219,7 +225,7 @@
   }
 
   // application/x-www-form-urlencoded (URL §5).
-  const formDecode = (s) => percentDecode(s.replace(/\+/g, " "));
+  const formDecode = (s) => percentDecode(s.includes("+") ? s.replace(/\+/g, " ") : s);
   function parseForm(s) {
     const list = [];
     for (const part of s.split("&")) {
