@@ -839,6 +839,12 @@ impl<'c> Value<'c> {
     }
 }
 
+impl core::fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Value(tag {})", raw::JS_VALUE_GET_TAG(self.raw))
+    }
+}
+
 impl Clone for Value<'_> {
     fn clone(&self) -> Self {
         // SAFETY: adds one reference, released by the clone's Drop.
@@ -961,13 +967,13 @@ mod tests {
         ctx.run_bytecode(rt, &bc)
     }
 
-    fn add(ctx: &Ctx, _this: Value<'_>, args: &[Value<'_>]) -> Result<Value<'_>, Thrown> {
+    fn add<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
         let a = args.first().map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
         let b = args.get(1).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
         Ok(ctx.number(a + b))
     }
 
-    fn fail(ctx: &Ctx, _this: Value<'_>, _args: &[Value<'_>]) -> Result<Value<'_>, Thrown> {
+    fn fail<'c>(ctx: &'c Ctx, _this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
         Err(ctx.throw_type_error("bad argument"))
     }
 
@@ -997,12 +1003,13 @@ mod tests {
         let ctx = rt.new_context().unwrap();
         ctx.global().set(c"add", ctx.function(c"add", 2, add).unwrap()).unwrap();
         ctx.global().set(c"fail", ctx.function(c"fail", 0, fail).unwrap()).unwrap();
-        let v = eval(&rt, &ctx, "add(40, 2)").unwrap();
-        assert_eq!(v.to_f64().unwrap(), 42.0);
-        let v = eval(&rt, &ctx, "try { fail() } catch (e) { e instanceof TypeError && e.message }").unwrap();
-        assert_eq!(v.to_string().unwrap(), "bad argument");
-        assert_eq!(eval(&rt, &ctx, "add.name").unwrap().to_string().unwrap(), "add");
-        drop(v);
+        {
+            let v = eval(&rt, &ctx, "add(40, 2)").unwrap();
+            assert_eq!(v.to_f64().unwrap(), 42.0);
+            let v = eval(&rt, &ctx, "try { fail() } catch (e) { e instanceof TypeError && e.message }").unwrap();
+            assert_eq!(v.to_string().unwrap(), "bad argument");
+            assert_eq!(eval(&rt, &ctx, "add.name").unwrap().to_string().unwrap(), "add");
+        }
         drop(ctx);
         assert_eq!(rt.free(), 0);
     }
@@ -1022,7 +1029,7 @@ mod tests {
     fn modules_load_from_bytecode_and_promises_settle() {
         let rt = Runtime::new(limits()).unwrap();
         let ctx = rt.new_context().unwrap();
-        let src = "export const answer = await Promise.resolve(42);\nexport default { f: async () => 'ok' };";
+        let src = "export const answer = await Promise.resolve(42);\nexport default { f: async () => { await null; return 'ok' } };";
         // SAFETY: live context, this thread only.
         let bc = unsafe { compile_with(ctx.raw(), src, "m.js", SourceKind::Module) }.unwrap();
         {
@@ -1044,9 +1051,8 @@ mod tests {
         let rt = Runtime::new(limits()).unwrap();
         let ctx = rt.new_context().unwrap();
         // SAFETY: live context, this thread only.
-        let bc = unsafe { compile_with(ctx.raw(), "import x from 'lib';\nexport default x;", "m.js", SourceKind::Module) }
-            .unwrap();
-        let err = ctx.run_bytecode(&rt, &bc).unwrap_err();
+        let err = unsafe { compile_with(ctx.raw(), "import x from 'lib';\nexport default x;", "m.js", SourceKind::Module) }
+            .unwrap_err();
         assert!(err.message.contains("cannot import 'lib'"), "{err}");
         drop(ctx);
         assert_eq!(rt.free(), 0);
@@ -1059,19 +1065,22 @@ mod tests {
             stack: 256 << 10,
         })
         .unwrap();
+        let ctx = rt.new_context().unwrap();
+        // SAFETY: live context, this thread only.
+        let spin = unsafe { compile_with(ctx.raw(), "for (;;) {}", "spin.js", SourceKind::Script) }.unwrap();
         let mut polls = 0u32;
         rt.set_interrupt(Some(Box::new(move || {
             polls += 1;
             polls > 100
         })));
-        let ctx = rt.new_context().unwrap();
-        let err = eval(&rt, &ctx, "for (;;) {}").unwrap_err();
+        let err = ctx.run_bytecode(&rt, &spin).unwrap_err();
         assert!(err.message.contains("interrupted"), "{err}");
         rt.set_interrupt(None);
-        let err = eval(&rt, &ctx, "const a = []; for (;;) a.push('x'.repeat(1000) + a.length)").unwrap_err();
+        let err = eval(&rt, &ctx, "(() => { const a = []; for (;;) a.push('x'.repeat(1000) + a.length) })()")
+            .unwrap_err();
         assert!(err.message.contains("out of memory"), "{err}");
         let err = eval(&rt, &ctx, "function r() { return r() + 1 }\nr()").unwrap_err();
-        assert!(err.message.contains("stack overflow"), "{err}");
+        assert!(err.message.contains("Maximum call stack size exceeded"), "{err}");
         drop(ctx);
         assert_eq!(rt.free(), 0);
     }
