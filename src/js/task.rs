@@ -161,7 +161,12 @@ impl JsTask {
 /// Asks the JS task to free everything, run the leak check and stop the
 /// scheduler. Safe from interrupt context; only the first call counts.
 pub fn request_shutdown() {
-    let msg = SHUTDOWN.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    // A critical section instead of an atomic swap: thumbv6m has no CAS.
+    let msg = rtos::critical(|| {
+        let m = SHUTDOWN.load(Ordering::Acquire);
+        SHUTDOWN.store(core::ptr::null_mut(), Ordering::Release);
+        m
+    });
     if let (false, Some(q)) = (msg.is_null(), queue()) {
         // SAFETY: the message was leaked from a box in `start` and is taken once.
         let msg = unsafe { Box::from_raw(msg) };
@@ -208,7 +213,10 @@ impl ContextState {
         }
         self.next_timer.set(id);
         let tag = (self.function << 24) | id as usize;
-        let period = rtos::ms_to_ticks(delay_ms).max(1);
+        // A timer started mid-tick expires up to a tick early; a JS timer must
+        // never fire before its delay, so one-shots wait one tick more.
+        let period = rtos::ms_to_ticks(delay_ms) + if repeat { 0 } else { 1 };
+        let period = period.max(1);
         let timer = Timer::new(c"js-timer", period, repeat, tag, on_timer).ok()?;
         if !timer.start() {
             return None;

@@ -86,6 +86,8 @@ unsafe extern "C" {
 
     pub fn isere_enter_critical();
     pub fn isere_exit_critical();
+    pub fn isere_enter_critical_from_isr() -> UBaseType;
+    pub fn isere_exit_critical_from_isr(saved: UBaseType);
     pub fn isere_yield();
     pub fn isere_yield_from_isr(woken: BaseType);
     pub fn isere_timer_start(timer: *mut c_void, ticks: TickType) -> BaseType;

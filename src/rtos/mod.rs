@@ -69,13 +69,23 @@ pub fn in_isr() -> bool {
     unsafe { ffi::xPortIsInsideInterrupt() != 0 }
 }
 
-/// Runs `f` with interrupts masked and the scheduler unable to switch tasks.
+/// Runs `f` with interrupts masked and the scheduler unable to switch tasks
+/// (from a task or from interrupt context). `f` must not block.
 pub fn critical<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: balanced enter/exit around `f`, which must not block.
-    unsafe { ffi::isere_enter_critical() };
-    let r = f();
-    unsafe { ffi::isere_exit_critical() };
-    r
+    // SAFETY: balanced enter/exit of the variant that fits the context.
+    unsafe {
+        if ffi::xPortIsInsideInterrupt() != 0 {
+            let saved = ffi::isere_enter_critical_from_isr();
+            let r = f();
+            ffi::isere_exit_critical_from_isr(saved);
+            r
+        } else {
+            ffi::isere_enter_critical();
+            let r = f();
+            ffi::isere_exit_critical();
+            r
+        }
+    }
 }
 
 /// Starts the scheduler; returns only after [`end_scheduler`] (POSIX port).

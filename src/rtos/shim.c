@@ -37,6 +37,16 @@ void isere_exit_critical( void )
     taskEXIT_CRITICAL();
 }
 
+UBaseType_t isere_enter_critical_from_isr( void )
+{
+    return taskENTER_CRITICAL_FROM_ISR();
+}
+
+void isere_exit_critical_from_isr( UBaseType_t uxSaved )
+{
+    taskEXIT_CRITICAL_FROM_ISR( uxSaved );
+}
+
 void isere_yield( void )
 {
     taskYIELD();
