@@ -26,15 +26,7 @@ use rquickjs_sys as qjs;
 /// The glue files, in the order each context runs them (later files use
 /// what earlier ones put on `internal`).
 const GLUE: &[&str] = &[
-    "encoding",
-    "console",
-    "timers",
-    "headers",
-    "url",
-    "body",
-    "request",
-    "response",
-    "dispatch",
+    "encoding", "console", "timers", "headers", "url", "body", "request", "response", "dispatch",
 ];
 
 fn main() {
@@ -67,7 +59,12 @@ fn compile_js(root: &Path, out: &Path) {
         let bc = compile_file(ctx, &path, &format!("isere:{name}"), SourceKind::Script);
         let file = out.join(format!("glue-{name}.qbc"));
         fs::write(&file, bc).unwrap();
-        writeln!(table, "    ({name:?}, include_bytes!({:?})),", file.display()).unwrap();
+        writeln!(
+            table,
+            "    ({name:?}, include_bytes!({:?})),",
+            file.display()
+        )
+        .unwrap();
     }
     table.push_str("];\n\n");
 
@@ -84,7 +81,12 @@ fn compile_js(root: &Path, out: &Path) {
         let bc = compile_file(ctx, path, &format!("{name}.js"), SourceKind::Module);
         let file = out.join(format!("fn-{name}.qbc"));
         fs::write(&file, bc).unwrap();
-        writeln!(table, "    ({name:?}, include_bytes!({:?})),", file.display()).unwrap();
+        writeln!(
+            table,
+            "    ({name:?}, include_bytes!({:?})),",
+            file.display()
+        )
+        .unwrap();
     }
     table.push_str("];\n");
     fs::write(out.join("builtin_js.rs"), table).unwrap();
@@ -97,8 +99,8 @@ fn compile_js(root: &Path, out: &Path) {
 }
 
 fn compile_file(ctx: *mut qjs::JSContext, path: &Path, name: &str, kind: SourceKind) -> Vec<u8> {
-    let source = fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let source =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     // SAFETY: the context is live and used by this thread only.
     match unsafe { compile_with(ctx, &source, name, kind) } {
         Ok(bc) => bc,
@@ -133,7 +135,10 @@ fn freertos_kernel_dir(root: &Path) -> PathBuf {
         .find(|p| p["name"] == "freertos-next")
         .and_then(|p| p["manifest_path"].as_str())
         .expect("freertos-next is not in the dependency graph");
-    Path::new(manifest).parent().unwrap().join("FreeRTOS-Kernel")
+    Path::new(manifest)
+        .parent()
+        .unwrap()
+        .join("FreeRTOS-Kernel")
 }
 
 /// Compiles the kernel, the chosen port, heap_4 and our C shim into `libfreertos.a`.
@@ -162,7 +167,10 @@ fn compile_freertos(root: &Path, config: &str, port: &str) {
         build.file(kernel.join(name));
     }
     for entry in walk(&port_dir) {
-        if entry.extension().is_some_and(|e| e == "c" || e == "S" || e == "s") {
+        if entry
+            .extension()
+            .is_some_and(|e| e == "c" || e == "S" || e == "s")
+        {
             build.file(entry);
         }
     }

@@ -26,7 +26,8 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 /// The configuration used without `--config`: every example function.
 const DEFAULT_CONFIG: &str = include_str!("../handlers/isere.json");
 
-const USAGE: &str = "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+const USAGE: &str =
+    "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
 
   FUNCTION.js        serve this one function at every path (compiled at start)
   --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
@@ -69,16 +70,23 @@ fn parse_args() -> Result<Options, String> {
             "--config" => o.config = Some(value("--config")?),
             "--port" => {
                 let v = value("--port")?;
-                o.port = v.parse().map_err(|_| format!("--port: '{v}' is not a port number"))?;
+                o.port = v
+                    .parse()
+                    .map_err(|_| format!("--port: '{v}' is not a port number"))?;
             }
             "--host" => {
                 let v = value("--host")?;
-                let ip: std::net::Ipv4Addr = v.parse().map_err(|_| format!("--host: '{v}' is not an IPv4 address"))?;
+                let ip: std::net::Ipv4Addr = v
+                    .parse()
+                    .map_err(|_| format!("--host: '{v}' is not an IPv4 address"))?;
                 o.host = ip.octets();
             }
             "--log-level" => {
                 let v = value("--log-level")?;
-                o.log_level = Some(isere::logger::parse_level(&v).ok_or_else(|| format!("--log-level: unknown level '{v}'"))?);
+                o.log_level = Some(
+                    isere::logger::parse_level(&v)
+                        .ok_or_else(|| format!("--log-level: unknown level '{v}'"))?,
+                );
             }
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if o.function.is_none() => o.function = Some(s.to_string()),
@@ -135,8 +143,15 @@ fn load_functions(config: &Config) -> Result<Vec<LoadedFunction>, String> {
             let bytecode = match &f.source {
                 FunctionSource::Builtin(name) => isere::js::builtin::function(name)
                     .ok_or_else(|| {
-                        let known: Vec<&str> = isere::js::builtin::FUNCTIONS.iter().map(|(n, _)| *n).collect();
-                        format!("function '{}': no built-in module '{name}' (built in: {})", f.name, known.join(", "))
+                        let known: Vec<&str> = isere::js::builtin::FUNCTIONS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect();
+                        format!(
+                            "function '{}': no built-in module '{name}' (built in: {})",
+                            f.name,
+                            known.join(", ")
+                        )
                     })?
                     .to_vec(),
                 FunctionSource::Path(path) => compile_file(path)?,
@@ -159,14 +174,12 @@ struct Boot {
 /// 0 after an orderly shutdown, 1 when start-up failed inside the scheduler.
 static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
-extern "C" fn init_task(arg: *mut core::ffi::c_void) {
-    // SAFETY: boxed by `main` for this task alone.
-    let boot = unsafe { Box::from_raw(arg.cast::<Boot>()) };
+fn init_task(boot: Boot) {
     let Boot {
         config,
         functions,
         listener,
-    } = *boot;
+    } = boot;
     let js_config = JsConfig {
         memory_limit: config.server.js_memory_bytes,
         stack_limit: JS_STACK_LIMIT,
@@ -181,7 +194,7 @@ extern "C" fn init_task(arg: *mut core::ffi::c_void) {
             log::error!(target: "sim", "{e}");
             EXIT_CODE.store(1, Ordering::Release);
             rtos::end_scheduler();
-            rtos::exit_task();
+            return;
         }
     };
     let sizes = TaskSizes {
@@ -192,7 +205,7 @@ extern "C" fn init_task(arg: *mut core::ffi::c_void) {
         log::error!(target: "sim", "cannot start the server: {e}");
         EXIT_CODE.store(1, Ordering::Release);
         rtos::end_scheduler();
-        rtos::exit_task();
+        return;
     }
     let port = posix::PORT.net.local_port(listener);
     let heap = rtos::heap_stats();
@@ -207,8 +220,6 @@ extern "C" fn init_task(arg: *mut core::ffi::c_void) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "isere-sim listening on http://127.0.0.1:{port}");
     let _ = out.flush();
-    drop(out);
-    rtos::exit_task();
 }
 
 fn main() -> ExitCode {
@@ -247,17 +258,24 @@ fn main() -> ExitCode {
         Ok(l) => l,
         Err(e) => {
             let [a, b, c, d] = options.host;
-            eprintln!("isere-sim: cannot listen on {a}.{b}.{c}.{d}:{}: {e}", options.port);
+            eprintln!(
+                "isere-sim: cannot listen on {a}.{b}.{c}.{d}:{}: {e}",
+                options.port
+            );
             return ExitCode::from(1);
         }
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
-    let boot = Box::new(Boot {
+    let boot = Boot {
         config: Box::leak(Box::new(config)),
         functions,
         listener,
-    });
-    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task, Box::into_raw(boot).cast()).is_err() {
+    };
+    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, move || {
+        init_task(boot)
+    })
+    .is_err()
+    {
         eprintln!("isere-sim: cannot create the init task");
         return ExitCode::from(1);
     }

@@ -128,7 +128,10 @@ impl<'de> Deserialize<'de> for EnvMap {
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str("an object of string values")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EnvMap, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EnvMap, A::Error> {
                 let mut out = BTreeMap::new();
                 while let Some(key) = map.next_key::<&'de str>()? {
                     let value: String = map.next_value()?;
@@ -185,7 +188,10 @@ impl Config {
         let mut functions = Vec::with_capacity(raw.functions.len());
         for f in raw.functions {
             if functions.iter().any(|g: &FunctionConfig| g.name == f.name) {
-                return Err(ConfigError(format!("functions: '{}' is defined twice", f.name)));
+                return Err(ConfigError(format!(
+                    "functions: '{}' is defined twice",
+                    f.name
+                )));
             }
             let source = match (f.module, f.path) {
                 (Some(m), None) => FunctionSource::Builtin(m),
@@ -206,12 +212,20 @@ impl Config {
         let mut routes = Vec::with_capacity(raw.routes.len());
         for r in raw.routes {
             if !r.prefix.starts_with('/') {
-                return Err(ConfigError(format!("routes: prefix '{}' must start with '/'", r.prefix)));
+                return Err(ConfigError(format!(
+                    "routes: prefix '{}' must start with '/'",
+                    r.prefix
+                )));
             }
             let function = functions
                 .iter()
                 .position(|f| f.name == r.function)
-                .ok_or_else(|| ConfigError(format!("routes: '{}' names unknown function '{}'", r.prefix, r.function)))?;
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "routes: '{}' names unknown function '{}'",
+                        r.prefix, r.function
+                    ))
+                })?;
             routes.push(Route {
                 prefix: r.prefix,
                 function,
@@ -310,10 +324,22 @@ mod tests {
         assert_eq!(c.server.max_connections, 4);
         assert_eq!(c.server.max_body_bytes, 1024);
         assert_eq!(c.server.max_headers, 64, "unset limits keep their defaults");
-        assert_eq!(c.functions[0].source, FunctionSource::Builtin("hello".into()));
-        assert_eq!(c.functions[1].source, FunctionSource::Path("tests/functions/echo.js".into()));
-        assert_eq!(c.functions[1].env.get("GREETING").map(String::as_str), Some("hi \"there\""));
-        assert_eq!(c.routes[0].methods.as_deref(), Some(&["GET".into(), "HEAD".into()][..]));
+        assert_eq!(
+            c.functions[0].source,
+            FunctionSource::Builtin("hello".into())
+        );
+        assert_eq!(
+            c.functions[1].source,
+            FunctionSource::Path("tests/functions/echo.js".into())
+        );
+        assert_eq!(
+            c.functions[1].env.get("GREETING").map(String::as_str),
+            Some("hi \"there\"")
+        );
+        assert_eq!(
+            c.routes[0].methods.as_deref(),
+            Some(&["GET".into(), "HEAD".into()][..])
+        );
     }
 
     #[test]
@@ -333,11 +359,23 @@ mod tests {
     #[test]
     fn rejects_bad_configurations_with_a_reason() {
         let cases: &[(&str, &str)] = &[
-            (r#"{"routes":[{"prefix":"/","function":"x"}]}"#, "unknown function 'x'"),
+            (
+                r#"{"routes":[{"prefix":"/","function":"x"}]}"#,
+                "unknown function 'x'",
+            ),
             (r#"{"functions":[{"name":"a"}]}"#, "exactly one of"),
-            (r#"{"functions":[{"name":"a","module":"a","path":"b"}]}"#, "exactly one of"),
-            (r#"{"functions":[{"name":"a","module":"a"},{"name":"a","module":"b"}]}"#, "defined twice"),
-            (r#"{"functions":[{"name":"a","module":"a"}],"routes":[{"prefix":"a","function":"a"}]}"#, "must start with '/'"),
+            (
+                r#"{"functions":[{"name":"a","module":"a","path":"b"}]}"#,
+                "exactly one of",
+            ),
+            (
+                r#"{"functions":[{"name":"a","module":"a"},{"name":"a","module":"b"}]}"#,
+                "defined twice",
+            ),
+            (
+                r#"{"functions":[{"name":"a","module":"a"}],"routes":[{"prefix":"a","function":"a"}]}"#,
+                "must start with '/'",
+            ),
             (r#"{"server":{"max_connections":0}}"#, "max_connections"),
             (r#"{"log_level":"loud"}"#, "unknown level"),
             (r#"{"srever":{}}"#, "invalid configuration JSON"),

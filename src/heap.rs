@@ -42,7 +42,9 @@ unsafe impl GlobalAlloc for FreeRtosHeap {
             let start = raw as usize + core::mem::size_of::<usize>();
             let aligned = (start + layout.align() - 1) & !(layout.align() - 1);
             let p = aligned as *mut u8;
-            p.cast::<usize>().sub(1).write_unaligned(aligned - raw as usize);
+            p.cast::<usize>()
+                .sub(1)
+                .write_unaligned(aligned - raw as usize);
             p
         }
     }

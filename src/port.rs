@@ -82,7 +82,12 @@ pub struct Port {
 }
 
 /// Writes all of `buf`, each wait bounded by `timeout` ticks.
-pub fn send_all(net: &dyn Network, socket: Socket, mut buf: &[u8], timeout: TickType) -> Result<(), NetError> {
+pub fn send_all(
+    net: &dyn Network,
+    socket: Socket,
+    mut buf: &[u8],
+    timeout: TickType,
+) -> Result<(), NetError> {
     while !buf.is_empty() {
         let n = net.send(socket, buf, timeout)?;
         if n == 0 {

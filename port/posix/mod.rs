@@ -121,10 +121,19 @@ pub extern "C" fn vApplicationIdleHook() {
 
 /// `configASSERT` failed: a firmware bug.
 #[unsafe(no_mangle)]
-pub extern "C" fn vIsereAssertFailed(file: *const core::ffi::c_char, line: core::ffi::c_ulong) {
+///
+/// # Safety
+/// `file` must be a NUL-terminated string (the kernel passes `__FILE__`).
+pub unsafe extern "C" fn vIsereAssertFailed(
+    file: *const core::ffi::c_char,
+    line: core::ffi::c_ulong,
+) {
     // SAFETY: the kernel passes __FILE__.
     let file = unsafe { core::ffi::CStr::from_ptr(file) }.to_string_lossy();
-    let _ = writeln!(std::io::stderr(), "FreeRTOS assertion failed at {file}:{line}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "FreeRTOS assertion failed at {file}:{line}"
+    );
     std::process::abort();
 }
 

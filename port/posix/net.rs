@@ -28,7 +28,8 @@ use crate::rtos::{self, Notification, TaskHandle, TickType};
 const MAX_FD: usize = 4096;
 
 static EPOLL: AtomicI32 = AtomicI32::new(-1);
-static WAITERS: [AtomicPtr<core::ffi::c_void>; MAX_FD] = [const { AtomicPtr::new(ptr::null_mut()) }; MAX_FD];
+static WAITERS: [AtomicPtr<core::ffi::c_void>; MAX_FD] =
+    [const { AtomicPtr::new(ptr::null_mut()) }; MAX_FD];
 
 /// The simulator's network: host sockets.
 pub struct HostNetwork;
@@ -58,7 +59,10 @@ pub fn poll_events(timeout_ms: i32) -> bool {
     let n = unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), events.len() as i32, timeout_ms) };
     for ev in events.iter().take(n.max(0) as usize) {
         let fd = ev.u64 as usize;
-        if let Some(task) = WAITERS.get(fd).and_then(|w| TaskHandle::from_ptr(w.load(Ordering::Acquire))) {
+        if let Some(task) = WAITERS
+            .get(fd)
+            .and_then(|w| TaskHandle::from_ptr(w.load(Ordering::Acquire)))
+        {
             woken |= task.notify(Notification::Io);
         }
     }
@@ -87,7 +91,15 @@ fn register(fd: i32) -> Result<(), NetError> {
         u64: fd as u64,
     };
     // SAFETY: registers a descriptor we own.
-    if unsafe { libc::epoll_ctl(EPOLL.load(Ordering::Acquire), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+    if unsafe {
+        libc::epoll_ctl(
+            EPOLL.load(Ordering::Acquire),
+            libc::EPOLL_CTL_ADD,
+            fd,
+            &mut ev,
+        )
+    } < 0
+    {
         let e = last_errno();
         // SAFETY: we own the descriptor.
         unsafe { libc::close(fd) };
@@ -98,7 +110,11 @@ fn register(fd: i32) -> Result<(), NetError> {
 
 /// Runs `op` until it stops saying "would block", waiting for readiness of
 /// `fd` between tries, for at most `timeout` ticks in all.
-fn with_readiness(fd: i32, timeout: TickType, mut op: impl FnMut() -> isize) -> Result<usize, NetError> {
+fn with_readiness(
+    fd: i32,
+    timeout: TickType,
+    mut op: impl FnMut() -> isize,
+) -> Result<usize, NetError> {
     let Some(slot) = WAITERS.get(fd as usize) else {
         return Err(NetError::Closed);
     };
@@ -125,7 +141,11 @@ fn with_readiness(fd: i32, timeout: TickType, mut op: impl FnMut() -> isize) -> 
         if left == 0 || !rtos::wait_notification(Notification::Io, left) {
             // One last try: the edge may have come with the timeout.
             let r = op();
-            break if r >= 0 { Ok(r as usize) } else { Err(NetError::TimedOut) };
+            break if r >= 0 {
+                Ok(r as usize)
+            } else {
+                Err(NetError::TimedOut)
+            };
         }
     };
     slot.store(ptr::null_mut(), Ordering::Release);
@@ -147,7 +167,11 @@ impl Network for HostNetwork {
     fn listen(&self, addr: [u8; 4], port: u16) -> Result<Listener, NetError> {
         // SAFETY: plain socket calls on a descriptor we own.
         unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+            let fd = libc::socket(
+                libc::AF_INET,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            );
             if fd < 0 {
                 return Err(NetError::Other(last_errno()));
             }
@@ -160,7 +184,11 @@ impl Network for HostNetwork {
                 core::mem::size_of::<libc::c_int>() as u32,
             );
             let sa = socket_addr(addr, port);
-            if libc::bind(fd, (&sa as *const libc::sockaddr_in).cast(), core::mem::size_of_val(&sa) as u32) < 0
+            if libc::bind(
+                fd,
+                (&sa as *const libc::sockaddr_in).cast(),
+                core::mem::size_of_val(&sa) as u32,
+            ) < 0
                 || libc::listen(fd, 128) < 0
             {
                 let e = last_errno();
@@ -180,7 +208,13 @@ impl Network for HostNetwork {
         let mut sa = socket_addr([0; 4], 0);
         let mut len = core::mem::size_of_val(&sa) as libc::socklen_t;
         // SAFETY: getsockname writes at most `len` bytes into `sa`.
-        unsafe { libc::getsockname(listener.0 as i32, (&mut sa as *mut libc::sockaddr_in).cast(), &mut len) };
+        unsafe {
+            libc::getsockname(
+                listener.0 as i32,
+                (&mut sa as *mut libc::sockaddr_in).cast(),
+                &mut len,
+            )
+        };
         u16::from_be(sa.sin_port)
     }
 
@@ -188,7 +222,12 @@ impl Network for HostNetwork {
         let lfd = listener.0 as i32;
         // SAFETY: accept4 on our listening descriptor.
         let fd = with_readiness(lfd, timeout, || unsafe {
-            libc::accept4(lfd, ptr::null_mut(), ptr::null_mut(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as isize
+            libc::accept4(
+                lfd,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            ) as isize
         })? as i32;
         let one: libc::c_int = 1;
         // SAFETY: a socket option on the new descriptor.
@@ -217,7 +256,12 @@ impl Network for HostNetwork {
         let fd = socket.0 as i32;
         // SAFETY: send reads at most `buf.len()` bytes from `buf`.
         with_readiness(fd, timeout, || unsafe {
-            libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+            libc::send(
+                fd,
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
         })
     }
 
@@ -239,7 +283,12 @@ impl Network for HostNetwork {
         }
         // SAFETY: deregister and close a descriptor we own; no waiter remains.
         unsafe {
-            libc::epoll_ctl(EPOLL.load(Ordering::Acquire), libc::EPOLL_CTL_DEL, fd, ptr::null_mut());
+            libc::epoll_ctl(
+                EPOLL.load(Ordering::Acquire),
+                libc::EPOLL_CTL_DEL,
+                fd,
+                ptr::null_mut(),
+            );
             libc::close(fd);
         }
         if let Some(slot) = WAITERS.get(fd as usize) {

@@ -19,7 +19,6 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::c_void;
 
 use super::chunked::ChunkedDecoder;
 use super::request::{self, BodyFraming, Limits, RequestHead};
@@ -106,34 +105,26 @@ pub fn start(
         listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
     }));
     for _ in 0..s.max_connections {
-        let worker = Box::new(Worker {
+        let worker = Worker {
             shared,
             replies: Box::leak(Box::new(Queue::new(2)?)),
             seq: 0,
             buf: Vec::new(),
-        });
-        rtos::spawn(
-            c"http-conn",
-            sizes.stack_words,
-            sizes.priority,
-            connection_task,
-            Box::into_raw(worker).cast(),
-        )?;
+        };
+        rtos::spawn(c"http-conn", sizes.stack_words, sizes.priority, move || {
+            connection_task(worker)
+        })?;
     }
-    let acceptor = Box::new((shared, listener));
     rtos::spawn(
         c"http-accept",
         sizes.stack_words,
         sizes.priority,
-        acceptor_task,
-        Box::into_raw(acceptor).cast(),
+        move || acceptor_task(shared, listener),
     )?;
     Ok(())
 }
 
-extern "C" fn acceptor_task(arg: *mut c_void) {
-    // SAFETY: boxed by `start` for this task alone.
-    let (shared, listener) = *unsafe { Box::from_raw(arg.cast::<(&'static Shared, Listener)>()) };
+fn acceptor_task(shared: &'static Shared, listener: Listener) -> ! {
     let net = shared.port.net;
     loop {
         let socket = match net.accept(listener, WAIT_FOREVER) {
@@ -176,9 +167,7 @@ struct Worker {
     buf: Vec<u8>,
 }
 
-extern "C" fn connection_task(arg: *mut c_void) {
-    // SAFETY: boxed by `start` for this task alone.
-    let mut worker = unsafe { Box::from_raw(arg.cast::<Worker>()) };
+fn connection_task(mut worker: Worker) -> ! {
     loop {
         worker.shared.release_idle();
         let Some(socket) = worker.shared.work.receive(WAIT_FOREVER) else {
@@ -251,7 +240,8 @@ impl Worker {
             }
             let started = !self.buf.iter().all(|&b| b == b'\r' || b == b'\n');
             let timeout = if started {
-                let deadline = *head_deadline.get_or_insert_with(|| rtos::tick_count().saturating_add(head_wait));
+                let deadline = *head_deadline
+                    .get_or_insert_with(|| rtos::tick_count().saturating_add(head_wait));
                 deadline.saturating_sub(rtos::tick_count())
             } else {
                 idle_wait
@@ -334,7 +324,7 @@ impl Worker {
             return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
         if let Some(methods) = &route.methods
-            && !methods.iter().any(|m| *m == head.method)
+            && !methods.contains(&head.method)
         {
             let allow = methods.join(", ");
             return self.send_error(socket, 405, !head.keep_alive, &[("allow", &allow)]);
@@ -398,7 +388,11 @@ impl Worker {
     fn write_reply(&self, socket: Socket, head: &RequestHead, reply: &Reply) -> bool {
         let body = reply.body.as_deref().unwrap_or(&[]);
         let no_body_status = matches!(reply.status, 100..=199 | 204 | 304);
-        let framing = if no_body_status { ResponseFraming::None } else { ResponseFraming::Length(body.len()) };
+        let framing = if no_body_status {
+            ResponseFraming::None
+        } else {
+            ResponseFraming::Length(body.len())
+        };
         let mut out = Vec::with_capacity(256 + body.len());
         let sent = response::write_head(
             &mut out,
@@ -436,7 +430,9 @@ fn request_path(target: &str) -> Option<&str> {
             .or_else(|| target.strip_prefix("https://"))?;
         rest.find('/').map(|i| &rest[i..]).unwrap_or("/")
     };
-    let end = path_and_query.find(['?', '#']).unwrap_or(path_and_query.len());
+    let end = path_and_query
+        .find(['?', '#'])
+        .unwrap_or(path_and_query.len());
     Some(&path_and_query[..end])
 }
 

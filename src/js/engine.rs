@@ -82,8 +82,8 @@ impl core::fmt::Display for JsError {
 
 /// Runtime-wide state reachable from C callbacks through the runtime opaque.
 struct RuntimeState {
-    natives: Vec<NativeFn>,
-    interrupt: Option<Box<dyn FnMut() -> bool>>,
+    natives: core::cell::RefCell<Vec<NativeFn>>,
+    interrupt: core::cell::RefCell<Option<Box<dyn FnMut() -> bool>>>,
 }
 
 /// Counts of what a runtime holds, from `JS_ComputeMemoryUsage`.
@@ -115,7 +115,11 @@ pub struct Runtime {
 }
 
 /// Size of the header our allocator puts before every engine allocation.
-const HDR: usize = if core::mem::size_of::<usize>() == 8 { 16 } else { 8 };
+const HDR: usize = if core::mem::size_of::<usize>() == 8 {
+    16
+} else {
+    8
+};
 
 fn js_layout(size: usize) -> Option<Layout> {
     Layout::from_size_align(size.checked_add(HDR)?, HDR).ok()
@@ -136,7 +140,11 @@ unsafe extern "C" fn js_malloc(_opaque: *mut c_void, size: qjs::size_t) -> *mut 
     }
 }
 
-unsafe extern "C" fn js_calloc(opaque: *mut c_void, count: qjs::size_t, size: qjs::size_t) -> *mut c_void {
+unsafe extern "C" fn js_calloc(
+    opaque: *mut c_void,
+    count: qjs::size_t,
+    size: qjs::size_t,
+) -> *mut c_void {
     let Some(total) = (count as usize).checked_mul(size as usize) else {
         return ptr::null_mut();
     };
@@ -162,7 +170,11 @@ unsafe extern "C" fn js_free(_opaque: *mut c_void, p: *mut c_void) {
     }
 }
 
-unsafe extern "C" fn js_realloc(opaque: *mut c_void, p: *mut c_void, size: qjs::size_t) -> *mut c_void {
+unsafe extern "C" fn js_realloc(
+    opaque: *mut c_void,
+    p: *mut c_void,
+    size: qjs::size_t,
+) -> *mut c_void {
     if p.is_null() {
         // SAFETY: plain allocation.
         return unsafe { js_malloc(opaque, size) };
@@ -201,10 +213,10 @@ static MALLOC_FUNCTIONS: qjs::JSMallocFunctions = qjs::JSMallocFunctions {
 
 unsafe extern "C" fn interrupt_trampoline(_rt: *mut qjs::JSRuntime, opaque: *mut c_void) -> c_int {
     // SAFETY: `opaque` is the runtime's boxed state, alive while the runtime is.
-    let state = unsafe { &mut *opaque.cast::<RuntimeState>() };
-    match state.interrupt.as_mut() {
-        Some(check) => check() as c_int,
-        None => 0,
+    let state = unsafe { &*opaque.cast::<RuntimeState>() };
+    match state.interrupt.try_borrow_mut().as_deref_mut() {
+        Ok(Some(check)) => check() as c_int,
+        _ => 0,
     }
 }
 
@@ -229,20 +241,30 @@ unsafe extern "C" fn module_loader(
 impl Runtime {
     /// A runtime with our allocator and `limits`.
     pub fn new(limits: RuntimeLimits) -> Option<Runtime> {
-        let mut state = Box::new(RuntimeState {
-            natives: Vec::new(),
-            interrupt: None,
+        let state = Box::new(RuntimeState {
+            natives: core::cell::RefCell::new(Vec::new()),
+            interrupt: core::cell::RefCell::new(None),
         });
         // SAFETY: the malloc table is static; the state box outlives the runtime
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
         unsafe {
             let rt = NonNull::new(qjs::JS_NewRuntime2(&MALLOC_FUNCTIONS, ptr::null_mut()))?;
-            let opaque: *mut RuntimeState = &mut *state;
-            qjs::JS_SetRuntimeOpaque(rt.as_ptr(), opaque.cast());
+            let opaque: *const RuntimeState = &*state;
+            qjs::JS_SetRuntimeOpaque(rt.as_ptr(), opaque.cast_mut().cast());
             qjs::JS_SetMemoryLimit(rt.as_ptr(), limits.memory as _);
             qjs::JS_SetMaxStackSize(rt.as_ptr(), limits.stack as _);
-            qjs::JS_SetInterruptHandler(rt.as_ptr(), Some(interrupt_trampoline), opaque.cast());
-            qjs::JS_SetModuleLoaderFunc2(rt.as_ptr(), None, Some(module_loader), None, ptr::null_mut());
+            qjs::JS_SetInterruptHandler(
+                rt.as_ptr(),
+                Some(interrupt_trampoline),
+                opaque.cast_mut().cast(),
+            );
+            qjs::JS_SetModuleLoaderFunc2(
+                rt.as_ptr(),
+                None,
+                Some(module_loader),
+                None,
+                ptr::null_mut(),
+            );
             Some(Runtime { rt, state })
         }
     }
@@ -250,7 +272,7 @@ impl Runtime {
     /// Installs the check QuickJS calls now and then while running JS; when
     /// it returns true the running code gets an uncatchable "interrupted" error.
     pub fn set_interrupt(&mut self, check: Option<Box<dyn FnMut() -> bool>>) {
-        self.state.interrupt = check;
+        *self.state.interrupt.borrow_mut() = check;
     }
 
     /// A new context with the standard ECMAScript globals.
@@ -317,11 +339,6 @@ impl Runtime {
     fn state_of(ctx: &Ctx) -> &RuntimeState {
         // SAFETY: the opaque is the live runtime's state (set in `new`).
         unsafe { &*qjs::JS_GetRuntimeOpaque(qjs::JS_GetRuntime(ctx.raw())).cast::<RuntimeState>() }
-    }
-
-    fn state_of_mut(ctx: &Ctx) -> &mut RuntimeState {
-        // SAFETY: as `state_of`; natives are registered only between calls into JS.
-        unsafe { &mut *qjs::JS_GetRuntimeOpaque(qjs::JS_GetRuntime(ctx.raw())).cast::<RuntimeState>() }
     }
 }
 
@@ -447,13 +464,17 @@ impl Ctx {
     /// A new `ArrayBuffer` holding a copy of `bytes`.
     pub fn array_buffer(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
         // SAFETY: QuickJS copies the bytes.
-        self.wrap(unsafe { qjs::JS_NewArrayBufferCopy(self.raw(), bytes.as_ptr(), bytes.len() as _) })
+        self.wrap(unsafe {
+            qjs::JS_NewArrayBufferCopy(self.raw(), bytes.as_ptr(), bytes.len() as _)
+        })
     }
 
     /// A new `Uint8Array` holding a copy of `bytes`.
     pub fn uint8_array(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
         // SAFETY: QuickJS copies the bytes.
-        self.wrap(unsafe { qjs::JS_NewUint8ArrayCopy(self.raw(), bytes.as_ptr(), bytes.len() as _) })
+        self.wrap(unsafe {
+            qjs::JS_NewUint8ArrayCopy(self.raw(), bytes.as_ptr(), bytes.len() as _)
+        })
     }
 
     /// The global object.
@@ -464,7 +485,7 @@ impl Ctx {
 
     /// A native function named `name` taking `arity` arguments.
     pub fn function(&self, name: &CStr, arity: u8, f: NativeFn) -> Result<Value<'_>, Thrown> {
-        let natives = &mut Runtime::state_of_mut(self).natives;
+        let mut natives = Runtime::state_of(self).natives.borrow_mut();
         let index = match natives.iter().position(|g| core::ptr::fn_addr_eq(*g, f)) {
             Some(i) => i,
             None => {
@@ -472,10 +493,18 @@ impl Ctx {
                 natives.len() - 1
             }
         };
+        drop(natives);
         let mut data = raw::JS_MKVAL(qjs::JS_TAG_INT, index as i32);
         // SAFETY: the data value (an int) is copied by QuickJS.
         let v = unsafe {
-            qjs::JS_NewCFunctionData(self.raw(), Some(native_trampoline), arity as c_int, 0, 1, &mut data)
+            qjs::JS_NewCFunctionData(
+                self.raw(),
+                Some(native_trampoline),
+                arity as c_int,
+                0,
+                1,
+                &mut data,
+            )
         };
         let v = self.wrap(v)?;
         let name = self.string(name.to_str().unwrap_or("native"))?;
@@ -537,7 +566,12 @@ impl Ctx {
     pub fn run_bytecode(&self, rt: &Runtime, bytecode: &[u8]) -> Result<Value<'_>, JsError> {
         // SAFETY: QuickJS reads `len` bytes and validates the bytecode version.
         let obj = unsafe {
-            qjs::JS_ReadObject(self.raw(), bytecode.as_ptr(), bytecode.len() as _, qjs::JS_READ_OBJ_BYTECODE as _)
+            qjs::JS_ReadObject(
+                self.raw(),
+                bytecode.as_ptr(),
+                bytecode.len() as _,
+                qjs::JS_READ_OBJ_BYTECODE as _,
+            )
         };
         if raw::JS_IsException(obj) {
             return Err(self.take_exception());
@@ -550,7 +584,9 @@ impl Ctx {
                 qjs::JS_FreeValue(self.raw(), obj);
                 return Err(self.take_exception());
             }
-            let result = self.wrap(qjs::JS_EvalFunction(self.raw(), obj)).map_err(|_| self.take_exception())?;
+            let result = self
+                .wrap(qjs::JS_EvalFunction(self.raw(), obj))
+                .map_err(|_| self.take_exception())?;
             if !is_module {
                 return Ok(result);
             }
@@ -573,7 +609,8 @@ impl Ctx {
             if let Some(e) = job_error {
                 return Err(e);
             }
-            self.wrap(qjs::JS_GetModuleNamespace(self.raw(), module)).map_err(|_| self.take_exception())
+            self.wrap(qjs::JS_GetModuleNamespace(self.raw(), module))
+                .map_err(|_| self.take_exception())
         }
     }
 
@@ -624,7 +661,7 @@ unsafe extern "C" fn native_trampoline(
     unsafe {
         let ctx = Ctx::from_raw(ctx);
         let index = raw::JS_VALUE_GET_INT(*data) as usize;
-        let Some(f) = Runtime::state_of(ctx).natives.get(index).copied() else {
+        let Some(f) = Runtime::state_of(ctx).natives.borrow().get(index).copied() else {
             ctx.throw_type_error("unknown native function");
             return raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0);
         };
@@ -702,26 +739,31 @@ impl<'c> Value<'c> {
     /// `this[name]`.
     pub fn get(&self, name: &CStr) -> Result<Value<'c>, Thrown> {
         // SAFETY: returns a new reference or an exception.
-        self.ctx.wrap(unsafe { qjs::JS_GetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr()) })
+        self.ctx
+            .wrap(unsafe { qjs::JS_GetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr()) })
     }
 
     /// `this[index]`.
     pub fn get_index(&self, index: u32) -> Result<Value<'c>, Thrown> {
         // SAFETY: returns a new reference or an exception.
-        self.ctx.wrap(unsafe { qjs::JS_GetPropertyUint32(self.ctx.raw(), self.raw, index) })
+        self.ctx
+            .wrap(unsafe { qjs::JS_GetPropertyUint32(self.ctx.raw(), self.raw, index) })
     }
 
     /// `this[name] = value`.
     pub fn set(&self, name: &CStr, value: Value<'c>) -> Result<(), Thrown> {
         // SAFETY: JS_SetPropertyStr consumes `value`.
-        let r = unsafe { qjs::JS_SetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr(), value.into_raw()) };
+        let r = unsafe {
+            qjs::JS_SetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr(), value.into_raw())
+        };
         if r < 0 { Err(Thrown) } else { Ok(()) }
     }
 
     /// `this[index] = value`.
     pub fn set_index(&self, index: u32, value: Value<'c>) -> Result<(), Thrown> {
         // SAFETY: JS_SetPropertyUint32 consumes `value`.
-        let r = unsafe { qjs::JS_SetPropertyUint32(self.ctx.raw(), self.raw, index, value.into_raw()) };
+        let r =
+            unsafe { qjs::JS_SetPropertyUint32(self.ctx.raw(), self.raw, index, value.into_raw()) };
         if r < 0 { Err(Thrown) } else { Ok(()) }
     }
 
@@ -747,7 +789,11 @@ impl<'c> Value<'c> {
         let mut n: i64 = 0;
         // SAFETY: writes the length into `n`.
         let r = unsafe { qjs::JS_GetLength(self.ctx.raw(), self.raw, &mut n) };
-        if r < 0 { Err(Thrown) } else { Ok(n.clamp(0, u32::MAX as i64) as u32) }
+        if r < 0 {
+            Err(Thrown)
+        } else {
+            Ok(n.clamp(0, u32::MAX as i64) as u32)
+        }
     }
 
     /// Calls this function with `this` and `args`.
@@ -755,7 +801,13 @@ impl<'c> Value<'c> {
         let mut raw: Vec<qjs::JSValue> = args.iter().map(|a| a.raw).collect();
         // SAFETY: JS_Call borrows the arguments and returns a new reference.
         self.ctx.wrap(unsafe {
-            qjs::JS_Call(self.ctx.raw(), self.raw, this.raw, raw.len() as c_int, raw.as_mut_ptr())
+            qjs::JS_Call(
+                self.ctx.raw(),
+                self.raw,
+                this.raw,
+                raw.len() as c_int,
+                raw.as_mut_ptr(),
+            )
         })
     }
 
@@ -776,7 +828,7 @@ impl<'c> Value<'c> {
             if p.is_null() {
                 return Err(Thrown);
             }
-            let bytes = core::slice::from_raw_parts(p.cast::<u8>(), len as usize);
+            let bytes = core::slice::from_raw_parts(p.cast::<u8>(), len);
             let s = String::from_utf8_lossy(bytes).into_owned();
             qjs::JS_FreeCString(self.ctx.raw(), p);
             Ok(s)
@@ -793,7 +845,7 @@ impl<'c> Value<'c> {
             if p.is_null() {
                 return Err(Thrown);
             }
-            let v = core::slice::from_raw_parts(p.cast::<u8>(), len as usize).to_vec();
+            let v = core::slice::from_raw_parts(p.cast::<u8>(), len).to_vec();
             qjs::JS_FreeCString(self.ctx.raw(), p);
             Ok(v)
         }
@@ -814,11 +866,20 @@ impl<'c> Value<'c> {
         unsafe {
             if qjs::JS_IsArrayBuffer(self.raw) {
                 let p = qjs::JS_GetArrayBuffer(self.ctx.raw(), &mut size, self.raw);
-                return (!p.is_null()).then(|| core::slice::from_raw_parts(p, size as usize)).or(Some(&[]));
+                return (!p.is_null())
+                    .then(|| core::slice::from_raw_parts(p, size as usize))
+                    .or(Some(&[]));
             }
             if qjs::JS_GetTypedArrayType(self.raw) >= 0 {
-                let (mut off, mut len, mut per) = (0 as qjs::size_t, 0 as qjs::size_t, 0 as qjs::size_t);
-                let buf = qjs::JS_GetTypedArrayBuffer(self.ctx.raw(), self.raw, &mut off, &mut len, &mut per);
+                let (mut off, mut len, mut per) =
+                    (0 as qjs::size_t, 0 as qjs::size_t, 0 as qjs::size_t);
+                let buf = qjs::JS_GetTypedArrayBuffer(
+                    self.ctx.raw(),
+                    self.raw,
+                    &mut off,
+                    &mut len,
+                    &mut per,
+                );
                 if raw::JS_IsException(buf) {
                     drop(self.ctx.take_exception());
                     return None;
@@ -848,7 +909,9 @@ impl core::fmt::Debug for Value<'_> {
 impl Clone for Value<'_> {
     fn clone(&self) -> Self {
         // SAFETY: adds one reference, released by the clone's Drop.
-        Value::from_raw(self.ctx, unsafe { qjs::JS_DupValue(self.ctx.raw(), self.raw) })
+        Value::from_raw(self.ctx, unsafe {
+            qjs::JS_DupValue(self.ctx.raw(), self.raw)
+        })
     }
 }
 
@@ -928,7 +991,10 @@ impl<T: 'static> Class<T> {
                 return None;
             }
         }
-        Some(Class { id, _t: PhantomData })
+        Some(Class {
+            id,
+            _t: PhantomData,
+        })
     }
 
     /// A new instance owning `value`.
@@ -989,7 +1055,11 @@ mod tests {
             assert_eq!(copies[99].get(c"x").unwrap().to_f64().unwrap(), 7.0);
             ctx.global().set(c"kept", copies[0].clone()).unwrap();
         }
-        assert_eq!(rt.memory_usage().obj_count, before + 1, "only the global's reference remains");
+        assert_eq!(
+            rt.memory_usage().obj_count,
+            before + 1,
+            "only the global's reference remains"
+        );
         ctx.global().set(c"kept", ctx.undefined()).unwrap();
         rt.gc();
         assert_eq!(rt.memory_usage().obj_count, before);
@@ -1001,14 +1071,26 @@ mod tests {
     fn natives_are_called_and_throw() {
         let rt = Runtime::new(limits()).unwrap();
         let ctx = rt.new_context().unwrap();
-        ctx.global().set(c"add", ctx.function(c"add", 2, add).unwrap()).unwrap();
-        ctx.global().set(c"fail", ctx.function(c"fail", 0, fail).unwrap()).unwrap();
+        ctx.global()
+            .set(c"add", ctx.function(c"add", 2, add).unwrap())
+            .unwrap();
+        ctx.global()
+            .set(c"fail", ctx.function(c"fail", 0, fail).unwrap())
+            .unwrap();
         {
             let v = eval(&rt, &ctx, "add(40, 2)").unwrap();
             assert_eq!(v.to_f64().unwrap(), 42.0);
-            let v = eval(&rt, &ctx, "try { fail() } catch (e) { e instanceof TypeError && e.message }").unwrap();
+            let v = eval(
+                &rt,
+                &ctx,
+                "try { fail() } catch (e) { e instanceof TypeError && e.message }",
+            )
+            .unwrap();
             assert_eq!(v.to_string().unwrap(), "bad argument");
-            assert_eq!(eval(&rt, &ctx, "add.name").unwrap().to_string().unwrap(), "add");
+            assert_eq!(
+                eval(&rt, &ctx, "add.name").unwrap().to_string().unwrap(),
+                "add"
+            );
         }
         drop(ctx);
         assert_eq!(rt.free(), 0);
@@ -1051,8 +1133,15 @@ mod tests {
         let rt = Runtime::new(limits()).unwrap();
         let ctx = rt.new_context().unwrap();
         // SAFETY: live context, this thread only.
-        let err = unsafe { compile_with(ctx.raw(), "import x from 'lib';\nexport default x;", "m.js", SourceKind::Module) }
-            .unwrap_err();
+        let err = unsafe {
+            compile_with(
+                ctx.raw(),
+                "import x from 'lib';\nexport default x;",
+                "m.js",
+                SourceKind::Module,
+            )
+        }
+        .unwrap_err();
         assert!(err.message.contains("cannot import 'lib'"), "{err}");
         drop(ctx);
         assert_eq!(rt.free(), 0);
@@ -1067,7 +1156,8 @@ mod tests {
         .unwrap();
         let ctx = rt.new_context().unwrap();
         // SAFETY: live context, this thread only.
-        let spin = unsafe { compile_with(ctx.raw(), "for (;;) {}", "spin.js", SourceKind::Script) }.unwrap();
+        let spin = unsafe { compile_with(ctx.raw(), "for (;;) {}", "spin.js", SourceKind::Script) }
+            .unwrap();
         let mut polls = 0u32;
         rt.set_interrupt(Some(Box::new(move || {
             polls += 1;
@@ -1076,11 +1166,18 @@ mod tests {
         let err = ctx.run_bytecode(&rt, &spin).unwrap_err();
         assert!(err.message.contains("interrupted"), "{err}");
         rt.set_interrupt(None);
-        let err = eval(&rt, &ctx, "(() => { const a = []; for (;;) a.push('x'.repeat(1000) + a.length) })()")
-            .unwrap_err();
+        let err = eval(
+            &rt,
+            &ctx,
+            "(() => { const a = []; for (;;) a.push('x'.repeat(1000) + a.length) })()",
+        )
+        .unwrap_err();
         assert!(err.message.contains("out of memory"), "{err}");
         let err = eval(&rt, &ctx, "function r() { return r() + 1 }\nr()").unwrap_err();
-        assert!(err.message.contains("Maximum call stack size exceeded"), "{err}");
+        assert!(
+            err.message.contains("Maximum call stack size exceeded"),
+            "{err}"
+        );
         drop(ctx);
         assert_eq!(rt.free(), 0);
     }
@@ -1099,7 +1196,11 @@ mod tests {
             assert_eq!(Rc::strong_count(&token), 2);
         }
         rt.gc();
-        assert_eq!(Rc::strong_count(&token), 1, "finalizer dropped the Rust value");
+        assert_eq!(
+            Rc::strong_count(&token),
+            1,
+            "finalizer dropped the Rust value"
+        );
         drop(ctx);
         assert_eq!(rt.free(), 0);
     }

@@ -17,7 +17,10 @@ pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
     natives.set(c"utf8Encode", ctx.function(c"utf8Encode", 1, utf8_encode)?)?;
     natives.set(c"utf8Decode", ctx.function(c"utf8Decode", 1, utf8_decode)?)?;
     natives.set(c"timerStart", ctx.function(c"timerStart", 2, timer_start)?)?;
-    natives.set(c"timerCancel", ctx.function(c"timerCancel", 1, timer_cancel)?)?;
+    natives.set(
+        c"timerCancel",
+        ctx.function(c"timerCancel", 1, timer_cancel)?,
+    )?;
     Ok(natives)
 }
 
@@ -65,7 +68,11 @@ pub fn wtf8_to_utf8(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn utf8_encode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+fn utf8_encode<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
     let Some(v) = arg(args, 0) else {
         return ctx.uint8_array(&[]);
     };
@@ -76,7 +83,11 @@ fn utf8_encode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result
     ctx.uint8_array(&wtf8_to_utf8(&raw))
 }
 
-fn utf8_decode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+fn utf8_decode<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
     let Some(bytes) = arg(args, 0).and_then(|v| v.bytes()) else {
         return Err(ctx.throw_type_error("utf8Decode: expected an ArrayBuffer or a typed array"));
     };
@@ -86,9 +97,17 @@ fn utf8_decode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result
     }
 }
 
-fn timer_start<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+fn timer_start<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
     let delay = arg(args, 0).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
-    let delay_ms = if delay.is_finite() && delay > 0.0 { delay.min(u32::MAX as f64) as u64 } else { 0 };
+    let delay_ms = if delay.is_finite() && delay > 0.0 {
+        delay.min(u32::MAX as f64) as u64
+    } else {
+        0
+    };
     let repeat = match arg(args, 1) {
         Some(v) => v.to_f64().map(|n| n != 0.0 && !n.is_nan()).unwrap_or(true),
         None => false,
@@ -96,11 +115,17 @@ fn timer_start<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result
     let st = state(ctx)?;
     match st.start_timer(delay_ms, repeat) {
         Some(id) => Ok(ctx.number(id as f64)),
-        None => Err(ctx.throw_range_error("too many timers: the FreeRTOS heap or timer queue is exhausted")),
+        None => Err(
+            ctx.throw_range_error("too many timers: the FreeRTOS heap or timer queue is exhausted")
+        ),
     }
 }
 
-fn timer_cancel<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+fn timer_cancel<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
     let id = arg(args, 0).map(|v| v.to_f64()).transpose()?.unwrap_or(0.0);
     if id.is_finite() && id >= 1.0 && id <= u32::MAX as f64 {
         state(ctx)?.cancel_timer(id as u32);
@@ -115,7 +140,10 @@ mod tests {
     #[test]
     fn lone_surrogates_become_one_replacement_character() {
         assert_eq!(wtf8_to_utf8(b"a\xED\xA0\x80b"), "a\u{FFFD}b".as_bytes());
-        assert_eq!(wtf8_to_utf8("h\u{e9}\u{1F600}".as_bytes()), "h\u{e9}\u{1F600}".as_bytes());
+        assert_eq!(
+            wtf8_to_utf8("h\u{e9}\u{1F600}".as_bytes()),
+            "h\u{e9}\u{1F600}".as_bytes()
+        );
         assert_eq!(wtf8_to_utf8("\u{D7FF}".as_bytes()), "\u{D7FF}".as_bytes());
     }
 }

@@ -24,7 +24,9 @@ use core::ffi::c_void;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::builtin;
-use super::engine::{Context, Ctx, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
+use super::engine::{
+    Context, Ctx, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown, Value,
+};
 use super::natives;
 use crate::rtos::{self, Notification, Queue, TaskHandle, TickType, Timer, WAIT_FOREVER};
 
@@ -120,23 +122,25 @@ impl JsTask {
         let queue: &'static Queue<Message> = Box::leak(Box::new(
             Queue::new(config.queue_len).map_err(|e| e.to_string())?,
         ));
-        QUEUE.store((queue as *const Queue<Message>).cast_mut(), Ordering::Release);
-        SHUTDOWN.store(Box::into_raw(Box::new(Message::Shutdown)), Ordering::Release);
+        QUEUE.store(
+            (queue as *const Queue<Message>).cast_mut(),
+            Ordering::Release,
+        );
+        SHUTDOWN.store(
+            Box::into_raw(Box::new(Message::Shutdown)),
+            Ordering::Release,
+        );
         let result: RefCell<Option<Result<(), String>>> = RefCell::new(None);
-        let start = Box::new(Start {
+        let start = Start {
             functions,
             config,
             starter: TaskHandle::current(),
-            result: &result,
-        });
+            result: &result as *const _,
+        };
         rtos::clear_notification(Notification::Reply);
-        rtos::spawn(
-            c"js",
-            config.task_stack_words,
-            config.priority,
-            js_task_entry,
-            Box::into_raw(start).cast(),
-        )
+        rtos::spawn(c"js", config.task_stack_words, config.priority, move || {
+            js_task(start)
+        })
         .map_err(|e| e.to_string())?;
         while result.borrow().is_none() {
             rtos::wait_notification(Notification::Reply, WAIT_FOREVER);
@@ -177,12 +181,17 @@ pub fn request_shutdown() {
     }
 }
 
-struct Start<'a> {
+struct Start {
     functions: Vec<LoadedFunction>,
     config: JsConfig,
     starter: TaskHandle,
-    result: &'a RefCell<Option<Result<(), String>>>,
+    /// Lives in `JsTask::start`, which waits until the result is reported.
+    result: *const RefCell<Option<Result<(), String>>>,
 }
+
+// SAFETY: the result pointer is written once by the JS task while the
+// starter waits for exactly that, and read after it was notified.
+unsafe impl Send for Start {}
 
 /// Per-context state, reachable from natives through the context opaque.
 pub struct ContextState {
@@ -271,25 +280,25 @@ struct EventLoop {
     cpu_limit: TickType,
 }
 
-extern "C" fn js_task_entry(arg: *mut c_void) {
-    // SAFETY: `arg` is the `Start` boxed by `JsTask::start`, which waits
-    // (keeping `result` alive) until we report.
-    let start = unsafe { Box::from_raw(arg.cast::<Start<'_>>()) };
+fn js_task(start: Start) {
     let Start {
         functions,
         config,
         starter,
         result,
-    } = *start;
+    } = start;
     let report = |r: Result<(), String>| {
-        *result.borrow_mut() = Some(r);
+        // SAFETY: see `Start::result`.
+        unsafe { *(*result).borrow_mut() = Some(r) };
         let _ = starter.notify(Notification::Reply);
     };
     let Some(mut rt) = Runtime::new(RuntimeLimits {
         memory: config.memory_limit,
         stack: config.stack_limit,
     }) else {
-        report(Err("cannot create the QuickJS runtime: out of memory".to_string()));
+        report(Err(
+            "cannot create the QuickJS runtime: out of memory".to_string()
+        ));
         rtos::exit_task();
     };
     let deadline = alloc::rc::Rc::new(Cell::new(TickType::MAX));
@@ -309,7 +318,7 @@ extern "C" fn js_task_entry(arg: *mut c_void) {
                 ev.free_all();
                 rt.free();
                 report(Err(e));
-                rtos::exit_task();
+                return;
             }
         }
     }
@@ -324,16 +333,20 @@ extern "C" fn js_task_entry(arg: *mut c_void) {
         log::error!(target: TAG, "runtime freed with {live} live object(s): leak check failed");
     }
     rtos::end_scheduler();
-    rtos::exit_task();
 }
 
 impl EventLoop {
     fn load(&self, rt: &Runtime, index: usize, f: LoadedFunction) -> Result<Function, String> {
         let fail = |what: &str, e: JsError| alloc::format!("function '{}': {what}: {e}", f.name);
         if index >= MAX_FUNCTIONS {
-            return Err(alloc::format!("function '{}': more than {MAX_FUNCTIONS} functions", f.name));
+            return Err(alloc::format!(
+                "function '{}': more than {MAX_FUNCTIONS} functions",
+                f.name
+            ));
         }
-        let ctx = rt.new_context().ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
+        let ctx = rt
+            .new_context()
+            .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
         let state = Box::new(ContextState {
             name: f.name.clone(),
             function: index,
@@ -344,8 +357,13 @@ impl EventLoop {
         let thrown = |_: Thrown| ctx.take_exception();
         let setup = || -> Result<[Persistent; 5], String> {
             let internal = ctx.object().map_err(thrown).map_err(|e| fail("setup", e))?;
-            let natives = natives::create(&ctx).map_err(thrown).map_err(|e| fail("setup", e))?;
-            internal.set(c"natives", natives).map_err(thrown).map_err(|e| fail("setup", e))?;
+            let natives = natives::create(&ctx)
+                .map_err(thrown)
+                .map_err(|e| fail("setup", e))?;
+            internal
+                .set(c"natives", natives)
+                .map_err(thrown)
+                .map_err(|e| fail("setup", e))?;
             for (name, bytecode) in builtin::GLUE {
                 let register = ctx.run_bytecode(rt, bytecode).map_err(|e| fail(name, e))?;
                 register
@@ -353,13 +371,19 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail(name, e))?;
             }
-            let namespace = ctx.run_bytecode(rt, &f.bytecode).map_err(|e| fail("module", e))?;
-            check_handler_shape(&namespace).map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
+            let namespace = ctx
+                .run_bytecode(rt, &f.bytecode)
+                .map_err(|e| fail("module", e))?;
+            check_handler_shape(&namespace)
+                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
             let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
             for (k, v) in &f.env {
-                let key = alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
+                let key =
+                    alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
                 let val = ctx.string(v).map_err(thrown).map_err(|e| fail("env", e))?;
-                env.set(&key, val).map_err(thrown).map_err(|e| fail("env", e))?;
+                env.set(&key, val)
+                    .map_err(thrown)
+                    .map_err(|e| fail("env", e))?;
             }
             let get = |name: &core::ffi::CStr| {
                 internal
@@ -370,11 +394,17 @@ impl EventLoop {
                         if v.is_function() {
                             Ok(Persistent::new(v))
                         } else {
-                            Err(alloc::format!("glue: internal.{} is not a function", name.to_string_lossy()))
+                            Err(alloc::format!(
+                                "glue: internal.{} is not a function",
+                                name.to_string_lossy()
+                            ))
                         }
                     })
             };
-            let name = ctx.string(&f.name).map_err(thrown).map_err(|e| fail("setup", e))?;
+            let name = ctx
+                .string(&f.name)
+                .map_err(thrown)
+                .map_err(|e| fail("setup", e))?;
             Ok([
                 Persistent::new(name),
                 get(c"dispatch")?,
@@ -398,7 +428,9 @@ impl EventLoop {
     fn run(&mut self, rt: &Runtime) {
         let Some(q) = queue() else { return };
         loop {
-            let Some(msg) = q.receive(WAIT_FOREVER) else { continue };
+            let Some(msg) = q.receive(WAIT_FOREVER) else {
+                continue;
+            };
             match *msg {
                 Message::Request(ex) => self.dispatch(ex),
                 Message::Timer { function, id } => self.fire_timer(function, id),
@@ -412,7 +444,8 @@ impl EventLoop {
     }
 
     fn arm(&self) {
-        self.deadline.set(rtos::tick_count().saturating_add(self.cpu_limit));
+        self.deadline
+            .set(rtos::tick_count().saturating_add(self.cpu_limit));
     }
 
     fn disarm(&self) {
@@ -426,7 +459,8 @@ impl EventLoop {
         };
         let ctx: &Ctx = &f.ctx;
         self.arm();
-        let started = request_args(ctx, f, &ex).and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
+        let started = request_args(ctx, f, &ex)
+            .and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
         self.disarm();
         match started {
             Ok(promise) => self.in_flight.push(InFlight {
@@ -444,7 +478,9 @@ impl EventLoop {
     }
 
     fn fire_timer(&mut self, function: usize, id: u32) {
-        let Some(f) = self.functions.get(function) else { return };
+        let Some(f) = self.functions.get(function) else {
+            return;
+        };
         {
             let mut timers = f.state.timers.borrow_mut();
             match timers.get(&id) {
@@ -456,7 +492,10 @@ impl EventLoop {
         }
         let ctx: &Ctx = &f.ctx;
         self.arm();
-        let r = f.fire_timer.get(ctx).call(&ctx.undefined(), &[ctx.number(id as f64)]);
+        let r = f
+            .fire_timer
+            .get(ctx)
+            .call(&ctx.undefined(), &[ctx.number(id as f64)]);
         self.disarm();
         if r.is_err() {
             let e = ctx.take_exception();
@@ -477,7 +516,9 @@ impl EventLoop {
                 continue;
             }
             let reply = match state {
-                PromiseState::Fulfilled => reply_from_result(ctx, &ctx.promise_result(&promise), fl.seq),
+                PromiseState::Fulfilled => {
+                    reply_from_result(ctx, &ctx.promise_result(&promise), fl.seq)
+                }
                 _ => {
                     let e = ctx.error_from_value(&ctx.promise_result(&promise));
                     log::error!(target: TAG, "[{}] dispatch failed: {e}", f.state.name);
@@ -541,7 +582,10 @@ fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
     if workers || lambda {
         Ok(())
     } else {
-        Err("the module has neither `export default { fetch }` nor `export const handler`".to_string())
+        Err(
+            "the module has neither `export default { fetch }` nor `export const handler`"
+                .to_string(),
+        )
     }
 }
 
@@ -573,18 +617,29 @@ fn request_args<'c>(ctx: &'c Ctx, f: &Function, ex: &Exchange) -> Result<Vec<Val
 fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
     let read = || -> Result<Reply, Thrown> {
         let status = v.get_index(0)?.to_f64()?;
-        let status = if (100.0..=999.0).contains(&status) { status as u16 } else { 500 };
+        let status = if (100.0..=999.0).contains(&status) {
+            status as u16
+        } else {
+            500
+        };
         let status_text = v.get_index(1)?.to_string()?;
         let flat = v.get_index(2)?;
         let n = flat.length()?;
         let mut headers = Vec::with_capacity(n as usize / 2);
         let mut i = 0;
         while i + 1 < n {
-            headers.push((flat.get_index(i)?.to_string()?, flat.get_index(i + 1)?.to_string()?));
+            headers.push((
+                flat.get_index(i)?.to_string()?,
+                flat.get_index(i + 1)?.to_string()?,
+            ));
             i += 2;
         }
         let body = v.get_index(3)?;
-        let body = if body.is_nullish() { None } else { Some(body.bytes().unwrap_or(&[]).to_vec()) };
+        let body = if body.is_nullish() {
+            None
+        } else {
+            Some(body.bytes().unwrap_or(&[]).to_vec())
+        };
         Ok(Reply {
             seq,
             status,
@@ -607,13 +662,22 @@ fn error_reply(seq: u32, status: u16) -> Reply {
         seq,
         status,
         status_text: String::new(),
-        headers: alloc::vec![("content-type".to_string(), "text/plain;charset=UTF-8".to_string())],
-        body: Some(alloc::format!("{}\n", crate::http::response::reason_phrase(status)).into_bytes()),
+        headers: alloc::vec![(
+            "content-type".to_string(),
+            "text/plain;charset=UTF-8".to_string()
+        )],
+        body: Some(
+            alloc::format!("{}\n", crate::http::response::reason_phrase(status)).into_bytes(),
+        ),
     }
 }
 
 fn reply_error(ex: &Exchange, status: u16) {
-    if ex.reply_to.send(Box::new(error_reply(ex.seq, status)), 0).is_err() {
+    if ex
+        .reply_to
+        .send(Box::new(error_reply(ex.seq, status)), 0)
+        .is_err()
+    {
         log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", ex.seq);
     }
 }

@@ -42,7 +42,11 @@ unsafe extern "C" {
     pub fn xTaskGetCurrentTaskHandle() -> *mut c_void;
     pub fn vTaskSuspendAll();
     pub fn xTaskResumeAll() -> BaseType;
-    pub fn ulTaskGenericNotifyTake(index: UBaseType, clear_on_exit: BaseType, ticks: TickType) -> u32;
+    pub fn ulTaskGenericNotifyTake(
+        index: UBaseType,
+        clear_on_exit: BaseType,
+        ticks: TickType,
+    ) -> u32;
     pub fn xTaskGenericNotify(
         task: *mut c_void,
         index: UBaseType,
@@ -52,11 +56,20 @@ unsafe extern "C" {
     ) -> BaseType;
     pub fn vTaskGenericNotifyGiveFromISR(task: *mut c_void, index: UBaseType, woken: *mut BaseType);
     pub fn xTaskGenericNotifyStateClear(task: *mut c_void, index: UBaseType) -> BaseType;
-    pub fn ulTaskGenericNotifyValueClear(task: *mut c_void, index: UBaseType, bits: UBaseType) -> u32;
+    pub fn ulTaskGenericNotifyValueClear(
+        task: *mut c_void,
+        index: UBaseType,
+        bits: UBaseType,
+    ) -> u32;
     pub fn xPortIsInsideInterrupt() -> BaseType;
 
     pub fn xQueueGenericCreate(length: UBaseType, item_size: UBaseType, kind: u8) -> *mut c_void;
-    pub fn xQueueGenericSend(queue: *mut c_void, item: *const c_void, ticks: TickType, position: BaseType) -> BaseType;
+    pub fn xQueueGenericSend(
+        queue: *mut c_void,
+        item: *const c_void,
+        ticks: TickType,
+        position: BaseType,
+    ) -> BaseType;
     pub fn xQueueGenericSendFromISR(
         queue: *mut c_void,
         item: *const c_void,
@@ -93,5 +106,9 @@ unsafe extern "C" {
     pub fn isere_timer_start(timer: *mut c_void, ticks: TickType) -> BaseType;
     pub fn isere_timer_stop(timer: *mut c_void, ticks: TickType) -> BaseType;
     pub fn isere_timer_delete(timer: *mut c_void, ticks: TickType) -> BaseType;
-    pub fn isere_timer_change_period(timer: *mut c_void, period: TickType, ticks: TickType) -> BaseType;
+    pub fn isere_timer_change_period(
+        timer: *mut c_void,
+        period: TickType,
+        ticks: TickType,
+    ) -> BaseType;
 }

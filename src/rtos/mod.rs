@@ -28,15 +28,18 @@ pub fn tick_rate_hz() -> TickType {
 }
 
 /// Milliseconds → ticks, rounding up so that a wait is never shorter than asked.
+// `TickType` is u64 on the POSIX port but u32 on the boards.
+#[allow(clippy::useless_conversion)]
 pub fn ms_to_ticks(ms: u64) -> TickType {
-    let hz = tick_rate_hz() as u64;
+    let hz = u64::from(tick_rate_hz());
     let ticks = (ms.saturating_mul(hz)).div_ceil(1000);
     TickType::try_from(ticks).unwrap_or(WAIT_FOREVER - 1)
 }
 
 /// Ticks → milliseconds.
+#[allow(clippy::useless_conversion)]
 pub fn ticks_to_ms(ticks: TickType) -> u64 {
-    (ticks as u64).saturating_mul(1000) / tick_rate_hz() as u64
+    u64::from(ticks).saturating_mul(1000) / u64::from(tick_rate_hz())
 }
 
 /// The tick count since the scheduler started (callable from any context).
@@ -188,30 +191,40 @@ pub fn clear_notification(slot: Notification) {
     }
 }
 
-/// Creates a task running `entry(arg)` at `priority` with `stack_words` of stack.
-pub fn spawn(
+/// Creates a task running `f` at `priority` with `stack_words` of stack; the
+/// task is deleted when `f` returns.
+pub fn spawn<F: FnOnce() + Send + 'static>(
     name: &CStr,
     stack_words: usize,
     priority: u32,
-    entry: extern "C" fn(*mut c_void),
-    arg: *mut c_void,
+    f: F,
 ) -> Result<TaskHandle, OutOfMemory> {
+    extern "C" fn trampoline<F: FnOnce()>(arg: *mut c_void) {
+        // SAFETY: `arg` is the box leaked below for this task alone.
+        let f = unsafe { alloc::boxed::Box::from_raw(arg.cast::<F>()) };
+        f();
+        exit_task();
+    }
+    let arg = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(f));
     let mut handle = ptr::null_mut();
-    // SAFETY: `name` is copied by the kernel; `entry` never returns (it deletes itself).
+    // SAFETY: `name` is copied by the kernel; the trampoline takes `arg`.
     let ok = unsafe {
         ffi::xTaskCreate(
-            Some(entry),
+            Some(trampoline::<F>),
             name.as_ptr(),
             stack_words as _,
-            arg,
+            arg.cast(),
             priority as UBaseType,
             &mut handle,
         )
     };
-    if ok == 1 {
-        TaskHandle::from_ptr(handle).ok_or(OutOfMemory)
-    } else {
-        Err(OutOfMemory)
+    match TaskHandle::from_ptr(handle) {
+        Some(h) if ok == 1 => Ok(h),
+        _ => {
+            // SAFETY: the task was not created, so the box is still ours.
+            drop(unsafe { alloc::boxed::Box::from_raw(arg) });
+            Err(OutOfMemory)
+        }
     }
 }
 
@@ -258,7 +271,11 @@ impl<T> Queue<T> {
 
     /// Sends `msg`, waiting up to `ticks` for room (0 from interrupt context);
     /// gives the message back if the queue stayed full.
-    pub fn send(&self, msg: alloc::boxed::Box<T>, ticks: TickType) -> Result<(), alloc::boxed::Box<T>> {
+    pub fn send(
+        &self,
+        msg: alloc::boxed::Box<T>,
+        ticks: TickType,
+    ) -> Result<(), alloc::boxed::Box<T>> {
         let p = alloc::boxed::Box::into_raw(msg);
         // SAFETY: the kernel copies the pointer value out of `&p`.
         let ok = unsafe {
@@ -285,7 +302,9 @@ impl<T> Queue<T> {
     pub fn receive(&self, ticks: TickType) -> Option<alloc::boxed::Box<T>> {
         let mut p: *mut T = ptr::null_mut();
         // SAFETY: the kernel writes one pointer into `p`.
-        let ok = unsafe { ffi::xQueueReceive(self.handle.as_ptr(), (&mut p as *mut *mut T).cast(), ticks) };
+        let ok = unsafe {
+            ffi::xQueueReceive(self.handle.as_ptr(), (&mut p as *mut *mut T).cast(), ticks)
+        };
         // SAFETY: every pointer in the queue came from `Box::into_raw` in `send`.
         (ok == 1 && !p.is_null()).then(|| unsafe { alloc::boxed::Box::from_raw(p) })
     }
@@ -381,7 +400,9 @@ impl Timer {
                 Some(callback),
             )
         };
-        NonNull::new(h).map(|handle| Timer { handle, repeat }).ok_or(OutOfMemory)
+        NonNull::new(h)
+            .map(|handle| Timer { handle, repeat })
+            .ok_or(OutOfMemory)
     }
 
     /// Whether the timer fires again and again.
@@ -468,12 +489,16 @@ mod tests {
         assert_eq!(sizes[0] as usize, core::mem::size_of::<BaseType>());
         assert_eq!(sizes[1] as usize, core::mem::size_of::<UBaseType>());
         assert_eq!(sizes[2] as usize, core::mem::size_of::<TickType>());
-        assert!(sizes[4] >= 8, "portBYTE_ALIGNMENT below the allocator's minimum");
+        assert!(
+            sizes[4] >= 8,
+            "portBYTE_ALIGNMENT below the allocator's minimum"
+        );
     }
 
     #[test]
+    #[allow(clippy::useless_conversion)]
     fn tick_conversions_round_up() {
-        let hz = tick_rate_hz() as u64;
+        let hz = u64::from(tick_rate_hz());
         assert_eq!(ms_to_ticks(0), 0);
         assert_eq!(ms_to_ticks(1000) as u64, hz);
         assert!(ms_to_ticks(1) >= 1);

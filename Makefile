@@ -1,0 +1,53 @@
+# Isère: `make sim` runs the simulator, `make test` runs what CI runs.
+
+CARGO ?= cargo
+PORT ?= 8080
+ARGS ?=
+
+# Bare-metal builds of the core (QuickJS-NG with arm-none-eabi-gcc + newlib):
+# bindgen needs newlib's and clang's headers and the ABI of arm-none-eabi-gcc
+# (no short enums). `__DJGPP` is QuickJS-NG's switch for a build without
+# threads and atomics, which newlib-based targets need.
+CLANG_INCLUDE := $(firstword $(wildcard /usr/lib/llvm-*/lib/clang/*/include))
+BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
+bare_env = BINDGEN_EXTRA_CLANG_ARGS_$(subst -,_,$(1))="-I/usr/lib/arm-none-eabi/include -I$(CLANG_INCLUDE) -fno-short-enums" \
+           CFLAGS_$(subst -,_,$(1))="-fno-short-enums -D__DJGPP=1"
+
+.PHONY: sim build test unit check-core lint fmt bench deps clean
+
+## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
+sim:
+	$(CARGO) build --release --bin isere-sim
+	./target/release/isere-sim --port $(PORT) $(ARGS)
+
+build:
+	$(CARGO) build --release --bin isere-sim
+
+## Everything CI checks: formatting, lints, the no_std core for the boards, unit + integration tests
+test: deps lint check-core
+	$(CARGO) test --all-targets
+
+unit:
+	$(CARGO) test --lib
+
+## The core (`src/`) must stay no_std: check it for the Cortex-M targets
+check-core:
+	$(foreach t,$(BARE_TARGETS),$(call bare_env,$(t)) $(CARGO) check --lib --no-default-features --target $(t) &&) true
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## wrk against isere-sim and against Node.js serving the same function
+bench:
+	bash scripts/deps.sh --bench
+	bash bench/bench.sh
+
+deps:
+	bash scripts/deps.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing Isère needs and a fresh Debian/Ubuntu
+# machine lacks. Installs only what is missing; safe to run again.
+#
+#   the simulator:         a Rust toolchain and a C compiler
+#   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
+#                          libclang (bindgen), the thumbv6m/thumbv7m Rust targets
+#   the benchmark:         wrk, Node.js (only with --bench)
+set -euo pipefail
+
+want_bench=0
+[ "${1:-}" = "--bench" ] && want_bench=1
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+
+packages=()
+command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
+command -v make >/dev/null 2>&1 || packages+=(make)
+command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
+[ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
+compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || compgen -G "/usr/lib/x86_64-linux-gnu/libclang*.so*" >/dev/null || packages+=(libclang-dev)
+if [ "$want_bench" = 1 ]; then
+  command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+fi
+
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "deps: installing ${packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "deps: no Rust toolchain; install one from https://rustup.rs" >&2
+  exit 1
+fi
+if command -v rustup >/dev/null 2>&1; then
+  installed=$(rustup target list --installed)
+  for t in thumbv7m-none-eabi thumbv6m-none-eabi; do
+    grep -qx "$t" <<<"$installed" || rustup target add "$t"
+  done
+fi
