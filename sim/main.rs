@@ -166,6 +166,7 @@ fn load_functions(config: &Config) -> Result<Vec<LoadedFunction>, String> {
 }
 
 struct Boot {
+    host: [u8; 4],
     config: &'static Config,
     functions: Vec<LoadedFunction>,
     listener: isere::port::Listener,
@@ -176,6 +177,7 @@ static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
 fn init_task(boot: Boot) {
     let Boot {
+        host,
         config,
         functions,
         listener,
@@ -218,7 +220,8 @@ fn init_task(boot: Boot) {
         heap.free
     );
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "isere-sim listening on http://127.0.0.1:{port}");
+    let [a, b, c, d] = host;
+    let _ = writeln!(out, "isere-sim listening on http://{a}.{b}.{c}.{d}:{port}");
     let _ = out.flush();
 }
 
@@ -267,6 +270,7 @@ fn main() -> ExitCode {
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
     let boot = Boot {
+        host: options.host,
         config: Box::leak(Box::new(config)),
         functions,
         listener,
