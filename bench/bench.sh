@@ -6,6 +6,7 @@
 #
 # Environment (all optional):
 #   DURATION=10s THREADS=2 CONNS=50 WARMUP=3s   wrk settings
+#   IDLE=10           seconds over which the idle simulator's CPU use is measured
 #   ISERE_SIM=path    use this isere-sim binary instead of building one
 #   NODE=node         the Node.js binary (>= 18; needs global Request/Response)
 #   HANDLER=handlers/hello.js   the module Node serves
@@ -142,6 +143,16 @@ cat >"$TMP/isere.json" <<EOF
 EOF
 start isere "$SIM" --config "$TMP/isere.json" --port 0 --host 127.0.0.1
 ISERE_PID=$PID
+
+# Idle cost: CPU time (user + system) the idle simulator uses over IDLE seconds.
+IDLE=${IDLE:-10}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+echo "bench: isere-sim: measuring idle CPU for ${IDLE} s" >&2
+T0=$(cpu_ticks "$ISERE_PID")
+sleep "$IDLE"
+T1=$(cpu_ticks "$ISERE_PID")
+IDLE_CPU=$(awk -v d="$((T1 - T0))" -v hz="$(getconf CLK_TCK)" -v s="$IDLE" 'BEGIN { printf "%.2f %%", 100 * d / hz / s }')
+
 measure isere
 I_RPS=$RPS I_P99=$P99 I_P99_MS=$P99_MS I_RSS=$RSS_KB I_ERR=$ERRORS
 
@@ -181,6 +192,7 @@ printf '%-12s %14s %14s %12s\n' isere-sim "$I_RPS" "$I_P99" "$(mib "$I_RSS")"
 printf '%-12s %14s %14s %12s\n' node "$N_RPS" "$N_P99" "$(mib "$N_RSS")"
 printf '%-12s %14s %14s %12s\n' isere/node "$(ratio "$I_RPS" "$N_RPS")" "$(ratio "$I_P99_MS" "$N_P99_MS")" "$(ratio "$I_RSS" "$N_RSS")"
 echo
+echo "isere-sim idle: $IDLE_CPU of one core over ${IDLE} s"
 echo "isere-sim shutdown: $LEAK"
 if [ -n "$I_ERR$N_ERR" ]; then
     [ -z "$I_ERR" ] || echo "WARNING isere-sim: $I_ERR"
