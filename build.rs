@@ -7,6 +7,9 @@
 //!    `freertos-next` crate are compiled with `freertos-config/<port>/`. That
 //!    crate is only a build dependency (its Rust wrapper does not build for
 //!    `thumbv6m-none-eabi`), so its directory is found with `cargo metadata`.
+//!    The kernel is compiled with `cc` directly rather than `freertos-build`,
+//!    which insists on its own shim file and overrides configuration macros
+//!    from `DEP_FREERTOS_*` variables we do not have.
 
 extern crate alloc;
 
@@ -56,15 +59,17 @@ fn compile_js(root: &Path, out: &Path) {
     table.push_str("pub static GLUE: &[(&str, &[u8])] = &[\n");
     for name in GLUE {
         let path = root.join("src/js/glue").join(format!("{name}.js"));
-        let bc = compile_file(ctx, &path, &format!("isere:{name}"), SourceKind::Script);
+        let label = format!("isere:{name}");
         let file = out.join(format!("glue-{name}.qbc"));
-        fs::write(&file, bc).unwrap();
-        writeln!(
-            table,
-            "    ({name:?}, include_bytes!({:?})),",
-            file.display()
-        )
-        .unwrap();
+        compile_entry(
+            ctx,
+            &mut table,
+            name,
+            &path,
+            &label,
+            SourceKind::Script,
+            &file,
+        );
     }
     table.push_str("];\n\n");
 
@@ -78,15 +83,16 @@ fn compile_js(root: &Path, out: &Path) {
     table.push_str("pub static FUNCTIONS: &[(&str, &[u8])] = &[\n");
     for path in &handlers {
         let name = path.file_stem().unwrap().to_str().unwrap();
-        let bc = compile_file(ctx, path, &format!("{name}.js"), SourceKind::Module);
         let file = out.join(format!("fn-{name}.qbc"));
-        fs::write(&file, bc).unwrap();
-        writeln!(
-            table,
-            "    ({name:?}, include_bytes!({:?})),",
-            file.display()
-        )
-        .unwrap();
+        compile_entry(
+            ctx,
+            &mut table,
+            name,
+            path,
+            &format!("{name}.js"),
+            SourceKind::Module,
+            &file,
+        );
     }
     table.push_str("];\n");
     fs::write(out.join("builtin_js.rs"), table).unwrap();
@@ -96,6 +102,25 @@ fn compile_js(root: &Path, out: &Path) {
         qjs::JS_FreeContext(ctx);
         qjs::JS_FreeRuntime(rt);
     }
+}
+
+/// Compiles `path` into `file` and adds `(name, bytes)` to the table being written.
+fn compile_entry(
+    ctx: *mut qjs::JSContext,
+    table: &mut String,
+    name: &str,
+    path: &Path,
+    label: &str,
+    kind: SourceKind,
+    file: &Path,
+) {
+    fs::write(file, compile_file(ctx, path, label, kind)).unwrap();
+    writeln!(
+        table,
+        "    ({name:?}, include_bytes!({:?})),",
+        file.display()
+    )
+    .unwrap();
 }
 
 fn compile_file(ctx: *mut qjs::JSContext, path: &Path, name: &str, kind: SourceKind) -> Vec<u8> {
