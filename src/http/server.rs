@@ -38,7 +38,7 @@ const READ_CHUNK: usize = 4096;
 pub struct TaskSizes {
     /// Stack of each connection task and of the acceptor, in words.
     pub stack_words: usize,
-    /// Their priority (above the JS task, so I/O is never starved by JS).
+    /// Their priority (the port chooses it relative to the JS task).
     pub priority: u32,
 }
 
