@@ -1178,3 +1178,69 @@ fn sigint_stops_gracefully() {
     );
     assert!(stderr.contains("leak check passed"), "stderr:\n{stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// The JS task's limits (tests/functions/limits.js)
+// ---------------------------------------------------------------------------
+
+fn limits_fn_sim(test: &str, server: &str) -> Option<Sim> {
+    let functions = format!(
+        r#"{{"name":"l","path":{}}}"#,
+        function_path_json("limits.js")
+    );
+    Sim::with_config(
+        test,
+        &config(server, &functions, r#"{"prefix":"/","function":"l"}"#),
+    )
+}
+
+#[test]
+fn runaway_handler_is_interrupted_with_500_and_next_request_served() {
+    let Some(sim) = limits_fn_sim(
+        "runaway_handler_is_interrupted_with_500_and_next_request_served",
+        r#""handler_timeout_ms":300"#,
+    ) else {
+        return;
+    };
+    let mut c = sim.conn();
+    let r = c.get("/spin");
+    r.assert_status(500).assert_well_formed();
+    sim.expect_stderr("interrupted", Duration::from_secs(10));
+    let ok = c.get("/ok");
+    ok.assert_status(200);
+    assert_eq!(ok.text(), "ok");
+}
+
+#[test]
+fn memory_hog_gets_500_and_next_request_served() {
+    let Some(sim) = limits_fn_sim(
+        "memory_hog_gets_500_and_next_request_served",
+        r#""js_memory_bytes":16777216"#,
+    ) else {
+        return;
+    };
+    let mut c = sim.conn();
+    c.get("/hog").assert_status(500).assert_well_formed();
+    // QuickJS may run out of memory again while building the error's
+    // message, so only its class is certain.
+    sim.expect_stderr("InternalError", Duration::from_secs(10));
+    let ok = c.get("/ok");
+    ok.assert_status(200);
+    assert_eq!(ok.text(), "ok");
+}
+
+#[test]
+fn hung_handler_is_504_and_closed() {
+    let Some(sim) = limits_fn_sim(
+        "hung_handler_is_504_and_closed",
+        r#""handler_timeout_ms":300"#,
+    ) else {
+        return;
+    };
+    let mut c = sim.conn();
+    c.send(&build_request("GET", "/hang", &[], b""));
+    expect_status_then_close(&mut c, 504);
+    let ok = sim.conn().get("/ok");
+    ok.assert_status(200);
+    assert_eq!(ok.text(), "ok");
+}

@@ -33,6 +33,11 @@ const TAG: &str = "http";
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 4096;
 
+/// How much longer than `handler_timeout_ms` a connection waits for its
+/// reply, so that a handler interrupted by the JS task at that limit is
+/// answered with its 500 rather than a 504.
+const HANDLER_GRACE_MS: u64 = 500;
+
 /// Sizes of the server's tasks.
 #[derive(Clone, Copy, Debug)]
 pub struct TaskSizes {
@@ -371,7 +376,9 @@ impl Worker {
 
     /// Waits for the reply to the current request, dropping stale ones.
     fn wait_reply(&self) -> Option<Box<Reply>> {
-        let wait = rtos::ms_to_ticks(self.shared.config.server.handler_timeout_ms as u64);
+        let wait = rtos::ms_to_ticks(
+            self.shared.config.server.handler_timeout_ms as u64 + HANDLER_GRACE_MS,
+        );
         let deadline = rtos::tick_count().saturating_add(wait);
         loop {
             let left = deadline.saturating_sub(rtos::tick_count());

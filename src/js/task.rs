@@ -271,6 +271,8 @@ struct InFlight {
     promise: Persistent,
     seq: u32,
     reply_to: &'static Queue<Reply>,
+    /// After this tick nobody waits for the answer any more.
+    give_up: TickType,
 }
 
 struct EventLoop {
@@ -468,6 +470,7 @@ impl EventLoop {
                 promise: Persistent::new(promise),
                 seq: ex.seq,
                 reply_to: ex.reply_to,
+                give_up: rtos::tick_count().saturating_add(self.cpu_limit.saturating_mul(2)),
             }),
             Err(Thrown) => {
                 let e = ctx.take_exception();
@@ -512,7 +515,15 @@ impl EventLoop {
             let promise = fl.promise.get(ctx);
             let state = ctx.promise_state(&promise);
             if state == PromiseState::Pending {
-                i += 1;
+                if rtos::tick_count() > fl.give_up {
+                    // Its connection answered 504 long ago: stop tracking it.
+                    log::warn!(target: TAG, "[{}] request {} never settled; forgotten", f.state.name, fl.seq);
+                    drop(promise);
+                    let fl = self.in_flight.swap_remove(i);
+                    fl.promise.free(&self.functions[fl.function].ctx);
+                } else {
+                    i += 1;
+                }
                 continue;
             }
             let reply = match state {
