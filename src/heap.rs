@@ -61,3 +61,41 @@ unsafe impl GlobalAlloc for FreeRtosHeap {
         }
     }
 }
+
+#[cfg(all(test, feature = "port-posix"))]
+mod tests {
+    use super::*;
+
+    /// The only test that touches the kernel heap: heap_4 is not safe for
+    /// concurrent use from test threads before the scheduler runs.
+    #[test]
+    fn alignments_are_honoured_and_statistics_follow() {
+        // heap_4 sets itself up on its first allocation.
+        let first = Layout::from_size_align(8, 8).unwrap();
+        // SAFETY: freed right away with the same layout.
+        unsafe { FreeRtosHeap.dealloc(FreeRtosHeap.alloc(first), first) };
+        let before = crate::rtos::heap_stats();
+        let mut blocks = alloc::vec::Vec::new();
+        for align in [1usize, 8, 16, 64, 4096] {
+            for size in [1usize, 7, 100, 5000] {
+                let layout = Layout::from_size_align(size, align).unwrap();
+                // SAFETY: non-zero layout; freed below with the same layout.
+                let p = unsafe { FreeRtosHeap.alloc(layout) };
+                assert!(!p.is_null());
+                assert_eq!(p as usize % align, 0, "size {size} align {align}");
+                // SAFETY: the block holds `size` bytes.
+                unsafe { core::ptr::write_bytes(p, 0xA5, size) };
+                blocks.push((p, layout));
+            }
+        }
+        let during = crate::rtos::heap_stats();
+        assert!(during.used > before.used);
+        assert!(during.peak >= during.used);
+        assert_eq!(during.used + during.free, during.total);
+        for (p, layout) in blocks {
+            // SAFETY: allocated above with this layout.
+            unsafe { FreeRtosHeap.dealloc(p, layout) };
+        }
+        assert_eq!(crate::rtos::heap_stats().used, before.used);
+    }
+}
