@@ -4,14 +4,9 @@ CARGO ?= cargo
 PORT ?= 8080
 ARGS ?=
 
-# Bare-metal builds of the core (QuickJS-NG with arm-none-eabi-gcc + newlib):
-# bindgen needs newlib's and clang's headers and the ABI of arm-none-eabi-gcc
-# (no short enums). `__DJGPP` is QuickJS-NG's switch for a build without
-# threads and atomics, which newlib-based targets need.
-CLANG_INCLUDE := $(firstword $(wildcard /usr/lib/llvm-*/lib/clang/*/include))
+# Bare-metal targets the core must build for (C flags for QuickJS-NG on
+# them: .cargo/config.toml).
 BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
-bare_env = BINDGEN_EXTRA_CLANG_ARGS_$(subst -,_,$(1))="-I/usr/lib/arm-none-eabi/include -I$(CLANG_INCLUDE) -fno-short-enums" \
-           CFLAGS_$(subst -,_,$(1))="-fno-short-enums -D__DJGPP=1"
 
 .PHONY: sim build test unit check-core lint fmt bench deps clean
 
@@ -32,7 +27,7 @@ unit:
 
 ## The core (`src/`) must stay no_std: check it for the Cortex-M targets
 check-core:
-	$(foreach t,$(BARE_TARGETS),$(call bare_env,$(t)) $(CARGO) check --lib --no-default-features --target $(t) &&) true
+	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --target $(t) &&) true
 
 lint:
 	$(CARGO) fmt --all -- --check

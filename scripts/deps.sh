@@ -4,7 +4,7 @@
 #
 #   the simulator:         a Rust toolchain and a C compiler
 #   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
-#                          libclang (bindgen), the thumbv6m/thumbv7m Rust targets
+#                          clang + libclang (bindgen), the thumbv6m/thumbv7m Rust targets
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
 
@@ -21,7 +21,8 @@ command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || packages+=(make)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
-compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || compgen -G "/usr/lib/x86_64-linux-gnu/libclang*.so*" >/dev/null || packages+=(libclang-dev)
+# bindgen loads libclang and asks the clang driver for its built-in headers.
+command -v clang >/dev/null 2>&1 || packages+=(clang libclang-dev)
 if [ "$want_bench" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || packages+=(wrk)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
