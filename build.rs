@@ -42,7 +42,77 @@ fn main() {
     compile_js(&root, &out);
 
     if env::var_os("CARGO_FEATURE_PORT_POSIX").is_some() {
-        compile_freertos(&root, "posix", "ThirdParty/GCC/Posix");
+        compile_freertos(
+            &root,
+            "posix",
+            "ThirdParty/GCC/Posix",
+            &[("_GNU_SOURCE", None), ("ISERE_PORT_POSIX", None)],
+        );
+        println!("cargo:rustc-link-lib=pthread");
+    }
+    if env::var_os("CARGO_FEATURE_BOARD_MPS2_AN385").is_some() {
+        let epoch = build_epoch();
+        compile_freertos(
+            &root,
+            "mps2-an385",
+            "GCC/ARM_CM3",
+            &[("ISERE_BUILD_EPOCH", Some(&epoch))],
+        );
+        link_board(
+            &root,
+            &out,
+            "mps2-an385",
+            "isere-mps2-an385",
+            &["-mthumb", "-march=armv7-m"],
+        );
+    }
+}
+
+/// Seconds since the Unix epoch for the boards' clock (no RTC): the
+/// `SOURCE_DATE_EPOCH` of a reproducible build, else now.
+fn build_epoch() -> String {
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        now.as_secs().to_string()
+    })
+}
+
+/// Linker set-up of a board binary: cortex-m-rt's `link.x` with the board's
+/// `memory.x` and `device.x`, newlib-nano, libm and libgcc of the
+/// arm-none-eabi toolchain for the board's architecture.
+fn link_board(root: &Path, out: &Path, board: &str, bin: &str, gcc_arch: &[&str]) {
+    let dir = root.join("port").join(board);
+    for file in ["memory.x", "device.x"] {
+        fs::copy(dir.join(file), out.join(file)).unwrap();
+        println!("cargo:rerun-if-changed={}", dir.join(file).display());
+    }
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bin={bin}=-Tlink.x");
+    let gcc_file = |name: &str| -> PathBuf {
+        let output = Command::new("arm-none-eabi-gcc")
+            .args(gcc_arch)
+            .arg(format!("-print-file-name={name}"))
+            .output()
+            .expect("arm-none-eabi-gcc not found (Debian: gcc-arm-none-eabi)");
+        let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        assert!(
+            path.is_absolute(),
+            "arm-none-eabi-gcc does not know {name}: install libnewlib-arm-none-eabi"
+        );
+        path
+    };
+    for lib in ["libc_nano.a", "libm.a", "libgcc.a"] {
+        let path = gcc_file(lib);
+        println!(
+            "cargo:rustc-link-search={}",
+            path.parent().unwrap().display()
+        );
+    }
+    for lib in ["-lc_nano", "-lm", "-lgcc"] {
+        println!("cargo:rustc-link-arg-bin={bin}={lib}");
     }
 }
 
@@ -166,8 +236,9 @@ fn freertos_kernel_dir(root: &Path) -> PathBuf {
         .join("FreeRTOS-Kernel")
 }
 
-/// Compiles the kernel, the chosen port, heap_4 and our C shim into `libfreertos.a`.
-fn compile_freertos(root: &Path, config: &str, port: &str) {
+/// Compiles the kernel, the chosen port, heap_4, our C shim and the port's C
+/// files (`port/<config>/*.c`) into `libfreertos.a`.
+fn compile_freertos(root: &Path, config: &str, port: &str, defines: &[(&str, Option<&str>)]) {
     let kernel = freertos_kernel_dir(root);
     let port_dir = kernel.join("portable").join(port);
     let config_dir = root.join("freertos-config").join(config);
@@ -214,9 +285,8 @@ fn compile_freertos(root: &Path, config: &str, port: &str) {
         _ => "4",
     };
     build.define("ISERE_RUST_LONG_BYTES", long_bytes);
-    if port.contains("Posix") {
-        build.define("_GNU_SOURCE", None);
-        println!("cargo:rustc-link-lib=pthread");
+    for (name, value) in defines {
+        build.define(name, *value);
     }
     build.compile("freertos");
 }

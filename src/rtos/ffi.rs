@@ -61,7 +61,7 @@ unsafe extern "C" {
         index: UBaseType,
         bits: UBaseType,
     ) -> u32;
-    pub fn xPortIsInsideInterrupt() -> BaseType;
+    pub fn isere_in_isr() -> BaseType;
 
     pub fn xQueueGenericCreate(length: UBaseType, item_size: UBaseType, kind: u8) -> *mut c_void;
     pub fn xQueueGenericSend(

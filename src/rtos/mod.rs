@@ -46,7 +46,7 @@ pub fn ticks_to_ms(ticks: TickType) -> u64 {
 pub fn tick_count() -> TickType {
     // SAFETY: both calls only read the kernel's tick counter.
     unsafe {
-        if ffi::xPortIsInsideInterrupt() != 0 {
+        if ffi::isere_in_isr() != 0 {
             ffi::xTaskGetTickCountFromISR()
         } else {
             ffi::xTaskGetTickCount()
@@ -69,7 +69,7 @@ pub fn yield_now() {
 /// Whether the caller runs in interrupt context (use the FromISR calls then).
 pub fn in_isr() -> bool {
     // SAFETY: reads port state only.
-    unsafe { ffi::xPortIsInsideInterrupt() != 0 }
+    unsafe { ffi::isere_in_isr() != 0 }
 }
 
 /// Runs `f` with interrupts masked and the scheduler unable to switch tasks
@@ -77,7 +77,7 @@ pub fn in_isr() -> bool {
 pub fn critical<R>(f: impl FnOnce() -> R) -> R {
     // SAFETY: balanced enter/exit of the variant that fits the context.
     unsafe {
-        if ffi::xPortIsInsideInterrupt() != 0 {
+        if ffi::isere_in_isr() != 0 {
             let saved = ffi::isere_enter_critical_from_isr();
             let r = f();
             ffi::isere_exit_critical_from_isr(saved);
@@ -157,7 +157,7 @@ impl TaskHandle {
         // SAFETY: the handle names a task that is never deleted while notified
         // (connection and JS tasks live as long as the scheduler).
         unsafe {
-            if ffi::xPortIsInsideInterrupt() != 0 {
+            if ffi::isere_in_isr() != 0 {
                 let mut woken: BaseType = 0;
                 ffi::vTaskGenericNotifyGiveFromISR(self.as_ptr(), slot as UBaseType, &mut woken);
                 woken != 0
@@ -279,7 +279,7 @@ impl<T> Queue<T> {
         let p = alloc::boxed::Box::into_raw(msg);
         // SAFETY: the kernel copies the pointer value out of `&p`.
         let ok = unsafe {
-            if ffi::xPortIsInsideInterrupt() != 0 {
+            if ffi::isere_in_isr() != 0 {
                 ffi::xQueueGenericSendFromISR(
                     self.handle.as_ptr(),
                     (&p as *const *mut T).cast(),

@@ -27,6 +27,17 @@ const TickType_t isere_rtos_tick_rate_hz = configTICK_RATE_HZ;
 const size_t isere_rtos_total_heap = configTOTAL_HEAP_SIZE;
 const UBaseType_t isere_rtos_max_priorities = configMAX_PRIORITIES;
 
+#ifdef ISERE_PORT_POSIX
+    /* The POSIX port lacks it; port/posix/isr.c provides it. */
+    BaseType_t xPortIsInsideInterrupt( void );
+#endif
+
+/* An inline function on the Cortex-M ports: give Rust a symbol. */
+BaseType_t isere_in_isr( void )
+{
+    return xPortIsInsideInterrupt();
+}
+
 void isere_enter_critical( void )
 {
     taskENTER_CRITICAL();
