@@ -34,6 +34,8 @@ pub mod heap;
 pub mod http;
 pub mod js;
 pub mod logger;
+#[cfg(feature = "net-smoltcp")]
+pub mod netstack;
 pub mod port;
 pub mod rtos;
 
