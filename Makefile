@@ -8,7 +8,10 @@ ARGS ?=
 # them: .cargo/config.toml).
 BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean
+MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
+MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
+
+.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -35,6 +38,18 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## Build the Cortex-M3 firmware and boot it in QEMU: http://127.0.0.1:18080/hello
+qemu: firmware
+	scripts/qemu.sh $(MPS2_ELF)
+
+firmware:
+	$(MPS2_BUILD)
+
+## Flash and RAM of each build
+size: build firmware
+	@echo "isere-sim (x86_64, release):"; size target/release/isere-sim
+	@echo "mps2-an385 (thumbv7m, firmware profile):"; arm-none-eabi-size $(MPS2_ELF)
 
 ## wrk against isere-sim and against Node.js serving the same function
 bench:

@@ -52,6 +52,7 @@ fn main() {
     }
     if env::var_os("CARGO_FEATURE_BOARD_MPS2_AN385").is_some() {
         let epoch = build_epoch();
+        println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
         compile_freertos(
             &root,
             "mps2-an385",

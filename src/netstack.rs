@@ -114,7 +114,11 @@ fn to_ticks(d: Duration) -> TickType {
 
 impl<D: Device + Send + 'static> NetStack<D> {
     /// A stack over `device` with the Ethernet address `mac`.
-    pub fn new(mut device: D, mac: [u8; 6], config: NetConfig) -> Result<NetStack<D>, rtos::OutOfMemory> {
+    pub fn new(
+        mut device: D,
+        mac: [u8; 6],
+        config: NetConfig,
+    ) -> Result<NetStack<D>, rtos::OutOfMemory> {
         let iface_config = IfaceConfig::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         let mut iface = Interface::new(iface_config, &mut device, now());
         let mut sockets = SocketSet::new(Vec::new());
@@ -162,7 +166,8 @@ impl<D: Device + Send + 'static> NetStack<D> {
     /// whether frames are still waiting (then the stack polls again at once,
     /// so a frame that came in before the re-arm is not left behind).
     pub fn run(&'static self, mut after_poll: impl FnMut(&mut D) -> bool) -> ! {
-        self.task.store(TaskHandle::current().as_ptr(), Ordering::Release);
+        self.task
+            .store(TaskHandle::current().as_ptr(), Ordering::Release);
         loop {
             let delay = self.state.with(|s| {
                 let t = now();
@@ -183,7 +188,11 @@ impl<D: Device + Send + 'static> NetStack<D> {
     }
 
     /// Runs `f` on the socket `id` under the lock; `None` if it is not open.
-    fn with_socket<R>(&self, id: Socket, f: impl FnOnce(&mut tcp::Socket<'static>) -> R) -> Option<R> {
+    fn with_socket<R>(
+        &self,
+        id: Socket,
+        f: impl FnOnce(&mut tcp::Socket<'static>) -> R,
+    ) -> Option<R> {
         self.state.with(|s| {
             let slot = s.slots.get(id.0 as usize)?.as_ref()?;
             let handle = slot.handle;
@@ -209,7 +218,10 @@ impl<D: Device + Send + 'static> NetStack<D> {
             let left = deadline.saturating_sub(rtos::tick_count());
             if left == 0 || !rtos::wait_notification(Notification::Io, left) {
                 // One last look: readiness may have come with the timeout.
-                return self.state.with(|s| ready(s, me)).unwrap_or(Err(NetError::TimedOut));
+                return self
+                    .state
+                    .with(|s| ready(s, me))
+                    .unwrap_or(Err(NetError::TimedOut));
             }
         }
     }
@@ -219,21 +231,35 @@ fn set_address(iface: &mut Interface, address: [u8; 4], prefix: u8, gateway: Opt
     let [a, b, c, d] = address;
     iface.update_ip_addrs(|addrs| {
         addrs.clear();
-        let _ = addrs.push(IpCidr::Ipv4(Ipv4Cidr::new(Ipv4Address::new(a, b, c, d), prefix)));
+        let _ = addrs.push(IpCidr::Ipv4(Ipv4Cidr::new(
+            Ipv4Address::new(a, b, c, d),
+            prefix,
+        )));
     });
     iface.routes_mut().remove_default_ipv4_route();
     if let Some([a, b, c, d]) = gateway {
-        let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::new(a, b, c, d));
+        let _ = iface
+            .routes_mut()
+            .add_default_ipv4_route(Ipv4Address::new(a, b, c, d));
     }
 }
 
 impl<D: Device> State<D> {
     fn dhcp_events(&mut self) {
         let Some(handle) = self.dhcp else { return };
-        match self.sockets.get_mut::<dhcpv4::Socket<'static>>(handle).poll() {
+        match self
+            .sockets
+            .get_mut::<dhcpv4::Socket<'static>>(handle)
+            .poll()
+        {
             Some(dhcpv4::Event::Configured(c)) => {
                 let gateway = c.router.map(|r| r.octets());
-                set_address(&mut self.iface, c.address.address().octets(), c.address.prefix_len(), gateway);
+                set_address(
+                    &mut self.iface,
+                    c.address.address().octets(),
+                    c.address.prefix_len(),
+                    gateway,
+                );
                 log::info!(target: TAG, "DHCP: address {}, gateway {:?}", c.address, c.router);
             }
             Some(dhcpv4::Event::Deconfigured) => {
@@ -260,7 +286,10 @@ impl<D: Device> State<D> {
         );
         // A peer that stops answering is dropped rather than held forever.
         sock.set_timeout(Some(Duration::from_secs(20)));
+        // Requests and responses are small and latency-bound: no Nagle, and
+        // ACK at once (peers like QEMU's slirp send one segment per ACK).
         sock.set_nagle_enabled(false);
+        sock.set_ack_delay(None);
         sock.listen(port).map_err(|_| NetError::AddrUnavailable)?;
         let handle = self.sockets.add(sock);
         let slot = Slot {
@@ -280,14 +309,24 @@ impl<D: Device> State<D> {
     fn reap_and_refill(&mut self) {
         for entry in self.slots.iter_mut() {
             let Some(slot) = entry else { continue };
-            let state = self.sockets.get::<tcp::Socket<'static>>(slot.handle).state();
-            if slot.role == Role::Closing && matches!(state, tcp::State::Closed | tcp::State::TimeWait) {
+            let state = self
+                .sockets
+                .get::<tcp::Socket<'static>>(slot.handle)
+                .state();
+            if slot.role == Role::Closing
+                && matches!(state, tcp::State::Closed | tcp::State::TimeWait)
+            {
                 self.sockets.remove(slot.handle);
                 *entry = None;
             }
         }
         for l in 0..self.listeners.len() {
-            let listening = self.slots.iter().flatten().filter(|s| s.role == Role::Listening(l)).count();
+            let listening = self
+                .slots
+                .iter()
+                .flatten()
+                .filter(|s| s.role == Role::Listening(l))
+                .count();
             for _ in listening..self.config.backlog {
                 if self.add_listening(l, self.listeners[l].port).is_err() {
                     break;
@@ -381,7 +420,11 @@ impl<D: Device + Send + 'static> Network for NetStack<D> {
             }
             if !sock.may_recv() {
                 // FIN received (or never connected): end of stream.
-                return Some(if sock.state() == tcp::State::Closed { Err(NetError::Closed) } else { Ok(0) });
+                return Some(if sock.state() == tcp::State::Closed {
+                    Err(NetError::Closed)
+                } else {
+                    Ok(0)
+                });
             }
             None
         });

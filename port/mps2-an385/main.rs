@@ -15,6 +15,7 @@
 
 extern crate alloc;
 
+mod lan9118;
 mod semihosting;
 mod uart;
 
@@ -23,12 +24,18 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use cortex_m::peripheral::NVIC;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use isere::config::{Config, FunctionSource};
+use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction};
 use isere::js::{Exchange, Reply};
-use isere::port::Console;
+use isere::netstack::{Addressing, NetConfig, NetStack};
+use isere::port::{Clock, Console, Network, Port};
 use isere::rtos::{self, Queue};
+use lan9118::{InterruptHandle, Lan9118};
 
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
@@ -43,7 +50,19 @@ const TASK_STACK_WORDS: usize = 2048;
 /// for the Rust frames below the engine.
 const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
 const JS_PRIORITY: u32 = 2;
+const SERVER_PRIORITY: u32 = 2;
+/// The network task outranks the others so frames are handled promptly.
+const NET_PRIORITY: u32 = 3;
 const INIT_PRIORITY: u32 = 4;
+const NET_STACK_WORDS: usize = 2048;
+
+/// The LAN9118's registers and interrupt on this board.
+const LAN9118_BASE: usize = 0x4020_0000;
+/// Priority of the NIC interrupt: below configMAX_SYSCALL_INTERRUPT_PRIORITY
+/// (numerically above it), so its handler may use the FromISR calls.
+const ETHERNET_PRIORITY: u8 = 6 << 5;
+/// The HTTP port inside the board (QEMU forwards a host port to it).
+const HTTP_PORT: u16 = 80;
 
 /// The UART as the log console.
 struct UartConsole;
@@ -58,6 +77,55 @@ impl Console for UartConsole {
 }
 
 static CONSOLE: UartConsole = UartConsole;
+
+/// The board has no battery-backed clock: time is counted from the build time.
+struct TickClock;
+
+impl Clock for TickClock {
+    fn unix_time(&self) -> u64 {
+        BUILD_EPOCH + rtos::ticks_to_ms(rtos::tick_count()) / 1000
+    }
+}
+
+const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
+    Ok(v) => v,
+    Err(_) => 0,
+};
+
+type Stack = NetStack<Lan9118>;
+
+/// The stack and the NIC's interrupt handle, for the interrupt handler;
+/// set before IRQ 13 is unmasked.
+static STACK: AtomicPtr<Stack> = AtomicPtr::new(core::ptr::null_mut());
+static LAN_IRQ: AtomicPtr<InterruptHandle> = AtomicPtr::new(core::ptr::null_mut());
+
+#[derive(Clone, Copy)]
+struct Irq(u16);
+
+// SAFETY: the numbers are the AN385 image's IRQ lines.
+unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
+    fn number(self) -> u16 {
+        self.0
+    }
+}
+
+/// The NIC interrupt: acknowledge it and wake the network task, which
+/// drains the receive FIFO.
+#[unsafe(no_mangle)]
+pub extern "C" fn ETHERNET() {
+    // SAFETY: both were leaked from boxes before the interrupt was unmasked.
+    let (irq, stack) = unsafe {
+        (
+            LAN_IRQ.load(Ordering::Acquire).as_ref(),
+            STACK.load(Ordering::Acquire).as_ref(),
+        )
+    };
+    if let Some(irq) = irq {
+        irq.acknowledge();
+    }
+    let woken = stack.is_some_and(|s| s.wake());
+    rtos::yield_from_isr(woken);
+}
 
 #[entry]
 fn main() -> ! {
@@ -126,8 +194,83 @@ fn init_task(selftest: bool) {
     if selftest {
         self_test(js, config);
     }
-    log::error!(target: "board", "networking is not implemented on this board yet");
-    semihosting::exit(1);
+    let stack = start_network();
+    let listener = match stack.listen([0; 4], HTTP_PORT) {
+        Ok(l) => l,
+        Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
+    };
+    let port: &'static Port = Box::leak(Box::new(Port {
+        net: stack,
+        clock: &TickClock,
+        console: &CONSOLE,
+    }));
+    let sizes = TaskSizes {
+        stack_words: TASK_STACK_WORDS,
+        priority: SERVER_PRIORITY,
+    };
+    if let Err(e) = server::start(port, config, js, listener, sizes) {
+        fail_fmt(format_args!("cannot start the server: {e}"));
+    }
+    // Wait for an address (DHCP answers in milliseconds on QEMU's slirp).
+    let deadline = rtos::tick_count() + rtos::ms_to_ticks(30_000);
+    while stack.address().is_none() && rtos::tick_count() < deadline {
+        rtos::delay(rtos::ms_to_ticks(10));
+    }
+    let Some([a, b, c, d]) = stack.address() else {
+        fail("no IPv4 address from DHCP within 30 s");
+    };
+    let heap = rtos::heap_stats();
+    log::info!(
+        target: "board",
+        "{} connection tasks; heap: {} bytes used, {} peak, {} free",
+        config.server.max_connections,
+        heap.used,
+        heap.peak,
+        heap.free
+    );
+    log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT}");
+}
+
+/// Brings the LAN9118 up, starts the network task and unmasks the NIC interrupt.
+fn start_network() -> &'static Stack {
+    // SAFETY: the LAN9118's registers, used by this driver only.
+    let lan = match unsafe { Lan9118::new(LAN9118_BASE) } {
+        Ok(lan) => lan,
+        Err(e) => fail_fmt(format_args!("LAN9118: {e}")),
+    };
+    let mac = lan.mac();
+    let irq = lan.interrupt_handle();
+    let config = NetConfig {
+        addressing: Addressing::Dhcp,
+        rx_buffer: 8 * 1024,
+        tx_buffer: 8 * 1024,
+        backlog: 2,
+        max_sockets: 24,
+    };
+    let stack: &'static Stack = match NetStack::new(lan, mac, config) {
+        Ok(s) => Box::leak(Box::new(s)),
+        Err(e) => fail_fmt(format_args!("network stack: {e}")),
+    };
+    LAN_IRQ.store(Box::leak(Box::new(irq)), Ordering::Release);
+    STACK.store((stack as *const Stack).cast_mut(), Ordering::Release);
+    if rtos::spawn(c"net", NET_STACK_WORDS, NET_PRIORITY, move || {
+        stack.run(|lan| lan.rx_pending())
+    })
+    .is_err()
+    {
+        fail("cannot create the network task");
+    }
+    let eth = Irq(IRQ_ETHERNET as u16);
+    // SAFETY: the handler's state is set above; the priority allows FromISR calls.
+    unsafe {
+        let mut p = cortex_m::Peripherals::steal();
+        p.NVIC.set_priority(eth, ETHERNET_PRIORITY);
+        NVIC::unpend(eth);
+        NVIC::unmask(eth);
+    }
+    let [a, b, c, d, e, f] = mac;
+    log::info!(target: "net", "LAN9118 up, MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}");
+    stack
 }
 
 /// Sends `GET /hello` through the JS task and exits QEMU with the outcome.
@@ -255,10 +398,6 @@ pub unsafe extern "C" fn vApplicationStackOverflowHook(
 pub union Vector {
     handler: unsafe extern "C" fn(),
     reserved: usize,
-}
-
-unsafe extern "C" {
-    fn ETHERNET();
 }
 
 /// IRQ numbers of the AN385 image used here.

@@ -18,9 +18,11 @@ use rquickjs_sys as qjs;
 /// What a source file is compiled as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
-    /// An ES module (`export default { fetch }`): a function.
+    /// An ES module (`export default { fetch }`): a function. Keeps its line
+    /// numbers, so stack traces point into the developer's file.
     Module,
-    /// A classic script (the glue files, each one function expression).
+    /// A classic script: the glue files, each one function expression. Their
+    /// debug information is dropped: it would cost RAM in every context.
     Script,
 }
 
@@ -87,7 +89,18 @@ pub unsafe fn compile_with(
             return Err(exception_to_error(ctx, file));
         }
         let mut size: qjs::size_t = 0;
-        let bytes = qjs::JS_WriteObject(ctx, &mut size, obj, qjs::JS_WRITE_OBJ_BYTECODE as _);
+        // The source text (kept for Function.prototype.toString) is never
+        // shipped: it would be copied into RAM with every function.
+        let strip = match kind {
+            SourceKind::Module => qjs::JS_WRITE_OBJ_STRIP_SOURCE,
+            SourceKind::Script => qjs::JS_WRITE_OBJ_STRIP_SOURCE | qjs::JS_WRITE_OBJ_STRIP_DEBUG,
+        };
+        let bytes = qjs::JS_WriteObject(
+            ctx,
+            &mut size,
+            obj,
+            (qjs::JS_WRITE_OBJ_BYTECODE | strip) as _,
+        );
         qjs::JS_FreeValue(ctx, obj);
         if bytes.is_null() {
             return Err(exception_to_error(ctx, file));

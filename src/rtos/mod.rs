@@ -66,6 +66,13 @@ pub fn yield_now() {
     unsafe { ffi::isere_yield() }
 }
 
+/// At the end of an interrupt handler: switch to the task it woke, if that
+/// task outranks the interrupted one.
+pub fn yield_from_isr(woken: bool) {
+    // SAFETY: called from interrupt context, as its name says.
+    unsafe { ffi::isere_yield_from_isr(woken as BaseType) }
+}
+
 /// Whether the caller runs in interrupt context (use the FromISR calls then).
 pub fn in_isr() -> bool {
     // SAFETY: reads port state only.
