@@ -240,12 +240,14 @@ fn start_network() -> &'static Stack {
     };
     let mac = lan.mac();
     let irq = lan.interrupt_handle();
+    // smoltcp has no accept queue: connections that arrive together each need
+    // a listening socket, hence a backlog of 8 (QEMU's slirp forwards bursts).
     let config = NetConfig {
         addressing: Addressing::Dhcp,
-        rx_buffer: 8 * 1024,
+        rx_buffer: 4 * 1024,
         tx_buffer: 8 * 1024,
-        backlog: 2,
-        max_sockets: 24,
+        backlog: 8,
+        max_sockets: 40,
     };
     let stack: &'static Stack = match NetStack::new(lan, mac, config) {
         Ok(s) => Box::leak(Box::new(s)),
