@@ -14,9 +14,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use isere::config::{Config, FunctionConfig, FunctionSource};
 use isere::http::server::{self, TaskSizes};
-use isere::js::compiler::{SourceKind, compile_with};
-use isere::js::engine::{Runtime, RuntimeLimits};
-use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
 use isere::posix;
 use isere::rtos;
 
@@ -123,50 +121,10 @@ fn load_config(o: &Options) -> Result<Config, String> {
     Config::parse(&text).map_err(|e| format!("{name}: {e}"))
 }
 
-/// Compiles `path` with a short-lived runtime of the same engine.
+/// Compiles the function file `path` with the engine the JS task runs.
 fn compile_file(path: &str) -> Result<Vec<u8>, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let rt = Runtime::new(RuntimeLimits {
-        memory: 64 << 20,
-        stack: JS_STACK_LIMIT,
-    })
-    .ok_or("cannot create a JS runtime")?;
-    let ctx = rt.new_context().ok_or("cannot create a JS context")?;
-    // SAFETY: the context is live and used by this thread only.
-    let result = unsafe { compile_with(ctx.raw(), &source, path, SourceKind::Module) };
-    drop(ctx);
-    rt.free();
-    result.map_err(|e| e.to_string())
-}
-
-fn load_functions(config: &Config) -> Result<Vec<LoadedFunction>, String> {
-    config
-        .functions
-        .iter()
-        .map(|f| {
-            let bytecode = match &f.source {
-                FunctionSource::Builtin(name) => isere::js::builtin::function(name)
-                    .ok_or_else(|| {
-                        let known: Vec<&str> = isere::js::builtin::FUNCTIONS
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect();
-                        format!(
-                            "function '{}': no built-in module '{name}' (built in: {})",
-                            f.name,
-                            known.join(", ")
-                        )
-                    })?
-                    .to_vec(),
-                FunctionSource::Path(path) => compile_file(path)?,
-            };
-            Ok(LoadedFunction {
-                name: f.name.clone(),
-                bytecode,
-                env: f.env.clone(),
-            })
-        })
-        .collect()
+    compile_source(&source, path, JS_STACK_LIMIT)
 }
 
 struct Boot {
@@ -250,7 +208,7 @@ fn main() -> ExitCode {
     };
     let level = options.log_level.unwrap_or(config.log_level);
     isere::logger::init(posix::PORT.console, level, true);
-    let functions = match load_functions(&config) {
+    let functions = match resolve_functions(&config, compile_file) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");

@@ -6,9 +6,17 @@
 //! fault handlers) and starts the tasks.
 //!
 //! Run it with `make qemu`. Arguments come through semihosting
-//! (`-semihosting-config enable=on,target=native,arg=...`):
-//! `selftest` runs one request through the JS task without the network,
-//! prints the heap figures and exits QEMU with the result.
+//! (`-semihosting-config enable=on,target=native,arg=...`), read at boot:
+//!
+//! * `config=FILE`: the configuration (JSON) instead of the built-in one;
+//! * `function=FILE.js`: serve that one function at every path, compiled on
+//!   the board when it starts (errors with file, line and column);
+//! * `log=LEVEL`: the log level;
+//! * `selftest`: run one request through the JS task without the network,
+//!   print the heap figures and exit QEMU with the result.
+//!
+//! Files are the host's, read through semihosting (relative to QEMU's
+//! working directory).
 
 #![no_std]
 #![no_main]
@@ -28,9 +36,9 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
-use isere::config::{Config, FunctionSource};
+use isere::config::{Config, FunctionConfig, FunctionSource};
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::js::task::{JsConfig, JsTask, compile_source, resolve_functions};
 use isere::js::{Exchange, Reply};
 use isere::netstack::{Addressing, NetConfig, NetStack};
 use isere::port::{Clock, Console, Network, Port};
@@ -49,6 +57,8 @@ const TASK_STACK_WORDS: usize = 2048;
 /// QuickJS's own stack limit: what the JS task's stack has, minus a margin
 /// for the Rust frames below the engine.
 const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
+/// The init task compiles function files, which needs a deep stack.
+const INIT_STACK_WORDS: usize = 8192;
 const JS_PRIORITY: u32 = 2;
 const SERVER_PRIORITY: u32 = 2;
 /// The network task outranks the others so frames are handled promptly.
@@ -132,11 +142,10 @@ fn main() -> ! {
     uart::init();
     isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
-    let mut buf = [0u8; 256];
-    let args = String::from(semihosting::command_line(&mut buf).unwrap_or(""));
-    let selftest = args.split_ascii_whitespace().any(|a| a == "selftest");
-    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, move || {
-        init_task(selftest)
+    let mut buf = [0u8; 512];
+    let args = BootArgs::parse(semihosting::command_line(&mut buf).unwrap_or(""));
+    if rtos::spawn(c"init", INIT_STACK_WORDS, INIT_PRIORITY, move || {
+        init_task(args)
     })
     .is_err()
     {
@@ -146,27 +155,83 @@ fn main() -> ! {
     fail("the scheduler returned");
 }
 
-fn init_task(selftest: bool) {
-    let config: &'static Config = match Config::parse(DEFAULT_CONFIG.as_bytes()) {
-        Ok(c) => Box::leak(Box::new(c)),
-        Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
-    };
-    isere::logger::set_level(config.log_level);
-    let functions: Vec<LoadedFunction> = config
-        .functions
-        .iter()
-        .filter_map(|f| match &f.source {
-            FunctionSource::Builtin(name) => isere::js::builtin::function(name).map(|bc| LoadedFunction {
-                name: f.name.clone(),
-                bytecode: bc.to_vec(),
-                env: f.env.clone(),
-            }),
-            FunctionSource::Path(p) => {
-                log::error!(target: "board", "function '{}': files ({p}) need a file system, which this board has not yet", f.name);
-                None
+/// What the semihosting command line asked for.
+struct BootArgs {
+    config: Option<String>,
+    function: Option<String>,
+    log: Option<log::LevelFilter>,
+    selftest: bool,
+}
+
+impl BootArgs {
+    fn parse(line: &str) -> BootArgs {
+        let mut args = BootArgs {
+            config: None,
+            function: None,
+            log: None,
+            selftest: false,
+        };
+        for word in line.split_ascii_whitespace() {
+            match word.split_once('=') {
+                Some(("config", v)) => args.config = Some(String::from(v)),
+                Some(("function", v)) => args.function = Some(String::from(v)),
+                Some(("log", v)) => args.log = isere::logger::parse_level(v),
+                None if word == "selftest" => args.selftest = true,
+                _ => {}
             }
-        })
-        .collect();
+        }
+        args
+    }
+}
+
+/// Reads a host file through semihosting.
+fn host_file(path: &str) -> Result<Vec<u8>, String> {
+    semihosting::read_file(path).map_err(|e| alloc::format!("{path}: {e}"))
+}
+
+/// Exits QEMU with status 1 after printing `message` (a user error, not a fault).
+fn exit_with_error(message: &str) -> ! {
+    uart::write(message.as_bytes());
+    uart::write(b"\r\n");
+    semihosting::exit(1);
+}
+
+fn load_config(args: &BootArgs) -> Result<Config, String> {
+    if let Some(path) = &args.function {
+        let name = path
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".js");
+        return Ok(Config::single(FunctionConfig {
+            name: String::from(name),
+            source: FunctionSource::Path(path.clone()),
+            env: Default::default(),
+        }));
+    }
+    let (text, name) = match &args.config {
+        Some(path) => (host_file(path)?, path.as_str()),
+        None => (DEFAULT_CONFIG.as_bytes().to_vec(), "built-in configuration"),
+    };
+    Config::parse(&text).map_err(|e| alloc::format!("{name}: {e}"))
+}
+
+fn init_task(args: BootArgs) {
+    let config: &'static Config = match load_config(&args) {
+        Ok(c) => Box::leak(Box::new(c)),
+        Err(e) => exit_with_error(&e),
+    };
+    isere::logger::set_level(args.log.unwrap_or(config.log_level));
+    let compile = |path: &str| -> Result<Vec<u8>, String> {
+        let source = host_file(path)?;
+        let source =
+            core::str::from_utf8(&source).map_err(|_| alloc::format!("{path}: not UTF-8"))?;
+        compile_source(source, path, INIT_STACK_WORDS * 4 - 6 * 1024)
+    };
+    let functions = match resolve_functions(config, compile) {
+        Ok(f) => f,
+        Err(e) => exit_with_error(&e),
+    };
     let before = rtos::heap_stats();
     let js = match JsTask::start(
         functions,
@@ -191,7 +256,7 @@ fn init_task(selftest: bool) {
         loaded.peak,
         loaded.free
     );
-    if selftest {
+    if args.selftest {
         self_test(js, config);
     }
     let stack = start_network();
@@ -344,8 +409,11 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
 }
 
 /// Called by newlib's `_write` (console output of the C side).
+///
+/// # Safety
+/// `data` must point to `len` readable bytes.
 #[unsafe(no_mangle)]
-pub extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
+pub unsafe extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
     // SAFETY: newlib passes a buffer of `len` bytes.
     uart::write(unsafe { core::slice::from_raw_parts(data, len) });
 }

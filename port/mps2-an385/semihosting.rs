@@ -44,3 +44,43 @@ pub fn exit(status: i32) -> ! {
         unsafe { call(SYS_EXIT_EXTENDED, block.as_ptr() as usize) };
     }
 }
+
+const SYS_OPEN: u32 = 0x01;
+const SYS_CLOSE: u32 = 0x02;
+const SYS_READ: u32 = 0x06;
+const SYS_FLEN: u32 = 0x0C;
+/// `fopen` mode "rb" in the semihosting numbering.
+const MODE_READ_BINARY: usize = 1;
+
+/// Reads a whole file of the host (relative to QEMU's working directory).
+pub fn read_file(path: &str) -> Result<alloc::vec::Vec<u8>, &'static str> {
+    let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
+    name.extend_from_slice(path.as_bytes());
+    name.push(0);
+    let open = [name.as_ptr() as usize, MODE_READ_BINARY, path.len()];
+    // SAFETY: the block names a NUL-terminated path of `len` bytes.
+    let handle = unsafe { call(SYS_OPEN, open.as_ptr() as usize) };
+    if handle < 0 {
+        return Err("cannot open the file on the host");
+    }
+    let block = [handle as usize];
+    // SAFETY: the block holds an open handle.
+    let len = unsafe { call(SYS_FLEN, block.as_ptr() as usize) };
+    let result = if len < 0 {
+        Err("cannot read the file's length")
+    } else {
+        let mut data = alloc::vec![0u8; len as usize];
+        let read = [handle as usize, data.as_mut_ptr() as usize, data.len()];
+        // SAFETY: the block names `len` writable bytes; the host returns how
+        // many it did not fill.
+        let left = unsafe { call(SYS_READ, read.as_ptr() as usize) };
+        if left != 0 {
+            Err("short read from the host")
+        } else {
+            Ok(data)
+        }
+    };
+    // SAFETY: closes the handle opened above.
+    unsafe { call(SYS_CLOSE, block.as_ptr() as usize) };
+    result
+}

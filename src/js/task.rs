@@ -74,6 +74,61 @@ pub struct LoadedFunction {
     pub env: BTreeMap<String, String>,
 }
 
+/// Turns a configuration's functions into bytecode: built-in ones from the
+/// firmware, files through `compile_path` (a port that can read files
+/// compiles them when it starts).
+pub fn resolve_functions(
+    config: &crate::config::Config,
+    mut compile_path: impl FnMut(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<LoadedFunction>, String> {
+    use crate::config::FunctionSource;
+    config
+        .functions
+        .iter()
+        .map(|f| {
+            let bytecode = match &f.source {
+                FunctionSource::Builtin(name) => super::builtin::function(name)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> =
+                            super::builtin::FUNCTIONS.iter().map(|(n, _)| *n).collect();
+                        alloc::format!(
+                            "function '{}': no built-in module '{name}' (built in: {})",
+                            f.name,
+                            known.join(", ")
+                        )
+                    })?
+                    .to_vec(),
+                FunctionSource::Path(path) => compile_path(path)?,
+            };
+            Ok(LoadedFunction {
+                name: f.name.clone(),
+                bytecode,
+                env: f.env.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Compiles a function's source with a short-lived runtime of the engine the
+/// JS task runs; errors carry `file:line:column`.
+pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Vec<u8>, String> {
+    let rt = Runtime::new(RuntimeLimits {
+        memory: 0,
+        stack: stack_limit,
+    })
+    .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
+    let ctx = rt
+        .new_context()
+        .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
+    // SAFETY: the context is live and used by this task only.
+    let result = unsafe {
+        super::compiler::compile_with(ctx.raw(), source, file, super::compiler::SourceKind::Module)
+    };
+    drop(ctx);
+    rt.free();
+    result.map_err(|e| e.to_string())
+}
+
 /// Sizes and limits of the JS task.
 #[derive(Clone, Copy, Debug)]
 pub struct JsConfig {
@@ -324,7 +379,15 @@ fn js_task(start: Start) {
             }
         }
     }
-    log::info!(target: TAG, "{loaded} function(s) loaded; heap in use {} bytes", rtos::heap_stats().used);
+    let usage = rt.memory_usage();
+    log::info!(
+        target: TAG,
+        "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
+        usage.malloc_size,
+        usage.malloc_count,
+        usage.obj_count,
+        rtos::heap_stats().used
+    );
     report(Ok(()));
     ev.run(&rt);
     ev.free_all();
@@ -366,12 +429,17 @@ impl EventLoop {
                 .set(c"natives", natives)
                 .map_err(thrown)
                 .map_err(|e| fail("setup", e))?;
+            let mut used = rt.memory_usage().malloc_size;
+            log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
             for (name, bytecode) in builtin::GLUE {
                 let register = ctx.run_bytecode(rt, bytecode).map_err(|e| fail(name, e))?;
                 register
                     .call(&ctx.undefined(), &[internal.clone(), ctx.global()])
                     .map_err(thrown)
                     .map_err(|e| fail(name, e))?;
+                let now = rt.memory_usage().malloc_size;
+                log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
+                used = now;
             }
             let namespace = ctx
                 .run_bytecode(rt, &f.bytecode)
