@@ -271,7 +271,10 @@ fn compile_freertos(root: &Path, config: &str, port: &str, defines: &[(&str, Opt
             build.file(entry);
         }
     }
-    build.file(kernel.join("portable/MemMang/heap_4.c"));
+    // heap_4, compiled through a file that adds a size accessor to it.
+    build.include(&kernel);
+    build.file(root.join("src/rtos/heap.c"));
+    println!("cargo:rerun-if-changed=src/rtos/heap.c");
     build.file(root.join("src/rtos/shim.c"));
     let port_c = root.join("port").join(config);
     println!("cargo:rerun-if-changed={}", port_c.display());

@@ -325,6 +325,9 @@ impl Worker {
             self.send_error(socket, 400, true, &[]);
             return false;
         };
+        if let Some(admin) = path.strip_prefix("/_isere/") {
+            return self.serve_admin(socket, head, admin);
+        }
         let Some(route) = self.shared.config.route(path) else {
             return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
@@ -372,6 +375,41 @@ impl Worker {
             rtos::ticks_to_ms(rtos::tick_count().saturating_sub(started))
         );
         ok
+    }
+
+    /// The device's own endpoints under `/_isere/`: `GET /_isere/stats`.
+    fn serve_admin(&self, socket: Socket, head: &RequestHead, what: &str) -> bool {
+        if what != "stats" {
+            return self.send_error(socket, 404, !head.keep_alive, &[]);
+        }
+        if head.method != "GET" && head.method != "HEAD" {
+            return self.send_error(socket, 405, !head.keep_alive, &[("allow", "GET, HEAD")]);
+        }
+        let heap = rtos::heap_stats();
+        let body = alloc::format!(
+            "{{\"version\":\"{}\",\"uptime_ms\":{},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"max_connections\":{}}}\n",
+            crate::VERSION,
+            rtos::ticks_to_ms(rtos::tick_count()),
+            heap.total,
+            heap.used,
+            heap.peak,
+            heap.free,
+            self.shared.config.server.max_connections
+        );
+        let reply = Reply {
+            seq: self.seq,
+            status: 200,
+            status_text: String::new(),
+            headers: alloc::vec![
+                (
+                    String::from("content-type"),
+                    String::from("application/json")
+                ),
+                (String::from("cache-control"), String::from("no-store")),
+            ],
+            body: Some(body.into_bytes()),
+        };
+        self.write_reply(socket, head, &reply)
     }
 
     /// Waits for the reply to the current request, dropping stale ones.

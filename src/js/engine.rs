@@ -16,9 +16,10 @@
 
 use alloc::boxed::Box;
 use alloc::ffi::CString;
+
+pub use super::heap::EngineHeap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::alloc::Layout;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
@@ -82,6 +83,9 @@ impl core::fmt::Display for JsError {
 
 /// Runtime-wide state reachable from C callbacks through the runtime opaque.
 struct RuntimeState {
+    /// Bytes the engine holds now (kept by the allocator; first field, see
+    /// `super::heap`).
+    allocated: core::cell::Cell<usize>,
     natives: core::cell::RefCell<Vec<NativeFn>>,
     interrupt: core::cell::RefCell<Option<Box<dyn FnMut() -> bool>>>,
 }
@@ -106,6 +110,8 @@ pub struct RuntimeLimits {
     pub memory: usize,
     /// Most bytes of native stack JS may use; keep it below the task's stack.
     pub stack: usize,
+    /// Where the engine's memory comes from.
+    pub heap: EngineHeap,
 }
 
 /// Owner of a QuickJS runtime.
@@ -113,103 +119,6 @@ pub struct Runtime {
     rt: NonNull<qjs::JSRuntime>,
     state: Box<RuntimeState>,
 }
-
-/// Size of the header our allocator puts before every engine allocation.
-const HDR: usize = if core::mem::size_of::<usize>() == 8 {
-    16
-} else {
-    8
-};
-
-fn js_layout(size: usize) -> Option<Layout> {
-    Layout::from_size_align(size.checked_add(HDR)?, HDR).ok()
-}
-
-unsafe extern "C" fn js_malloc(_opaque: *mut c_void, size: qjs::size_t) -> *mut c_void {
-    let Some(layout) = js_layout(size as usize) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: non-zero layout; the size is stored in the header for free/realloc.
-    unsafe {
-        let p = alloc::alloc::alloc(layout);
-        if p.is_null() {
-            return ptr::null_mut();
-        }
-        p.cast::<usize>().write(size as usize);
-        p.add(HDR).cast()
-    }
-}
-
-unsafe extern "C" fn js_calloc(
-    opaque: *mut c_void,
-    count: qjs::size_t,
-    size: qjs::size_t,
-) -> *mut c_void {
-    let Some(total) = (count as usize).checked_mul(size as usize) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: js_malloc returns `total` writable bytes or null.
-    unsafe {
-        let p = js_malloc(opaque, total as _);
-        if !p.is_null() {
-            ptr::write_bytes(p.cast::<u8>(), 0, total);
-        }
-        p
-    }
-}
-
-unsafe extern "C" fn js_free(_opaque: *mut c_void, p: *mut c_void) {
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: `p` came from js_malloc/js_realloc, whose header holds the size.
-    unsafe {
-        let base = p.cast::<u8>().sub(HDR);
-        let size = base.cast::<usize>().read();
-        alloc::alloc::dealloc(base, js_layout(size).unwrap_unchecked());
-    }
-}
-
-unsafe extern "C" fn js_realloc(
-    opaque: *mut c_void,
-    p: *mut c_void,
-    size: qjs::size_t,
-) -> *mut c_void {
-    if p.is_null() {
-        // SAFETY: plain allocation.
-        return unsafe { js_malloc(opaque, size) };
-    }
-    let Some(new_layout) = js_layout(size as usize) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: `p` came from js_malloc; realloc keeps the header's alignment.
-    unsafe {
-        let base = p.cast::<u8>().sub(HDR);
-        let old = base.cast::<usize>().read();
-        let q = alloc::alloc::realloc(base, js_layout(old).unwrap_unchecked(), new_layout.size());
-        if q.is_null() {
-            return ptr::null_mut();
-        }
-        q.cast::<usize>().write(size as usize);
-        q.add(HDR).cast()
-    }
-}
-
-unsafe extern "C" fn js_usable_size(p: *const c_void) -> qjs::size_t {
-    if p.is_null() {
-        return 0;
-    }
-    // SAFETY: `p` came from js_malloc.
-    unsafe { p.cast::<u8>().sub(HDR).cast::<usize>().read() as _ }
-}
-
-static MALLOC_FUNCTIONS: qjs::JSMallocFunctions = qjs::JSMallocFunctions {
-    js_calloc: Some(js_calloc),
-    js_malloc: Some(js_malloc),
-    js_free: Some(js_free),
-    js_realloc: Some(js_realloc),
-    js_malloc_usable_size: Some(js_usable_size),
-};
 
 unsafe extern "C" fn interrupt_trampoline(_rt: *mut qjs::JSRuntime, opaque: *mut c_void) -> c_int {
     // SAFETY: `opaque` is the runtime's boxed state, alive while the runtime is.
@@ -242,14 +151,19 @@ impl Runtime {
     /// A runtime with our allocator and `limits`.
     pub fn new(limits: RuntimeLimits) -> Option<Runtime> {
         let state = Box::new(RuntimeState {
+            allocated: core::cell::Cell::new(0),
             natives: core::cell::RefCell::new(Vec::new()),
             interrupt: core::cell::RefCell::new(None),
         });
         // SAFETY: the malloc table is static; the state box outlives the runtime
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
         unsafe {
-            let rt = NonNull::new(qjs::JS_NewRuntime2(&MALLOC_FUNCTIONS, ptr::null_mut()))?;
             let opaque: *const RuntimeState = &*state;
+            let counter: *const core::cell::Cell<usize> = &state.allocated;
+            let rt = NonNull::new(qjs::JS_NewRuntime2(
+                limits.heap.functions(),
+                counter.cast_mut().cast(),
+            ))?;
             qjs::JS_SetRuntimeOpaque(rt.as_ptr(), opaque.cast_mut().cast());
             qjs::JS_SetMemoryLimit(rt.as_ptr(), limits.memory as _);
             qjs::JS_SetMaxStackSize(rt.as_ptr(), limits.stack as _);
@@ -303,6 +217,11 @@ impl Runtime {
     pub fn has_jobs(&self) -> bool {
         // SAFETY: reads the runtime's job list.
         unsafe { qjs::JS_IsJobPending(self.rt.as_ptr()) }
+    }
+
+    /// Bytes the engine holds now (a cheap read, unlike [`Runtime::memory_usage`]).
+    pub fn allocated(&self) -> usize {
+        self.state.allocated.get()
     }
 
     /// Runs the garbage collector (cycles included).
@@ -1024,6 +943,7 @@ mod tests {
         RuntimeLimits {
             memory: 32 << 20,
             stack: 512 << 10,
+            heap: EngineHeap::Global,
         }
     }
 
@@ -1100,9 +1020,13 @@ mod tests {
     fn exceptions_carry_stacks() {
         let rt = Runtime::new(limits()).unwrap();
         let ctx = rt.new_context().unwrap();
-        let err = eval(&rt, &ctx, "function f() { throw new Error('boom') }\nf()").unwrap_err();
+        // Modules keep their line numbers (scripts, the glue, are stripped).
+        let src = "function f() { throw new Error('boom') }\nf();";
+        // SAFETY: live context, this thread only.
+        let bc = unsafe { compile_with(ctx.raw(), src, "m.js", SourceKind::Module) }.unwrap();
+        let err = ctx.run_bytecode(&rt, &bc).unwrap_err();
         assert_eq!(err.message, "Error: boom");
-        assert!(err.stack.contains("test.js:1"), "stack: {}", err.stack);
+        assert!(err.stack.contains("m.js:1"), "stack: {}", err.stack);
         drop(ctx);
         assert_eq!(rt.free(), 0);
     }
@@ -1152,6 +1076,7 @@ mod tests {
         let mut rt = Runtime::new(RuntimeLimits {
             memory: 4 << 20,
             stack: 256 << 10,
+            heap: EngineHeap::Global,
         })
         .unwrap();
         let ctx = rt.new_context().unwrap();

@@ -13,6 +13,7 @@
 pub mod builtin;
 pub mod compiler;
 pub mod engine;
+pub mod heap;
 pub mod natives;
 pub mod task;
 

@@ -115,6 +115,7 @@ pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Ve
     let rt = Runtime::new(RuntimeLimits {
         memory: 0,
         stack: stack_limit,
+        heap: super::heap::EngineHeap::Kernel,
     })
     .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
     let ctx = rt
@@ -330,7 +331,12 @@ struct InFlight {
     give_up: TickType,
 }
 
+/// Growth of the engine's heap that makes an idle JS task collect cycles.
+const GC_SLACK: usize = 16 * 1024;
+
 struct EventLoop {
+    /// Engine bytes after the last cycle collection.
+    collected_at: usize,
     functions: Vec<Function>,
     in_flight: Vec<InFlight>,
     deadline: alloc::rc::Rc<Cell<TickType>>,
@@ -352,6 +358,7 @@ fn js_task(start: Start) {
     let Some(mut rt) = Runtime::new(RuntimeLimits {
         memory: config.memory_limit,
         stack: config.stack_limit,
+        heap: super::heap::EngineHeap::Kernel,
     }) else {
         report(Err(
             "cannot create the QuickJS runtime: out of memory".to_string()
@@ -362,6 +369,7 @@ fn js_task(start: Start) {
     let check = deadline.clone();
     rt.set_interrupt(Some(Box::new(move || rtos::tick_count() > check.get())));
     let mut ev = EventLoop {
+        collected_at: 0,
         functions: Vec::new(),
         in_flight: Vec::new(),
         deadline,
@@ -380,6 +388,7 @@ fn js_task(start: Start) {
         }
     }
     let usage = rt.memory_usage();
+    ev.collected_at = rt.allocated();
     log::info!(
         target: TAG,
         "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
@@ -510,6 +519,22 @@ impl EventLoop {
             rt.run_jobs(|e| log::error!(target: TAG, "uncaught error in a promise job: {e}"));
             self.disarm();
             self.answer_settled();
+            self.collect_when_idle(rt, q);
+        }
+    }
+
+    /// Runs the cycle collector when the task has nothing else to do and the
+    /// engine grew by [`GC_SLACK`] since the last run. QuickJS frees most
+    /// garbage at once by reference counting, but cycles (a request and its
+    /// headers, closures) wait for a collection; collecting while idle keeps a
+    /// board's heap flat without a pause in the middle of a request.
+    fn collect_when_idle(&mut self, rt: &Runtime, q: &Queue<Message>) {
+        if q.is_empty()
+            && self.in_flight.is_empty()
+            && rt.allocated() > self.collected_at + GC_SLACK
+        {
+            rt.gc();
+            self.collected_at = rt.allocated();
         }
     }
 

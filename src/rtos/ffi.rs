@@ -96,6 +96,7 @@ unsafe extern "C" {
     pub fn xPortGetFreeHeapSize() -> usize;
     pub fn xPortGetMinimumEverFreeHeapSize() -> usize;
     pub fn xPortResetHeapMinimumEverFreeHeapSize();
+    pub fn isere_heap_usable_size(p: *mut c_void) -> usize;
 
     pub fn isere_enter_critical();
     pub fn isere_exit_critical();

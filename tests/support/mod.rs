@@ -40,6 +40,73 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// spawning the simulator, and tests that need their own configuration skip.
 pub const TARGET_ENV: &str = "ISERE_TEST_TARGET";
 
+/// The environment variable that runs every test against a board emulated by
+/// QEMU instead of the simulator: `ISERE_TEST_BOARD=mps2-an385`. Each test
+/// boots its own QEMU with the firmware (`ISERE_TEST_FIRMWARE`, default the
+/// `firmware` profile build), passing `--config`/`FUNCTION.js` as semihosting
+/// arguments and forwarding a free host port to the board's port 80.
+pub const BOARD_ENV: &str = "ISERE_TEST_BOARD";
+
+/// The firmware ELF to boot in QEMU, when `ISERE_TEST_BOARD` is set.
+pub fn board_firmware() -> Option<PathBuf> {
+    let board = std::env::var(BOARD_ENV).ok()?;
+    match board.trim() {
+        "" => None,
+        "mps2-an385" => Some(
+            std::env::var_os("ISERE_TEST_FIRMWARE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(ROOT).join("target/thumbv7m-none-eabi/firmware/isere-mps2-an385")
+                }),
+        ),
+        other => panic!("{BOARD_ENV}={other:?}: the only board QEMU runs is mps2-an385"),
+    }
+}
+
+/// The QEMU command line for the board, serving on host port `port` (0: no
+/// network), with the simulator-style `args` turned into semihosting ones.
+fn qemu_command(elf: &Path, args: &[OsString], port: u16) -> Command {
+    let mut semihosting = String::from("enable=on,target=native,arg=isere");
+    let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = it.next() {
+        let arg = match a.as_str() {
+            "--config" => format!("config={}", it.next().expect("--config needs a value")),
+            "--log-level" => format!("log={}", it.next().expect("--log-level needs a value")),
+            s if s.starts_with('-') => panic!("no board equivalent for the simulator option {s}"),
+            path => format!("function={path}"),
+        };
+        assert!(
+            !arg.contains(','),
+            "semihosting arguments cannot contain ',': {arg}"
+        );
+        semihosting.push_str(",arg=");
+        semihosting.push_str(&arg);
+    }
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-M", "mps2-an385", "-nographic", "-monitor", "none"])
+        .arg("-nic")
+        .arg(format!(
+            "user,model=lan9118,hostfwd=tcp:127.0.0.1:{port}-:80"
+        ))
+        .arg("-semihosting-config")
+        .arg(semihosting)
+        .arg("-kernel")
+        .arg(elf)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// A host port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
 /// The external target's address, if `ISERE_TEST_TARGET` is set.
 pub fn external_target() -> Option<SocketAddr> {
     let value = std::env::var(TARGET_ENV).ok()?;
@@ -258,6 +325,9 @@ impl Sim {
         S: Into<OsString>,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if let Some(elf) = board_firmware() {
+            return Sim::spawn_board(&elf, &args, dir);
+        }
         let mut child = Command::new(SIM_BIN)
             .args(&args)
             .args(["--port", "0", "--host", "127.0.0.1"])
@@ -333,6 +403,38 @@ impl Sim {
         }
     }
 
+    /// Boots the board in QEMU; its console (UART) is what `stderr` holds.
+    fn spawn_board(elf: &Path, args: &[OsString], dir: Option<TempDir>) -> Sim {
+        let port = free_port();
+        let mut child = qemu_command(elf, args, port)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn qemu-system-arm: {e}"));
+        let console = Captured::default();
+        let stdout = Captured::default();
+        let pumps = vec![
+            console.pump(child.stdout.take().unwrap()),
+            console.pump(child.stderr.take().unwrap()),
+        ];
+        let listening = console.wait_for("isere listening on http://", START_TIMEOUT);
+        if !listening {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!(
+                "the board did not listen within {START_TIMEOUT:?} (QEMU exit: {status:?})\n--- console ---\n{}",
+                console.text()
+            );
+        }
+        stdout.append(b"listening\n");
+        Sim {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child: Some(child),
+            stderr: console,
+            stdout,
+            pumps,
+            _dir: dir,
+        }
+    }
+
     /// Where to connect.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -383,6 +485,10 @@ impl Sim {
 
     /// Graceful stop with the given signal name (`TERM`, `INT`).
     pub fn stop_with(mut self, signal: &str) -> (ExitStatus, String) {
+        assert!(
+            board_firmware().is_none(),
+            "a board cannot be stopped by a signal: skip with skip_on_board"
+        );
         let mut child = self.child.take().expect("stop() on an external target");
         let pid = child.id().to_string();
         let sent = Command::new("kill")
@@ -429,6 +535,16 @@ impl Drop for Sim {
     }
 }
 
+/// Prints a skip notice and returns true when the tests run on a QEMU board
+/// (for what only the simulator can do, such as receiving a signal).
+pub fn skip_on_board(test: &str, why: &str) -> bool {
+    if board_firmware().is_some() || external_target().is_some() {
+        eprintln!("SKIP {test}: {why}");
+        return true;
+    }
+    false
+}
+
 /// Prints a skip notice and returns true when an external target is set.
 pub fn skip_on_target(test: &str, why: &str) -> bool {
     match external_target() {
@@ -467,18 +583,28 @@ where
     S: Into<OsString>,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut child = Command::new(SIM_BIN)
-        .args(&args)
-        .args(["--port", "0", "--host", "127.0.0.1"])
-        .current_dir(ROOT)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {SIM_BIN}: {e}"));
+    let board = board_firmware();
+    let mut child = match &board {
+        // On a board the console is stderr's equivalent; stdout stays empty
+        // unless the board listens (then it holds the listening line).
+        Some(elf) => qemu_command(elf, &args, 0).spawn(),
+        None => Command::new(SIM_BIN)
+            .args(&args)
+            .args(["--port", "0", "--host", "127.0.0.1"])
+            .current_dir(ROOT)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn(),
+    }
+    .unwrap_or_else(|e| panic!("spawn for {args:?}: {e}"));
     let out = Captured::default();
     let err = Captured::default();
-    let p1 = out.pump(child.stdout.take().unwrap());
+    let p1 = if board.is_some() {
+        err.pump(child.stdout.take().unwrap())
+    } else {
+        out.pump(child.stdout.take().unwrap())
+    };
     let p2 = err.pump(child.stderr.take().unwrap());
     let status = wait_timeout(&mut child, timeout);
     let status = match status {
