@@ -11,7 +11,7 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size
+.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -21,9 +21,16 @@ sim:
 build:
 	$(CARGO) build --release --bin isere-sim
 
-## Everything CI checks: formatting, lints, the no_std core for the boards, unit + integration tests
-test: deps lint check-core
+## Everything CI checks: formatting, lints, the no_std core for the boards,
+## unit + integration tests on the simulator, the same HTTP suite on the QEMU board
+test: deps lint check-core test-sim test-qemu
+
+test-sim:
 	$(CARGO) test --all-targets
+
+## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
+test-qemu: firmware
+	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http -- --test-threads=4
 
 unit:
 	$(CARGO) test --lib
@@ -35,6 +42,7 @@ check-core:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385 -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -3,6 +3,7 @@
 # machine lacks. Installs only what is missing; safe to run again.
 #
 #   the simulator:         a Rust toolchain and a C compiler
+#   the QEMU board:        qemu-system-arm (mps2-an385)
 #   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
 #                          clang + libclang (bindgen), the thumbv6m/thumbv7m Rust targets
 #   the benchmark:         wrk, Node.js (only with --bench)
@@ -21,6 +22,7 @@ command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || packages+=(make)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null 2>&1 || packages+=(qemu-system-arm)
 # bindgen loads libclang and asks the clang driver for its built-in headers.
 command -v clang >/dev/null 2>&1 || packages+=(clang libclang-dev)
 if [ "$want_bench" = 1 ]; then
