@@ -11,7 +11,7 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
 
-.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size
+.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -63,6 +63,10 @@ size: build firmware
 bench:
 	bash scripts/deps.sh --bench
 	bash bench/bench.sh
+
+## Instructions per request on the QEMU board (-icount shift=0)
+bench-qemu: firmware
+	python3 bench/qemu.py $(MPS2_ELF)
 
 deps:
 	bash scripts/deps.sh

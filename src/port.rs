@@ -79,6 +79,9 @@ pub struct Port {
     pub clock: &'static dyn Clock,
     /// Log sink.
     pub console: &'static dyn Console,
+    /// Nanoseconds the CPU has spent awake since boot, where the port can
+    /// tell (reported by `GET /_isere/stats`).
+    pub cpu_busy_ns: Option<fn() -> u64>,
 }
 
 /// Writes all of `buf`, each wait bounded by `timeout` ticks.

@@ -90,6 +90,11 @@
 #define xPortPendSVHandler                      PendSV
 #define xPortSysTickHandler                     SysTick
 
+/* Tickless idle sleeps through port/mps2-an385/cpu.c, which counts the time
+ * asleep (the CPU meter behind /_isere/stats and `make bench-qemu`). */
+void vIsereSleep( void );
+#define configPRE_SLEEP_PROCESSING( x )    do { vIsereSleep(); ( x ) = 0; } while( 0 )
+
 void vIsereAssertFailed( const char * pcFile, unsigned long ulLine );
 #define configASSERT( x )    do { if( ( x ) == 0 ) { vIsereAssertFailed( __FILE__, __LINE__ ); } } while( 0 )
 

@@ -137,8 +137,21 @@ pub extern "C" fn ETHERNET() {
     rtos::yield_from_isr(woken);
 }
 
+unsafe extern "C" {
+    fn vIsereCpuMeterStart();
+    fn ullIsereCpuBusyNs() -> u64;
+}
+
+/// Nanoseconds awake since boot (port/mps2-an385/cpu.c).
+fn cpu_busy_ns() -> u64 {
+    // SAFETY: reads the meter inside a critical section.
+    unsafe { ullIsereCpuBusyNs() }
+}
+
 #[entry]
 fn main() -> ! {
+    // SAFETY: starts TIMER1, which only cpu.c uses.
+    unsafe { vIsereCpuMeterStart() };
     uart::init();
     isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
@@ -268,6 +281,7 @@ fn init_task(args: BootArgs) {
         net: stack,
         clock: &TickClock,
         console: &CONSOLE,
+        cpu_busy_ns: Some(cpu_busy_ns),
     }));
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,

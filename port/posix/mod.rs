@@ -61,6 +61,7 @@ pub static PORT: Port = Port {
     net: &NETWORK,
     clock: &CLOCK,
     console: &CONSOLE,
+    cpu_busy_ns: None,
 };
 
 static SHUTDOWN_REQUESTED: AtomicBool = AtomicBool::new(false);

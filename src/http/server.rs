@@ -386,8 +386,12 @@ impl Worker {
             return self.send_error(socket, 405, !head.keep_alive, &[("allow", "GET, HEAD")]);
         }
         let heap = rtos::heap_stats();
+        let busy = match self.shared.port.cpu_busy_ns {
+            Some(f) => alloc::format!("{}", f()),
+            None => String::from("null"),
+        };
         let body = alloc::format!(
-            "{{\"version\":\"{}\",\"uptime_ms\":{},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"max_connections\":{}}}\n",
+            "{{\"version\":\"{}\",\"uptime_ms\":{},\"cpu_busy_ns\":{busy},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"max_connections\":{}}}\n",
             crate::VERSION,
             rtos::ticks_to_ms(rtos::tick_count()),
             heap.total,
