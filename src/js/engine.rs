@@ -533,6 +533,33 @@ impl Ctx {
         }
     }
 
+    /// Runs a script's bytecode (not a module: those need the runtime's job
+    /// queue, see [`Ctx::run_bytecode`]) and returns its completion value.
+    pub fn run_script(&self, bytecode: &[u8]) -> Result<Value<'_>, JsError> {
+        // SAFETY: QuickJS reads `len` bytes and validates the bytecode version.
+        let obj = unsafe {
+            qjs::JS_ReadObject(
+                self.raw(),
+                bytecode.as_ptr(),
+                bytecode.len() as _,
+                qjs::JS_READ_OBJ_BYTECODE as _,
+            )
+        };
+        if raw::JS_IsException(obj) {
+            return Err(self.take_exception());
+        }
+        if raw::JS_VALUE_GET_TAG(obj) == qjs::JS_TAG_MODULE {
+            drop(Value::from_raw(self, obj));
+            return Err(JsError {
+                message: String::from("run_script: the bytecode is a module"),
+                stack: String::new(),
+            });
+        }
+        // SAFETY: JS_EvalFunction consumes `obj`.
+        self.wrap(unsafe { qjs::JS_EvalFunction(self.raw(), obj) })
+            .map_err(|_| self.take_exception())
+    }
+
     /// State of a promise.
     pub fn promise_state(&self, v: &Value<'_>) -> PromiseState {
         // SAFETY: a read of the promise's state.

@@ -1,7 +1,8 @@
 //! The native functions under the glue (`internal.natives` in `src/js/glue/`).
 //!
 //! `log(level, message)`, `utf8Encode(string)`, `utf8Decode(bytes)`,
-//! `timerStart(delayMs, repeat)`, `timerCancel(id)`. Bad arguments throw a
+//! `timerStart(delayMs, repeat)`, `timerCancel(id)`, `loadGlue(index)` (runs
+//! a lazily loaded glue file, see `ContextState::load_glue`). Bad arguments throw a
 //! `TypeError`; nothing here panics on JS input.
 
 use alloc::string::String;
@@ -21,6 +22,7 @@ pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
         c"timerCancel",
         ctx.function(c"timerCancel", 1, timer_cancel)?,
     )?;
+    natives.set(c"loadGlue", ctx.function(c"loadGlue", 1, load_glue)?)?;
     Ok(natives)
 }
 
@@ -130,6 +132,18 @@ fn timer_cancel<'c>(
     if id.is_finite() && id >= 1.0 && id <= u32::MAX as f64 {
         state(ctx)?.cancel_timer(id as u32);
     }
+    Ok(ctx.undefined())
+}
+
+fn load_glue<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let index = arg(args, 0)
+        .map(|v| v.to_f64())
+        .transpose()?
+        .unwrap_or(-1.0);
+    if !(0.0..64.0).contains(&index) {
+        return Err(ctx.throw_range_error("loadGlue: no such glue file"));
+    }
+    state(ctx)?.load_glue(ctx, index as usize)?;
     Ok(ctx.undefined())
 }
 

@@ -249,6 +249,35 @@ struct Start {
 // starter waits for exactly that, and read after it was notified.
 unsafe impl Send for Start {}
 
+/// Glue files loaded on first use: (file, globals, internal names). Their
+/// names start as accessors that load the file (`internal.lazy` in
+/// `encoding.js`), so a function pays RAM only for the APIs it touches.
+/// The other files are needed by every request and run when the context is
+/// created, in `builtin::GLUE` order.
+const LAZY_GLUE: &[(&str, &[&str], &[&str])] = &[
+    (
+        "console",
+        &["console"],
+        &["console", "format", "inspectValue"],
+    ),
+    (
+        "timers",
+        &[
+            "setTimeout",
+            "clearTimeout",
+            "setInterval",
+            "clearInterval",
+            "queueMicrotask",
+        ],
+        &["fireTimer", "pendingTimers", "reportError"],
+    ),
+    (
+        "url",
+        &["URL", "URLSearchParams"],
+        &["URL", "URLSearchParams", "parseForm", "percentDecode"],
+    ),
+];
+
 /// Per-context state, reachable from natives through the context opaque.
 pub struct ContextState {
     /// The function's name.
@@ -256,6 +285,10 @@ pub struct ContextState {
     function: usize,
     timers: RefCell<BTreeMap<u32, Timer>>,
     next_timer: Cell<u32>,
+    /// The glue's `internal` object (freed with the context).
+    internal: RefCell<Option<Persistent>>,
+    /// Bit i: glue file i has run in this context.
+    glue_loaded: Cell<u64>,
 }
 
 /// Timer ids are 24 bits so that the function index fits beside them in the
@@ -265,6 +298,28 @@ const TIMER_ID_MASK: u32 = 0x00FF_FFFF;
 pub const MAX_FUNCTIONS: usize = 255;
 
 impl ContextState {
+    /// Runs glue file `index` (of `builtin::GLUE`) in this context, once.
+    pub fn load_glue(&self, ctx: &Ctx, index: usize) -> Result<(), Thrown> {
+        let bit = 1u64 << index;
+        if self.glue_loaded.get() & bit != 0 {
+            return Ok(());
+        }
+        let Some((name, bytecode)) = builtin::GLUE.get(index) else {
+            return Err(ctx.throw_range_error("no such glue file"));
+        };
+        let internal = match self.internal.borrow().as_ref() {
+            Some(i) => i.get(ctx),
+            None => return Err(ctx.throw_type_error("glue is not set up")),
+        };
+        self.glue_loaded.set(self.glue_loaded.get() | bit);
+        let register = ctx.run_script(bytecode).map_err(|e| {
+            log::error!(target: TAG, "[{}] glue {name}: {e}", self.name);
+            ctx.throw_type_error("a glue file failed to load")
+        })?;
+        register.call(&ctx.undefined(), &[internal, ctx.global()])?;
+        Ok(())
+    }
+
     /// Starts a FreeRTOS timer for a JS timer; returns its id.
     pub fn start_timer(&self, delay_ms: u64, repeat: bool) -> Option<u32> {
         let mut timers = self.timers.borrow_mut();
@@ -317,7 +372,6 @@ struct Function {
     state: Box<ContextState>,
     name: Persistent,
     dispatch: Persistent,
-    fire_timer: Persistent,
     namespace: Persistent,
     env: Persistent,
 }
@@ -426,10 +480,12 @@ impl EventLoop {
             function: index,
             timers: RefCell::new(BTreeMap::new()),
             next_timer: Cell::new(0),
+            internal: RefCell::new(None),
+            glue_loaded: Cell::new(0),
         });
         ctx.set_opaque::<ContextState>(&*state);
         let thrown = |_: Thrown| ctx.take_exception();
-        let setup = || -> Result<[Persistent; 5], String> {
+        let setup = || -> Result<[Persistent; 4], String> {
             let internal = ctx.object().map_err(thrown).map_err(|e| fail("setup", e))?;
             let natives = natives::create(&ctx)
                 .map_err(thrown)
@@ -438,15 +494,36 @@ impl EventLoop {
                 .set(c"natives", natives)
                 .map_err(thrown)
                 .map_err(|e| fail("setup", e))?;
-            let mut used = rt.memory_usage().malloc_size;
+            *state.internal.borrow_mut() = Some(Persistent::new(internal.clone()));
+            let mut used = rt.allocated();
             log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
-            for (name, bytecode) in builtin::GLUE {
-                let register = ctx.run_bytecode(rt, bytecode).map_err(|e| fail(name, e))?;
-                register
-                    .call(&ctx.undefined(), &[internal.clone(), ctx.global()])
-                    .map_err(thrown)
-                    .map_err(|e| fail(name, e))?;
-                let now = rt.memory_usage().malloc_size;
+            for (i, (name, _)) in builtin::GLUE.iter().enumerate() {
+                match LAZY_GLUE.iter().find(|(lazy, _, _)| lazy == name) {
+                    Some((_, globals, internals)) => {
+                        let lazy = internal
+                            .get(c"lazy")
+                            .map_err(thrown)
+                            .map_err(|e| fail(name, e))?;
+                        let args = [
+                            Ok(ctx.int(i as i32)),
+                            string_array(&ctx, globals),
+                            string_array(&ctx, internals),
+                        ];
+                        let args = args
+                            .into_iter()
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(thrown)
+                            .map_err(|e| fail(name, e))?;
+                        lazy.call(&ctx.undefined(), &args)
+                            .map_err(thrown)
+                            .map_err(|e| fail(name, e))?;
+                    }
+                    None => state
+                        .load_glue(&ctx, i)
+                        .map_err(thrown)
+                        .map_err(|e| fail(name, e))?,
+                }
+                let now = rt.allocated();
                 log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
                 used = now;
             }
@@ -487,18 +564,16 @@ impl EventLoop {
             Ok([
                 Persistent::new(name),
                 get(c"dispatch")?,
-                get(c"fireTimer")?,
                 Persistent::new(namespace),
                 Persistent::new(env),
             ])
         };
-        let [name, dispatch, fire_timer, namespace, env] = setup()?;
+        let [name, dispatch, namespace, env] = setup()?;
         Ok(Function {
             ctx,
             state,
             name,
             dispatch,
-            fire_timer,
             namespace,
             env,
         })
@@ -588,10 +663,14 @@ impl EventLoop {
         }
         let ctx: &Ctx = &f.ctx;
         self.arm();
-        let r = f
-            .fire_timer
-            .get(ctx)
-            .call(&ctx.undefined(), &[ctx.number(id as f64)]);
+        // Timers exist only once the timers glue has run, so this never loads it.
+        let internal = f.state.internal.borrow().as_ref().map(|i| i.get(ctx));
+        let r = match internal {
+            Some(internal) => internal
+                .get(c"fireTimer")
+                .and_then(|fire| fire.call(&ctx.undefined(), &[ctx.number(id as f64)])),
+            None => Ok(ctx.undefined()),
+        };
         self.disarm();
         if r.is_err() {
             let e = ctx.take_exception();
@@ -651,20 +730,29 @@ impl EventLoop {
                 state,
                 name,
                 dispatch,
-                fire_timer,
                 namespace,
                 env,
             } = f;
             for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
                 t.stop();
             }
-            for p in [name, dispatch, fire_timer, namespace, env] {
+            let internal = state.internal.borrow_mut().take();
+            for p in [name, dispatch, namespace, env].into_iter().chain(internal) {
                 p.free(&ctx);
             }
             drop(ctx);
             drop(state);
         }
     }
+}
+
+/// A JS array of strings.
+fn string_array<'c>(ctx: &'c Ctx, items: &[&str]) -> Result<Value<'c>, Thrown> {
+    let array = ctx.array()?;
+    for (i, item) in items.iter().enumerate() {
+        array.set_index(i as u32, ctx.string(item)?)?;
+    }
+    Ok(array)
 }
 
 fn bad_key() -> JsError {

@@ -19,7 +19,7 @@
       type = "text/plain;charset=UTF-8";
     } else if (isBufferSource(init)) {
       bytes = toBytes(init).slice(); // copy: later writes to the source must not show
-    } else if (init instanceof internal.URLSearchParams) {
+    } else if (internal.peek("URLSearchParams") && init instanceof internal.URLSearchParams) {
       bytes = utf8Encode(init.toString());
       type = "application/x-www-form-urlencoded;charset=UTF-8";
     } else if (typeof init === "object" && typeof init.getReader === "function") {

@@ -6,7 +6,7 @@
 (function (internal, global) {
   "use strict";
   const N = internal.natives;
-  const INSPECT = (internal.inspect = Symbol("inspect"));
+  const INSPECT = internal.inspect;
   const MAX_ITEMS = 100, MAX_DEPTH = 2;
   const IDENT = /^[A-Za-z_$][\w$]*$/;
 

@@ -15,7 +15,9 @@
 //   (set by the Rust side; 30 s if it is not set).
 (function (internal, global) {
   "use strict";
-  const { Response, Headers, URL, makeRequest, responseParts, headersToFlat, parseForm, console } = internal;
+  // URL, parseForm and console are loaded on first use (Lambda form, errors).
+  const { Response, Headers, makeRequest, responseParts, headersToFlat } = internal;
+  const console = { error: (...args) => internal.console.error(...args) };
   const { utf8Encode, utf8Decode, isUtf8, base64Encode, base64Decode } = internal;
   const TEXT = "text/plain;charset=UTF-8";
   const fail = (status, text) => [status, text, ["content-type", TEXT], utf8Encode(text + "\n")];
@@ -57,7 +59,7 @@
   }
 
   async function lambda(handler, fnName, method, url, flat, body) {
-    const u = new URL(url);
+    const u = new internal.URL(url);
     const path = u.pathname;
     const headers = {}, multiHeaders = {};
     for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -74,7 +76,7 @@
     if (u.search !== "") {
       query = {};
       multiQuery = {};
-      for (const [k, v] of parseForm(u.search.slice(1))) {
+      for (const [k, v] of internal.parseForm(u.search.slice(1))) {
         put(query, k, v);
         if (Object.hasOwn(multiQuery, k)) multiQuery[k].push(v);
         else put(multiQuery, k, [v]);

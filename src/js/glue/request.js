@@ -4,7 +4,7 @@
 // base (a server has no document URL), so relative URLs are a TypeError.
 (function (internal, global) {
   "use strict";
-  const { Body, Headers, URL, extractBody, headersFromFlat, takeBody, peekBody } = internal;
+  const { Body, Headers, extractBody, headersFromFlat, takeBody, peekBody } = internal;
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const NORMAL = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -48,7 +48,7 @@
         body = peekBody(input); // TypeError if used
         inherited = body !== null;
       } else {
-        const parsed = URL.parse(input);
+        const parsed = internal.URL.parse(input);
         if (parsed === null) throw new TypeError(`Request: invalid URL ${JSON.stringify(String(input))} (an absolute URL is needed)`);
         if (parsed.username !== "" || parsed.password !== "") {
           throw new TypeError("Request: URLs with credentials are not allowed: " + parsed.href);

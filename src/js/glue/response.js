@@ -3,7 +3,7 @@
 // yet. Departure: headers of redirect()/error() responses are not immutable.
 (function (internal, global) {
   "use strict";
-  const { Body, Headers, URL, extractBody, headersToFlat, peekBody, utf8Encode } = internal;
+  const { Body, Headers, extractBody, headersToFlat, peekBody, utf8Encode } = internal;
   const NULL_BODY = new Set([101, 103, 204, 205, 304]);
   const REDIRECT = new Set([301, 302, 303, 307, 308]);
   const REASON = /^[\t\x20-\x7e\x80-\xff]*$/; // reason-phrase (RFC 9112 §4)
@@ -69,7 +69,7 @@
       return new Response(RAW, [status, statusText, headers, utf8Encode(s), "default", ""]);
     }
     static redirect(url, status = 302) {
-      const u = URL.parse(url);
+      const u = internal.URL.parse(url);
       if (u === null) throw new TypeError(`Response.redirect: invalid URL ${JSON.stringify(String(url))}`);
       status = Number(status);
       if (!REDIRECT.has(status)) {
