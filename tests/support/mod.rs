@@ -523,13 +523,20 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            if let Ok(None) = child.try_wait() {
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_none() {
                 let _ = child.kill();
             }
             let _ = child.wait();
             self.join_pumps();
+            let log = self.stderr.text();
             if thread::panicking() {
-                eprintln!("--- isere-sim stderr ---\n{}", self.stderr.text());
+                eprintln!("--- isere-sim stderr ---\n{log}");
+            } else if board_firmware().is_some() && (exited.is_some() || log.contains("FATAL")) {
+                // The board stopped by itself: a fault handler ended QEMU.
+                panic!(
+                    "the board faulted or stopped during the test (QEMU exit: {exited:?})\n--- console ---\n{log}"
+                );
             }
         }
     }
