@@ -30,6 +30,7 @@ use rquickjs_sys as qjs;
 /// what earlier ones put on `internal`).
 const GLUE: &[&str] = &[
     "encoding", "console", "timers", "headers", "url", "body", "request", "response", "dispatch",
+    "lambda",
 ];
 
 fn main() {

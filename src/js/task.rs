@@ -276,6 +276,7 @@ const LAZY_GLUE: &[(&str, &[&str], &[&str])] = &[
         &["URL", "URLSearchParams"],
         &["URL", "URLSearchParams", "parseForm", "percentDecode"],
     ),
+    ("lambda", &[], &["lambda"]),
 ];
 
 /// Per-context state, reachable from natives through the context opaque.
