@@ -66,6 +66,10 @@ const NET_PRIORITY: u32 = 3;
 const INIT_PRIORITY: u32 = 4;
 const NET_STACK_WORDS: usize = 2048;
 
+/// Heap kept out of the JS engine's reach for sockets, connection buffers and
+/// task stacks.
+const HEAP_RESERVE: usize = 1024 * 1024;
+
 /// The LAN9118's registers and interrupt on this board.
 const LAN9118_BASE: usize = 0x4020_0000;
 /// Priority of the NIC interrupt: below configMAX_SYSCALL_INTERRUPT_PRIORITY
@@ -249,7 +253,13 @@ fn init_task(args: BootArgs) {
     let js = match JsTask::start(
         functions,
         JsConfig {
-            memory_limit: config.server.js_memory_bytes,
+            // The engine must leave the network and the connection tasks
+            // their share of the heap: it gets what is free at boot minus a
+            // reserve, or less if the configuration says so.
+            memory_limit: config
+                .server
+                .js_memory_bytes
+                .min(before.free.saturating_sub(HEAP_RESERVE)),
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
