@@ -73,12 +73,26 @@ unsafe extern "C" fn kernel_calloc(
     n: qjs::size_t,
     size: qjs::size_t,
 ) -> *mut c_void {
+    // SAFETY: kernel_malloc is this table's allocation function.
+    unsafe { zeroed(kernel_malloc, opaque, n, size) }
+}
+
+/// `calloc` over an allocation function of ours: checked size, zeroed block.
+///
+/// # Safety
+/// `malloc` must return null or `n * size` writable bytes.
+unsafe fn zeroed(
+    malloc: unsafe extern "C" fn(*mut c_void, qjs::size_t) -> *mut c_void,
+    opaque: *mut c_void,
+    n: qjs::size_t,
+    size: qjs::size_t,
+) -> *mut c_void {
     let Some(total) = (n as usize).checked_mul(size as usize) else {
         return ptr::null_mut();
     };
-    // SAFETY: kernel_malloc returns `total` writable bytes or null.
+    // SAFETY: per the contract, the block holds `total` bytes.
     unsafe {
-        let p = kernel_malloc(opaque, total as _);
+        let p = malloc(opaque, total as _);
         if !p.is_null() {
             ptr::write_bytes(p.cast::<u8>(), 0, total);
         }
@@ -167,17 +181,8 @@ unsafe extern "C" fn global_calloc(
     n: qjs::size_t,
     size: qjs::size_t,
 ) -> *mut c_void {
-    let Some(total) = (n as usize).checked_mul(size as usize) else {
-        return ptr::null_mut();
-    };
-    // SAFETY: global_malloc returns `total` writable bytes or null.
-    unsafe {
-        let p = global_malloc(opaque, total as _);
-        if !p.is_null() {
-            ptr::write_bytes(p.cast::<u8>(), 0, total);
-        }
-        p
-    }
+    // SAFETY: global_malloc is this table's allocation function.
+    unsafe { zeroed(global_malloc, opaque, n, size) }
 }
 
 unsafe extern "C" fn global_free(opaque: *mut c_void, p: *mut c_void) {
