@@ -6,12 +6,15 @@ ARGS ?=
 
 # Bare-metal targets the core must build for (C flags for QuickJS-NG on
 # them: .cargo/config.toml).
-BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
+BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-elf
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size
+ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
+ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
+
+.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size esp32c3
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -21,14 +24,14 @@ sim:
 build:
 	$(CARGO) build --release --bin isere-sim
 
-## Everything CI checks: formatting, lints, the no_std core for the boards, unit + integration tests
-test: deps lint check-core
+## Everything CI checks: formatting, lints, the no_std core for the boards, the ESP32-C3 image, unit + integration tests
+test: deps lint check-core esp32c3
 	$(CARGO) test --all-targets
 
 unit:
 	$(CARGO) test --lib
 
-## The core (`src/`) must stay no_std: check it for the Cortex-M targets
+## The core (`src/`) must stay no_std: check it for the Cortex-M and RISC-V targets
 check-core:
 	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --target $(t) &&) true
 
@@ -46,8 +49,14 @@ qemu: firmware
 firmware:
 	$(MPS2_BUILD)
 
+## Build the ESP32-C3 firmware (lint-clean, fully linked) and print its size; flashing: port/esp32c3/README.md
+esp32c3:
+	$(CARGO) clippy $(ESP32C3_ARGS) -- -D warnings
+	$(CARGO) build $(ESP32C3_ARGS)
+	@echo "esp32c3 (riscv32imc, firmware profile):"; riscv64-unknown-elf-size $(ESP32C3_ELF)
+
 ## Flash and RAM of each build
-size: build firmware
+size: build firmware esp32c3
 	@echo "isere-sim (x86_64, release):"; size target/release/isere-sim
 	@echo "mps2-an385 (thumbv7m, firmware profile):"; arm-none-eabi-size $(MPS2_ELF)
 
