@@ -6,12 +6,15 @@ ARGS ?=
 
 # Bare-metal targets the core must build for (C flags for QuickJS-NG on
 # them: .cargo/config.toml).
-BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
+BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-elf
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
 
-.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu
+ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
+ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
+
+.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -22,8 +25,9 @@ build:
 	$(CARGO) build --release --bin isere-sim
 
 ## Everything CI checks: formatting, lints, the no_std core for the boards,
-## unit + integration tests on the simulator, the same HTTP suite on the QEMU board
-test: deps lint check-core test-sim test-qemu
+## the ESP32-C3 image, unit + integration tests on the simulator, the same
+## HTTP suite on the QEMU board
+test: deps lint check-core esp32c3 test-sim test-qemu
 
 test-sim:
 	$(CARGO) test --all-targets
@@ -35,7 +39,7 @@ test-qemu: firmware
 unit:
 	$(CARGO) test --lib
 
-## The core (`src/`) must stay no_std: check it for the Cortex-M targets
+## The core (`src/`) must stay no_std: check it for the Cortex-M and RISC-V targets
 check-core:
 	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --target $(t) &&) true
 
@@ -54,8 +58,14 @@ qemu: firmware
 firmware:
 	$(MPS2_BUILD)
 
+## Build the ESP32-C3 firmware (lint-clean, fully linked) and print its size; flashing: port/esp32c3/README.md
+esp32c3:
+	$(CARGO) clippy $(ESP32C3_ARGS) -- -D warnings
+	$(CARGO) build $(ESP32C3_ARGS)
+	@echo "esp32c3 (riscv32imc, firmware profile):"; riscv64-unknown-elf-size $(ESP32C3_ELF)
+
 ## Flash and RAM of each build
-size: build firmware
+size: build firmware esp32c3
 	@echo "isere-sim (x86_64, release):"; size target/release/isere-sim
 	@echo "mps2-an385 (thumbv7m, firmware profile):"; arm-none-eabi-size $(MPS2_ELF)
 

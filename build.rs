@@ -47,6 +47,7 @@ fn main() {
             &root,
             "posix",
             "ThirdParty/GCC/Posix",
+            &[],
             &[("_GNU_SOURCE", None), ("ISERE_PORT_POSIX", None)],
         );
         println!("cargo:rustc-link-lib=pthread");
@@ -58,6 +59,7 @@ fn main() {
             &root,
             "mps2-an385",
             "GCC/ARM_CM3",
+            &[],
             &[("ISERE_BUILD_EPOCH", Some(&epoch))],
         );
         link_board(
@@ -67,6 +69,71 @@ fn main() {
             "isere-mps2-an385",
             &["-mthumb", "-march=armv7-m"],
         );
+    }
+    if env::var_os("CARGO_FEATURE_BOARD_ESP32C3").is_some() {
+        let epoch = build_epoch();
+        println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
+        // The generic RISC-V port with no CLINT: the board supplies the tick.
+        compile_freertos(
+            &root,
+            "esp32c3",
+            "GCC/RISC-V",
+            &["chip_specific_extensions/RISCV_no_extensions"],
+            &[("ISERE_BUILD_EPOCH", Some(&epoch))],
+        );
+        link_esp32c3(&root, &out, "isere-esp32c3");
+    }
+}
+
+/// picolibc for riscv64-unknown-elf as Debian installs it
+/// (`picolibc-riscv64-unknown-elf`); `PICOLIBC_DIR` overrides it.
+const PICOLIBC_DIR: &str = "/usr/lib/picolibc/riscv64-unknown-elf";
+
+/// Linker set-up of the ESP32-C3 binary: the board's own linker script
+/// (`port/esp32c3/esp32c3.x`, the memory map and the ESP-IDF image layout),
+/// picolibc's `libc.a` and libgcc for RV32IM/ilp32.
+///
+/// Neither Debian package has an rv32imc multilib; rv32im code runs on the
+/// C3 (the C extension only adds instructions) and has no atomics, which the
+/// chip lacks. picolibc's `rv32im/libm.a` is an empty stub: the math
+/// functions are in its `libc.a`, so `-lm` is not linked.
+fn link_esp32c3(root: &Path, out: &Path, bin: &str) {
+    let script = root.join("port/esp32c3/esp32c3.x");
+    fs::copy(&script, out.join("esp32c3.x")).unwrap();
+    println!("cargo:rerun-if-changed={}", script.display());
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rustc-link-arg-bin={bin}=-Tesp32c3.x");
+
+    let gcc = |arg: &str| -> String {
+        let output = Command::new("riscv64-unknown-elf-gcc")
+            .args(["-march=rv32im", "-mabi=ilp32", arg])
+            .output()
+            .expect("riscv64-unknown-elf-gcc not found (Debian: gcc-riscv64-unknown-elf)");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let multilib = gcc("-print-multi-directory");
+    assert_eq!(
+        multilib, "rv32im/ilp32",
+        "riscv64-unknown-elf-gcc has no rv32im/ilp32 multilib"
+    );
+    let libgcc = PathBuf::from(gcc("-print-libgcc-file-name"));
+    assert!(libgcc.is_absolute(), "no libgcc.a for rv32im/ilp32");
+
+    println!("cargo:rerun-if-env-changed=PICOLIBC_DIR");
+    let picolibc = env::var("PICOLIBC_DIR").unwrap_or_else(|_| PICOLIBC_DIR.into());
+    let libc_dir = Path::new(&picolibc).join("lib").join(&multilib);
+    assert!(
+        libc_dir.join("libc.a").exists(),
+        "no {}/libc.a: install picolibc-riscv64-unknown-elf",
+        libc_dir.display()
+    );
+    println!("cargo:rustc-link-search={}", libc_dir.display());
+    println!(
+        "cargo:rustc-link-search={}",
+        libgcc.parent().unwrap().display()
+    );
+    for lib in ["-lc", "-lgcc"] {
+        println!("cargo:rustc-link-arg-bin={bin}={lib}");
     }
 }
 
@@ -239,8 +306,16 @@ fn freertos_kernel_dir(root: &Path) -> PathBuf {
 }
 
 /// Compiles the kernel, the chosen port, heap_4, our C shim and the port's C
-/// files (`port/<config>/*.c`) into `libfreertos.a`.
-fn compile_freertos(root: &Path, config: &str, port: &str, defines: &[(&str, Option<&str>)]) {
+/// files (`port/<config>/*.c`) into `libfreertos.a`. `port_includes` are
+/// extra include directories inside the port (e.g. the RISC-V port's chip
+/// extensions header).
+fn compile_freertos(
+    root: &Path,
+    config: &str,
+    port: &str,
+    port_includes: &[&str],
+    defines: &[(&str, Option<&str>)],
+) {
     let kernel = freertos_kernel_dir(root);
     let port_dir = kernel.join("portable").join(port);
     let config_dir = root.join("freertos-config").join(config);
@@ -254,6 +329,14 @@ fn compile_freertos(root: &Path, config: &str, port: &str, defines: &[(&str, Opt
         .include(&config_dir)
         .warnings(false)
         .flag_if_supported("-Wno-unused-parameter");
+    for dir in port_includes {
+        build.include(port_dir.join(dir));
+    }
+    if env::var("CARGO_CFG_TARGET_ARCH").unwrap() == "riscv32" {
+        // The port's assembly reads CSRs: GCC 12 wants Zicsr named (cc
+        // passes the bare `-march=rv32imc` of the Rust target).
+        build.flag("-march=rv32imc_zicsr_zifencei");
+    }
     for name in [
         "tasks.c",
         "queue.c",

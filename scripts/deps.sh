@@ -5,7 +5,8 @@
 #   the simulator:         a Rust toolchain and a C compiler
 #   the QEMU board:        qemu-system-arm (mps2-an385)
 #   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
-#                          clang + libclang (bindgen), the thumbv6m/thumbv7m Rust targets
+#                          gcc-riscv64-unknown-elf + picolibc (QuickJS for the ESP32-C3),
+#                          clang + libclang (bindgen), the thumbv6m/thumbv7m/riscv32imc Rust targets
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
 
@@ -23,6 +24,8 @@ command -v make >/dev/null 2>&1 || packages+=(make)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || packages+=(qemu-system-arm)
+command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || packages+=(gcc-riscv64-unknown-elf)
+[ -e /usr/lib/picolibc/riscv64-unknown-elf/include/stdlib.h ] || packages+=(picolibc-riscv64-unknown-elf)
 # bindgen loads libclang and asks the clang driver for its built-in headers.
 command -v clang >/dev/null 2>&1 || packages+=(clang libclang-dev)
 if [ "$want_bench" = 1 ]; then
@@ -42,7 +45,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if command -v rustup >/dev/null 2>&1; then
   installed=$(rustup target list --installed)
-  for t in thumbv7m-none-eabi thumbv6m-none-eabi; do
+  for t in thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
     grep -qx "$t" <<<"$installed" || rustup target add "$t"
   done
 fi

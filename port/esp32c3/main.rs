@@ -1,0 +1,294 @@
+//! Isère firmware for the ESP32-C3 (RV32IMC at up to 160 MHz, 400 KiB SRAM,
+//! flash behind a cache).
+//!
+//! The same core as the other ports (the JS task, the example functions
+//! compiled to bytecode at build time and linked into flash) on FreeRTOS's
+//! generic RISC-V port with a SYSTIMER tick (`freertos_port.c`). There is no
+//! network on this board yet, so it does not serve HTTP: at boot it runs one
+//! request (`GET /hello`) through the JS task and logs the outcome and the
+//! heap figures on UART0, then idles.
+//!
+//! Built, linked and size-checked in CI; not yet run on hardware (see
+//! `port/esp32c3/README.md`).
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod start;
+mod uart;
+mod watchdog;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use isere::config::{Config, FunctionSource};
+use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::js::{Exchange, Reply};
+use isere::port::Console;
+use isere::rtos::{self, Queue};
+
+#[global_allocator]
+static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
+
+/// The configuration the board boots with: only the `hello` example. Each
+/// function has its own JS context with the Web API glue: ~276 KB of heap
+/// on RV32 (measured on QEMU's RISC-V `virt`; ~240 KB on mps2-an385, whose
+/// heap_4 aligns blocks to 8 bytes where the RISC-V port's aligns to 16).
+/// The C3's 360 KiB heap holds one, not the four of `handlers/isere.json`.
+const DEFAULT_CONFIG: &str = include_str!("isere.json");
+
+/// Task sizes on this board, in 32-bit words.
+const JS_STACK_WORDS: usize = 6144;
+const TASK_STACK_WORDS: usize = 1024;
+/// QuickJS's own stack limit: what the JS task's stack has, minus a margin
+/// for the Rust frames below the engine.
+const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
+/// The engine's allocation limit: the configured one, but never so much
+/// that the kernel's own objects (task stacks, among them the JS task's
+/// 24 KiB, queues, timers, messages) could no longer be allocated.
+const JS_MEMORY_CEILING: usize = 304 * 1024;
+/// Messages the JS task's queue holds (no connection tasks on this board).
+const JS_QUEUE_LEN: usize = 16;
+const JS_PRIORITY: u32 = 2;
+const INIT_PRIORITY: u32 = 4;
+
+/// UART0 as the log console.
+struct UartConsole;
+
+impl Console for UartConsole {
+    fn write_line(&self, line: &str) {
+        if rtos::in_isr() {
+            uart::write(line.as_bytes());
+            uart::write(b"\r\n");
+            return;
+        }
+        // Lines from different tasks must not interleave, but interrupts
+        // (the tick) must go on while a long line drains at 115200 baud:
+        // suspend the scheduler rather than masking interrupts.
+        // SAFETY: called from a task or before the scheduler starts, and
+        // the suspension is balanced below.
+        unsafe { rtos::ffi::vTaskSuspendAll() };
+        uart::write(line.as_bytes());
+        uart::write(b"\r\n");
+        // SAFETY: balances the suspension above.
+        unsafe { rtos::ffi::xTaskResumeAll() };
+    }
+}
+
+static CONSOLE: UartConsole = UartConsole;
+
+/// Called by `_start` (start.rs) on the boot stack, with `tp`, `.bss` and
+/// the vector table set up and interrupts masked.
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_esp32c3_main() -> ! {
+    watchdog::disable_all();
+    uart::write(b"\r\n");
+    isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
+    log::info!(target: "board", "Isère {} on FreeRTOS (esp32c3, RV32IMC)", isere::VERSION);
+    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task).is_err() {
+        fail("cannot create the init task");
+    }
+    rtos::start_scheduler();
+    fail("the scheduler returned");
+}
+
+fn init_task() {
+    let config: &'static Config = match Config::parse(DEFAULT_CONFIG.as_bytes()) {
+        Ok(c) => Box::leak(Box::new(c)),
+        Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
+    };
+    isere::logger::set_level(config.log_level);
+    let functions: Vec<LoadedFunction> = config
+        .functions
+        .iter()
+        .filter_map(|f| match &f.source {
+            FunctionSource::Builtin(name) => isere::js::builtin::function(name).map(|bc| LoadedFunction {
+                name: f.name.clone(),
+                bytecode: bc.to_vec(),
+                env: f.env.clone(),
+            }),
+            FunctionSource::Path(p) => {
+                log::error!(target: "board", "function '{}': files ({p}) need a file system, which this board has not yet", f.name);
+                None
+            }
+        })
+        .collect();
+    let before = rtos::heap_stats();
+    let js = match JsTask::start(
+        functions,
+        JsConfig {
+            memory_limit: config.server.js_memory_bytes.min(JS_MEMORY_CEILING),
+            stack_limit: JS_STACK_LIMIT,
+            task_stack_words: JS_STACK_WORDS,
+            priority: JS_PRIORITY,
+            queue_len: JS_QUEUE_LEN,
+            cpu_limit_ms: config.server.handler_timeout_ms,
+        },
+    ) {
+        Ok(js) => js,
+        Err(e) => fail_fmt(format_args!("{e}")),
+    };
+    let loaded = rtos::heap_stats();
+    log::info!(
+        target: "board",
+        "heap: {} of {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
+        loaded.used,
+        loaded.total,
+        loaded.used - before.used,
+        loaded.peak,
+        loaded.free
+    );
+    let ok = self_test(&js, config);
+    log::info!(
+        target: "board",
+        "selftest {}; no network on this board yet: not serving HTTP",
+        if ok { "passed" } else { "FAILED" }
+    );
+    // The JS task keeps running (its timers, its queue); this task ends.
+}
+
+/// Sends `GET /hello` through the JS task and logs the reply; true on 200.
+fn self_test(js: &JsTask, config: &Config) -> bool {
+    let Some(route) = config.route("/hello") else {
+        log::error!(target: "board", "selftest: no /hello route");
+        return false;
+    };
+    let replies: &'static Queue<Reply> = match Queue::new(1) {
+        Ok(q) => Box::leak(Box::new(q)),
+        Err(_) => fail("selftest: out of memory"),
+    };
+    rtos::reset_heap_peak();
+    let before = rtos::heap_stats();
+    let started = rtos::tick_count();
+    let exchange = Box::new(Exchange {
+        seq: 1,
+        function: route.function,
+        method: String::from("GET"),
+        url: String::from("http://board/hello"),
+        headers: alloc::vec![(String::from("host"), b"board".to_vec())],
+        body: None,
+        reply_to: replies,
+    });
+    if js.submit(exchange).is_err() {
+        log::error!(target: "board", "selftest: JS queue full");
+        return false;
+    }
+    let Some(reply) = replies.receive(rtos::ms_to_ticks(10_000)) else {
+        log::error!(target: "board", "selftest: no reply within 10 s");
+        return false;
+    };
+    let after = rtos::heap_stats();
+    let body = core::str::from_utf8(reply.body.as_deref().unwrap_or(&[])).unwrap_or("(not UTF-8)");
+    log::info!(
+        target: "board",
+        "selftest: GET /hello -> {} {:?} in {} ms; request peak heap {} bytes above idle",
+        reply.status,
+        body.trim_end(),
+        rtos::ticks_to_ms(rtos::tick_count() - started),
+        after.peak - before.used
+    );
+    reply.status == 200
+}
+
+/// Reports a fatal error on the console and stops the board.
+fn fail(message: &str) -> ! {
+    fail_fmt(format_args!("{message}"))
+}
+
+fn fail_fmt(args: core::fmt::Arguments<'_>) -> ! {
+    let mut line = heapless::String::<256>::new();
+    let _ = line.write_fmt(args);
+    uart::write(b"FATAL: ");
+    uart::write(line.as_bytes());
+    uart::write(b"\r\n");
+    halt()
+}
+
+/// Masks interrupts and waits forever (a debugger can still attach).
+fn halt() -> ! {
+    // SAFETY: clears mstatus.MIE; nothing runs after this.
+    unsafe { core::arch::asm!("csrci mstatus, 8") };
+    loop {
+        // SAFETY: waits for an interrupt, which never comes.
+        unsafe { core::arch::asm!("wfi") };
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    fail_fmt(format_args!("panic: {info}"))
+}
+
+/// An exception other than a yield (freertos_port.c): report it and stop.
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_esp32c3_fault(cause: u32, pc: u32, value: u32) -> ! {
+    fail_fmt(format_args!(
+        "exception {cause} at pc {pc:#010x} (mtval {value:#010x})"
+    ))
+}
+
+/// An interrupt on a line nobody enabled (freertos_port.c has masked it).
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_esp32c3_unexpected_interrupt(cause: u32) {
+    let mut line = heapless::String::<64>::new();
+    let _ = write!(line, "[irq] unexpected interrupt, mcause {cause:#010x}\r\n");
+    uart::write(line.as_bytes());
+}
+
+/// Called by the C side's stdout (QuickJS's own printing).
+///
+/// # Safety
+/// `data` must point to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
+    // SAFETY: per the contract.
+    uart::write(unsafe { core::slice::from_raw_parts(data, len) });
+}
+
+/// Called by picolibc's `_exit` (after `abort`, a failed C `assert`).
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_board_exit(status: i32) -> ! {
+    fail_fmt(format_args!("C code exited with status {status}"))
+}
+
+/// `configASSERT` failed: a firmware bug.
+///
+/// # Safety
+/// `file` must be a NUL-terminated string (the kernel passes `__FILE__`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vIsereAssertFailed(
+    file: *const core::ffi::c_char,
+    line: core::ffi::c_ulong,
+) {
+    // SAFETY: per the contract.
+    let file = unsafe { core::ffi::CStr::from_ptr(file) }
+        .to_str()
+        .unwrap_or("?");
+    fail_fmt(format_args!("FreeRTOS assertion failed at {file}:{line}"))
+}
+
+/// `pvPortMalloc` returned NULL; the caller handles it, we make it visible.
+#[unsafe(no_mangle)]
+pub extern "C" fn vApplicationMallocFailedHook() {
+    uart::write(b"[heap] FreeRTOS heap exhausted: an allocation failed\r\n");
+}
+
+/// A task overflowed its stack: memory is already corrupt, stop.
+///
+/// # Safety
+/// `name` must be the task's NUL-terminated name.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vApplicationStackOverflowHook(
+    _task: *mut core::ffi::c_void,
+    name: *const core::ffi::c_char,
+) {
+    // SAFETY: per the contract.
+    let name = unsafe { core::ffi::CStr::from_ptr(name) }
+        .to_str()
+        .unwrap_or("?");
+    fail_fmt(format_args!("stack overflow in task '{name}'"))
+}
