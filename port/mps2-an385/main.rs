@@ -8,7 +8,9 @@
 //! Run it with `make qemu`. Arguments come through semihosting
 //! (`-semihosting-config enable=on,target=native,arg=...`):
 //! `selftest` runs one request through the JS task without the network,
-//! prints the heap figures and exits QEMU with the result.
+//! prints the heap figures and exits QEMU with the result; `only=NAME`
+//! serves that one built-in function alone (how `scripts/size.sh` measures
+//! the heap one function costs, for the RP2040 budget).
 
 #![no_std]
 #![no_main]
@@ -135,8 +137,12 @@ fn main() -> ! {
     let mut buf = [0u8; 256];
     let args = String::from(semihosting::command_line(&mut buf).unwrap_or(""));
     let selftest = args.split_ascii_whitespace().any(|a| a == "selftest");
+    let only = args
+        .split_ascii_whitespace()
+        .find_map(|a| a.strip_prefix("only="))
+        .map(String::from);
     if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, move || {
-        init_task(selftest)
+        init_task(selftest, only)
     })
     .is_err()
     {
@@ -146,11 +152,20 @@ fn main() -> ! {
     fail("the scheduler returned");
 }
 
-fn init_task(selftest: bool) {
-    let config: &'static Config = match Config::parse(DEFAULT_CONFIG.as_bytes()) {
-        Ok(c) => Box::leak(Box::new(c)),
+fn init_task(selftest: bool, only: Option<String>) {
+    let mut config = match Config::parse(DEFAULT_CONFIG.as_bytes()) {
+        Ok(c) => c,
         Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
     };
+    if let Some(name) = only {
+        let Some(f) = config.functions.iter().find(|f| f.name == name) else {
+            fail_fmt(format_args!("only={name}: no such function"));
+        };
+        let server = config.server.clone();
+        config = Config::single(f.clone());
+        config.server = server;
+    }
+    let config: &'static Config = Box::leak(Box::new(config));
     isere::logger::set_level(config.log_level);
     let functions: Vec<LoadedFunction> = config
         .functions
