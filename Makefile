@@ -10,8 +10,10 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
+RP2040_ELF := target/thumbv6m-none-eabi/firmware/isere-rp2040
+RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size
+.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size rp2040 size-rp2040
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -22,8 +24,9 @@ build:
 	$(CARGO) build --release --bin isere-sim
 
 ## Everything CI checks: formatting, lints, the no_std core for the boards, unit + integration tests
-test: deps lint check-core
+test: deps lint check-core rp2040
 	$(CARGO) test --all-targets
+	$(CARGO) test --features net-smoltcp --test rp2040-dhcp
 
 unit:
 	$(CARGO) test --lib
@@ -46,10 +49,21 @@ qemu: firmware
 firmware:
 	$(MPS2_BUILD)
 
+## Build the RP2040 firmware: the ELF and its UF2 for the RPI-RP2 drive (port/rp2040/README.md)
+rp2040:
+	$(RP2040_BUILD)
+	python3 scripts/uf2.py $(RP2040_ELF) $(RP2040_ELF).uf2
+	arm-none-eabi-size $(RP2040_ELF)
+
+## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
+size-rp2040:
+	scripts/size.sh rp2040
+
 ## Flash and RAM of each build
-size: build firmware
+size: build firmware rp2040
 	@echo "isere-sim (x86_64, release):"; size target/release/isere-sim
 	@echo "mps2-an385 (thumbv7m, firmware profile):"; arm-none-eabi-size $(MPS2_ELF)
+	@echo "rp2040 (thumbv6m, firmware profile):"; arm-none-eabi-size $(RP2040_ELF)
 
 ## wrk against isere-sim and against Node.js serving the same function
 bench:

@@ -4,6 +4,7 @@
 #
 #   the simulator:         a Rust toolchain and a C compiler
 #   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
+#                          python3 (the RP2040's UF2 image),
 #                          clang + libclang (bindgen), the thumbv6m/thumbv7m Rust targets
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
@@ -19,6 +20,8 @@ fi
 packages=()
 command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || packages+=(make)
+# scripts/uf2.py (the RP2040's UF2 image).
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
 # bindgen loads libclang and asks the clang driver for its built-in headers.

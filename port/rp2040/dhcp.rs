@@ -314,8 +314,9 @@ mod tests {
         out
     }
 
-    /// Parses an answer frame back, checking every layer on the way.
-    fn parse_answer(frame: &[u8]) -> (EthernetAddress, Ipv4Address, DhcpRepr<'_>) {
+    /// Parses an answer frame back, checking every layer on the way, and
+    /// hands its source MAC, IP destination and DHCP message to `check`.
+    fn with_answer(frame: &[u8], check: impl FnOnce(EthernetAddress, Ipv4Address, &DhcpRepr<'_>)) {
         let caps = ChecksumCapabilities::default();
         let eth = EthernetFrame::new_checked(frame).unwrap();
         assert_eq!(eth.dst_addr(), EthernetAddress::BROADCAST);
@@ -332,11 +333,11 @@ mod tests {
         assert_eq!((udp_repr.src_port, udp_repr.dst_port), (67, 68));
         assert!(udp.payload().len() >= MIN_DHCP_LEN);
         let dhcp = DhcpPacket::new_checked(udp.payload()).unwrap();
-        (
+        check(
             eth.src_addr(),
             ip_repr.dst_addr,
-            DhcpRepr::parse(&dhcp).unwrap(),
-        )
+            &DhcpRepr::parse(&dhcp).unwrap(),
+        );
     }
 
     fn answer(frame: &[u8], out: &mut [u8; MAX_ANSWER_LEN]) -> usize {
@@ -356,21 +357,22 @@ mod tests {
         );
         let mut out = [0u8; MAX_ANSWER_LEN];
         let n = answer(&frame, &mut out);
-        let (mac, dst, offer) = parse_answer(&out[..n]);
-        assert_eq!(mac, server().mac);
-        assert_eq!(dst, Ipv4Address::BROADCAST);
-        assert_eq!(offer.message_type, DhcpMessageType::Offer);
-        assert_eq!(offer.transaction_id, 0x1234_5678);
-        assert_eq!(offer.client_hardware_address, HOST_MAC);
-        assert_eq!(offer.your_ip, Ipv4Address::new(192, 168, 7, 2));
-        assert_eq!(
-            offer.server_identifier,
-            Some(Ipv4Address::new(192, 168, 7, 1))
-        );
-        assert_eq!(offer.subnet_mask, Some(Ipv4Address::new(255, 255, 255, 0)));
-        assert_eq!(offer.lease_duration, Some(3600));
-        assert_eq!(offer.router, None, "the host keeps its own default route");
-        assert_eq!(offer.dns_servers, None);
+        with_answer(&out[..n], |mac, dst, offer| {
+            assert_eq!(mac, server().mac);
+            assert_eq!(dst, Ipv4Address::BROADCAST);
+            assert_eq!(offer.message_type, DhcpMessageType::Offer);
+            assert_eq!(offer.transaction_id, 0x1234_5678);
+            assert_eq!(offer.client_hardware_address, HOST_MAC);
+            assert_eq!(offer.your_ip, Ipv4Address::new(192, 168, 7, 2));
+            assert_eq!(
+                offer.server_identifier,
+                Some(Ipv4Address::new(192, 168, 7, 1))
+            );
+            assert_eq!(offer.subnet_mask, Some(Ipv4Address::new(255, 255, 255, 0)));
+            assert_eq!(offer.lease_duration, Some(3600));
+            assert_eq!(offer.router, None, "the host keeps its own default route");
+            assert_eq!(offer.dns_servers, None);
+        });
     }
 
     #[test]
@@ -384,9 +386,10 @@ mod tests {
             Ipv4Address::UNSPECIFIED,
         );
         let n = answer(&frame, &mut out);
-        let (_, _, ack) = parse_answer(&out[..n]);
-        assert_eq!(ack.message_type, DhcpMessageType::Ack);
-        assert_eq!(ack.your_ip, Ipv4Address::new(192, 168, 7, 2));
+        with_answer(&out[..n], |_, _, ack| {
+            assert_eq!(ack.message_type, DhcpMessageType::Ack);
+            assert_eq!(ack.your_ip, Ipv4Address::new(192, 168, 7, 2));
+        });
 
         // Renewing: no option 50, the address in ciaddr, no server id.
         let frame = client_frame(
@@ -396,7 +399,9 @@ mod tests {
             Ipv4Address::new(192, 168, 7, 2),
         );
         let n = answer(&frame, &mut out);
-        assert_eq!(parse_answer(&out[..n]).2.message_type, DhcpMessageType::Ack);
+        with_answer(&out[..n], |_, _, ack| {
+            assert_eq!(ack.message_type, DhcpMessageType::Ack)
+        });
 
         // A host coming back with an address from another network.
         let frame = client_frame(
@@ -406,10 +411,11 @@ mod tests {
             Ipv4Address::UNSPECIFIED,
         );
         let n = answer(&frame, &mut out);
-        let (_, _, nak) = parse_answer(&out[..n]);
-        assert_eq!(nak.message_type, DhcpMessageType::Nak);
-        assert_eq!(nak.your_ip, Ipv4Address::UNSPECIFIED);
-        assert_eq!(nak.lease_duration, None);
+        with_answer(&out[..n], |_, _, nak| {
+            assert_eq!(nak.message_type, DhcpMessageType::Nak);
+            assert_eq!(nak.your_ip, Ipv4Address::UNSPECIFIED);
+            assert_eq!(nak.lease_duration, None);
+        });
     }
 
     #[test]
@@ -460,6 +466,89 @@ mod tests {
         for len in 0..frame.len() {
             let _ = server().handle(&frame[..len], &mut out);
         }
+    }
+
+    /// A host on the other end of the cable: every frame it sends goes
+    /// through the server, and the server's answers come back to it.
+    struct Cable {
+        to_host: std::collections::VecDeque<Vec<u8>>,
+    }
+
+    struct HostRx(Vec<u8>);
+    struct HostTx<'a>(&'a mut Cable);
+
+    impl smoltcp::phy::RxToken for HostRx {
+        fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+            f(&self.0)
+        }
+    }
+
+    impl smoltcp::phy::TxToken for HostTx<'_> {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+            let mut frame = vec![0u8; len];
+            let r = f(&mut frame);
+            let mut out = [0u8; MAX_ANSWER_LEN];
+            if let Verdict::Answer(n) = server().handle(&frame, &mut out) {
+                self.0.to_host.push_back(out[..n].to_vec());
+            }
+            r
+        }
+    }
+
+    impl smoltcp::phy::Device for Cable {
+        type RxToken<'a> = HostRx;
+        type TxToken<'a> = HostTx<'a>;
+
+        fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(HostRx, HostTx<'_>)> {
+            let frame = self.to_host.pop_front()?;
+            Some((HostRx(frame), HostTx(self)))
+        }
+
+        fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<HostTx<'_>> {
+            Some(HostTx(self))
+        }
+
+        fn capabilities(&self) -> smoltcp::phy::DeviceCapabilities {
+            let mut caps = smoltcp::phy::DeviceCapabilities::default();
+            caps.medium = smoltcp::phy::Medium::Ethernet;
+            caps.max_transmission_unit = 1514;
+            caps
+        }
+    }
+
+    /// smoltcp's own DHCP client, as an independent implementation, gets
+    /// the lease through the whole DISCOVER/OFFER/REQUEST/ACK exchange.
+    #[test]
+    fn a_dhcp_client_gets_the_lease() {
+        use smoltcp::iface::{Config, Interface, SocketSet};
+        use smoltcp::socket::dhcpv4;
+        use smoltcp::time::Instant;
+
+        let mut cable = Cable {
+            to_host: Default::default(),
+        };
+        let config = Config::new(smoltcp::wire::HardwareAddress::Ethernet(HOST_MAC));
+        let mut iface = Interface::new(config, &mut cable, Instant::ZERO);
+        let mut sockets = SocketSet::new(Vec::new());
+        let client = sockets.add(dhcpv4::Socket::new());
+        let mut lease = None;
+        for ms in 0..100 {
+            iface.poll(Instant::from_millis(ms), &mut cable, &mut sockets);
+            if let Some(dhcpv4::Event::Configured(c)) =
+                sockets.get_mut::<dhcpv4::Socket>(client).poll()
+            {
+                lease = Some((c.address, c.router, c.server.address, c.dns_servers.len()));
+                break;
+            }
+        }
+        let (address, router, server, dns) = lease.expect("the client was configured");
+        assert_eq!(
+            address,
+            smoltcp::wire::Ipv4Cidr::new(Ipv4Address::new(192, 168, 7, 2), 24)
+        );
+        assert_eq!(router, None);
+        assert_eq!(server, Ipv4Address::new(192, 168, 7, 1));
+        assert_eq!(dns, 0);
     }
 
     #[test]

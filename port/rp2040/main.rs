@@ -379,9 +379,12 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
 }
 
 /// Called by newlib's `_write` (console output of the C side).
+///
+/// # Safety
+/// `data` must point to `len` readable bytes.
 #[unsafe(no_mangle)]
-pub extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
-    // SAFETY: newlib passes a buffer of `len` bytes.
+pub unsafe extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
+    // SAFETY: per the contract (newlib passes its buffer and its length).
     uart::write(unsafe { core::slice::from_raw_parts(data, len) });
 }
 
