@@ -10,10 +10,14 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
+# The same QEMU board built for ARMv6-M (the kernel's CM0 port): runs the
+# RP2040's instruction set and kernel port, which nothing else here can.
+MPS2_V6M_ELF := target/thumbv6m-none-eabi/firmware/isere-mps2-an385
+MPS2_V6M_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv6m-none-eabi --bin isere-mps2-an385
 RP2040_ELF := target/thumbv6m-none-eabi/firmware/isere-rp2040
 RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size rp2040 size-rp2040
+.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size rp2040 size-rp2040 selftest-v6m
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -58,6 +62,11 @@ rp2040:
 ## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
 size-rp2040:
 	scripts/size.sh rp2040
+
+## One request through the JS task of the QEMU board built as ARMv6-M code (the RP2040's)
+selftest-v6m:
+	$(MPS2_V6M_BUILD)
+	QEMU_PORT=18087 timeout 120 scripts/qemu.sh $(MPS2_V6M_ELF) selftest
 
 ## Flash and RAM of each build
 size: build firmware rp2040

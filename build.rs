@@ -51,13 +51,25 @@ fn main() {
         println!("cargo:rustc-link-lib=pthread");
     }
     if env::var_os("CARGO_FEATURE_BOARD_MPS2_AN385").is_some() {
-        board(
-            &root,
-            &out,
-            "mps2-an385",
-            "GCC/ARM_CM3",
-            &["-mthumb", "-march=armv7-m"],
-        );
+        // Built for thumbv6m-none-eabi, the Cortex-M3 board runs the
+        // ARMv6-M code and the CM0 kernel port of the RP2040 (a subset).
+        if env::var("TARGET").unwrap().starts_with("thumbv6m") {
+            board(
+                &root,
+                &out,
+                "mps2-an385",
+                "GCC/ARM_CM0",
+                &["-mthumb", "-march=armv6s-m"],
+            );
+        } else {
+            board(
+                &root,
+                &out,
+                "mps2-an385",
+                "GCC/ARM_CM3",
+                &["-mthumb", "-march=armv7-m"],
+            );
+        }
     }
     if env::var_os("CARGO_FEATURE_BOARD_RP2040").is_some() {
         // One core (core 1 stays in the boot ROM), so the single-core CM0
