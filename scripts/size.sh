@@ -10,9 +10,10 @@
 # heap after boot is computed:
 #
 #   * measured: what loading `hello.js` costs the JS engine, from the QEMU
-#     mps2-an385 board (also 32-bit ARM, the same engine and glue) booted with
-#     `selftest only=hello`; its JS task stack is taken out and the RP2040's
-#     put in. Set ISERE_JS_HELLO_BYTES to give that figure instead (no QEMU).
+#     mps2-an385 board built for thumbv6m (the RP2040's ARMv6-M code, the
+#     same engine and glue) booted with `selftest only=hello`; its JS task
+#     stack is taken out and the RP2040's put in. Set ISERE_JS_HELLO_BYTES to
+#     give that figure instead (no QEMU).
 #   * computed from the constants of port/rp2040/ and its FreeRTOSConfig.h:
 #     task stacks and control blocks, the kernel's queues, USB and socket
 #     buffers, plus an allowance for the remaining small objects.
@@ -29,7 +30,7 @@ if [ "$board" != rp2040 ]; then
 fi
 
 ELF=target/thumbv6m-none-eabi/firmware/isere-rp2040
-MPS2_ELF=target/thumbv7m-none-eabi/firmware/isere-mps2-an385
+MPS2_ELF=target/thumbv6m-none-eabi/firmware/isere-mps2-an385
 MAIN=port/rp2040/main.rs
 CONFIG_H=freertos-config/rp2040/FreeRTOSConfig.h
 
@@ -100,7 +101,8 @@ if [ -n "${ISERE_JS_HELLO_BYTES:-}" ]; then
   mps2_js=$ISERE_JS_HELLO_BYTES
   js_source="given (ISERE_JS_HELLO_BYTES)"
 else
-  make -s firmware >/dev/null 2>&1 || { echo "size.sh: the mps2-an385 build failed" >&2; exit 2; }
+  cargo build -q --profile firmware --no-default-features --features board-mps2-an385 \
+    --target thumbv6m-none-eabi --bin isere-mps2-an385
   log=$(QEMU_PORT=${QEMU_PORT:-18089} timeout 120 scripts/qemu.sh "$MPS2_ELF" selftest only=hello 2>&1 || true)
   mps2_js=$(sed -n 's/.*(\([0-9]*\) by the JS runtime and its functions).*/\1/p' <<<"$log")
   if [ -z "$mps2_js" ]; then
@@ -108,7 +110,7 @@ else
     echo "$log" >&2
     exit 2
   fi
-  js_source="measured on QEMU mps2-an385 (selftest only=hello)"
+  js_source="measured on QEMU mps2-an385, thumbv6m (selftest only=hello)"
 fi
 # The mps2 board's JS task: its stack and TCB, and its queue of 16 + 2 x
 # max_connections messages (handlers/isere.json), are not the engine's.
@@ -165,6 +167,8 @@ row "USB: 2 NTB buffers, frame copy, DHCP answer" "$usb_buffers"
 row "$backlog listening sockets: $rx B rx + $tx B tx buffers" "$sockets"
 row "other objects (allowance: NetStack, USB device, config...)" "$OBJECTS"
 row "heap used after boot" "$used"
+init_words=$(const INIT_STACK_WORDS "$MAIN")
+row "(during boot also the init task: $init_words-word stack, TCB)" "$(task "$init_words")"
 row "heap size" "$heap"
 if [ "$free" -ge 0 ]; then
   row "heap free after boot" "$free"
