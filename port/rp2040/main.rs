@@ -334,6 +334,7 @@ fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
 
 /// Logs where the file-system partition is (memory.x reserves it).
 fn log_flash_layout() {
+    // Symbols memory.x defines; never read, only their addresses are used.
     unsafe extern "C" {
         static __isere_fs_start: u8;
         static __isere_fs_end: u8;

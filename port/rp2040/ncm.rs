@@ -78,11 +78,6 @@ pub struct Ncm {
     link: DeviceState,
 }
 
-// SAFETY: the device lives inside the network stack's mutex and is only
-// touched by the task holding it; its bus state sits behind rp2040-hal's
-// critical sections. The interrupt handler touches only the NVIC.
-unsafe impl Send for Ncm {}
-
 /// Allocates a zeroed, never-freed buffer on the heap (not on the stack of
 /// the task that creates it).
 fn leak_zeroed<const N: usize>() -> &'static mut [u8; N] {
