@@ -10,11 +10,17 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-el
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
+# The same QEMU board built for ARMv6-M (the kernel's CM0 port): runs the
+# RP2040's instruction set and kernel port, which nothing else here can.
+MPS2_V6M_ELF := target/thumbv6m-none-eabi/firmware/isere-mps2-an385
+MPS2_V6M_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv6m-none-eabi --bin isere-mps2-an385
+RP2040_ELF := target/thumbv6m-none-eabi/firmware/isere-rp2040
+RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 
 ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
 ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
 
-.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3
+.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -25,12 +31,13 @@ build:
 	$(CARGO) build --release --bin isere-sim
 
 ## Everything CI checks: formatting, lints, the no_std core for the boards,
-## the ESP32-C3 image, unit + integration tests on the simulator, the same
+## the ESP32-C3 and RP2040 images, unit + integration tests on the simulator, the same
 ## HTTP suite on the QEMU board
-test: deps lint check-core esp32c3 test-sim test-qemu
+test: deps lint check-core esp32c3 rp2040 test-sim test-qemu
 
 test-sim:
 	$(CARGO) test --all-targets
+	$(CARGO) test --features net-smoltcp --test rp2040-dhcp
 
 ## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
 test-qemu: firmware
@@ -58,6 +65,21 @@ qemu: firmware
 firmware:
 	$(MPS2_BUILD)
 
+## Build the RP2040 firmware: the ELF and its UF2 for the RPI-RP2 drive (port/rp2040/README.md)
+rp2040:
+	$(RP2040_BUILD)
+	python3 scripts/uf2.py $(RP2040_ELF) $(RP2040_ELF).uf2
+	arm-none-eabi-size $(RP2040_ELF)
+
+## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
+size-rp2040:
+	scripts/size.sh rp2040
+
+## One request through the JS task of the QEMU board built as ARMv6-M code (the RP2040's)
+selftest-v6m:
+	$(MPS2_V6M_BUILD)
+	QEMU_PORT=18087 timeout 120 scripts/qemu.sh $(MPS2_V6M_ELF) selftest
+
 ## Build the ESP32-C3 firmware (lint-clean, fully linked) and print its size; flashing: port/esp32c3/README.md
 esp32c3:
 	$(CARGO) clippy $(ESP32C3_ARGS) -- -D warnings
@@ -65,9 +87,11 @@ esp32c3:
 	@echo "esp32c3 (riscv32imc, firmware profile):"; riscv64-unknown-elf-size $(ESP32C3_ELF)
 
 ## Flash and RAM of each build
-size: build firmware esp32c3
+size: build firmware esp32c3 rp2040
 	@echo "isere-sim (x86_64, release):"; size target/release/isere-sim
 	@echo "mps2-an385 (thumbv7m, firmware profile):"; arm-none-eabi-size $(MPS2_ELF)
+	@echo "rp2040 (thumbv6m, firmware profile):"; arm-none-eabi-size $(RP2040_ELF)
+	@echo "esp32c3 (riscv32imc, firmware profile):"; riscv64-unknown-elf-size $(ESP32C3_ELF)
 
 ## wrk against isere-sim and against Node.js serving the same function
 bench:

@@ -53,21 +53,36 @@ fn main() {
         println!("cargo:rustc-link-lib=pthread");
     }
     if env::var_os("CARGO_FEATURE_BOARD_MPS2_AN385").is_some() {
-        let epoch = build_epoch();
-        println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
-        compile_freertos(
-            &root,
-            "mps2-an385",
-            "GCC/ARM_CM3",
-            &[],
-            &[("ISERE_BUILD_EPOCH", Some(&epoch))],
-        );
-        link_board(
+        // Built for thumbv6m-none-eabi, the Cortex-M3 board runs the
+        // ARMv6-M code and the CM0 kernel port of the RP2040 (a subset).
+        if env::var("TARGET").unwrap().starts_with("thumbv6m") {
+            board(
+                &root,
+                &out,
+                "mps2-an385",
+                "GCC/ARM_CM0",
+                &["-mthumb", "-march=armv6s-m"],
+            );
+        } else {
+            board(
+                &root,
+                &out,
+                "mps2-an385",
+                "GCC/ARM_CM3",
+                &["-mthumb", "-march=armv7-m"],
+            );
+        }
+    }
+    if env::var_os("CARGO_FEATURE_BOARD_RP2040").is_some() {
+        // One core (core 1 stays in the boot ROM), so the single-core CM0
+        // port rather than the kernel's SMP ThirdParty/GCC/RP2040 port,
+        // which needs the Pico SDK.
+        board(
             &root,
             &out,
-            "mps2-an385",
-            "isere-mps2-an385",
-            &["-mthumb", "-march=armv7-m"],
+            "rp2040",
+            "GCC/ARM_CM0",
+            &["-mthumb", "-march=armv6s-m"],
         );
     }
     if env::var_os("CARGO_FEATURE_BOARD_ESP32C3").is_some() {
@@ -137,6 +152,22 @@ fn link_esp32c3(root: &Path, out: &Path, bin: &str) {
     }
 }
 
+/// A board firmware: the kernel with `freertos-config/<name>/` and the
+/// FreeRTOS `port`, the board's C files, and the link set-up of its binary
+/// `isere-<name>` for the architecture `gcc_arch`.
+fn board(root: &Path, out: &Path, name: &str, port: &str, gcc_arch: &[&str]) {
+    let epoch = build_epoch();
+    println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
+    compile_freertos(
+        root,
+        name,
+        port,
+        &[],
+        &[("ISERE_BUILD_EPOCH", Some(&epoch))],
+    );
+    link_board(root, out, name, &format!("isere-{name}"), gcc_arch);
+}
+
 /// Seconds since the Unix epoch for the boards' clock (no RTC): the
 /// `SOURCE_DATE_EPOCH` of a reproducible build, else now.
 fn build_epoch() -> String {
@@ -150,13 +181,17 @@ fn build_epoch() -> String {
 }
 
 /// Linker set-up of a board binary: cortex-m-rt's `link.x` with the board's
-/// `memory.x` and `device.x`, newlib-nano, libm and libgcc of the
-/// arm-none-eabi toolchain for the board's architecture.
+/// `memory.x` and, unless its PAC provides one (rp2040-pac does), its
+/// `device.x`; newlib-nano, libm and libgcc of the arm-none-eabi toolchain
+/// for the board's architecture.
 fn link_board(root: &Path, out: &Path, board: &str, bin: &str, gcc_arch: &[&str]) {
     let dir = root.join("port").join(board);
     for file in ["memory.x", "device.x"] {
-        fs::copy(dir.join(file), out.join(file)).unwrap();
-        println!("cargo:rerun-if-changed={}", dir.join(file).display());
+        let src = dir.join(file);
+        println!("cargo:rerun-if-changed={}", src.display());
+        if file == "memory.x" || src.exists() {
+            fs::copy(&src, out.join(file)).unwrap();
+        }
     }
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bin={bin}=-Tlink.x");

@@ -6,6 +6,7 @@
 #   the QEMU board:        qemu-system-arm (mps2-an385)
 #   the bare-metal checks: gcc-arm-none-eabi + newlib (QuickJS for Cortex-M),
 #                          gcc-riscv64-unknown-elf + picolibc (QuickJS for the ESP32-C3),
+#                          python3 (the RP2040's UF2 image),
 #                          clang + libclang (bindgen), the thumbv6m/thumbv7m/riscv32imc Rust targets
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
@@ -21,6 +22,8 @@ fi
 packages=()
 command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
 command -v make >/dev/null 2>&1 || packages+=(make)
+# scripts/uf2.py (the RP2040's UF2 image).
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || packages+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/include/stdlib.h ] || packages+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null 2>&1 || packages+=(qemu-system-arm)

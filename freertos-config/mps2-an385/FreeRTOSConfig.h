@@ -15,7 +15,16 @@
 #define configTICK_RATE_HZ                      ( ( TickType_t ) 1000 )
 #define configUSE_PREEMPTION                    1
 #define configUSE_TIME_SLICING                  1
-#define configUSE_PORT_OPTIMISED_TASK_SELECTION 1
+#if defined( __ARM_ARCH_6M__ )
+    /* Built for ARMv6-M (thumbv6m, the CM0 port): no CLZ instruction. */
+    #define configUSE_PORT_OPTIMISED_TASK_SELECTION 0
+    #define configENABLE_MPU                        0
+    #define configENABLE_FPU                        0
+    #define configENABLE_TRUSTZONE                  0
+    #define configRUN_FREERTOS_SECURE_ONLY          0
+#else
+    #define configUSE_PORT_OPTIMISED_TASK_SELECTION 1
+#endif
 #define configUSE_TICKLESS_IDLE                 1
 #define configEXPECTED_IDLE_TIME_BEFORE_SLEEP   2
 #define configMAX_PRIORITIES                    8
@@ -89,6 +98,10 @@
 #define vPortSVCHandler                         SVCall
 #define xPortPendSVHandler                      PendSV
 #define xPortSysTickHandler                     SysTick
+/* The same handlers as the CM0 port names them (thumbv6m builds). */
+#define SVC_Handler                             SVCall
+#define PendSV_Handler                          PendSV
+#define SysTick_Handler                         SysTick
 
 /* Tickless idle sleeps through port/mps2-an385/cpu.c, which counts the time
  * asleep (the CPU meter behind /_isere/stats and `make bench-qemu`). */

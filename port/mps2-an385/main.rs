@@ -5,10 +5,14 @@
 //! flash. This file brings the board up (UART console, heap, kernel hooks,
 //! fault handlers) and starts the tasks.
 //!
-//! Run it with `make qemu`. Arguments come through semihosting
+//! Run it with `make qemu`. Built for `thumbv6m-none-eabi` (the kernel's
+//! CM0 port), the same board runs the RP2040's ARMv6-M code
+//! (`make selftest-v6m`). Arguments come through semihosting
 //! (`-semihosting-config enable=on,target=native,arg=...`), read at boot:
 //!
 //! * `config=FILE`: the configuration (JSON) instead of the built-in one;
+//! * `only=NAME`: serve the built-in function NAME alone (how
+//!   `scripts/size.sh` measures the heap one function costs);
 //! * `function=FILE.js`: serve that one function at every path, compiled on
 //!   the board when it starts (errors with file, line and column);
 //! * `log=LEVEL`: the log level;
@@ -175,6 +179,7 @@ fn main() -> ! {
 /// What the semihosting command line asked for.
 struct BootArgs {
     config: Option<String>,
+    only: Option<String>,
     function: Option<String>,
     log: Option<log::LevelFilter>,
     selftest: bool,
@@ -184,6 +189,7 @@ impl BootArgs {
     fn parse(line: &str) -> BootArgs {
         let mut args = BootArgs {
             config: None,
+            only: None,
             function: None,
             log: None,
             selftest: false,
@@ -191,6 +197,7 @@ impl BootArgs {
         for word in line.split_ascii_whitespace() {
             match word.split_once('=') {
                 Some(("config", v)) => args.config = Some(String::from(v)),
+                Some(("only", v)) => args.only = Some(String::from(v)),
                 Some(("function", v)) => args.function = Some(String::from(v)),
                 Some(("log", v)) => args.log = isere::logger::parse_level(v),
                 None if word == "selftest" => args.selftest = true,
@@ -230,7 +237,18 @@ fn load_config(args: &BootArgs) -> Result<Config, String> {
         Some(path) => (host_file(path)?, path.as_str()),
         None => (DEFAULT_CONFIG.as_bytes().to_vec(), "built-in configuration"),
     };
-    Config::parse(&text).map_err(|e| alloc::format!("{name}: {e}"))
+    let mut config = Config::parse(&text).map_err(|e| alloc::format!("{name}: {e}"))?;
+    if let Some(only) = &args.only {
+        let f = config
+            .functions
+            .iter()
+            .find(|f| f.name == *only)
+            .ok_or_else(|| alloc::format!("only={only}: no such function"))?;
+        let server = config.server.clone();
+        config = Config::single(f.clone());
+        config.server = server;
+    }
+    Ok(config)
 }
 
 fn init_task(args: BootArgs) {

@@ -1,0 +1,440 @@
+//! Isère firmware for the Raspberry Pi RP2040 (a Pico: Cortex-M0+ at
+//! 125 MHz, 264 KiB SRAM, 2 MiB flash), on one core.
+//!
+//! The same core as the simulator and the QEMU board: connection tasks, the
+//! JS task, the example functions compiled to bytecode at build time and
+//! linked into flash. The network is the USB cable: the board is a CDC-NCM
+//! Ethernet adapter at 192.168.7.1 and leases 192.168.7.2 to the host
+//! ([`ncm`], [`dhcp`]), so `curl http://192.168.7.1/hello` answers from the
+//! board. This file brings the board up (clocks, UART console, heap, kernel
+//! hooks, fault handlers) and starts the tasks.
+//!
+//! Build with `make rp2040`; flashing and use: port/rp2040/README.md.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod dhcp;
+mod ncm;
+mod uart;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use cortex_m::peripheral::NVIC;
+use cortex_m_rt::{ExceptionFrame, exception};
+use isere::config::{Config, FunctionSource};
+use isere::http::server::{self, TaskSizes};
+use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::netstack::{Addressing, NetConfig, NetStack};
+use isere::port::{Clock, Console, Network, Port};
+use isere::rtos;
+use rp2040_hal::pac::{self, interrupt};
+use smoltcp::wire::{EthernetAddress, Ipv4Address};
+
+use dhcp::DhcpServer;
+use ncm::Ncm;
+
+/// The second-stage bootloader for the Pico's W25Q16JV flash: the boot ROM
+/// runs these 256 bytes (memory.x puts them at the start of flash) to map
+/// the flash before jumping to the vector table.
+#[unsafe(link_section = ".boot2")]
+#[unsafe(no_mangle)]
+#[used]
+pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
+
+#[global_allocator]
+static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
+
+/// The configuration the board boots with: `hello` behind 4 connection
+/// slots, with request limits sized for 264 KiB of RAM.
+const BOARD_CONFIG: &str = include_str!("isere.json");
+
+/// The Pico's crystal.
+const XOSC_HZ: u32 = 12_000_000;
+
+/// Task sizes on this board, in 32-bit words. The JS task: the handlers
+/// of handlers/ take up to ~8.4 KiB of stack in ARMv6-M code.
+const JS_STACK_WORDS: usize = 4096;
+/// Connection tasks and the acceptor (a request takes ~2.5 KiB of stack in
+/// ARMv6-M code, measured on the QEMU board built for thumbv6m).
+const TASK_STACK_WORDS: usize = 1536;
+/// The init task, which ends after boot: parsing the configuration with
+/// serde-json-core takes ~8.3 KiB of stack in ARMv6-M code.
+const INIT_STACK_WORDS: usize = 3072;
+const NET_STACK_WORDS: usize = 1536;
+/// QuickJS's own stack limit: what the JS task's stack has, minus a margin
+/// for the Rust frames below the engine.
+const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
+const JS_PRIORITY: u32 = 2;
+const SERVER_PRIORITY: u32 = 2;
+/// The network task outranks the others so USB is serviced promptly.
+const NET_PRIORITY: u32 = 3;
+const INIT_PRIORITY: u32 = 4;
+
+/// Priority of the USB interrupt (2 of the M0+'s 4 levels; the kernel's
+/// PendSV and SysTick take the lowest, 0xC0).
+const USB_PRIORITY: u8 = 2 << 6;
+
+/// The link: the board's address, the one it leases to the host.
+const BOARD_ADDRESS: [u8; 4] = [192, 168, 7, 1];
+const HOST_ADDRESS: [u8; 4] = [192, 168, 7, 2];
+const PREFIX: u8 = 24;
+const LEASE_SECS: u32 = 24 * 3600;
+/// Locally administered Ethernet addresses ("Isère" in ASCII, roughly): the
+/// board's end, and the host's end (which the host reads from the USB
+/// descriptors).
+const BOARD_MAC: [u8; 6] = [0x02, 0x49, 0x53, 0x45, 0x52, 0x01];
+const HOST_MAC: [u8; 6] = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
+/// The HTTP port.
+const HTTP_PORT: u16 = 80;
+
+/// The console: UART0. A line is written with the scheduler suspended, so
+/// lines from different tasks never interleave while interrupts (USB, the
+/// tick) keep running during the ~9 ms a line takes.
+struct UartConsole;
+
+impl Console for UartConsole {
+    fn write_line(&self, line: &str) {
+        let in_task = !rtos::in_isr();
+        if in_task {
+            // SAFETY: balanced with xTaskResumeAll below; nothing in between blocks.
+            unsafe { rtos::ffi::vTaskSuspendAll() };
+        }
+        uart::write(line.as_bytes());
+        uart::write(b"\r\n");
+        if in_task {
+            // SAFETY: as above.
+            unsafe { rtos::ffi::xTaskResumeAll() };
+        }
+    }
+}
+
+static CONSOLE: UartConsole = UartConsole;
+
+/// The board has no battery-backed clock: time is counted from the build time.
+struct TickClock;
+
+impl Clock for TickClock {
+    fn unix_time(&self) -> u64 {
+        BUILD_EPOCH + rtos::ticks_to_ms(rtos::tick_count()) / 1000
+    }
+}
+
+const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
+    Ok(v) => v,
+    Err(_) => 0,
+};
+
+type Stack = NetStack<Ncm>;
+
+/// The stack, for the USB interrupt handler; set before the interrupt is
+/// unmasked.
+static STACK: AtomicPtr<Stack> = AtomicPtr::new(core::ptr::null_mut());
+
+/// USB: mask the interrupt and wake the network task, which services the
+/// controller and unmasks it again (ncm.rs).
+#[interrupt]
+fn USBCTRL_IRQ() {
+    ncm::mask_interrupt();
+    // SAFETY: leaked from a box before the interrupt was unmasked.
+    let stack = unsafe { STACK.load(Ordering::Acquire).as_ref() };
+    let woken = stack.is_some_and(|s| s.wake());
+    rtos::yield_from_isr(woken);
+}
+
+/// Peripherals the init task takes over from `main`.
+struct Board {
+    usb: rp2040_hal::usb::UsbBus,
+}
+
+/// The reset handler's target (rp2040-hal's `entry` first releases the
+/// hardware spinlocks, which survive a soft reset).
+#[rp2040_hal::entry]
+fn main() -> ! {
+    start()
+}
+
+/// Brings the board up and starts the scheduler with the init task.
+fn start() -> ! {
+    let Some(mut p) = pac::Peripherals::take() else {
+        fail("peripherals taken twice");
+    };
+    let mut watchdog = rp2040_hal::Watchdog::new(p.WATCHDOG);
+    let Ok(clocks) = rp2040_hal::clocks::init_clocks_and_plls(
+        XOSC_HZ,
+        p.XOSC,
+        p.CLOCKS,
+        p.PLL_SYS,
+        p.PLL_USB,
+        &mut p.RESETS,
+        &mut watchdog,
+    ) else {
+        fail("clock set-up failed (no 12 MHz crystal?)");
+    };
+    let sio = rp2040_hal::Sio::new(p.SIO);
+    let pins = rp2040_hal::gpio::Pins::new(p.IO_BANK0, p.PADS_BANK0, sio.gpio_bank0, &mut p.RESETS);
+    uart::init(p.UART0, pins.gpio0, pins.gpio1, &mut p.RESETS, &clocks);
+    isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
+    log::info!(target: "board", "Isère {} on FreeRTOS (rp2040, Cortex-M0+ at 125 MHz)", isere::VERSION);
+    let usb = rp2040_hal::usb::UsbBus::new(
+        p.USBCTRL_REGS,
+        p.USBCTRL_DPRAM,
+        clocks.usb_clock,
+        true,
+        &mut p.RESETS,
+    );
+    let board = Board { usb };
+    if rtos::spawn(c"init", INIT_STACK_WORDS, INIT_PRIORITY, move || {
+        init_task(board)
+    })
+    .is_err()
+    {
+        fail("cannot create the init task");
+    }
+    rtos::start_scheduler();
+    fail("the scheduler returned");
+}
+
+fn init_task(board: Board) {
+    let config: &'static Config = match Config::parse(BOARD_CONFIG.as_bytes()) {
+        Ok(c) => Box::leak(Box::new(c)),
+        Err(e) => fail_fmt(format_args!("board configuration: {e}")),
+    };
+    isere::logger::set_level(config.log_level);
+    log_flash_layout();
+    let functions: Vec<LoadedFunction> = config
+        .functions
+        .iter()
+        .filter_map(|f| match &f.source {
+            FunctionSource::Builtin(name) => isere::js::builtin::function(name).map(|bc| LoadedFunction {
+                name: f.name.clone(),
+                bytecode: bc.to_vec(),
+                env: f.env.clone(),
+            }),
+            FunctionSource::Path(p) => {
+                log::error!(target: "board", "function '{}': files ({p}) need a file system, which this board has not yet", f.name);
+                None
+            }
+        })
+        .collect();
+    let before = rtos::heap_stats();
+    let js = match JsTask::start(
+        functions,
+        JsConfig {
+            memory_limit: config.server.js_memory_bytes,
+            stack_limit: JS_STACK_LIMIT,
+            task_stack_words: JS_STACK_WORDS,
+            priority: JS_PRIORITY,
+            queue_len: 4 + 2 * config.server.max_connections,
+            cpu_limit_ms: config.server.handler_timeout_ms,
+        },
+    ) {
+        Ok(js) => js,
+        Err(e) => fail_fmt(format_args!("{e}")),
+    };
+    let loaded = rtos::heap_stats();
+    log::info!(
+        target: "board",
+        "heap: {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
+        loaded.used,
+        loaded.used - before.used,
+        loaded.peak,
+        loaded.free
+    );
+    let stack = start_network(board.usb);
+    let listener = match stack.listen([0; 4], HTTP_PORT) {
+        Ok(l) => l,
+        Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
+    };
+    let port: &'static Port = Box::leak(Box::new(Port {
+        net: stack,
+        clock: &TickClock,
+        console: &CONSOLE,
+        cpu_busy_ns: None,
+    }));
+    let sizes = TaskSizes {
+        stack_words: TASK_STACK_WORDS,
+        priority: SERVER_PRIORITY,
+    };
+    if let Err(e) = server::start(port, config, js, listener, sizes) {
+        fail_fmt(format_args!("cannot start the server: {e}"));
+    }
+    let heap = rtos::heap_stats();
+    log::info!(
+        target: "board",
+        "{} connection tasks; heap: {} bytes used, {} peak, {} free",
+        config.server.max_connections,
+        heap.used,
+        heap.peak,
+        heap.free
+    );
+    let [a, b, c, d] = BOARD_ADDRESS;
+    log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT} (USB network)");
+}
+
+/// Brings USB networking up, starts the network task and unmasks the USB
+/// interrupt.
+fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
+    let [a, b, c, d] = BOARD_ADDRESS;
+    let [e, f, g, h] = HOST_ADDRESS;
+    let dhcp = DhcpServer {
+        mac: EthernetAddress(BOARD_MAC),
+        address: Ipv4Address::new(a, b, c, d),
+        lease: Ipv4Address::new(e, f, g, h),
+        prefix: PREFIX,
+        lease_secs: LEASE_SECS,
+    };
+    let device = match Ncm::new(bus, HOST_MAC, dhcp) {
+        Ok(d) => d,
+        Err(e) => fail_fmt(format_args!("USB network device: {e}")),
+    };
+    // smoltcp has no accept queue: a backlog of 2 listening sockets; with
+    // the 4 connections and sockets closing, at most 8 sockets (each with
+    // its buffers, 3.5 KiB, allocated when opened).
+    let config = NetConfig {
+        addressing: Addressing::Static {
+            address: BOARD_ADDRESS,
+            prefix: PREFIX,
+            gateway: HOST_ADDRESS,
+        },
+        rx_buffer: 1536,
+        tx_buffer: 2048,
+        backlog: 2,
+        max_sockets: 8,
+    };
+    let stack: &'static Stack = match NetStack::new(device, BOARD_MAC, config) {
+        Ok(s) => Box::leak(Box::new(s)),
+        Err(e) => fail_fmt(format_args!("network stack: {e}")),
+    };
+    STACK.store((stack as *const Stack).cast_mut(), Ordering::Release);
+    if rtos::spawn(c"net", NET_STACK_WORDS, NET_PRIORITY, move || {
+        stack.run(Ncm::service)
+    })
+    .is_err()
+    {
+        fail("cannot create the network task");
+    }
+    // SAFETY: the handler's state is set above; any priority may use the
+    // FromISR calls on this port (see FreeRTOSConfig.h).
+    unsafe {
+        let mut cp = cortex_m::Peripherals::steal();
+        cp.NVIC
+            .set_priority(pac::Interrupt::USBCTRL_IRQ, USB_PRIORITY);
+        NVIC::unpend(pac::Interrupt::USBCTRL_IRQ);
+    }
+    ncm::unmask_interrupt();
+    let [m0, m1, m2, m3, m4, m5] = BOARD_MAC;
+    log::info!(target: "net", "USB CDC-NCM up, MAC {m0:02x}:{m1:02x}:{m2:02x}:{m3:02x}:{m4:02x}:{m5:02x}, {a}.{b}.{c}.{d}/{PREFIX}, leasing {e}.{f}.{g}.{h} to the host");
+    stack
+}
+
+/// Logs where the file-system partition is (memory.x reserves it).
+fn log_flash_layout() {
+    // Symbols memory.x defines; never read, only their addresses are used.
+    unsafe extern "C" {
+        static __isere_fs_start: u8;
+        static __isere_fs_end: u8;
+    }
+    // Only the addresses of the linker symbols are taken, never their bytes.
+    let start = &raw const __isere_fs_start as usize;
+    let end = &raw const __isere_fs_end as usize;
+    log::info!(
+        target: "board",
+        "flash: file system partition {start:#010x}..{end:#010x} ({} KiB, reserved)",
+        (end - start) / 1024
+    );
+}
+
+/// Reports a fatal error on the console and resets the chip.
+fn fail(message: &str) -> ! {
+    fail_fmt(format_args!("{message}"))
+}
+
+/// How long a fatal error stays on the console before the reset, in cycles
+/// of the 125 MHz clock (of the 12 MHz crystal or ring oscillator before
+/// the clocks are set up, when it just lasts longer).
+const FATAL_DELAY_CYCLES: u32 = 2 * 125_000_000;
+
+fn fail_fmt(args: core::fmt::Arguments<'_>) -> ! {
+    cortex_m::interrupt::disable();
+    let mut line = heapless::String::<256>::new();
+    let _ = line.write_fmt(args);
+    uart::write(b"FATAL: ");
+    uart::write(line.as_bytes());
+    uart::write(b"\r\nresetting in 2 s\r\n");
+    cortex_m::asm::delay(FATAL_DELAY_CYCLES);
+    cortex_m::peripheral::SCB::sys_reset();
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    fail_fmt(format_args!("panic: {info}"))
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    fail_fmt(format_args!(
+        "hard fault at pc {:#010x}, lr {:#010x}",
+        frame.pc(),
+        frame.lr()
+    ))
+}
+
+/// Called by newlib's `_write` (console output of the C side).
+///
+/// # Safety
+/// `data` must point to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
+    // SAFETY: per the contract (newlib passes its buffer and its length).
+    uart::write(unsafe { core::slice::from_raw_parts(data, len) });
+}
+
+/// Called by newlib's `_exit`.
+#[unsafe(no_mangle)]
+pub extern "C" fn isere_board_exit(status: i32) -> ! {
+    fail_fmt(format_args!("exit({status})"))
+}
+
+/// `configASSERT` failed: a firmware bug.
+///
+/// # Safety
+/// `file` must be a NUL-terminated string (the kernel passes `__FILE__`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vIsereAssertFailed(
+    file: *const core::ffi::c_char,
+    line: core::ffi::c_ulong,
+) {
+    // SAFETY: per the contract.
+    let file = unsafe { core::ffi::CStr::from_ptr(file) }
+        .to_str()
+        .unwrap_or("?");
+    fail_fmt(format_args!("FreeRTOS assertion failed at {file}:{line}"))
+}
+
+/// `pvPortMalloc` returned NULL; the caller handles it, we make it visible.
+#[unsafe(no_mangle)]
+pub extern "C" fn vApplicationMallocFailedHook() {
+    uart::write(b"[heap] FreeRTOS heap exhausted: an allocation failed\r\n");
+}
+
+/// A task overflowed its stack: memory is already corrupt, stop.
+///
+/// # Safety
+/// `name` must be the task's NUL-terminated name.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vApplicationStackOverflowHook(
+    _task: *mut core::ffi::c_void,
+    name: *const core::ffi::c_char,
+) {
+    // SAFETY: per the contract.
+    let name = unsafe { core::ffi::CStr::from_ptr(name) }
+        .to_str()
+        .unwrap_or("?");
+    fail_fmt(format_args!("stack overflow in task '{name}'"))
+}
