@@ -17,7 +17,7 @@ MPS2_V6M_BUILD := $(CARGO) build --profile firmware --no-default-features --feat
 RP2040_ELF := target/thumbv6m-none-eabi/firmware/isere-rp2040
 RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 
-.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size rp2040 size-rp2040 selftest-v6m
+.PHONY: sim build test unit check-core lint fmt bench deps clean qemu firmware size rp2040 size-rp2040 selftest-v6m test-rp2040-emu
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -62,6 +62,10 @@ rp2040:
 ## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
 size-rp2040:
 	scripts/size.sh rp2040
+
+## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, HTTP (node, npm)
+test-rp2040-emu:
+	tests/rp2040-emu/run.sh
 
 ## One request through the JS task of the QEMU board built as ARMv6-M code (the RP2040's)
 selftest-v6m:
