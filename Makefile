@@ -20,7 +20,7 @@ RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --featur
 ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
 ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
 
-.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m
+.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m test-rp2040-emu
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -77,6 +77,10 @@ rp2040:
 ## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
 size-rp2040:
 	scripts/size.sh rp2040
+
+## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, HTTP (node, npm)
+test-rp2040-emu:
+	tests/rp2040-emu/run.sh
 
 ## One request through the JS task of the QEMU board built as ARMv6-M code (the RP2040's)
 selftest-v6m:

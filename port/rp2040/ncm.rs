@@ -12,10 +12,12 @@
 //! * `USBCTRL_IRQ` masks itself and wakes the network task; nothing else
 //!   happens in interrupt context.
 //! * The network task polls smoltcp, which moves frames through the class's
-//!   buffers, then calls [`Ncm::service`]: usb-device's state machine runs
-//!   (enumeration, control requests, endpoint completions) and the interrupt
-//!   is unmasked again, or, if work is still pending, the task polls again
-//!   at once.
+//!   buffers (one 64-byte packet per endpoint and poll), then calls
+//!   [`Ncm::service`]: usb-device's state machine runs (enumeration, control
+//!   requests, endpoint completions) and the interrupt is unmasked again.
+//!   If that poll saw an endpoint complete, the task polls smoltcp again at
+//!   once: the class only continues a transfer block when polled, and the
+//!   event that would have woken it is already consumed.
 //! * An OUT buffer the class cannot take yet (the link is not up, or the
 //!   host is not reading what the board sends) keeps the interrupt line
 //!   asserted. After a few immediate polls the interrupt stays masked for
@@ -106,10 +108,15 @@ impl Ncm {
             .manufacturer("Isère")
             .product("Isère RP2040")
             .serial_number("0001");
-        let usb = match UsbDeviceBuilder::new(alloc, VID_PID).strings(&[strings]) {
+        // Control transfers in 64-byte packets (the full-speed maximum; the
+        // default of 8 takes eight times the transactions to enumerate).
+        let usb = match UsbDeviceBuilder::new(alloc, VID_PID)
+            .strings(&[strings])
+            .and_then(|b| b.max_packet_size_0(64))
+        {
             Ok(b) => b.device_class(usbd_ethernet::USB_CLASS_CDC).build(),
-            // One language and three strings: within usb-device's limits.
-            Err(_) => unreachable!("string descriptors fit"),
+            // One language, three strings and a valid size: within usb-device's limits.
+            Err(_) => unreachable!("the descriptors fit"),
         };
         let rearm = Timer::new(c"usb-rearm", 1, false, 0, rearm_interrupt)?;
         Ok(Ncm {
@@ -127,9 +134,9 @@ impl Ncm {
 
     /// Runs usb-device, brings the link up once the host has configured the
     /// interface, and re-arms the USB interrupt. Returns whether smoltcp
-    /// should poll again at once (the line is still asserted).
+    /// should poll again at once.
     pub fn service(&mut self) -> bool {
-        self.usb.poll(&mut [&mut self.eth]);
+        let events = self.usb.poll(&mut [&mut self.eth]);
         if self.eth.state() == DeviceState::Disconnected {
             // First the speed notification, then the connection one; each
             // waits for the previous one to reach the host (WouldBlock).
@@ -156,20 +163,28 @@ impl Ncm {
             }
             self.link = state;
         }
-        if !interrupt_asserted() {
+        if interrupt_asserted() {
+            // Something the class has not taken (an OUT packet while the
+            // link is not up, or while the host does not read what the
+            // board sends): poll again a few times, then leave the interrupt
+            // masked for a tick.
+            if self.repolls < MAX_REPOLLS {
+                self.repolls += 1;
+                return true;
+            }
             self.repolls = 0;
-            unmask_interrupt();
+            if !self.rearm.start() {
+                unmask_interrupt();
+            }
             return false;
         }
-        if self.repolls < MAX_REPOLLS {
-            self.repolls += 1;
-            return true;
-        }
         self.repolls = 0;
-        if !self.rearm.start() {
-            unmask_interrupt();
-        }
-        false
+        unmask_interrupt();
+        // An endpoint completed (a packet went out or came in). The class
+        // moves the rest of its transfer blocks only when smoltcp polls it,
+        // and this poll consumed the event, so no interrupt will come for
+        // it: poll again. Each such event is the hardware's, so this ends.
+        events
     }
 
     /// Takes the next frame for smoltcp from the class, answering DHCP

@@ -1,0 +1,368 @@
+// The RP2040 firmware in rp2040js (Wokwi's RP2040 model: Cortex-M0+, clocks,
+// UART, USB controller), with this script as the USB host at the other end
+// of the cable. It checks what a laptop would see:
+//
+//   1. the board enumerates as a CDC-NCM network adapter (VID:PID 1209:0001);
+//   2. once the host enables the data interface, the board reports the link
+//      speed and "connected";
+//   3. DHCP: DISCOVER -> OFFER, REQUEST -> ACK of 192.168.7.2/24 from server
+//      192.168.7.1, no router (port/rp2040/dhcp.rs);
+//   4. ARP: 192.168.7.1 answers from 02:49:53:45:52:01 (smoltcp);
+//   5. TCP to 192.168.7.1:80 and `GET /` -> an HTTP/1.1 response from the
+//      server's connection task (404: the emulator image has no function).
+//
+// Ethernet frames travel in NCM transfer blocks (NTB16, one datagram each),
+// split into 64-byte USB packets. The board's console (UART0) is echoed.
+//
+//   node host.cjs FIRMWARE.uf2 [wall-clock limit in s]
+//
+// Exits 0 when every step passed, 1 on a wrong answer, 2 on the time limit.
+'use strict';
+const fs = require('fs');
+const { Simulator } = require('rp2040js');
+
+const [uf2Path, limitSec = '120'] = process.argv.slice(2);
+if (!uf2Path) {
+  console.error('usage: node host.cjs FIRMWARE.uf2 [seconds]');
+  process.exit(64);
+}
+
+const BOARD_IP = [192, 168, 7, 1];
+const LEASE_IP = [192, 168, 7, 2];
+const BOARD_MAC = [0x02, 0x49, 0x53, 0x45, 0x52, 0x01];
+const HOST_MAC = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
+const BROADCAST_MAC = [255, 255, 255, 255, 255, 255];
+
+const sim = new Simulator();
+const mcu = sim.rp2040;
+const log = (...a) => console.log('[host]', ...a);
+const hex = (b) => Buffer.from(b).toString('hex');
+const simMs = () => (mcu.clock.nanos / 1e6).toFixed(1);
+let failed = false;
+function check(ok, what) {
+  log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failed = true;
+  return ok;
+}
+function finish(code) {
+  sim.stop();
+  log(`${code === 0 ? 'passed' : 'failed'} (simulated time ${simMs()} ms)`);
+  process.exit(code);
+}
+
+// The image: UF2 blocks into flash, then start where boot2 would jump (the
+// emulator has no boot ROM, and the image is built without rp2040-hal's
+// ROM-routine intrinsics).
+mcu.logger = { debug() {}, info() {}, warn() {}, error(c, m) { log(`emulator error: ${c}: ${m}`); } };
+const uf2 = fs.readFileSync(uf2Path);
+for (let off = 0; off + 512 <= uf2.length; off += 512) {
+  const addr = uf2.readUInt32LE(off + 12);
+  const len = uf2.readUInt32LE(off + 16);
+  mcu.flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
+}
+let uartLine = [];
+mcu.uart[0].onByte = (b) => {
+  if (b === 10) {
+    const line = Buffer.from(uartLine).toString('utf8').replace(/\r$/, '');
+    console.log(`[uart] ${line}`);
+    if (/FATAL/.test(line)) { check(false, 'the board did not fail'); finish(1); }
+    uartLine = [];
+  } else uartLine.push(b);
+};
+mcu.core.VTOR = 0x10000100;
+mcu.core.SP = mcu.flashView.getUint32(0x100, true);
+mcu.core.PC = mcu.flashView.getUint32(0x104, true) & ~1;
+
+// ---- USB: control transfers, one at a time.
+const usb = mcu.usbCtrl;
+const setup = (type, request, value, index, length) =>
+  Uint8Array.from([type, request, value & 255, value >> 8, index & 255, index >> 8, length & 255, length >> 8]);
+let control = null;
+const controlQueue = [];
+let mps0 = 8;
+let ep0OutArmed = false;
+function submit(packet, inLength, done) {
+  controlQueue.push({ packet, inLength, done, data: [], dataDone: false });
+  nextControl();
+}
+function nextControl() {
+  if (control || controlQueue.length === 0) return;
+  control = controlQueue.shift();
+  usb.sendSetupPacket(control.packet);
+}
+function finishControl() {
+  const c = control;
+  control = null;
+  if (c.done) c.done(Uint8Array.from(c.data));
+  nextControl();
+}
+// The status stage of a control read: a zero-length OUT once all data is in.
+function statusOut() {
+  if (!control || !control.dataDone || !ep0OutArmed) return;
+  ep0OutArmed = false;
+  usb.endpointReadDone(0, new Uint8Array(0));
+  finishControl();
+}
+
+let bulkIn = -1;
+let bulkOut = -1;
+let interruptIn = -1;
+let dataInterface = -1;
+function parseConfiguration(d) {
+  let cls = -1;
+  let iface = -1;
+  for (let i = 0; i + 2 <= d.length && d[i] >= 2; i += d[i]) {
+    const type = d[i + 1];
+    if (type === 4) { iface = d[i + 2]; cls = d[i + 5]; }
+    if (type === 5) {
+      const ep = d[i + 2];
+      const kind = d[i + 3] & 3;
+      if (kind === 3 && ep & 0x80) interruptIn = ep & 15;
+      if (kind === 2 && cls === 0x0a) {
+        dataInterface = iface;
+        if (ep & 0x80) bulkIn = ep & 15; else bulkOut = ep & 15;
+      }
+    }
+  }
+}
+
+usb.onUSBEnabled = () => usb.resetDevice();
+usb.onResetReceived = () => {
+  submit(setup(0x00, 5, 1, 0, 0), 0); // SET_ADDRESS 1
+  submit(setup(0x80, 6, 0x0100, 0, 18), 18, (d) => {
+    mps0 = d[7];
+    const vid = d[8] | (d[9] << 8);
+    const pid = d[10] | (d[11] << 8);
+    check(vid === 0x1209 && pid === 0x0001 && d[4] === 2,
+      `device descriptor: VID:PID ${vid.toString(16)}:${pid.toString(16).padStart(4, '0')}, class ${d[4]} (CDC), control packets of ${mps0} bytes`);
+  });
+  submit(setup(0x80, 6, 0x0200, 0, 9), 9, (d) => {
+    const total = d[2] | (d[3] << 8);
+    submit(setup(0x80, 6, 0x0200, 0, total), total, (cfg) => {
+      parseConfiguration(cfg);
+      check(dataInterface >= 0 && bulkIn > 0 && bulkOut > 0 && interruptIn > 0,
+        `configuration (${cfg.length} bytes): NCM data interface ${dataInterface}, bulk IN ${bulkIn}, bulk OUT ${bulkOut}, notifications on ${interruptIn}`);
+      submit(setup(0x00, 9, 1, 0, 0), 0); // SET_CONFIGURATION 1
+      submit(setup(0x01, 11, 1, dataInterface, 0), 0); // SET_INTERFACE data, alt 1
+    });
+  });
+};
+
+// ---- USB: bulk and interrupt endpoints.
+let ntbIn = [];
+const outPackets = [];
+const armed = {};
+let linkUp = false;
+usb.onEndpointWrite = (ep, buf) => {
+  if (ep === 0) {
+    if (!control) return;
+    if (control.inLength === 0) {
+      if (buf.length === 0) finishControl();
+      return;
+    }
+    control.data.push(...buf);
+    if (control.data.length >= control.inLength || buf.length < mps0) {
+      control.dataDone = true;
+      statusOut();
+    }
+  } else if (ep === interruptIn) {
+    if (buf[1] === 0x2a) {
+      const bits = Buffer.from(buf).readUInt32LE(8);
+      check(bits > 0, `notification: link speed ${bits / 1e6} Mbit/s`);
+    } else if (buf[1] === 0 && buf[2] === 1 && !linkUp) {
+      linkUp = check(true, 'notification: network connected');
+      setTimeout(() => sendDhcp(1, []), 0);
+    }
+  } else if (ep === bulkIn) {
+    ntbIn.push(...buf);
+    if (buf.length < 64) {
+      const ntb = Uint8Array.from(ntbIn);
+      ntbIn = [];
+      if (ntb.length) receiveNtb(ntb);
+    }
+  }
+};
+usb.onEndpointRead = (ep, size) => {
+  if (ep === 0) {
+    ep0OutArmed = true;
+    statusOut();
+    return;
+  }
+  armed[ep] = size;
+  if (ep === bulkOut) pumpOut();
+};
+function pumpOut() {
+  if (!(armed[bulkOut] >= 0) || outPackets.length === 0) return;
+  armed[bulkOut] = -1;
+  usb.endpointReadDone(bulkOut, outPackets.shift());
+}
+let ntbSequence = 0;
+function sendFrame(frame) {
+  const length = 12 + 16 + frame.length;
+  const ntb = new Uint8Array(length);
+  const v = new DataView(ntb.buffer);
+  ntb.set(Buffer.from('NCMH'));
+  v.setUint16(4, 12, true); // wHeaderLength
+  v.setUint16(6, ntbSequence++, true);
+  v.setUint16(8, length, true); // wBlockLength
+  v.setUint16(10, 12, true); // wNdpIndex
+  ntb.set(Buffer.from('NCM0'), 12);
+  v.setUint16(16, 16, true); // wLength
+  v.setUint16(18, 0, true); // wNextNdpIndex
+  v.setUint16(20, 28, true); // wDatagramIndex
+  v.setUint16(22, frame.length, true); // wDatagramLength (then a zero entry)
+  ntb.set(frame, 28);
+  for (let i = 0; i < length; i += 64) outPackets.push(ntb.slice(i, i + 64));
+  if (length % 64 === 0) outPackets.push(new Uint8Array(0));
+  pumpOut();
+}
+function receiveNtb(ntb) {
+  const v = new DataView(ntb.buffer);
+  if (Buffer.from(ntb.slice(0, 4)).toString() !== 'NCMH') {
+    check(false, `transfer block from the board starts with an NTH16 header: ${hex(ntb.slice(0, 16))}`);
+    finish(1);
+  }
+  for (let ndp = v.getUint16(10, true); ndp; ndp = v.getUint16(ndp + 6, true)) {
+    const length = v.getUint16(ndp + 4, true);
+    for (let p = ndp + 8; p + 4 <= ndp + length; p += 4) {
+      const index = v.getUint16(p, true);
+      const len = v.getUint16(p + 2, true);
+      if (!index || !len) break;
+      receiveFrame(ntb.slice(index, index + len));
+    }
+  }
+}
+
+// ---- Ethernet, IPv4, UDP, TCP, written out by hand.
+const be16 = (n) => [n >> 8, n & 255];
+const be32 = (n) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+function checksum(bytes, sum = 0) {
+  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (bytes[i + 1] || 0);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+function ethernet(dst, type, payload) {
+  return Uint8Array.from([...dst, ...HOST_MAC, ...be16(type), ...payload]);
+}
+function ipv4(src, dst, protocol, payload) {
+  const h = [0x45, 0, ...be16(20 + payload.length), 0, 1, 0x40, 0, 64, protocol, 0, 0, ...src, ...dst];
+  const c = ~checksum(h) & 0xffff;
+  h[10] = c >> 8;
+  h[11] = c & 255;
+  return [...h, ...payload];
+}
+function transportChecksum(src, dst, protocol, segment, at) {
+  const pseudo = [...src, ...dst, 0, protocol, ...be16(segment.length)];
+  let c = ~checksum(segment, checksum(pseudo)) & 0xffff;
+  if (protocol === 17 && c === 0) c = 0xffff;
+  segment[at] = c >> 8;
+  segment[at + 1] = c & 255;
+  return segment;
+}
+let myIp = [0, 0, 0, 0];
+function sendDhcp(type, options) {
+  const m = new Array(240).fill(0);
+  m[0] = 1; // BOOTREQUEST
+  m[1] = 1; // Ethernet
+  m[2] = 6;
+  m.splice(4, 4, 0x12, 0x34, 0x56, 0x78); // xid
+  m.splice(28, 6, ...HOST_MAC);
+  m.splice(236, 4, 99, 130, 83, 99); // magic cookie
+  const message = [...m, 53, 1, type, ...options, 55, 3, 1, 3, 6, 255];
+  const any = [0, 0, 0, 0];
+  const all = [255, 255, 255, 255];
+  const datagram = transportChecksum(any, all, 17, [...be16(68), ...be16(67), ...be16(8 + message.length), 0, 0, ...message], 6);
+  sendFrame(ethernet(BROADCAST_MAC, 0x0800, ipv4(any, all, 17, datagram)));
+}
+function dhcpOptions(m) {
+  const o = {};
+  for (let i = 240; i < m.length && m[i] !== 255;) {
+    if (m[i] === 0) { i++; continue; }
+    o[m[i]] = [...m.slice(i + 2, i + 2 + m[i + 1])];
+    i += 2 + m[i + 1];
+  }
+  return o;
+}
+
+const SYN = 2;
+const ACK = 16;
+const PSH = 8;
+const FIN = 1;
+const tcp = { state: 'closed', port: 40000, seq: 1000, ack: 0, received: [], boardMac: null };
+function sendTcp(flags, data = []) {
+  const segment = [...be16(tcp.port), ...be16(80), ...be32(tcp.seq), ...be32(tcp.ack), 0x50, flags, ...be16(8192), 0, 0, 0, 0, ...data];
+  sendFrame(ethernet(tcp.boardMac, 0x0800, ipv4(myIp, BOARD_IP, 6, transportChecksum(myIp, BOARD_IP, 6, segment, 16))));
+}
+
+function receiveFrame(f) {
+  const type = (f[12] << 8) | f[13];
+  if (type === 0x0806) {
+    const op = (f[20] << 8) | f[21];
+    if (op === 2 && !tcp.boardMac) {
+      tcp.boardMac = [...f.slice(22, 28)];
+      check(same(tcp.boardMac, BOARD_MAC) && same([...f.slice(28, 32)], BOARD_IP),
+        `ARP: 192.168.7.1 is at ${hex(tcp.boardMac).replace(/(..)(?!$)/g, '$1:')}`);
+      tcp.state = 'syn-sent';
+      sendTcp(SYN);
+    } else if (op === 1 && same([...f.slice(38, 42)], myIp)) {
+      // The board asks for us: answer.
+      sendFrame(ethernet([...f.slice(6, 12)], 0x0806, [0, 1, 8, 0, 6, 4, 0, 2, ...HOST_MAC, ...myIp, ...f.slice(22, 28), ...f.slice(28, 32)]));
+    }
+    return;
+  }
+  if (type !== 0x0800) return;
+  const ip = f.slice(14);
+  const body = ip.slice((ip[0] & 15) * 4, (ip[2] << 8) | ip[3]);
+  if (ip[9] === 17 && ((body[2] << 8) | body[3]) === 68) {
+    const m = body.slice(8);
+    const o = dhcpOptions(m);
+    const yiaddr = [...m.slice(16, 20)];
+    const kind = { 2: 'OFFER', 5: 'ACK', 6: 'NAK' }[o[53] && o[53][0]];
+    check((kind === 'OFFER' || kind === 'ACK') && same(yiaddr, LEASE_IP) && same(o[54] || [], BOARD_IP) &&
+      same(o[1] || [], [255, 255, 255, 0]) && !o[3] && !o[6],
+      `DHCP ${kind}: ${yiaddr.join('.')}/${o[1] ? o[1].join('.') : '?'} from ${o[54] ? o[54].join('.') : '?'}, lease ${o[51] ? Buffer.from(o[51]).readUInt32BE() : '?'} s, no router, no DNS`);
+    if (kind === 'OFFER') sendDhcp(3, [50, 4, ...yiaddr, 54, 4, ...o[54]]);
+    if (kind === 'ACK') {
+      myIp = yiaddr;
+      sendFrame(ethernet(BROADCAST_MAC, 0x0806, [0, 1, 8, 0, 6, 4, 0, 1, ...HOST_MAC, ...myIp, 0, 0, 0, 0, 0, 0, ...BOARD_IP]));
+    }
+    return;
+  }
+  if (ip[9] !== 6 || ((body[0] << 8) | body[1]) !== 80) return;
+  const flags = body[13];
+  const data = body.slice((body[12] >> 4) * 4);
+  const seq = ((body[4] << 24) | (body[5] << 16) | (body[6] << 8) | body[7]) >>> 0;
+  if (tcp.state === 'syn-sent' && (flags & (SYN | ACK)) === (SYN | ACK)) {
+    tcp.ack = (seq + 1) >>> 0;
+    tcp.seq += 1;
+    tcp.state = 'established';
+    check(true, 'TCP: connected to 192.168.7.1:80');
+    const request = [...Buffer.from('GET / HTTP/1.1\r\nHost: 192.168.7.1\r\nConnection: close\r\n\r\n')];
+    sendTcp(ACK | PSH, request);
+    tcp.seq += request.length;
+    return;
+  }
+  if (data.length && seq === tcp.ack) {
+    tcp.received.push(...data);
+    tcp.ack = (tcp.ack + data.length) >>> 0;
+  }
+  if (flags & FIN) {
+    tcp.ack = (tcp.ack + 1) >>> 0;
+    sendTcp(ACK | FIN);
+    tcp.seq += 1;
+    const text = Buffer.from(tcp.received).toString('utf8');
+    const status = text.split('\r\n')[0];
+    check(/^HTTP\/1\.1 404 /.test(status) && /\r\nDate: /.test(text) && /\r\n\r\nNot Found/.test(text),
+      `HTTP: GET / -> "${status}" with a Date header and a body`);
+    finish(failed ? 1 : 0);
+  } else if (data.length) {
+    sendTcp(ACK);
+  }
+}
+
+sim.execute();
+setTimeout(() => {
+  log(`time limit of ${limitSec} s reached (simulated ${simMs()} ms, PC 0x${mcu.core.PC.toString(16)})`);
+  process.exit(2);
+}, Number(limitSec) * 1000);
