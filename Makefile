@@ -54,6 +54,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385 -- -D warnings
+	$(CARGO) clippy --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040 -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
