@@ -48,6 +48,7 @@ fn main() {
             "posix",
             "ThirdParty/GCC/Posix",
             &[],
+            &[],
             &[("_GNU_SOURCE", None), ("ISERE_PORT_POSIX", None)],
         );
         println!("cargo:rustc-link-lib=pthread");
@@ -94,6 +95,7 @@ fn main() {
             "esp32c3",
             "GCC/RISC-V",
             &["chip_specific_extensions/RISCV_no_extensions"],
+            &["malloc.c"],
             &[("ISERE_BUILD_EPOCH", Some(&epoch))],
         );
         link_esp32c3(&root, &out, "isere-esp32c3");
@@ -158,11 +160,13 @@ fn link_esp32c3(root: &Path, out: &Path, bin: &str) {
 fn board(root: &Path, out: &Path, name: &str, port: &str, gcc_arch: &[&str]) {
     let epoch = build_epoch();
     println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
+    // The ARM boards share the newlib glue and the allocator.
     compile_freertos(
         root,
         name,
         port,
         &[],
+        &["malloc.c", "newlib.c"],
         &[("ISERE_BUILD_EPOCH", Some(&epoch))],
     );
     link_board(root, out, name, &format!("isere-{name}"), gcc_arch);
@@ -341,7 +345,8 @@ fn freertos_kernel_dir(root: &Path) -> PathBuf {
 }
 
 /// Compiles the kernel, the chosen port, heap_4, our C shim and the port's C
-/// files (`port/<config>/*.c`) into `libfreertos.a`. `port_includes` are
+/// files (`port/<config>/*.c`, plus `common_c` of `port/common/`) into
+/// `libfreertos.a`. `port_includes` are
 /// extra include directories inside the port (e.g. the RISC-V port's chip
 /// extensions header).
 fn compile_freertos(
@@ -349,6 +354,7 @@ fn compile_freertos(
     config: &str,
     port: &str,
     port_includes: &[&str],
+    common_c: &[&str],
     defines: &[(&str, Option<&str>)],
 ) {
     let kernel = freertos_kernel_dir(root);
@@ -395,6 +401,11 @@ fn compile_freertos(
     build.file(root.join("src/rtos/heap.c"));
     println!("cargo:rerun-if-changed=src/rtos/heap.c");
     build.file(root.join("src/rtos/shim.c"));
+    for file in common_c {
+        let path = root.join("port/common").join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        build.file(path);
+    }
     let port_c = root.join("port").join(config);
     println!("cargo:rerun-if-changed={}", port_c.display());
     for entry in walk(&port_c) {

@@ -4,10 +4,9 @@
  * QuickJS-NG is C on picolibc (Debian's picolibc-riscv64-unknown-elf, the
  * rv32im/ilp32 multilib, tinystdio). picolibc needs far less than newlib:
  * the stdio streams, `_exit`, `kill`/`getpid` (for `abort`) and the time
- * of day. Everything allocates from
- * the one FreeRTOS heap: `malloc` and friends go to pvPortMalloc with a
- * small header holding the size for `realloc`, so picolibc's own allocator
- * (which would grow a second heap with sbrk) is never linked.
+ * of day. Everything allocates from the one FreeRTOS heap: `malloc` and
+ * friends are port/common/malloc.c's, so picolibc's own allocator (which
+ * would grow a second heap with sbrk) is never linked.
  *
  * picolibc keeps errno and a few other variables thread-local (TLS model
  * local-exec, addressed from `tp`): main.rs points `tp` at the image's one
@@ -24,91 +23,6 @@
 
 #include "FreeRTOS.h"
 #include "task.h"
-
-/* 16 bytes keep the payload aligned as heap_4 (portBYTE_ALIGNMENT) does. */
-typedef union
-{
-    size_t size;
-    uint8_t align[ portBYTE_ALIGNMENT ];
-} Header_t;
-
-void * malloc( size_t xSize )
-{
-    Header_t * pxHeader;
-
-    if( xSize > ( SIZE_MAX - sizeof( Header_t ) ) )
-    {
-        errno = ENOMEM;
-        return NULL;
-    }
-
-    pxHeader = pvPortMalloc( xSize + sizeof( Header_t ) );
-
-    if( pxHeader == NULL )
-    {
-        errno = ENOMEM;
-        return NULL;
-    }
-
-    pxHeader->size = xSize;
-    return pxHeader + 1;
-}
-
-void free( void * pv )
-{
-    if( pv != NULL )
-    {
-        vPortFree( ( Header_t * ) pv - 1 );
-    }
-}
-
-void * calloc( size_t xCount, size_t xSize )
-{
-    void * pv;
-
-    if( ( xSize != 0 ) && ( xCount > ( SIZE_MAX / xSize ) ) )
-    {
-        errno = ENOMEM;
-        return NULL;
-    }
-
-    pv = malloc( xCount * xSize );
-
-    if( pv != NULL )
-    {
-        memset( pv, 0, xCount * xSize );
-    }
-
-    return pv;
-}
-
-void * realloc( void * pv, size_t xSize )
-{
-    void * pvNew;
-    size_t xOld;
-
-    if( pv == NULL )
-    {
-        return malloc( xSize );
-    }
-
-    if( xSize == 0 )
-    {
-        free( pv );
-        return NULL;
-    }
-
-    xOld = ( ( Header_t * ) pv - 1 )->size;
-    pvNew = malloc( xSize );
-
-    if( pvNew != NULL )
-    {
-        memcpy( pvNew, pv, ( xOld < xSize ) ? xOld : xSize );
-        free( pv );
-    }
-
-    return pvNew;
-}
 
 /* Provided by the Rust side (port/esp32c3/main.rs). */
 extern void isere_board_console_write( const char * pcData, size_t xLength );

@@ -1,15 +1,13 @@
 /*
- * newlib glue for the RP2040 firmware (the same contract as
- * port/mps2-an385/newlib.c, which it mirrors: nothing in it is specific to a
- * board but the two functions the Rust side provides).
+ * newlib glue for the ARM boards (mps2-an385, RP2040).
  *
  * QuickJS-NG is C on newlib(-nano); newlib in turn needs a few system calls.
- * Everything allocates from the one FreeRTOS heap: `malloc` and friends (and
- * newlib's reentrant `_malloc_r` family, which `strtod` inside `JSON.parse`
- * uses) are routed to pvPortMalloc, with a small header holding the size for
- * `realloc`. `_sbrk` always fails, so nothing grows a second heap behind the
- * kernel's back. Console output goes to UART0; time comes from the
- * kernel tick plus the build time (the board has no battery-backed clock).
+ * Everything allocates from the one FreeRTOS heap: newlib's reentrant
+ * `_malloc_r` family (which `strtod` inside `JSON.parse` uses) goes to the
+ * `malloc` of port/common/malloc.c. `_sbrk` always fails, so nothing grows a
+ * second heap behind the kernel's back. Console output goes to the board's
+ * console (`isere_board_console_write`, provided by its main.rs); time comes
+ * from the kernel tick plus the build time (no battery-backed clock).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,92 +15,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <reent.h>
+#include <stdlib.h>
 
 #include "FreeRTOS.h"
 #include "task.h"
-
-/* 8 bytes keep the payload 8-byte aligned, as newlib's malloc guarantees. */
-typedef union
-{
-    size_t size;
-    uint64_t align;
-} Header_t;
-
-void * malloc( size_t xSize )
-{
-    Header_t * pxHeader;
-
-    if( xSize > ( SIZE_MAX - sizeof( Header_t ) ) )
-    {
-        return NULL;
-    }
-
-    pxHeader = pvPortMalloc( xSize + sizeof( Header_t ) );
-
-    if( pxHeader == NULL )
-    {
-        errno = ENOMEM;
-        return NULL;
-    }
-
-    pxHeader->size = xSize;
-    return pxHeader + 1;
-}
-
-void free( void * pv )
-{
-    if( pv != NULL )
-    {
-        vPortFree( ( Header_t * ) pv - 1 );
-    }
-}
-
-void * calloc( size_t xCount, size_t xSize )
-{
-    void * pv;
-
-    if( ( xSize != 0 ) && ( xCount > ( SIZE_MAX / xSize ) ) )
-    {
-        return NULL;
-    }
-
-    pv = malloc( xCount * xSize );
-
-    if( pv != NULL )
-    {
-        memset( pv, 0, xCount * xSize );
-    }
-
-    return pv;
-}
-
-void * realloc( void * pv, size_t xSize )
-{
-    void * pvNew;
-    size_t xOld;
-
-    if( pv == NULL )
-    {
-        return malloc( xSize );
-    }
-
-    if( xSize == 0 )
-    {
-        free( pv );
-        return NULL;
-    }
-
-    xOld = ( ( Header_t * ) pv - 1 )->size;
-    pvNew = malloc( xSize );
-
-    if( pvNew != NULL )
-    {
-        memcpy( pvNew, pv, ( xOld < xSize ) ? xOld : xSize );
-        free( pv );
-    }
-
-    return pvNew;
-}
 
 void * _malloc_r( struct _reent * r, size_t xSize )
 {
@@ -135,7 +51,7 @@ void * _sbrk( ptrdiff_t xIncrement )
     return ( void * ) -1;
 }
 
-/* Provided by the Rust side (port/rp2040/main.rs). */
+/* Provided by the Rust side (the board's main.rs). */
 extern void isere_board_console_write( const char * pcData, size_t xLength );
 extern void isere_board_exit( int iStatus ) __attribute__( ( noreturn ) );
 
