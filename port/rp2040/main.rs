@@ -17,6 +17,8 @@
 extern crate alloc;
 
 mod dhcp;
+#[path = "../common/hooks.rs"]
+mod hooks;
 mod ncm;
 mod uart;
 
@@ -377,11 +379,6 @@ fn fail_fmt(args: core::fmt::Arguments<'_>) -> ! {
     cortex_m::peripheral::SCB::sys_reset();
 }
 
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    fail_fmt(format_args!("panic: {info}"))
-}
-
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     fail_fmt(format_args!(
@@ -391,56 +388,13 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     ))
 }
 
-/// Called by newlib's `_write` (console output of the C side).
-///
-/// # Safety
-/// `data` must point to `len` readable bytes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn isere_board_console_write(data: *const u8, len: usize) {
-    // SAFETY: per the contract (newlib passes its buffer and its length).
-    uart::write(unsafe { core::slice::from_raw_parts(data, len) });
-}
-
 /// Called by newlib's `_exit`.
 #[unsafe(no_mangle)]
 pub extern "C" fn isere_board_exit(status: i32) -> ! {
     fail_fmt(format_args!("exit({status})"))
 }
 
-/// `configASSERT` failed: a firmware bug.
-///
-/// # Safety
-/// `file` must be a NUL-terminated string (the kernel passes `__FILE__`).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn vIsereAssertFailed(
-    file: *const core::ffi::c_char,
-    line: core::ffi::c_ulong,
-) {
-    // SAFETY: per the contract.
-    let file = unsafe { core::ffi::CStr::from_ptr(file) }
-        .to_str()
-        .unwrap_or("?");
-    fail_fmt(format_args!("FreeRTOS assertion failed at {file}:{line}"))
-}
-
-/// `pvPortMalloc` returned NULL; the caller handles it, we make it visible.
-#[unsafe(no_mangle)]
-pub extern "C" fn vApplicationMallocFailedHook() {
-    uart::write(b"[heap] FreeRTOS heap exhausted: an allocation failed\r\n");
-}
-
-/// A task overflowed its stack: memory is already corrupt, stop.
-///
-/// # Safety
-/// `name` must be the task's NUL-terminated name.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn vApplicationStackOverflowHook(
-    _task: *mut core::ffi::c_void,
-    name: *const core::ffi::c_char,
-) {
-    // SAFETY: per the contract.
-    let name = unsafe { core::ffi::CStr::from_ptr(name) }
-        .to_str()
-        .unwrap_or("?");
-    fail_fmt(format_args!("stack overflow in task '{name}'"))
+/// Raw console output, for the shared hooks.
+fn console_bytes(bytes: &[u8]) {
+    uart::write(bytes);
 }
