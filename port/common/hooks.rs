@@ -1,6 +1,7 @@
-//! The kernel and runtime hooks every board firmware needs, the same on each:
-//! a failed `configASSERT`, a failed kernel allocation, a stack overflow, a
-//! Rust panic, and console output from the C library.
+//! What every board firmware needs, the same on each: the log console and
+//! the clock over the board's raw console and kernel tick, and the kernel and
+//! runtime hooks (a failed `configASSERT`, a failed kernel allocation, a
+//! stack overflow, a Rust panic, console output from the C library).
 //!
 //! A board's `main.rs` includes this file (`#[path = "../common/hooks.rs"]
 //! mod hooks;`) and provides `crate::fail_fmt` (report and stop: exit QEMU
@@ -60,3 +61,44 @@ pub unsafe extern "C" fn vApplicationStackOverflowHook(
         .unwrap_or("?");
     crate::fail_fmt(format_args!("stack overflow in task '{name}'"))
 }
+
+/// The log console: one line at a time over the board's raw console. The
+/// scheduler is suspended while a line drains (a line at 115200 baud takes
+/// milliseconds), so lines of different tasks never interleave while
+/// interrupts keep being served.
+pub struct LineConsole;
+
+impl isere::port::Console for LineConsole {
+    fn write_line(&self, line: &str) {
+        isere::rtos::without_task_switches(|| {
+            crate::console_bytes(line.as_bytes());
+            crate::console_bytes(b"\r\n");
+        });
+    }
+}
+
+/// The board's log console.
+pub static CONSOLE: LineConsole = LineConsole;
+
+/// The boards have no battery-backed clock: time counts from the build time.
+#[cfg_attr(
+    feature = "board-esp32c3",
+    allow(dead_code, reason = "no server on the ESP32-C3 yet")
+)]
+pub struct TickClock;
+
+impl isere::port::Clock for TickClock {
+    fn unix_time(&self) -> u64 {
+        BUILD_EPOCH + isere::rtos::ticks_to_ms(isere::rtos::tick_count()) / 1000
+    }
+}
+
+/// Seconds since the Unix epoch when the firmware was built (build.rs).
+#[cfg_attr(
+    feature = "board-esp32c3",
+    allow(dead_code, reason = "no server on the ESP32-C3 yet")
+)]
+const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
+    Ok(v) => v,
+    Err(_) => 0,
+};

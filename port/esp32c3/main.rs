@@ -24,13 +24,11 @@ mod watchdog;
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use isere::config::{Config, FunctionSource};
-use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::config::Config;
+use isere::js::task::{JsConfig, JsTask, resolve_functions};
 use isere::js::{Exchange, Reply};
-use isere::port::Console;
 use isere::rtos::{self, Queue};
 
 #[global_allocator]
@@ -58,38 +56,13 @@ const JS_QUEUE_LEN: usize = 16;
 const JS_PRIORITY: u32 = 2;
 const INIT_PRIORITY: u32 = 4;
 
-/// UART0 as the log console.
-struct UartConsole;
-
-impl Console for UartConsole {
-    fn write_line(&self, line: &str) {
-        if rtos::in_isr() {
-            uart::write(line.as_bytes());
-            uart::write(b"\r\n");
-            return;
-        }
-        // Lines from different tasks must not interleave, but interrupts
-        // (the tick) must go on while a long line drains at 115200 baud:
-        // suspend the scheduler rather than masking interrupts.
-        // SAFETY: called from a task or before the scheduler starts, and
-        // the suspension is balanced below.
-        unsafe { rtos::ffi::vTaskSuspendAll() };
-        uart::write(line.as_bytes());
-        uart::write(b"\r\n");
-        // SAFETY: balances the suspension above.
-        unsafe { rtos::ffi::xTaskResumeAll() };
-    }
-}
-
-static CONSOLE: UartConsole = UartConsole;
-
 /// Called by `_start` (start.rs) on the boot stack, with `tp`, `.bss` and
 /// the vector table set up and interrupts masked.
 #[unsafe(no_mangle)]
 pub extern "C" fn isere_esp32c3_main() -> ! {
     watchdog::disable_all();
     uart::write(b"\r\n");
-    isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
     log::info!(target: "board", "Isère {} on FreeRTOS (esp32c3, RV32IMC)", isere::VERSION);
     if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task).is_err() {
         fail("cannot create the init task");
@@ -104,21 +77,16 @@ fn init_task() {
         Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
     };
     isere::logger::set_level(config.log_level);
-    let functions: Vec<LoadedFunction> = config
-        .functions
-        .iter()
-        .filter_map(|f| match &f.source {
-            FunctionSource::Builtin(name) => isere::js::builtin::function(name).map(|bc| LoadedFunction {
-                name: f.name.clone(),
-                bytecode: bc.to_vec(),
-                env: f.env.clone(),
-            }),
-            FunctionSource::Path(p) => {
-                log::error!(target: "board", "function '{}': files ({p}) need a file system, which this board has not yet", f.name);
-                None
-            }
-        })
-        .collect();
+    // Function files need a file system, which this board has not yet.
+    let no_files = |path: &str| {
+        Err(alloc::format!(
+            "{path}: this board has no file system yet; use a built-in function"
+        ))
+    };
+    let functions = match resolve_functions(config, no_files) {
+        Ok(f) => f,
+        Err(e) => fail_fmt(format_args!("{e}")),
+    };
     let before = rtos::heap_stats();
     let js = match JsTask::start(
         functions,

@@ -47,7 +47,7 @@ use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, compile_source, resolve_functions};
 use isere::js::{Exchange, Reply};
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Clock, Console, Network, Port};
+use isere::port::{Network, Port};
 use isere::rtos::{self, Queue};
 use lan9118::{InterruptHandle, Lan9118};
 
@@ -83,34 +83,6 @@ const LAN9118_BASE: usize = 0x4020_0000;
 const ETHERNET_PRIORITY: u8 = 6 << 5;
 /// The HTTP port inside the board (QEMU forwards a host port to it).
 const HTTP_PORT: u16 = 80;
-
-/// The UART as the log console.
-struct UartConsole;
-
-impl Console for UartConsole {
-    fn write_line(&self, line: &str) {
-        rtos::critical(|| {
-            uart::write(line.as_bytes());
-            uart::write(b"\r\n");
-        });
-    }
-}
-
-static CONSOLE: UartConsole = UartConsole;
-
-/// The board has no battery-backed clock: time is counted from the build time.
-struct TickClock;
-
-impl Clock for TickClock {
-    fn unix_time(&self) -> u64 {
-        BUILD_EPOCH + rtos::ticks_to_ms(rtos::tick_count()) / 1000
-    }
-}
-
-const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
-    Ok(v) => v,
-    Err(_) => 0,
-};
 
 type Stack = NetStack<Lan9118>;
 
@@ -163,7 +135,7 @@ fn main() -> ! {
     // SAFETY: starts TIMER1, which only cpu.c uses.
     unsafe { vIsereCpuMeterStart() };
     uart::init();
-    isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
     let mut buf = [0u8; 512];
     let args = BootArgs::parse(semihosting::command_line(&mut buf).unwrap_or(""));
@@ -309,8 +281,8 @@ fn init_task(args: BootArgs) {
     };
     let port: &'static Port = Box::leak(Box::new(Port {
         net: stack,
-        clock: &TickClock,
-        console: &CONSOLE,
+        clock: &hooks::TickClock,
+        console: &hooks::CONSOLE,
         cpu_busy_ns: Some(cpu_busy_ns),
     }));
     let sizes = TaskSizes {

@@ -23,17 +23,16 @@ mod ncm;
 mod uart;
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::{ExceptionFrame, exception};
-use isere::config::{Config, FunctionSource};
+use isere::config::Config;
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::js::task::{JsConfig, JsTask, resolve_functions};
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Clock, Console, Network, Port};
+use isere::port::{Network, Port};
 use isere::rtos;
 use rp2040_hal::pac::{self, interrupt};
 use smoltcp::wire::{EthernetAddress, Ipv4Address};
@@ -101,43 +100,6 @@ const HOST_MAC: [u8; 6] = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
 /// The HTTP port.
 const HTTP_PORT: u16 = 80;
 
-/// The console: UART0. A line is written with the scheduler suspended, so
-/// lines from different tasks never interleave while interrupts (USB, the
-/// tick) keep running during the ~9 ms a line takes.
-struct UartConsole;
-
-impl Console for UartConsole {
-    fn write_line(&self, line: &str) {
-        let in_task = !rtos::in_isr();
-        if in_task {
-            // SAFETY: balanced with xTaskResumeAll below; nothing in between blocks.
-            unsafe { rtos::ffi::vTaskSuspendAll() };
-        }
-        uart::write(line.as_bytes());
-        uart::write(b"\r\n");
-        if in_task {
-            // SAFETY: as above.
-            unsafe { rtos::ffi::xTaskResumeAll() };
-        }
-    }
-}
-
-static CONSOLE: UartConsole = UartConsole;
-
-/// The board has no battery-backed clock: time is counted from the build time.
-struct TickClock;
-
-impl Clock for TickClock {
-    fn unix_time(&self) -> u64 {
-        BUILD_EPOCH + rtos::ticks_to_ms(rtos::tick_count()) / 1000
-    }
-}
-
-const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
-    Ok(v) => v,
-    Err(_) => 0,
-};
-
 type Stack = NetStack<Ncm>;
 
 /// The stack, for the USB interrupt handler; set before the interrupt is
@@ -187,7 +149,7 @@ fn start() -> ! {
     let sio = rp2040_hal::Sio::new(p.SIO);
     let pins = rp2040_hal::gpio::Pins::new(p.IO_BANK0, p.PADS_BANK0, sio.gpio_bank0, &mut p.RESETS);
     uart::init(p.UART0, pins.gpio0, pins.gpio1, &mut p.RESETS, &clocks);
-    isere::logger::init(&CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
     log::info!(target: "board", "Isère {} on FreeRTOS (rp2040, Cortex-M0+ at 125 MHz)", isere::VERSION);
     let usb = rp2040_hal::usb::UsbBus::new(
         p.USBCTRL_REGS,
@@ -215,21 +177,16 @@ fn init_task(board: Board) {
     };
     isere::logger::set_level(config.log_level);
     log_flash_layout();
-    let functions: Vec<LoadedFunction> = config
-        .functions
-        .iter()
-        .filter_map(|f| match &f.source {
-            FunctionSource::Builtin(name) => isere::js::builtin::function(name).map(|bc| LoadedFunction {
-                name: f.name.clone(),
-                bytecode: bc.to_vec(),
-                env: f.env.clone(),
-            }),
-            FunctionSource::Path(p) => {
-                log::error!(target: "board", "function '{}': files ({p}) need a file system, which this board has not yet", f.name);
-                None
-            }
-        })
-        .collect();
+    // Function files need a file system, which this board has not yet.
+    let no_files = |path: &str| {
+        Err(alloc::format!(
+            "{path}: this board has no file system yet; use a built-in function"
+        ))
+    };
+    let functions = match resolve_functions(config, no_files) {
+        Ok(f) => f,
+        Err(e) => fail_fmt(format_args!("{e}")),
+    };
     let before = rtos::heap_stats();
     let js = match JsTask::start(
         functions,
@@ -261,8 +218,8 @@ fn init_task(board: Board) {
     };
     let port: &'static Port = Box::leak(Box::new(Port {
         net: stack,
-        clock: &TickClock,
-        console: &CONSOLE,
+        clock: &hooks::TickClock,
+        console: &hooks::CONSOLE,
         cpu_busy_ns: None,
     }));
     let sizes = TaskSizes {

@@ -98,6 +98,20 @@ pub fn critical<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Runs `f` with the scheduler suspended (no task switch, interrupts still
+/// served); in interrupt context it just runs `f`. `f` must not block.
+pub fn without_task_switches<R>(f: impl FnOnce() -> R) -> R {
+    if in_isr() {
+        return f();
+    }
+    // SAFETY: balanced suspend/resume around `f`, which must not block.
+    unsafe { ffi::vTaskSuspendAll() };
+    let r = f();
+    // SAFETY: balances the suspension above.
+    unsafe { ffi::xTaskResumeAll() };
+    r
+}
+
 /// Starts the scheduler; returns only after [`end_scheduler`] (POSIX port).
 pub fn start_scheduler() {
     // SAFETY: called once from the start-up thread.
