@@ -47,6 +47,8 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 if command -v rustup >/dev/null 2>&1; then
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
   installed=$(rustup target list --installed)
   for t in thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-elf; do
     grep -qx "$t" <<<"$installed" || rustup target add "$t"
