@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use isere::config::{Config, FunctionConfig, FunctionSource};
+use isere::config::Config;
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
 use isere::posix;
@@ -103,15 +103,7 @@ fn parse_args() -> Result<Options, String> {
 
 fn load_config(o: &Options) -> Result<Config, String> {
     if let Some(path) = &o.function {
-        let name = std::path::Path::new(path)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "function".into());
-        return Ok(Config::single(FunctionConfig {
-            name,
-            source: FunctionSource::Path(path.clone()),
-            env: Default::default(),
-        }));
+        return Ok(Config::function_file(path));
     }
     let text = match &o.config {
         Some(path) => std::fs::read(path).map_err(|e| format!("{path}: {e}"))?,
@@ -207,7 +199,7 @@ fn main() -> ExitCode {
         }
     };
     let level = options.log_level.unwrap_or(config.log_level);
-    isere::logger::init(posix::PORT.console, level, true);
+    isere::logger::init(posix::PORT.console, level);
     let functions = match resolve_functions(&config, compile_file) {
         Ok(f) => f,
         Err(e) => {

@@ -256,6 +256,19 @@ impl Config {
         }
     }
 
+    /// The development configuration: the function in the JavaScript file
+    /// `path` (compiled by the port when it starts) at every path, named after
+    /// the file.
+    pub fn function_file(path: &str) -> Config {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        let name = file.strip_suffix(".js").unwrap_or(file);
+        Config::single(FunctionConfig {
+            name: String::from(if name.is_empty() { "function" } else { name }),
+            source: FunctionSource::Path(String::from(path)),
+            env: BTreeMap::new(),
+        })
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let s = &self.server;
         let positive = [
@@ -354,6 +367,17 @@ mod tests {
             .unwrap();
         assert!(c.route("/b").is_none());
         assert!(c.route("/").is_none());
+    }
+
+    #[test]
+    fn a_function_file_is_served_at_every_path() {
+        let c = Config::function_file("dir/my-fn.js");
+        assert_eq!(c.functions[0].name, "my-fn");
+        assert_eq!(
+            c.functions[0].source,
+            FunctionSource::Path("dir/my-fn.js".into())
+        );
+        assert_eq!(c.route("/any/path").unwrap().function, 0);
     }
 
     #[test]

@@ -14,7 +14,6 @@ use crate::port::Console;
 
 struct Logger {
     console: &'static dyn Console,
-    started: bool,
 }
 
 static mut LOGGER: Option<Logger> = None;
@@ -28,11 +27,8 @@ impl Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let ms = if self.started && crate::rtos::tick_count() > 0 {
-            crate::rtos::ticks_to_ms(crate::rtos::tick_count())
-        } else {
-            0
-        };
+        // 0 until the scheduler starts the tick.
+        let ms = crate::rtos::ticks_to_ms(crate::rtos::tick_count());
         let mut line = String::with_capacity(96);
         let _ = write!(
             line,
@@ -73,17 +69,13 @@ pub fn parse_level(s: &str) -> Option<LevelFilter> {
 }
 
 /// Installs the logger writing to `console`; call once, before the scheduler
-/// starts. `kernel_ticks` says whether the kernel's tick counter is linked
-/// (false in host unit tests).
-pub fn init(console: &'static dyn Console, level: LevelFilter, kernel_ticks: bool) {
+/// starts.
+pub fn init(console: &'static dyn Console, level: LevelFilter) {
     // SAFETY: called once from the start-up thread before any task exists,
     // so nothing reads LOGGER concurrently; afterwards it is only read.
     unsafe {
         let slot = &mut *core::ptr::addr_of_mut!(LOGGER);
-        *slot = Some(Logger {
-            console,
-            started: kernel_ticks,
-        });
+        *slot = Some(Logger { console });
         if let Some(logger) = slot.as_ref() {
             let _ = log::set_logger_racy(logger);
         }

@@ -187,19 +187,6 @@ impl<D: Device + Send + 'static> NetStack<D> {
         }
     }
 
-    /// Runs `f` on the socket `id` under the lock; `None` if it is not open.
-    fn with_socket<R>(
-        &self,
-        id: Socket,
-        f: impl FnOnce(&mut tcp::Socket<'static>) -> R,
-    ) -> Option<R> {
-        self.state.with(|s| {
-            let slot = s.slots.get(id.0 as usize)?.as_ref()?;
-            let handle = slot.handle;
-            Some(f(s.sockets.get_mut::<tcp::Socket<'static>>(handle)))
-        })
-    }
-
     /// Waits for `ready` to produce a result, up to `timeout` ticks, recording
     /// the caller as the waiter of `id` between tries.
     fn wait_for<R>(
@@ -472,16 +459,5 @@ impl<D: Device + Send + 'static> NetStack<D> {
                 slot.waiter = None;
             }
         });
-    }
-
-    /// Aborts a socket at once (RST), e.g. when its task gives up on it.
-    pub fn abort(&self, socket: Socket) {
-        let _ = self.with_socket(socket, |sock| sock.abort());
-        self.state.with(|s| {
-            if let Some(slot) = s.slot_mut(socket) {
-                slot.role = Role::Closing;
-            }
-        });
-        self.wake();
     }
 }

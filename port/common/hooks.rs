@@ -1,11 +1,23 @@
 //! What every board firmware needs, the same on each: the log console and
 //! the clock over the board's raw console and kernel tick, and the kernel and
 //! runtime hooks (a failed `configASSERT`, a failed kernel allocation, a
-//! stack overflow, a Rust panic, console output from the C library).
+//! stack overflow, a Rust panic, a Cortex-M hard fault, console output from
+//! the C library).
 //!
 //! A board's `main.rs` includes this file (`#[path = "../common/hooks.rs"]
 //! mod hooks;`) and provides `crate::fail_fmt` (report and stop: exit QEMU
 //! or reset) and `crate::console_bytes` (raw console output).
+
+/// A hard fault on a Cortex-M board: report where, and stop.
+#[cfg(target_arch = "arm")]
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    crate::fail_fmt(format_args!(
+        "hard fault at pc {:#010x}, lr {:#010x}",
+        frame.pc(),
+        frame.lr()
+    ))
+}
 
 /// A Rust panic is a firmware bug: report it and stop.
 #[panic_handler]

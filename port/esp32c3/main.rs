@@ -16,6 +16,8 @@
 
 extern crate alloc;
 
+#[path = "../common/boot.rs"]
+mod boot;
 #[path = "../common/hooks.rs"]
 mod hooks;
 mod start;
@@ -23,13 +25,11 @@ mod uart;
 mod watchdog;
 
 use alloc::boxed::Box;
-use alloc::string::String;
 use core::fmt::Write as _;
 
 use isere::config::Config;
-use isere::js::task::{JsConfig, JsTask, resolve_functions};
-use isere::js::{Exchange, Reply};
-use isere::rtos::{self, Queue};
+use isere::js::task::{JsConfig, resolve_functions};
+use isere::rtos;
 
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
@@ -62,7 +62,7 @@ const INIT_PRIORITY: u32 = 4;
 pub extern "C" fn isere_esp32c3_main() -> ! {
     watchdog::disable_all();
     uart::write(b"\r\n");
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (esp32c3, RV32IMC)", isere::VERSION);
     if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task).is_err() {
         fail("cannot create the init task");
@@ -87,8 +87,7 @@ fn init_task() {
         Ok(f) => f,
         Err(e) => fail_fmt(format_args!("{e}")),
     };
-    let before = rtos::heap_stats();
-    let js = match JsTask::start(
+    let js = boot::start_js(
         functions,
         JsConfig {
             memory_limit: config.server.js_memory_bytes.min(JS_MEMORY_CEILING),
@@ -98,70 +97,14 @@ fn init_task() {
             queue_len: JS_QUEUE_LEN,
             cpu_limit_ms: config.server.handler_timeout_ms,
         },
-    ) {
-        Ok(js) => js,
-        Err(e) => fail_fmt(format_args!("{e}")),
-    };
-    let loaded = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "heap: {} of {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
-        loaded.used,
-        loaded.total,
-        loaded.used - before.used,
-        loaded.peak,
-        loaded.free
     );
-    let ok = self_test(&js, config);
+    let ok = boot::self_test(&js, config);
     log::info!(
         target: "board",
         "selftest {}; no network on this board yet: not serving HTTP",
         if ok { "passed" } else { "FAILED" }
     );
     // The JS task keeps running (its timers, its queue); this task ends.
-}
-
-/// Sends `GET /hello` through the JS task and logs the reply; true on 200.
-fn self_test(js: &JsTask, config: &Config) -> bool {
-    let Some(route) = config.route("/hello") else {
-        log::error!(target: "board", "selftest: no /hello route");
-        return false;
-    };
-    let replies: &'static Queue<Reply> = match Queue::new(1) {
-        Ok(q) => Box::leak(Box::new(q)),
-        Err(_) => fail("selftest: out of memory"),
-    };
-    rtos::reset_heap_peak();
-    let before = rtos::heap_stats();
-    let started = rtos::tick_count();
-    let exchange = Box::new(Exchange {
-        seq: 1,
-        function: route.function,
-        method: String::from("GET"),
-        url: String::from("http://board/hello"),
-        headers: alloc::vec![(String::from("host"), b"board".to_vec())],
-        body: None,
-        reply_to: replies,
-    });
-    if js.submit(exchange).is_err() {
-        log::error!(target: "board", "selftest: JS queue full");
-        return false;
-    }
-    let Some(reply) = replies.receive(rtos::ms_to_ticks(10_000)) else {
-        log::error!(target: "board", "selftest: no reply within 10 s");
-        return false;
-    };
-    let after = rtos::heap_stats();
-    let body = core::str::from_utf8(reply.body.as_deref().unwrap_or(&[])).unwrap_or("(not UTF-8)");
-    log::info!(
-        target: "board",
-        "selftest: GET /hello -> {} {:?} in {} ms; request peak heap {} bytes above idle",
-        reply.status,
-        body.trim_end(),
-        rtos::ticks_to_ms(rtos::tick_count() - started),
-        after.peak - before.used
-    );
-    reply.status == 200
 }
 
 /// Reports a fatal error on the console and stops the board.

@@ -27,6 +27,8 @@
 
 extern crate alloc;
 
+#[path = "../common/boot.rs"]
+mod boot;
 #[path = "../common/hooks.rs"]
 mod hooks;
 mod lan9118;
@@ -41,14 +43,13 @@ use core::fmt::Write as _;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use cortex_m::peripheral::NVIC;
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use isere::config::{Config, FunctionConfig, FunctionSource};
+use cortex_m_rt::entry;
+use isere::config::Config;
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, JsTask, compile_source, resolve_functions};
-use isere::js::{Exchange, Reply};
+use isere::js::task::{JsConfig, compile_source, resolve_functions};
 use isere::netstack::{Addressing, NetConfig, NetStack};
 use isere::port::{Network, Port};
-use isere::rtos::{self, Queue};
+use isere::rtos;
 use lan9118::{InterruptHandle, Lan9118};
 
 #[global_allocator]
@@ -135,7 +136,7 @@ fn main() -> ! {
     // SAFETY: starts TIMER1, which only cpu.c uses.
     unsafe { vIsereCpuMeterStart() };
     uart::init();
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
     let mut buf = [0u8; 512];
     let args = BootArgs::parse(semihosting::command_line(&mut buf).unwrap_or(""));
@@ -196,16 +197,7 @@ fn exit_with_error(message: &str) -> ! {
 
 fn load_config(args: &BootArgs) -> Result<Config, String> {
     if let Some(path) = &args.function {
-        let name = path
-            .rsplit('/')
-            .next()
-            .unwrap_or(path)
-            .trim_end_matches(".js");
-        return Ok(Config::single(FunctionConfig {
-            name: String::from(name),
-            source: FunctionSource::Path(path.clone()),
-            env: Default::default(),
-        }));
+        return Ok(Config::function_file(path));
     }
     let (text, name) = match &args.config {
         Some(path) => (host_file(path)?, path.as_str()),
@@ -241,8 +233,8 @@ fn init_task(args: BootArgs) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
-    let before = rtos::heap_stats();
-    let js = match JsTask::start(
+    let free = rtos::heap_stats().free;
+    let js = boot::start_js(
         functions,
         JsConfig {
             // The engine must leave the network and the connection tasks
@@ -251,28 +243,16 @@ fn init_task(args: BootArgs) {
             memory_limit: config
                 .server
                 .js_memory_bytes
-                .min(before.free.saturating_sub(HEAP_RESERVE)),
+                .min(free.saturating_sub(HEAP_RESERVE)),
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
             queue_len: 16 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
         },
-    ) {
-        Ok(js) => js,
-        Err(e) => fail_fmt(format_args!("{e}")),
-    };
-    let loaded = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "heap: {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
-        loaded.used,
-        loaded.used - before.used,
-        loaded.peak,
-        loaded.free
     );
     if args.selftest {
-        self_test(js, config);
+        semihosting::exit(if boot::self_test(&js, config) { 0 } else { 1 });
     }
     let stack = start_network();
     let listener = match stack.listen([0; 4], HTTP_PORT) {
@@ -356,46 +336,6 @@ fn start_network() -> &'static Stack {
     stack
 }
 
-/// Sends `GET /hello` through the JS task and exits QEMU with the outcome.
-fn self_test(js: JsTask, config: &Config) -> ! {
-    let Some(route) = config.route("/hello") else {
-        fail("selftest: no /hello route");
-    };
-    let replies: &'static Queue<Reply> = match Queue::new(1) {
-        Ok(q) => Box::leak(Box::new(q)),
-        Err(_) => fail("selftest: out of memory"),
-    };
-    rtos::reset_heap_peak();
-    let before = rtos::heap_stats();
-    let started = rtos::tick_count();
-    let exchange = Box::new(Exchange {
-        seq: 1,
-        function: route.function,
-        method: String::from("GET"),
-        url: String::from("http://board/hello"),
-        headers: alloc::vec![(String::from("host"), b"board".to_vec())],
-        body: None,
-        reply_to: replies,
-    });
-    if js.submit(exchange).is_err() {
-        fail("selftest: JS queue full");
-    }
-    let Some(reply) = replies.receive(rtos::ms_to_ticks(10_000)) else {
-        fail("selftest: no reply within 10 s");
-    };
-    let after = rtos::heap_stats();
-    let body = core::str::from_utf8(reply.body.as_deref().unwrap_or(&[])).unwrap_or("(not UTF-8)");
-    log::info!(
-        target: "board",
-        "selftest: GET /hello -> {} {:?} in {} ms; request peak heap {} bytes above idle",
-        reply.status,
-        body.trim_end(),
-        rtos::ticks_to_ms(rtos::tick_count() - started),
-        after.peak - before.used
-    );
-    semihosting::exit(if reply.status == 200 { 0 } else { 1 });
-}
-
 /// Reports a fatal error on the console and ends the emulation.
 fn fail(message: &str) -> ! {
     fail_fmt(format_args!("{message}"))
@@ -408,15 +348,6 @@ fn fail_fmt(args: core::fmt::Arguments<'_>) -> ! {
     uart::write(line.as_bytes());
     uart::write(b"\r\n");
     semihosting::exit(70);
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    fail_fmt(format_args!(
-        "hard fault at pc {:#010x}, lr {:#010x}",
-        frame.pc(),
-        frame.lr()
-    ))
 }
 
 /// Called by newlib's `_exit`.

@@ -16,6 +16,8 @@
 
 extern crate alloc;
 
+#[path = "../common/boot.rs"]
+mod boot;
 mod dhcp;
 #[path = "../common/hooks.rs"]
 mod hooks;
@@ -27,10 +29,9 @@ use core::fmt::Write as _;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use cortex_m::peripheral::NVIC;
-use cortex_m_rt::{ExceptionFrame, exception};
 use isere::config::Config;
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, JsTask, resolve_functions};
+use isere::js::task::{JsConfig, resolve_functions};
 use isere::netstack::{Addressing, NetConfig, NetStack};
 use isere::port::{Network, Port};
 use isere::rtos;
@@ -149,7 +150,7 @@ fn start() -> ! {
     let sio = rp2040_hal::Sio::new(p.SIO);
     let pins = rp2040_hal::gpio::Pins::new(p.IO_BANK0, p.PADS_BANK0, sio.gpio_bank0, &mut p.RESETS);
     uart::init(p.UART0, pins.gpio0, pins.gpio1, &mut p.RESETS, &clocks);
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info, true);
+    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (rp2040, Cortex-M0+ at 125 MHz)", isere::VERSION);
     let usb = rp2040_hal::usb::UsbBus::new(
         p.USBCTRL_REGS,
@@ -187,8 +188,7 @@ fn init_task(board: Board) {
         Ok(f) => f,
         Err(e) => fail_fmt(format_args!("{e}")),
     };
-    let before = rtos::heap_stats();
-    let js = match JsTask::start(
+    let js = boot::start_js(
         functions,
         JsConfig {
             memory_limit: config.server.js_memory_bytes,
@@ -198,18 +198,6 @@ fn init_task(board: Board) {
             queue_len: 4 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
         },
-    ) {
-        Ok(js) => js,
-        Err(e) => fail_fmt(format_args!("{e}")),
-    };
-    let loaded = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "heap: {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
-        loaded.used,
-        loaded.used - before.used,
-        loaded.peak,
-        loaded.free
     );
     let stack = start_network(board.usb);
     let listener = match stack.listen([0; 4], HTTP_PORT) {
@@ -334,15 +322,6 @@ fn fail_fmt(args: core::fmt::Arguments<'_>) -> ! {
     uart::write(b"\r\nresetting in 2 s\r\n");
     cortex_m::asm::delay(FATAL_DELAY_CYCLES);
     cortex_m::peripheral::SCB::sys_reset();
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    fail_fmt(format_args!(
-        "hard fault at pc {:#010x}, lr {:#010x}",
-        frame.pc(),
-        frame.lr()
-    ))
 }
 
 /// Called by newlib's `_exit`.

@@ -203,7 +203,7 @@ impl Worker {
 
     fn serve(&mut self, socket: Socket) {
         loop {
-            let (head, consumed) = match self.read_head(socket) {
+            let (mut head, consumed) = match self.read_head(socket) {
                 HeadOutcome::Request(h, c) => (h, c),
                 HeadOutcome::Quiet => return,
                 HeadOutcome::Fail(status) => {
@@ -220,7 +220,7 @@ impl Worker {
                 }
             };
             let keep_alive = head.keep_alive;
-            if !self.respond(socket, &head, body) || !keep_alive {
+            if !self.respond(socket, &mut head, body) || !keep_alive {
                 return;
             }
         }
@@ -319,7 +319,7 @@ impl Worker {
 
     /// Routes the request, runs its function and writes the response;
     /// returns whether the connection may stay open.
-    fn respond(&mut self, socket: Socket, head: &RequestHead, body: Option<Vec<u8>>) -> bool {
+    fn respond(&mut self, socket: Socket, head: &mut RequestHead, body: Option<Vec<u8>>) -> bool {
         let started = rtos::tick_count();
         let Some(path) = request_path(&head.target) else {
             self.send_error(socket, 400, true, &[]);
@@ -353,7 +353,8 @@ impl Worker {
             function: route.function,
             method: head.method.clone(),
             url,
-            headers: head.headers.clone(),
+            // The head keeps what the reply needs; the fields go to JS.
+            headers: core::mem::take(&mut head.headers),
             body,
             reply_to: self.replies,
         });

@@ -1,0 +1,83 @@
+//! Start-up steps every board firmware shares: starting the JS task with a
+//! report of what it costs, and the self-test that sends one request through
+//! it without the network.
+//!
+//! A board's `main.rs` includes this file (`#[path = "../common/boot.rs"]
+//! mod boot;`) next to `hooks.rs`, whose `crate::fail_fmt` it uses.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use isere::config::Config;
+use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::js::{Exchange, Reply};
+use isere::rtos::{self, Queue};
+
+/// Starts the JS task with `functions` and logs the heap it took; a
+/// function that fails to load stops the board.
+pub fn start_js(functions: Vec<LoadedFunction>, config: JsConfig) -> JsTask {
+    let before = rtos::heap_stats();
+    let js = match JsTask::start(functions, config) {
+        Ok(js) => js,
+        Err(e) => crate::fail_fmt(format_args!("{e}")),
+    };
+    let loaded = rtos::heap_stats();
+    log::info!(
+        target: "board",
+        "heap: {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
+        loaded.used,
+        loaded.used - before.used,
+        loaded.peak,
+        loaded.free
+    );
+    js
+}
+
+/// Sends `GET /hello` through the JS task and logs the reply, its time and
+/// the heap it took; returns whether it answered 200.
+#[cfg_attr(
+    feature = "board-rp2040",
+    allow(dead_code, reason = "the RP2040 has no way to ask for it")
+)]
+pub fn self_test(js: &JsTask, config: &Config) -> bool {
+    let Some(route) = config.route("/hello") else {
+        log::error!(target: "board", "selftest: no /hello route");
+        return false;
+    };
+    let replies: &'static Queue<Reply> = match Queue::new(1) {
+        Ok(q) => Box::leak(Box::new(q)),
+        Err(_) => crate::fail_fmt(format_args!("selftest: out of memory")),
+    };
+    rtos::reset_heap_peak();
+    let before = rtos::heap_stats();
+    let started = rtos::tick_count();
+    let exchange = Box::new(Exchange {
+        seq: 1,
+        function: route.function,
+        method: String::from("GET"),
+        url: String::from("http://board/hello"),
+        headers: alloc::vec![(String::from("host"), b"board".to_vec())],
+        body: None,
+        reply_to: replies,
+    });
+    if js.submit(exchange).is_err() {
+        log::error!(target: "board", "selftest: JS queue full");
+        return false;
+    }
+    let Some(reply) = replies.receive(rtos::ms_to_ticks(10_000)) else {
+        log::error!(target: "board", "selftest: no reply within 10 s");
+        return false;
+    };
+    let after = rtos::heap_stats();
+    let body = core::str::from_utf8(reply.body.as_deref().unwrap_or(&[])).unwrap_or("(not UTF-8)");
+    log::info!(
+        target: "board",
+        "selftest: GET /hello -> {} {:?} in {} ms; request peak heap {} bytes above idle",
+        reply.status,
+        body.trim_end(),
+        rtos::ticks_to_ms(rtos::tick_count() - started),
+        after.peak - before.used
+    );
+    reply.status == 200
+}
