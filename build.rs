@@ -88,7 +88,6 @@ fn main() {
     }
     if env::var_os("CARGO_FEATURE_BOARD_ESP32C3").is_some() {
         let epoch = build_epoch();
-        println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
         // The generic RISC-V port with no CLINT: the board supplies the tick.
         compile_freertos(
             &root,
@@ -159,7 +158,6 @@ fn link_esp32c3(root: &Path, out: &Path, bin: &str) {
 /// `isere-<name>` for the architecture `gcc_arch`.
 fn board(root: &Path, out: &Path, name: &str, port: &str, gcc_arch: &[&str]) {
     let epoch = build_epoch();
-    println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
     // The ARM boards share the newlib glue and the allocator.
     compile_freertos(
         root,
@@ -173,15 +171,18 @@ fn board(root: &Path, out: &Path, name: &str, port: &str, gcc_arch: &[&str]) {
 }
 
 /// Seconds since the Unix epoch for the boards' clock (no RTC): the
-/// `SOURCE_DATE_EPOCH` of a reproducible build, else now.
+/// `SOURCE_DATE_EPOCH` of a reproducible build, else now. Also given to the
+/// Rust side as `ISERE_BUILD_EPOCH`.
 fn build_epoch() -> String {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
-    env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| {
+    let epoch = env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap();
         now.as_secs().to_string()
-    })
+    });
+    println!("cargo:rustc-env=ISERE_BUILD_EPOCH={epoch}");
+    epoch
 }
 
 /// Linker set-up of a board binary: cortex-m-rt's `link.x` with the board's
