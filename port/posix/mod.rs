@@ -101,7 +101,7 @@ pub fn init() -> std::io::Result<()> {
 /// whether a higher-priority task was woken (the handler then yields).
 #[unsafe(no_mangle)]
 pub extern "C" fn isere_posix_io_isr() -> crate::rtos::BaseType {
-    net::poll_events(0) as crate::rtos::BaseType
+    net::take_events() as crate::rtos::BaseType
 }
 
 /// Called by `vApplicationTickHook` (isr.c) on every tick, in interrupt context.
@@ -112,12 +112,13 @@ pub extern "C" fn isere_posix_tick_isr() {
     }
 }
 
-/// The kernel's idle hook: sleep until a socket event or the next tick.
+/// The kernel's idle hook: sleep until a socket event or the next tick,
+/// then take the events with signals masked, so that no task switch falls
+/// between taking an event and notifying its task.
 #[unsafe(no_mangle)]
 pub extern "C" fn vApplicationIdleHook() {
-    if net::poll_events(-1) {
-        crate::rtos::yield_now();
-    }
+    net::wait_for_events();
+    crate::rtos::critical(net::take_events);
 }
 
 /// `configASSERT` failed: a firmware bug.

@@ -10,9 +10,9 @@
 //! * from the SIGIO handler (`isr.c`): sockets are in `O_ASYNC` mode, so the
 //!   host raises SIGIO on the running task's thread, like a NIC interrupt,
 //!   whatever the tasks are doing;
-//! * from the idle hook, which sleeps in `epoll_wait` when no task is ready
-//!   (the tick signal still interrupts it, so timeouts keep working), so an
-//!   idle simulator costs only the kernel tick.
+//! * from the idle hook, which sleeps in `poll` on the epoll set when no task
+//!   is ready (the tick signal still interrupts it, so timeouts keep
+//!   working), so an idle simulator costs only the kernel tick.
 //!
 //! The waiter is recorded before the operation is tried, and notifications
 //! count, so an edge that arrives between a failed try and the wait is never
@@ -45,10 +45,28 @@ pub fn init() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Waits up to `timeout_ms` (-1: until an event or a signal) for socket
-/// events and notifies the tasks waiting on them; returns whether a task of
-/// higher priority than the interrupted one was woken (interrupt context).
-pub fn poll_events(timeout_ms: i32) -> bool {
+/// Sleeps until a socket event is pending or a signal (the tick, SIGIO)
+/// interrupts, without taking the events: the caller takes them with
+/// [`take_events`] where nothing can preempt it between taking and notifying
+/// (an event taken, then left unnotified by a preempted idle task, would be
+/// lost: epoll is edge-triggered).
+pub fn wait_for_events() {
+    let mut fd = libc::pollfd {
+        fd: EPOLL.load(Ordering::Acquire),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    if fd.fd >= 0 {
+        // SAFETY: polls one descriptor we own.
+        unsafe { libc::poll(&mut fd, 1, -1) };
+    }
+}
+
+/// Takes the pending socket events and notifies the tasks waiting on them;
+/// returns whether a task of higher priority than the interrupted one was
+/// woken (interrupt context). Call with interrupts (signals) masked.
+pub fn take_events() -> bool {
+    let timeout_ms = 0;
     let epfd = EPOLL.load(Ordering::Acquire);
     let mut woken = false;
     if epfd < 0 {
