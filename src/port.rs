@@ -100,3 +100,45 @@ pub fn send_all(
     }
     Ok(())
 }
+
+/// Size of a flash block: the unit the file system erases (the RP2040's
+/// flash sector). Every port uses the same geometry, so an image made on the
+/// simulator mounts on a board.
+pub const FLASH_BLOCK_SIZE: u32 = 4096;
+
+/// Why a block-device operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashError {
+    /// The device could not read, program or erase (or lost power).
+    Io,
+    /// The block or range lies outside the device.
+    OutOfRange,
+}
+
+impl core::fmt::Display for FlashError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FlashError::Io => f.write_str("flash I/O error"),
+            FlashError::OutOfRange => f.write_str("flash access out of range"),
+        }
+    }
+}
+
+/// The port's flash: blocks of [`FLASH_BLOCK_SIZE`] bytes under the file
+/// system ([`crate::fs`]).
+///
+/// Calls block the calling task until the operation is done (a flash
+/// erase takes tens of milliseconds on a board). The file system serialises
+/// them: a device is only ever called by one task at a time.
+pub trait BlockDevice: Send {
+    /// Number of blocks.
+    fn block_count(&self) -> u32;
+    /// Reads `buf.len()` bytes at `offset` of `block`.
+    fn read(&mut self, block: u32, offset: u32, buf: &mut [u8]) -> Result<(), FlashError>;
+    /// Programs `data` at `offset` of `block`, which was erased before.
+    fn program(&mut self, block: u32, offset: u32, data: &[u8]) -> Result<(), FlashError>;
+    /// Erases `block`.
+    fn erase(&mut self, block: u32) -> Result<(), FlashError>;
+    /// Returns once everything programmed so far is durable.
+    fn sync(&mut self) -> Result<(), FlashError>;
+}
