@@ -735,7 +735,8 @@ impl Fs {
         let s = self.slot(file)?;
         let len = buf.len().min(i32::MAX as usize) as u32;
         // SAFETY: an open file and a buffer of `len` bytes.
-        let n = check(unsafe { lfs::lfs_file_read(lfs, &mut s.file, buf.as_mut_ptr().cast(), len) })?;
+        let n =
+            check(unsafe { lfs::lfs_file_read(lfs, &mut s.file, buf.as_mut_ptr().cast(), len) })?;
         Ok(n as usize)
     }
 
@@ -774,7 +775,8 @@ impl Fs {
         while !rest.is_empty() {
             let len = rest.len().min(i32::MAX as usize) as u32;
             // SAFETY: an open file and `len` readable bytes.
-            let n = check(unsafe { lfs::lfs_file_write(lfs, &mut s.file, rest.as_ptr().cast(), len) })?;
+            let n =
+                check(unsafe { lfs::lfs_file_write(lfs, &mut s.file, rest.as_ptr().cast(), len) })?;
             if n == 0 {
                 return Err(FsError::NoSpace);
             }
@@ -949,7 +951,7 @@ fn info_name(info: &lfs::lfs_info) -> &[u8] {
 }
 
 fn metadata(info: &lfs::lfs_info) -> Metadata {
-    if u32::from(info.type_) == lfs::lfs_type_LFS_TYPE_DIR as u32 {
+    if u32::from(info.type_) == lfs::lfs_type_LFS_TYPE_DIR {
         Metadata {
             kind: FileKind::Dir,
             size: 0,

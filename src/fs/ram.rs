@@ -32,7 +32,12 @@ impl RamDevice {
         &self.data
     }
 
-    fn range(&self, block: u32, offset: u32, len: usize) -> Result<core::ops::Range<usize>, FlashError> {
+    fn range(
+        &self,
+        block: u32,
+        offset: u32,
+        len: usize,
+    ) -> Result<core::ops::Range<usize>, FlashError> {
         let start = block as usize * FLASH_BLOCK_SIZE as usize + offset as usize;
         let end = start.checked_add(len).ok_or(FlashError::OutOfRange)?;
         if offset as usize + len > FLASH_BLOCK_SIZE as usize || end > self.data.len() {

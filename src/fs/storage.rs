@@ -15,7 +15,9 @@ pub struct Storage {
 impl Storage {
     /// Shares `fs` (needs the FreeRTOS heap for the mutex).
     pub fn new(fs: Fs) -> Result<Storage, OutOfMemory> {
-        Ok(Storage { fs: Mutex::new(fs)? })
+        Ok(Storage {
+            fs: Mutex::new(fs)?,
+        })
     }
 
     /// Runs `f` with the file system locked (tasks only, not from an ISR).

@@ -16,7 +16,10 @@ fn files_round_trip_and_survive_a_remount() {
     fs.write_file("/www/index.html", b"<h1>hi</h1>").unwrap();
     let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
     fs.write_file("/www/css/big.bin", &big).unwrap();
-    assert_eq!(fs.read_file("/www/index.html", 100).unwrap(), b"<h1>hi</h1>");
+    assert_eq!(
+        fs.read_file("/www/index.html", 100).unwrap(),
+        b"<h1>hi</h1>"
+    );
     assert_eq!(fs.read_file("/www/css/big.bin", 1 << 20).unwrap(), big);
     assert_eq!(
         fs.read_file("/www/css/big.bin", 100),
@@ -41,8 +44,8 @@ fn take_image(fs: Fs) -> Vec<u8> {
     // SAFETY: the device of an `Fs` made by `fresh` is a RamDevice.
     let p = fs.mounted.as_ptr();
     let image = unsafe {
-        let dev: &Box<dyn BlockDevice> = &(*p).device;
-        let ram = &**dev as *const dyn BlockDevice as *const RamDevice;
+        let dev: &dyn BlockDevice = &*(*p).device;
+        let ram = dev as *const dyn BlockDevice as *const RamDevice;
         (*ram).image().to_vec()
     };
     drop(fs);
@@ -70,7 +73,12 @@ fn directories_rename_remove_and_errors() {
     assert_eq!(fs.mkdir("/x/y"), Err(FsError::NotFound));
     fs.write_file("/a/one", b"1").unwrap();
     fs.write_file("/a/two", b"22").unwrap();
-    let mut names: Vec<String> = fs.read_dir("/a").unwrap().into_iter().map(|e| e.name).collect();
+    let mut names: Vec<String> = fs
+        .read_dir("/a")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     names.sort();
     assert_eq!(names, ["one", "two"]);
     fs.rename("/a/one", "/a/two").unwrap();
@@ -82,9 +90,18 @@ fn directories_rename_remove_and_errors() {
     assert_eq!(fs.stat("/a"), Err(FsError::NotFound));
     assert_eq!(fs.stat("/a\0b"), Err(FsError::Invalid));
     let long = "x".repeat(300);
-    assert_eq!(fs.write_file(&alloc::format!("/{long}"), b""), Err(FsError::NameTooLong));
-    assert_eq!(fs.open("/nope", OpenOptions::new().read(true)), Err(FsError::NotFound));
-    assert_eq!(fs.open("/", OpenOptions::new().read(true)), Err(FsError::IsADirectory));
+    assert_eq!(
+        fs.write_file(&alloc::format!("/{long}"), b""),
+        Err(FsError::NameTooLong)
+    );
+    assert_eq!(
+        fs.open("/nope", OpenOptions::new().read(true)),
+        Err(FsError::NotFound)
+    );
+    assert_eq!(
+        fs.open("/", OpenOptions::new().read(true)),
+        Err(FsError::IsADirectory)
+    );
 }
 
 #[test]
@@ -137,7 +154,9 @@ fn stamps_record_time_and_content_hash_atomically_with_the_contents() {
         }
     );
     // Appends in one pass keep the hash valid.
-    let f = fs.open("/s2", OpenOptions::new().write(true).create(true)).unwrap();
+    let f = fs
+        .open("/s2", OpenOptions::new().write(true).create(true))
+        .unwrap();
     fs.write(&f, b"ab").unwrap();
     fs.write(&f, b"c").unwrap();
     fs.set_mtime(&f, 42).unwrap();
