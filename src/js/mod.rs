@@ -10,6 +10,7 @@
 //! `console`, timers) are JavaScript in `src/js/glue/`, one file per API,
 //! each a function `(internal, global) => void` run once per context.
 
+pub mod bindings;
 pub mod builtin;
 pub mod compiler;
 pub mod engine;

@@ -72,6 +72,8 @@ pub struct LoadedFunction {
     pub bytecode: Vec<u8>,
     /// Its `env` variables.
     pub env: BTreeMap<String, String>,
+    /// Its `env` bindings.
+    pub bindings: BTreeMap<String, crate::config::Binding>,
 }
 
 /// Turns a configuration's functions into bytecode: built-in ones from the
@@ -104,6 +106,7 @@ pub fn resolve_functions(
                 name: f.name.clone(),
                 bytecode,
                 env: f.env.clone(),
+                bindings: f.bindings.clone(),
             })
         })
         .collect()
@@ -585,6 +588,16 @@ impl EventLoop {
                 let key =
                     alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
                 let val = ctx.string(v).map_err(thrown).map_err(|e| fail("env", e))?;
+                env.set(&key, val)
+                    .map_err(thrown)
+                    .map_err(|e| fail("env", e))?;
+            }
+            for (k, b) in &f.bindings {
+                let key =
+                    alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
+                let val = super::bindings::create(&ctx, k, b)
+                    .map_err(thrown)
+                    .map_err(|e| fail("env", e))?;
                 env.set(&key, val)
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
