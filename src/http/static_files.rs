@@ -37,7 +37,7 @@ pub const CHUNK: usize = 2048;
 pub struct Resolved {
     /// The file system path (`dir` + the decoded segments).
     pub path: String,
-    /// Whether the request path ended with `/` (or was the route itself).
+    /// Whether the request path ended with `/`.
     pub trailing_slash: bool,
 }
 
@@ -63,7 +63,7 @@ pub fn resolve(dir: &str, rest: &str) -> Result<Resolved, u16> {
     }
     Ok(Resolved {
         path,
-        trailing_slash: rest.is_empty() || rest.ends_with('/'),
+        trailing_slash: rest.ends_with('/'),
     })
 }
 
@@ -416,7 +416,7 @@ mod tests {
             assert_eq!(ok("/www", bad), Err(400), "{bad}");
         }
         assert!(resolve("/www", "/d/").unwrap().trailing_slash);
-        assert!(resolve("/www", "").unwrap().trailing_slash);
+        assert!(!resolve("/www", "").unwrap().trailing_slash);
         assert!(!resolve("/www", "/d").unwrap().trailing_slash);
     }
 
