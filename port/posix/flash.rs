@@ -72,7 +72,9 @@ impl ImageDevice {
             len = create_bytes.div_ceil(block).max(2) * block;
             file.set_len(len).map_err(ImageError::Io)?;
         }
-        if len % u64::from(FLASH_BLOCK_SIZE) != 0 || len / u64::from(FLASH_BLOCK_SIZE) > u64::from(u32::MAX) {
+        if len % u64::from(FLASH_BLOCK_SIZE) != 0
+            || len / u64::from(FLASH_BLOCK_SIZE) > u64::from(u32::MAX)
+        {
             return Err(ImageError::BadSize(len));
         }
         let blocks = (len / u64::from(FLASH_BLOCK_SIZE)) as u32;
