@@ -28,8 +28,17 @@
 //! device operation of a sequence of writes to prove it.
 //!
 //! Expired keys read as absent and are removed when met (by `get` or
-//! `list`). Every call takes the file system as `&mut Fs`: the caller holds
-//! the lock (see [`crate::fs::Storage`]) for one call at a time.
+//! `list`). [`Kv`]'s calls take the file system as `&mut Fs` (the unit
+//! tests use it so); [`SharedKv`] is the same namespace on the device's
+//! shared file system ([`crate::fs::installed`]), taking its lock per call,
+//! which is what the `env.KV` binding uses from its I/O worker:
+//!
+//! ```ignore
+//! let storage = isere::fs::installed().ok_or("no file system")?;
+//! let kv = SharedKv::open(storage, "users", KvLimits::default(), port.clock)?;
+//! kv.put("alice", b"...", &PutOptions { expiration_ttl: Some(3600), ..Default::default() })?;
+//! let entry = kv.get("alice")?; // Option<KvEntry { value, metadata, expiration }>
+//! ```
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -38,7 +47,7 @@ use alloc::vec::Vec;
 
 use sha2::{Digest, Sha256};
 
-use crate::fs::{FileKind, Fs, FsError, MAX_NAME, OpenOptions};
+use crate::fs::{FileKind, Fs, FsError, MAX_NAME, OpenOptions, Storage};
 use crate::port::Clock;
 
 /// Longest key, in bytes of UTF-8 (as on Workers KV).
@@ -87,6 +96,14 @@ pub enum KvError {
     InvalidNamespace,
     /// The file system failed.
     Fs(FsError),
+}
+
+impl KvError {
+    /// Whether the caller passed a bad argument (a JS `TypeError` or
+    /// `RangeError`), as opposed to the storage failing (a plain `Error`).
+    pub fn is_argument_error(&self) -> bool {
+        !matches!(self, KvError::Fs(_))
+    }
 }
 
 impl From<FsError> for KvError {
@@ -505,6 +522,52 @@ impl Kv {
         let record = record?;
         closed?;
         Ok(record.map(|(r, _)| r))
+    }
+}
+
+/// A namespace on the device's shared file system: each call takes the
+/// file system's lock for its duration (the JS binding runs these on an I/O
+/// worker task, never on the JS task).
+pub struct SharedKv {
+    storage: &'static Storage,
+    kv: Kv,
+}
+
+impl SharedKv {
+    /// Opens the namespace `name` of `storage` (see [`Kv::open`]).
+    pub fn open(
+        storage: &'static Storage,
+        name: &str,
+        limits: KvLimits,
+        clock: &'static dyn Clock,
+    ) -> Result<SharedKv, KvError> {
+        let kv = storage.with(|fs| Kv::open(fs, name, limits, clock))?;
+        Ok(SharedKv { storage, kv })
+    }
+
+    /// The namespace's limits.
+    pub fn limits(&self) -> KvLimits {
+        self.kv.limits()
+    }
+
+    /// [`Kv::get`]: `get` and `getWithMetadata`.
+    pub fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        self.storage.with(|fs| self.kv.get(fs, key))
+    }
+
+    /// [`Kv::put`].
+    pub fn put(&self, key: &str, value: &[u8], options: &PutOptions) -> Result<(), KvError> {
+        self.storage.with(|fs| self.kv.put(fs, key, value, options))
+    }
+
+    /// [`Kv::delete`].
+    pub fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.storage.with(|fs| self.kv.delete(fs, key))
+    }
+
+    /// [`Kv::list`].
+    pub fn list(&self, options: &ListOptions) -> Result<ListResult, KvError> {
+        self.storage.with(|fs| self.kv.list(fs, options))
     }
 }
 
