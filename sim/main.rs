@@ -22,11 +22,11 @@ use std::path::Path;
 use isere::config::Config;
 use isere::fs::ram::RamDevice;
 use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
-use isere::port::BlockDevice as _;
-use isere::posix::flash::{ImageDevice, ImageError};
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
+use isere::port::BlockDevice as _;
 use isere::posix;
+use isere::posix::flash::{ImageDevice, ImageError};
 use isere::rtos;
 
 #[global_allocator]
@@ -138,7 +138,9 @@ fn parse_args() -> Result<Options, String> {
                     .next()
                     .ok_or_else(|| String::from("--put needs SRC and DEST"))?;
                 if !dest.starts_with('/') {
-                    return Err(format!("--put: DEST '{dest}' must be absolute (start with '/')"));
+                    return Err(format!(
+                        "--put: DEST '{dest}' must be absolute (start with '/')"
+                    ));
                 }
                 o.puts.push((src, dest));
             }
@@ -161,7 +163,11 @@ fn parse_size(s: &str) -> Option<u64> {
         b'M' | b'm' => (&s[..s.len() - 1], 1 << 20),
         _ => (s, 1),
     };
-    digits.parse::<u64>().ok()?.checked_mul(unit).filter(|&n| n > 0)
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(unit)
+        .filter(|&n| n > 0)
 }
 
 /// Mounts the file system `--data` names (or the default image), formatting
@@ -202,7 +208,8 @@ fn mount_data(o: &Options) -> Result<Fs, String> {
 fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
     let meta = std::fs::metadata(src).map_err(|e| format!("{}: {e}", src.display()))?;
     if meta.is_dir() {
-        fs.create_dir_all(dest).map_err(|e| format!("{dest}: {e}"))?;
+        fs.create_dir_all(dest)
+            .map_err(|e| format!("{dest}: {e}"))?;
         let mut entries: Vec<_> = std::fs::read_dir(src)
             .map_err(|e| format!("{}: {e}", src.display()))?
             .collect::<Result<_, _>>()
@@ -227,7 +234,8 @@ fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
     if let Some((parent, _)) = dest.rsplit_once('/')
         && !parent.is_empty()
     {
-        fs.create_dir_all(parent).map_err(|e| format!("{parent}: {e}"))?;
+        fs.create_dir_all(parent)
+            .map_err(|e| format!("{parent}: {e}"))?;
     }
     let data = std::fs::read(src).map_err(|e| format!("{}: {e}", src.display()))?;
     let mtime = meta
