@@ -185,3 +185,13 @@ fn a_full_device_reports_no_space_and_keeps_the_old_contents() {
     assert_eq!(fs.write_file("/keep", &huge), Err(FsError::NoSpace));
     assert_eq!(fs.read_file("/keep", 100).unwrap(), b"old");
 }
+
+#[test]
+fn ram_cost_stays_as_documented() {
+    // Host sizes (64-bit pointers) bound the 32-bit boards' from above.
+    let mounted = core::mem::size_of::<Mounted>();
+    let open = core::mem::size_of::<OpenSlot>();
+    std::eprintln!("mounted file system: {mounted} bytes; per open file: {open} bytes");
+    assert!(mounted <= 1024, "Mounted is {mounted} bytes");
+    assert!(open <= 512, "OpenSlot is {open} bytes");
+}
