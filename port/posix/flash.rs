@@ -116,3 +116,61 @@ impl BlockDevice for ImageDevice {
         self.file.sync_data().map_err(|_| FlashError::Io)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::boxed::Box;
+    use std::format;
+
+    use super::*;
+    use crate::fs::Fs;
+    use crate::kv::{Kv, KvLimits, PutOptions};
+
+    struct Clock;
+    impl crate::port::Clock for Clock {
+        fn unix_time(&self) -> u64 {
+            1_700_000_000
+        }
+    }
+    static CLOCK: Clock = Clock;
+
+    #[test]
+    fn an_image_is_created_locked_and_mounts_again_with_its_data() {
+        let dir = std::env::temp_dir().join(format!("isere-image-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.img");
+        let _ = std::fs::remove_file(&path);
+        let (device, created) = ImageDevice::open(&path, 100_000).unwrap();
+        assert!(created);
+        assert_eq!(device.block_count(), 25, "rounded up to whole blocks");
+        assert!(matches!(ImageDevice::open(&path, 0), Err(ImageError::Busy)));
+        let mut fs = Fs::format(Box::new(device)).unwrap();
+        let kv = Kv::open(&mut fs, "t", KvLimits::default(), &CLOCK).unwrap();
+        let started = std::time::Instant::now();
+        let puts = 50;
+        for i in 0..puts {
+            kv.put(
+                &mut fs,
+                &format!("key{i}"),
+                b"value",
+                &PutOptions::default(),
+            )
+            .unwrap();
+        }
+        let per_put = started.elapsed() / puts;
+        std::eprintln!("KV put on an image file (with fdatasync): {per_put:?} each");
+        drop(fs);
+        let (device, created) = ImageDevice::open(&path, 0).unwrap();
+        assert!(!created);
+        let mut fs = Fs::mount(Box::new(device)).unwrap();
+        let kv = Kv::open(&mut fs, "t", KvLimits::default(), &CLOCK).unwrap();
+        assert_eq!(kv.get(&mut fs, "key7").unwrap().unwrap().value, b"value");
+        drop(fs);
+        std::fs::write(&path, b"odd").unwrap();
+        assert!(matches!(
+            ImageDevice::open(&path, 0),
+            Err(ImageError::BadSize(3))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
