@@ -550,24 +550,16 @@ impl EventLoop {
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
                 if glue.lazy {
-                    let (globals, internals) = (glue.globals, glue.internals);
-                    let lazy = internal
-                        .get(c"lazy")
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
-                    let args = [
-                        Ok(ctx.int(i as i32)),
-                        string_array(&ctx, globals),
-                        string_array(&ctx, internals),
-                    ];
-                    let args = args
-                        .into_iter()
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
-                    lazy.call(&ctx.undefined(), &args)
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
+                    let global = ctx.global();
+                    let targets = [(&global, glue.globals, 0), (&internal, glue.internals, 1)];
+                    for (target, names, is_internal) in targets {
+                        for name in names {
+                            let tag = ((i as i32) << 1) | is_internal;
+                            ctx.define_native_accessor(target, name, lazy_property, tag)
+                                .map_err(thrown)
+                                .map_err(|e| fail(glue.name, e))?;
+                        }
+                    }
                 } else {
                     state
                         .load_glue(&ctx, i)
@@ -842,13 +834,40 @@ impl EventLoop {
     }
 }
 
-/// A JS array of strings.
-fn string_array<'c>(ctx: &'c Ctx, items: &[&str]) -> Result<Value<'c>, Thrown> {
-    let array = ctx.array()?;
-    for (i, item) in items.iter().enumerate() {
-        array.set_index(i as u32, ctx.string(item)?)?;
+/// The accessor behind each name of a lazy glue file (see
+/// `Ctx::define_native_accessor`; the tag is the file's index times two,
+/// plus one on `internal`). Getting it runs the file, which replaces the
+/// accessor with the real value; setting it replaces the accessor with the
+/// value set (a file's `internal.NAME = ...` does that).
+fn lazy_property<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    let (Some(name), Some(tag)) = (args.first(), args.get(1)) else {
+        return Err(ctx.throw_type_error("lazy glue: bad call"));
+    };
+    let name = name.to_string()?;
+    let tag = tag.to_f64()? as usize;
+    // SAFETY: every context of the JS task carries its ContextState.
+    let state = unsafe { ctx.opaque::<ContextState>() }
+        .ok_or_else(|| ctx.throw_type_error("no function state"))?;
+    let target = if tag & 1 == 1 {
+        state.internal(ctx)?
+    } else {
+        ctx.global()
+    };
+    if let Some(value) = args.get(2) {
+        target.define_value(&name, value.clone(), tag & 1 == 1)?;
+        return Ok(ctx.undefined());
     }
-    Ok(array)
+    state.load_glue(ctx, tag >> 1)?;
+    if target.is_own_accessor(&name)? {
+        let file = builtin::GLUE.get(tag >> 1).map_or("?", |g| g.name);
+        return Err(ctx.throw_type_error(&alloc::format!("glue file {file} did not define {name}")));
+    }
+    let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
+    target.get(&cname)
 }
 
 fn bad_key() -> JsError {

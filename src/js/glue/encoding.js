@@ -9,29 +9,6 @@
   internal.expose = (name, value) =>
     Object.defineProperty(global, name, { value, writable: true, configurable: true });
 
-  // Lazily loaded glue files (the Rust side decides which): their globals and
-  // internal names start as accessors that load the file on first use; the
-  // file's own `expose`/assignments then replace them with plain values. A
-  // function that never touches `URL` never pays for it.
-  const replace = (target, name, value) =>
-    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: target === internal });
-  internal.lazy = (index, globals, internals) => {
-    const load = (target, name) => {
-      N.loadGlue(index);
-      const d = Object.getOwnPropertyDescriptor(target, name);
-      if (!d || d.get) throw new Error(`glue file ${index} did not define ${name}`);
-      return d.value;
-    };
-    const define = (target, name) =>
-      Object.defineProperty(target, name, {
-        configurable: true,
-        enumerable: false,
-        get: () => load(target, name),
-        set: (v) => replace(target, name, v),
-      });
-    for (const name of globals) define(global, name);
-    for (const name of internals) define(internal, name);
-  };
   // The value of an internal name if its file is loaded, without loading it.
   internal.peek = (name) => Object.getOwnPropertyDescriptor(internal, name)?.value;
 
