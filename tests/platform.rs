@@ -82,3 +82,5 @@ fn run_suite(test: &str, file: &str, suite: &str) {
 
 platform_test!(headers);
 platform_test!(domexception);
+platform_test!(events);
+platform_test!(abort);
