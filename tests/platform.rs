@@ -84,3 +84,4 @@ platform_test!(headers);
 platform_test!(domexception);
 platform_test!(events);
 platform_test!(abort);
+platform_test!(encoding);
