@@ -85,3 +85,5 @@ platform_test!(domexception);
 platform_test!(events);
 platform_test!(abort);
 platform_test!(encoding);
+platform_test!(structured_clone);
+platform_test!(performance);
