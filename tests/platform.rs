@@ -87,3 +87,4 @@ platform_test!(abort);
 platform_test!(encoding);
 platform_test!(structured_clone);
 platform_test!(performance);
+platform_test!(streams);
