@@ -88,3 +88,6 @@ platform_test!(encoding);
 platform_test!(structured_clone);
 platform_test!(performance);
 platform_test!(streams);
+platform_test!(blob);
+platform_test!(formdata);
+platform_test!(body);
