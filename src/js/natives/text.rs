@@ -121,7 +121,7 @@ pub fn forgiving_base64_decode(input: &[u8], url_safe: bool) -> Option<Vec<u8>> 
         .copied()
         .filter(|b| !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' '))
         .collect();
-    if data.len() % 4 == 0 {
+    if data.len().is_multiple_of(4) {
         let pad = data
             .iter()
             .rev()
@@ -165,7 +165,7 @@ fn flag(args: &[Value<'_>], i: usize) -> Result<bool, Thrown> {
 }
 
 fn decode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let pending = args.get(0).and_then(|v| v.bytes()).unwrap_or(&[]);
+    let pending = args.first().and_then(|v| v.bytes()).unwrap_or(&[]);
     let Some(bytes) = args.get(1).and_then(|v| v.bytes()) else {
         return Err(ctx.throw_type_error(
             "TextDecoder.decode: expected an ArrayBuffer or an ArrayBufferView",
