@@ -81,3 +81,13 @@ fn run_suite(test: &str, file: &str, suite: &str) {
 }
 
 platform_test!(headers);
+platform_test!(domexception);
+platform_test!(events);
+platform_test!(abort);
+platform_test!(encoding);
+platform_test!(structured_clone);
+platform_test!(performance);
+platform_test!(streams);
+platform_test!(blob);
+platform_test!(formdata);
+platform_test!(body);

@@ -1,6 +1,6 @@
 // Byte helpers shared by the other glue files: UTF-8 through the Rust natives,
-// BufferSource -> bytes, base64 (for the Lambda form). Installs no globals:
-// TextEncoder/TextDecoder/atob/btoa come with the full Web platform later.
+// BufferSource -> bytes, base64 (for the Lambda form). Installs no globals
+// (TextEncoder/TextDecoder/atob/btoa are in text.js, loaded on first use).
 (function (internal, global) {
   "use strict";
   const N = internal.natives;
@@ -44,47 +44,13 @@
     throw new TypeError("Expected a string, an ArrayBuffer or an ArrayBufferView (got " + (x === null ? "null" : typeof x) + ")");
   };
 
-  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-  // bytes (Uint8Array) -> base64 string with padding.
-  internal.base64Encode = (b) => {
-    let out = "", i = 0;
-    const n = b.length, full = n - (n % 3);
-    for (; i < full; i += 3) {
-      const v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
-    }
-    if (n - full === 1) {
-      const v = b[i] << 16;
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + "==";
-    } else if (n - full === 2) {
-      const v = (b[i] << 16) | (b[i + 1] << 8);
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + "=";
-    }
-    return out;
-  };
-
-  // base64 string -> Uint8Array, "forgiving-base64 decode" (HTML §8.3 / Infra):
-  // ASCII whitespace ignored, padding optional; also accepts the URL-safe
-  // alphabet (-_). Invalid input -> TypeError.
+  // Base64 (for the Lambda form and the other glue), native: see natives/text.rs.
+  internal.base64Encode = (bytes) => N.load("text").base64Encode(bytes);
+  // Forgiving-base64 decode (Infra §4.5), also accepting the URL-safe alphabet
+  // (-_); invalid input is a TypeError.
   internal.base64Decode = (s) => {
-    s = String(s).replace(/[\t\n\f\r ]+/g, "");
-    if (s.length % 4 === 0 && s.endsWith("=")) s = s.slice(0, s.endsWith("==") ? -2 : -1);
-    if (s.length % 4 === 1 || /[^A-Za-z0-9+/\-_]/.test(s)) {
-      throw new TypeError("Invalid base64 string");
-    }
-    const out = new Uint8Array((s.length * 3) >> 2);
-    let acc = 0, bits = 0, j = 0;
-    for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      c = c === 45 ? 62 : c === 95 ? 63 : B64.indexOf(s[i]);
-      acc = (acc << 6) | c;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out[j++] = (acc >> bits) & 255;
-      }
-    }
-    return out;
+    const bytes = N.load("text").base64Decode(String(s), true);
+    if (bytes === null) throw new TypeError("Invalid base64 string");
+    return bytes;
   };
 });
