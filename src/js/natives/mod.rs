@@ -18,12 +18,16 @@ use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
 
 pub mod buffer;
+pub mod process;
 
 /// Builds the natives object of one API module.
 pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 
 /// The API modules with natives, by the name `internal.natives.load` takes.
-pub const MODULES: &[(&str, Create)] = &[("buffer", buffer::create)];
+pub const MODULES: &[(&str, Create)] = &[
+    ("buffer", buffer::create),
+    ("process", process::create),
+];
 
 /// Creates the `natives` object for a context.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
