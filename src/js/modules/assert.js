@@ -58,7 +58,12 @@ function ok(value, message) {
   if (arguments.length === 0) {
     fail_(undefined, true, "No value argument passed to `assert.ok()`", "==", ok);
   }
-  if (!value) fail_(value, true, message ?? "The expression evaluated to a falsy value:\n\n  assert.ok(" + inspect(value) + ")\n", "==", ok);
+  if (!value && message === undefined) {
+    const e = new AssertionError({ actual: value, expected: true, operator: "==", message: "The expression evaluated to a falsy value:\n\n  assert.ok(" + inspect(value) + ")\n" });
+    e.generatedMessage = true;
+    throw e;
+  }
+  if (!value) fail_(value, true, message, "==", ok);
 }
 
 export function fail(message = "Failed") {

@@ -55,16 +55,15 @@ EventEmitter.captureRejections = false;
 
 const proto = EventEmitter.prototype;
 
-function addListener(emitter, name, fn, prepend, once) {
+function addListener(emitter, name, fn, prepend) {
   checkListener(fn);
   const map = events(emitter);
   // 'newListener' fires before the listener is added (Node's order).
   if (map.has("newListener")) emitter.emit("newListener", name, fn.listener ?? fn);
   let list = map.get(name);
-  const entry = once ? onceWrapper(emitter, name, fn) : fn;
   if (!list) map.set(name, (list = []));
-  if (prepend) list.unshift(entry);
-  else list.push(entry);
+  if (prepend) list.unshift(fn);
+  else list.push(fn);
   const max = emitter.getMaxListeners();
   if (max > 0 && list.length > max && !list.warned) {
     list.warned = true;
@@ -84,16 +83,20 @@ function onceWrapper(emitter, name, fn) {
 }
 
 proto.on = proto.addListener = function (name, fn) {
-  return addListener(this, name, fn, false, false);
+  return addListener(this, name, fn, false);
 };
 proto.prependListener = function (name, fn) {
-  return addListener(this, name, fn, true, false);
+  return addListener(this, name, fn, true);
 };
+// once() goes through this.on so that a subclass overriding on (streams do)
+// sees it, as in Node.
 proto.once = function (name, fn) {
-  return addListener(this, name, fn, false, true);
+  checkListener(fn);
+  return this.on(name, onceWrapper(this, name, fn));
 };
 proto.prependOnceListener = function (name, fn) {
-  return addListener(this, name, fn, true, true);
+  checkListener(fn);
+  return this.prependListener(name, onceWrapper(this, name, fn));
 };
 proto.off = proto.removeListener = function (name, fn) {
   checkListener(fn);

@@ -148,7 +148,7 @@ function scheduleRead(stream) {
   s.readScheduled = true;
   tick(() => {
     s.readScheduled = false;
-    if (s.flowing) flow(stream);
+    if (s.flowing) flow(stream, false);
     if (!s.reading && !s.ended && !s.destroyed && s.length < s.highWaterMark && (s.flowing || s.readableListening || s.length === 0 && s.flowing !== false)) {
       callRead(stream);
     }
@@ -175,7 +175,9 @@ function emitReadable(stream) {
     maybeEnd(stream);
   });
 }
-function flow(stream) {
+// Emits the buffered chunks while flowing; `more`: then asks for more (once:
+// _read is not called again until it has pushed).
+function flow(stream, more = true) {
   const s = stream._readableState;
   while (s.flowing && s.buffer.length > 0 && !s.destroyed) {
     const chunk = s.buffer.shift();
@@ -183,20 +185,21 @@ function flow(stream) {
     stream.emit("data", chunk);
   }
   maybeEnd(stream);
-  if (s.flowing && !s.ended) scheduleRead(stream);
+  if (more && s.flowing && !s.ended && !s.reading) scheduleRead(stream);
 }
 function maybeEnd(stream) {
   const s = stream._readableState;
   if (!s.ended || s.length > 0 || s.endEmitted || s.destroyed || s.endScheduled) return;
   // 'end' comes once the data is consumed: flowing, or read() to the end.
-  if (s.flowing === false || (s.flowing === null && !s.readableListening && !s.readCalled)) return;
+  if (s.flowing !== true && !s.readCalled) return;
   s.endScheduled = true;
   tick(() => {
     if (s.endEmitted || s.destroyed || s.length > 0) return;
     s.endEmitted = true;
     stream.emit("end");
     if (stream._writableState && stream.allowHalfOpen === false && !stream._writableState.ending) stream.end();
-    if (s.autoDestroy && (!stream._writableState || stream._writableState.finished || stream._writableState.destroyed || !stream.writable)) stream.destroy();
+    const w = stream._writableState;
+    if (s.autoDestroy && (!w || w.finished || w.destroyed)) stream.destroy();
   });
 }
 
@@ -373,11 +376,10 @@ R[Symbol.asyncIterator] = function () {
     async next() {
       for (;;) {
         if (error) throw error;
-        if (s.length > 0) {
-          const chunk = s.objectMode ? stream.read() : stream.read();
-          if (chunk !== null) return { value: chunk, done: false };
-        }
-        if (done || s.endEmitted) return { value: undefined, done: true };
+        // read() also asks for more, and emits 'end' once all is read.
+        const chunk = s.destroyed ? null : stream.read();
+        if (chunk !== null) return { value: chunk, done: false };
+        if (done || s.ended) return { value: undefined, done: true };
         await new Promise((resolve) => (wake = resolve));
       }
     },
@@ -654,7 +656,7 @@ function maybeFinish(stream) {
       s.finished = true;
       stream.emit("finish");
       const r = stream._readableState;
-      if (s.autoDestroy && (!r || r.endEmitted || r.destroyed || !stream.readable)) stream.destroy();
+      if (s.autoDestroy && (!r || r.endEmitted || r.destroyed)) stream.destroy();
     });
   };
   if (typeof stream._final === "function") {

@@ -149,7 +149,11 @@ fn index_of<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Va
             rfind(haystack, needle, start as usize)
         }
     } else {
-        find(haystack, needle, from.clamp(0.0, haystack.len() as f64) as usize)
+        find(
+            haystack,
+            needle,
+            from.clamp(0.0, haystack.len() as f64) as usize,
+        )
     };
     Ok(ctx.number(found.map_or(-1.0, |i| i as f64)))
 }
@@ -164,7 +168,10 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let mut i = 0;
     while i + needle.len() <= rest.len() {
         // Skip to the next occurrence of the first byte before comparing.
-        match rest[i..=rest.len() - needle.len()].iter().position(|&b| b == first) {
+        match rest[i..=rest.len() - needle.len()]
+            .iter()
+            .position(|&b| b == first)
+        {
             Some(p) => i += p,
             None => return None,
         }
@@ -182,7 +189,9 @@ fn rfind(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         return None;
     }
     let start = from.min(haystack.len() - needle.len());
-    (0..=start).rev().find(|&i| haystack[i..].starts_with(needle))
+    (0..=start)
+        .rev()
+        .find(|&i| haystack[i..].starts_with(needle))
 }
 
 /// The UTF-16 code units of QuickJS's WTF-8 text (lone surrogates included).
@@ -253,7 +262,11 @@ const BASE64URL: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 fn base64_encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         let chars = chunk.len() + 1;
         for k in 0..4 {
@@ -325,7 +338,11 @@ mod tests {
             assert_eq!(base64_decode(url.as_bytes()), plain);
             assert_eq!(base64_decoded_len(b64.as_bytes()), plain.len());
         }
-        assert_eq!(base64_decode(b"Zm9v\nYmFy"), b"foobar", "whitespace skipped");
+        assert_eq!(
+            base64_decode(b"Zm9v\nYmFy"),
+            b"foobar",
+            "whitespace skipped"
+        );
         assert_eq!(base64_decode(b"Zg==Zm9v"), b"f", "stops at padding");
     }
 

@@ -24,10 +24,7 @@ pub mod process;
 pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 
 /// The API modules with natives, by the name `internal.natives.load` takes.
-pub const MODULES: &[(&str, Create)] = &[
-    ("buffer", buffer::create),
-    ("process", process::create),
-];
+pub const MODULES: &[(&str, Create)] = &[("buffer", buffer::create), ("process", process::create)];
 
 /// Creates the `natives` object for a context.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
