@@ -497,6 +497,12 @@ impl Ctx {
         self.string(&s)
     }
 
+    /// A string from UTF-16 code units (lone surrogates kept as they are).
+    pub fn utf16_string(&self, units: &[u16]) -> Result<Value<'_>, Thrown> {
+        // SAFETY: QuickJS copies `len` code units.
+        self.wrap(unsafe { qjs::JS_NewStringUTF16(self.raw(), units.as_ptr(), units.len() as _) })
+    }
+
     /// A new plain object.
     pub fn object(&self) -> Result<Value<'_>, Thrown> {
         // SAFETY: the context is live.

@@ -570,11 +570,6 @@ impl EventLoop {
                 log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
                 used = now;
             }
-            let namespace = ctx
-                .run_bytecode(rt, &f.bytecode)
-                .map_err(|e| fail("module", e))?;
-            check_handler_shape(&namespace)
-                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
             let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
             for (k, v) in &f.env {
                 let key =
@@ -584,6 +579,12 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
             }
+            // `node:process` reads the env vars as `internal.env` while the
+            // module is evaluated, so they are set before it runs.
+            internal
+                .set(c"env", env.clone())
+                .map_err(thrown)
+                .map_err(|e| fail("env", e))?;
             for (k, b) in &f.bindings {
                 let key =
                     alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
@@ -594,6 +595,11 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
             }
+            let namespace = ctx
+                .run_bytecode(rt, &f.bytecode)
+                .map_err(|e| fail("module", e))?;
+            check_handler_shape(&namespace)
+                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
             let get = |name: &core::ffi::CStr| {
                 internal
                     .get(name)
