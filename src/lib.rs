@@ -36,6 +36,7 @@ pub mod js;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
+pub mod db;
 pub mod port;
 pub mod rtos;
 

@@ -1,0 +1,1 @@
+//! Redis (RESP2): not written yet.
