@@ -146,8 +146,11 @@ pub enum Error {
     Decode(types::DecodeError),
     /// The query or its parameters cannot be sent (NUL byte, too long).
     Encode(wire::EncodeError),
-    /// A message or the whole result exceeded the configured limits.
+    /// The rows exceeded `max_result_bytes` (the connection stays usable).
     ResultTooLarge,
+    /// One message from the server exceeded `max_message_bytes` (the
+    /// connection is dropped: the rest of the message was not read).
+    MessageTooLarge,
 }
 
 impl core::fmt::Display for Error {
@@ -166,7 +169,12 @@ impl core::fmt::Display for Error {
             Error::Protocol(e) => write!(f, "PostgreSQL: {e}"),
             Error::Decode(e) => write!(f, "PostgreSQL: {e}"),
             Error::Encode(e) => write!(f, "PostgreSQL: {e}"),
-            Error::ResultTooLarge => f.write_str("PostgreSQL: the result exceeds the configured size limit"),
+            Error::ResultTooLarge => {
+                f.write_str("PostgreSQL: the result exceeds the configured size limit (max_result_bytes)")
+            }
+            Error::MessageTooLarge => f.write_str(
+                "PostgreSQL: a row or message exceeds the configured size limit (max_message_bytes)",
+            ),
         }
     }
 }
@@ -193,17 +201,20 @@ impl From<FillError> for Error {
     fn from(e: FillError) -> Error {
         match e {
             FillError::Net(e) => Error::Net(e),
-            FillError::TooLarge => Error::ResultTooLarge,
+            FillError::TooLarge => Error::MessageTooLarge,
         }
     }
 }
 
 impl Error {
-    /// Whether the connection is still good after this error: only a
-    /// database error that did not end the session.
+    /// Whether the connection is still good after this error: the query
+    /// cycle ran to ReadyForQuery (or never started) and the session lives.
     fn keeps_connection(&self) -> bool {
-        matches!(self, Error::Db(e) if e.severity != "FATAL" && e.severity != "PANIC")
-            || matches!(self, Error::Encode(_))
+        match self {
+            Error::Db(e) => e.severity != "FATAL" && e.severity != "PANIC",
+            Error::Encode(_) | Error::Decode(_) | Error::ResultTooLarge => true,
+            _ => false,
+        }
     }
 }
 
