@@ -30,13 +30,13 @@ extern crate alloc;
 extern crate std;
 
 pub mod config;
+pub mod db;
 pub mod heap;
 pub mod http;
 pub mod js;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
-pub mod db;
 pub mod port;
 pub mod rtos;
 

@@ -46,9 +46,9 @@ impl core::fmt::Display for NetError {
             NetError::Exhausted => f.write_str("out of sockets"),
             NetError::Refused => f.write_str("connection refused"),
             NetError::HostNotFound => f.write_str("host not found"),
-            NetError::NameResolutionUnsupported => f.write_str(
-                "this port cannot resolve host names: use an IPv4 address or localhost",
-            ),
+            NetError::NameResolutionUnsupported => {
+                f.write_str("this port cannot resolve host names: use an IPv4 address or localhost")
+            }
             NetError::Unreachable => f.write_str("host unreachable (network down?)"),
             NetError::Other(code) => write!(f, "network error {code}"),
         }
@@ -154,7 +154,16 @@ mod tests {
         assert_eq!(resolve_literal("10.0.2.2"), Some([10, 0, 2, 2]));
         assert_eq!(resolve_literal("LocalHost"), Some([127, 0, 0, 1]));
         assert_eq!(resolve_literal("255.255.255.255"), Some([255; 4]));
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "+1.2.3.4", "db.local", "1.2.3.0004"] {
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            "+1.2.3.4",
+            "db.local",
+            "1.2.3.0004",
+        ] {
             assert_eq!(resolve_literal(bad), None, "{bad}");
         }
     }

@@ -12,7 +12,9 @@ use isere::port::NetError;
 
 fn config(user: &str, password: Option<&str>) -> Config {
     let host = env_or("ISERE_PG_HOST", "127.0.0.1");
-    let port = env_or("ISERE_PG_PORT", "5432").parse().expect("ISERE_PG_PORT");
+    let port = env_or("ISERE_PG_PORT", "5432")
+        .parse()
+        .expect("ISERE_PG_PORT");
     require_server("PostgreSQL", &host, port);
     Config {
         host,
@@ -50,7 +52,11 @@ fn every_auth_method_logs_in() {
         ("isere_scram", Some("scram-secret")),
     ] {
         let mut c = client(user, password);
-        assert_eq!(scalar(&mut c, "select current_user::text"), text(user), "{user}");
+        assert_eq!(
+            scalar(&mut c, "select current_user::text"),
+            text(user),
+            "{user}"
+        );
     }
 }
 
@@ -59,12 +65,23 @@ fn wrong_or_missing_password_is_refused() {
     for user in ["isere_clear", "isere_md5", "isere_scram"] {
         match client(user, Some("wrong")).query("select 1", &[]) {
             Err(Error::Db(e)) => {
-                assert_eq!((e.severity.as_str(), e.code.as_str()), ("FATAL", "28P01"), "{user}: {e:?}");
-                assert!(e.message.contains("password authentication failed"), "{}", e.message);
+                assert_eq!(
+                    (e.severity.as_str(), e.code.as_str()),
+                    ("FATAL", "28P01"),
+                    "{user}: {e:?}"
+                );
+                assert!(
+                    e.message.contains("password authentication failed"),
+                    "{}",
+                    e.message
+                );
             }
             other => panic!("{user}: expected a FATAL 28P01, got {other:?}"),
         }
-        assert_eq!(client(user, None).query("select 1", &[]), Err(Error::PasswordRequired));
+        assert_eq!(
+            client(user, None).query("select 1", &[]),
+            Err(Error::PasswordRequired)
+        );
     }
 }
 
@@ -120,9 +137,15 @@ fn text_decoding_of_each_type() {
 fn parameters_nulls_and_row_counts() {
     let mut c = trust();
     let r = c
-        .query("create temp table people (id serial primary key, name text, age int)", &[])
+        .query(
+            "create temp table people (id serial primary key, name text, age int)",
+            &[],
+        )
         .unwrap();
-    assert_eq!((r.command.as_str(), r.row_count, r.fields.len()), ("CREATE TABLE", None, 0));
+    assert_eq!(
+        (r.command.as_str(), r.row_count, r.fields.len()),
+        ("CREATE TABLE", None, 0)
+    );
     let r = c
         .query(
             "insert into people (name, age) values ($1, $2), ($3, $4)",
@@ -131,13 +154,27 @@ fn parameters_nulls_and_row_counts() {
         .unwrap();
     assert_eq!((r.command.as_str(), r.row_count), ("INSERT 0 2", Some(2)));
     let r = c
-        .query("select name, age from people where name = any($1) order by id", &[Some(b"{ann,bob}")])
+        .query(
+            "select name, age from people where name = any($1) order by id",
+            &[Some(b"{ann,bob}")],
+        )
         .unwrap();
     let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["name", "age"]);
-    assert_eq!(r.rows, vec![vec![text("ann"), Value::Int(31)], vec![text("bob"), Value::Null]]);
+    assert_eq!(
+        r.rows,
+        vec![
+            vec![text("ann"), Value::Int(31)],
+            vec![text("bob"), Value::Null]
+        ]
+    );
     assert_eq!(r.row_count, Some(2));
-    let r = c.query("update people set age = $1 where age is null", &[Some(b"40")]).unwrap();
+    let r = c
+        .query(
+            "update people set age = $1 where age is null",
+            &[Some(b"40")],
+        )
+        .unwrap();
     assert_eq!(r.row_count, Some(1));
     let r = c.query("delete from people", &[]).unwrap();
     assert_eq!(r.row_count, Some(2));
@@ -152,7 +189,8 @@ fn injection_attempts_stay_data() {
     let mut c = trust();
     c.query("create temp table notes (body text)", &[]).unwrap();
     let evil = "x'); drop table notes; --";
-    c.query("insert into notes values ($1)", &[Some(evil.as_bytes())]).unwrap();
+    c.query("insert into notes values ($1)", &[Some(evil.as_bytes())])
+        .unwrap();
     assert_eq!(scalar(&mut c, "select body from notes"), text(evil));
     // Two statements cannot ride in one extended-protocol query.
     match c.query("select 1; drop table notes", &[]) {
@@ -172,7 +210,10 @@ fn database_errors_carry_sqlstate_and_keep_the_connection() {
             assert_eq!(e.message, "relation \"no_such_table\" does not exist");
             assert_eq!(e.position, Some(15));
             let shown = Error::Db(e).to_string();
-            assert_eq!(shown, "PostgreSQL ERROR 42P01: relation \"no_such_table\" does not exist");
+            assert_eq!(
+                shown,
+                "PostgreSQL ERROR 42P01: relation \"no_such_table\" does not exist"
+            );
         }
         other => panic!("expected 42P01, got {other:?}"),
     }
@@ -199,7 +240,10 @@ fn a_killed_session_is_replaced_on_the_next_query() {
     };
     let mut admin = trust();
     let r = admin
-        .query("select pg_terminate_backend($1)", &[Some(pid.to_string().as_bytes())])
+        .query(
+            "select pg_terminate_backend($1)",
+            &[Some(pid.to_string().as_bytes())],
+        )
         .unwrap();
     assert_eq!(r.rows[0][0], Value::Bool(true));
     // Let the server's goodbye arrive.
@@ -216,8 +260,15 @@ fn query_timeout_drops_the_connection_and_the_next_query_works() {
     cfg.query_timeout_ms = 300;
     let mut c = Client::new(StdConnector, cfg, host_random);
     let started = std::time::Instant::now();
-    assert_eq!(c.query("select pg_sleep(3)", &[]), Err(Error::Net(NetError::TimedOut)));
-    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(
+        c.query("select pg_sleep(3)", &[]),
+        Err(Error::Net(NetError::TimedOut))
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(!c.is_connected());
     assert_eq!(scalar(&mut c, "select 7"), Value::Int(7));
 }
@@ -237,11 +288,20 @@ fn size_limits() {
     let mut cfg = config("isere_trust", None);
     cfg.max_result_bytes = 10_000;
     let mut c = Client::new(StdConnector, cfg, host_random);
-    assert_eq!(c.query("select generate_series(1, 5000)", &[]), Err(Error::ResultTooLarge));
-    assert!(c.is_connected(), "the session stays in step after a result over the limit");
+    assert_eq!(
+        c.query("select generate_series(1, 5000)", &[]),
+        Err(Error::ResultTooLarge)
+    );
+    assert!(
+        c.is_connected(),
+        "the session stays in step after a result over the limit"
+    );
     assert_eq!(scalar(&mut c, "select 8"), Value::Int(8));
     // One row larger than max_message_bytes (64 KiB by default).
-    assert_eq!(c.query("select repeat('x', 100000)", &[]), Err(Error::MessageTooLarge));
+    assert_eq!(
+        c.query("select repeat('x', 100000)", &[]),
+        Err(Error::MessageTooLarge)
+    );
     assert!(!c.is_connected());
     assert_eq!(scalar(&mut c, "select 9"), Value::Int(9));
 }
@@ -252,8 +312,14 @@ fn wide_results_arrive_whole() {
     cfg.max_result_bytes = 4 << 20;
     let mut c = Client::new(StdConnector, cfg, host_random);
     let r = c
-        .query("select i, repeat('y', i % 300) from generate_series(1, 5000) i", &[])
+        .query(
+            "select i, repeat('y', i % 300) from generate_series(1, 5000) i",
+            &[],
+        )
         .unwrap();
     assert_eq!(r.rows.len(), 5000);
-    assert_eq!(r.rows[4999], vec![Value::Int(5000), text(&"y".repeat(5000 % 300))]);
+    assert_eq!(
+        r.rows[4999],
+        vec![Value::Int(5000), text(&"y".repeat(5000 % 300))]
+    );
 }

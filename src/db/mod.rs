@@ -84,7 +84,12 @@ impl PortConnector {
 impl Connector for PortConnector {
     type Transport = PortTransport;
 
-    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<PortTransport, NetError> {
+    fn connect(
+        &mut self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<PortTransport, NetError> {
         let ticks = rtos::ms_to_ticks(u64::from(timeout_ms));
         let deadline = rtos::tick_count().saturating_add(ticks);
         let addr = self.net.resolve(host, ticks)?;
@@ -316,8 +321,11 @@ mod tests {
 
     #[test]
     fn url_with_everything() {
-        let u = split_url("postgres://al%40ice:p%3Ass@db.local:6543/app?sslmode=disable", &["postgres"])
-            .unwrap();
+        let u = split_url(
+            "postgres://al%40ice:p%3Ass@db.local:6543/app?sslmode=disable",
+            &["postgres"],
+        )
+        .unwrap();
         assert_eq!(u.user.as_deref(), Some("al@ice"));
         assert_eq!(u.password.as_deref(), Some("p:ss"));
         assert_eq!(u.host, "db.local");

@@ -50,13 +50,17 @@ impl Transport for StdTransport {
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
         let left = self.left()?;
-        self.stream.set_read_timeout(Some(left)).map_err(to_net_error)?;
+        self.stream
+            .set_read_timeout(Some(left))
+            .map_err(to_net_error)?;
         self.stream.read(buf).map_err(to_net_error)
     }
 
     fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
         let left = self.left()?;
-        self.stream.set_write_timeout(Some(left)).map_err(to_net_error)?;
+        self.stream
+            .set_write_timeout(Some(left))
+            .map_err(to_net_error)?;
         self.stream.write(buf).map_err(to_net_error)
     }
 
@@ -65,7 +69,8 @@ impl Transport for StdTransport {
         if self.stream.set_nonblocking(true).is_err() {
             return false;
         }
-        let idle = matches!(self.stream.read(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        let idle =
+            matches!(self.stream.read(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock);
         self.stream.set_nonblocking(false).is_ok() && idle
     }
 }
@@ -82,7 +87,12 @@ pub struct StdConnector;
 impl Connector for StdConnector {
     type Transport = StdTransport;
 
-    fn connect(&mut self, host: &str, port: u16, timeout_ms: u32) -> Result<StdTransport, NetError> {
+    fn connect(
+        &mut self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<StdTransport, NetError> {
         let addr = (host, port)
             .to_socket_addrs()
             .map_err(|_| NetError::HostNotFound)?
@@ -111,7 +121,10 @@ pub fn env_or(name: &str, default: &str) -> String {
 
 /// Fails the test with instructions unless something listens on host:port.
 pub fn require_server(what: &str, host: &str, port: u16) {
-    let addr = (host, port).to_socket_addrs().ok().and_then(|mut a| a.next());
+    let addr = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next());
     let up = addr.is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
     assert!(
         up,

@@ -138,7 +138,9 @@ impl Scram {
             match attr.split_once('=') {
                 Some(("r", v)) => nonce = Some(v),
                 Some(("s", v)) => salt = Some(BASE64.decode(v).map_err(|_| ScramError::Malformed)?),
-                Some(("i", v)) => iterations = Some(v.parse::<u32>().map_err(|_| ScramError::Malformed)?),
+                Some(("i", v)) => {
+                    iterations = Some(v.parse::<u32>().map_err(|_| ScramError::Malformed)?)
+                }
                 Some(("m", _)) => return Err(ScramError::Malformed),
                 _ => {}
             }
@@ -193,7 +195,11 @@ impl Scram {
                     // Constant time: compare every byte whatever differs.
                     let same = got.len() == expected.len()
                         && got.iter().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
-                    return if same { Ok(()) } else { Err(ScramError::BadServerSignature) };
+                    return if same {
+                        Ok(())
+                    } else {
+                        Err(ScramError::BadServerSignature)
+                    };
                 }
                 Some(("e", _)) => return Err(ScramError::ServerRejected),
                 _ => {}
@@ -250,15 +256,34 @@ mod tests {
         let mut scram = Scram::new("", "pw", b"0123456789abcdefgh");
         let nonce = BASE64.encode(b"0123456789abcdefgh");
         let cases: [(String, ScramError); 5] = [
-            ("r=someone-else,s=QUJD,i=4096".into(), ScramError::NonceMismatch),
-            (alloc::format!("r={nonce},s=QUJD,i=4096"), ScramError::NonceMismatch),
-            (alloc::format!("r={nonce}x,s=!!,i=4096"), ScramError::Malformed),
+            (
+                "r=someone-else,s=QUJD,i=4096".into(),
+                ScramError::NonceMismatch,
+            ),
+            (
+                alloc::format!("r={nonce},s=QUJD,i=4096"),
+                ScramError::NonceMismatch,
+            ),
+            (
+                alloc::format!("r={nonce}x,s=!!,i=4096"),
+                ScramError::Malformed,
+            ),
             (alloc::format!("r={nonce}x,s=QUJD"), ScramError::Malformed),
-            (alloc::format!("r={nonce}x,s=QUJD,i=99999999"), ScramError::TooManyIterations),
+            (
+                alloc::format!("r={nonce}x,s=QUJD,i=99999999"),
+                ScramError::TooManyIterations,
+            ),
         ];
         for (server_first, expected) in cases {
-            assert_eq!(scram.client_final(server_first.as_bytes()), Err(expected), "{server_first}");
+            assert_eq!(
+                scram.client_final(server_first.as_bytes()),
+                Err(expected),
+                "{server_first}"
+            );
         }
-        assert_eq!(scram.verify_server_final(b"v=AAAA"), Err(ScramError::Malformed));
+        assert_eq!(
+            scram.verify_server_final(b"v=AAAA"),
+            Err(ScramError::Malformed)
+        );
     }
 }

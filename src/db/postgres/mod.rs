@@ -320,7 +320,9 @@ impl<T: Transport> Connection<T> {
                             wire::put_password(&mut conn.send, hashed.as_bytes())?;
                         }
                         Auth::Sasl { mechanisms } => {
-                            if !wire::mechanisms(mechanisms).any(|m| m == auth::Scram::MECHANISM.as_bytes()) {
+                            if !wire::mechanisms(mechanisms)
+                                .any(|m| m == auth::Scram::MECHANISM.as_bytes())
+                            {
                                 return Err(Error::UnsupportedAuth("SASL without SCRAM-SHA-256"));
                             }
                             let pw = password.ok_or(Error::PasswordRequired)?;
@@ -336,12 +338,16 @@ impl<T: Transport> Connection<T> {
                             scram = Some(s);
                         }
                         Auth::SaslContinue(data) => {
-                            let s = scram.as_mut().ok_or(wire::ProtocolError("SASL step out of order"))?;
+                            let s = scram
+                                .as_mut()
+                                .ok_or(wire::ProtocolError("SASL step out of order"))?;
                             let reply = s.client_final(data).map_err(Error::Scram)?;
                             wire::put_sasl_response(&mut conn.send, reply.as_bytes())?;
                         }
                         Auth::SaslFinal(data) => {
-                            let s = scram.as_ref().ok_or(wire::ProtocolError("SASL step out of order"))?;
+                            let s = scram
+                                .as_ref()
+                                .ok_or(wire::ProtocolError("SASL step out of order"))?;
                             s.verify_server_final(data).map_err(Error::Scram)?;
                         }
                         Auth::Unsupported(2) => return Err(Error::UnsupportedAuth("Kerberos V5")),
@@ -583,10 +589,19 @@ mod tests {
     #[test]
     fn config_from_url() {
         let c = Config::from_url("postgresql://app:s%23cret@10.0.2.2:5433/shop").unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.user.as_str()), ("10.0.2.2", 5433, "app"));
-        assert_eq!((c.password.as_deref(), c.database.as_str()), (Some("s#cret"), "shop"));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.user.as_str()),
+            ("10.0.2.2", 5433, "app")
+        );
+        assert_eq!(
+            (c.password.as_deref(), c.database.as_str()),
+            (Some("s#cret"), "shop")
+        );
         let d = Config::from_url("postgres://localhost").unwrap();
-        assert_eq!((d.port, d.user.as_str(), d.password), (5432, "postgres", None));
+        assert_eq!(
+            (d.port, d.user.as_str(), d.password),
+            (5432, "postgres", None)
+        );
         assert!(Config::from_url("mysql://localhost").is_none());
     }
 
@@ -600,9 +615,15 @@ mod tests {
             hint: None,
             position: Some(15),
         });
-        assert_eq!(alloc::format!("{e}"), "PostgreSQL ERROR 42P01: relation \"nope\" does not exist");
+        assert_eq!(
+            alloc::format!("{e}"),
+            "PostgreSQL ERROR 42P01: relation \"nope\" does not exist"
+        );
         assert!(e.keeps_connection());
         assert!(!Error::Net(NetError::TimedOut).keeps_connection());
-        assert_eq!(alloc::format!("{}", Error::Net(NetError::Refused)), "PostgreSQL: connection refused");
+        assert_eq!(
+            alloc::format!("{}", Error::Net(NetError::Refused)),
+            "PostgreSQL: connection refused"
+        );
     }
 }

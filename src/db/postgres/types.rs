@@ -200,7 +200,10 @@ fn parse_timestamp(s: &str) -> Option<i64> {
     let seconds = number(hms.next()?, 0, 60)?;
     micros += (i64::from(hours) * 3600 + i64::from(minutes) * 60 + i64::from(seconds)) * 1_000_000;
     if let Some(fraction) = fraction {
-        if fraction.is_empty() || fraction.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        if fraction.is_empty()
+            || fraction.len() > 6
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let scale = 10i64.pow(6 - fraction.len() as u32);
@@ -237,32 +240,79 @@ mod tests {
         assert_eq!(d(oid::FLOAT8, "1.5e-3"), Value::Float(0.0015));
         assert_eq!(d(oid::FLOAT4, "-Infinity"), Value::Float(f64::NEG_INFINITY));
         assert!(matches!(d(oid::FLOAT8, "NaN"), Value::Float(f) if f.is_nan()));
-        assert_eq!(d(oid::NUMERIC, "12345678901234567890.000001"), Value::Numeric("12345678901234567890.000001".to_string()));
+        assert_eq!(
+            d(oid::NUMERIC, "12345678901234567890.000001"),
+            Value::Numeric("12345678901234567890.000001".to_string())
+        );
         assert_eq!(d(oid::VARCHAR, "héllo"), Value::Text("héllo".to_string()));
-        assert_eq!(d(oid::JSONB, "{\"a\": 1}"), Value::Json("{\"a\": 1}".to_string()));
-        assert_eq!(d(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), Value::Text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".to_string()));
-        assert_eq!(d(oid::BYTEA, "\\x00ff10"), Value::Bytes([0, 255, 16].to_vec()));
+        assert_eq!(
+            d(oid::JSONB, "{\"a\": 1}"),
+            Value::Json("{\"a\": 1}".to_string())
+        );
+        assert_eq!(
+            d(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            Value::Text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".to_string())
+        );
+        assert_eq!(
+            d(oid::BYTEA, "\\x00ff10"),
+            Value::Bytes([0, 255, 16].to_vec())
+        );
         assert_eq!(d(oid::BYTEA, "\\x"), Value::Bytes(Vec::new()));
     }
 
     #[test]
     fn refusals_name_the_type() {
-        for (oid, raw) in [(oid::BOOL, "yes"), (oid::INT4, "4x"), (oid::BYTEA, "\\x0"), (oid::BYTEA, "abc"), (oid::DATE, "2024-13-01"), (oid::TIMESTAMP, "2024-01-01 25:00:00")] {
-            assert_eq!(decode(oid, Some(raw.as_bytes())), Err(DecodeError { type_oid: oid }), "{raw}");
+        for (oid, raw) in [
+            (oid::BOOL, "yes"),
+            (oid::INT4, "4x"),
+            (oid::BYTEA, "\\x0"),
+            (oid::BYTEA, "abc"),
+            (oid::DATE, "2024-13-01"),
+            (oid::TIMESTAMP, "2024-01-01 25:00:00"),
+        ] {
+            assert_eq!(
+                decode(oid, Some(raw.as_bytes())),
+                Err(DecodeError { type_oid: oid }),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn dates_and_timestamps() {
         assert_eq!(d(oid::DATE, "1970-01-01"), Value::Timestamp(0));
-        assert_eq!(d(oid::DATE, "2000-03-01"), Value::Timestamp(951_868_800_000_000));
-        assert_eq!(d(oid::TIMESTAMP, "2024-02-29 12:34:56.5"), Value::Timestamp(1_709_210_096_500_000));
-        assert_eq!(d(oid::TIMESTAMPTZ, "2024-02-29 12:34:56.5+00"), Value::Timestamp(1_709_210_096_500_000));
-        assert_eq!(d(oid::TIMESTAMPTZ, "2024-02-29 14:04:56.5+01:30"), Value::Timestamp(1_709_210_096_500_000));
-        assert_eq!(d(oid::TIMESTAMPTZ, "2024-02-29 07:34:56.500000-05"), Value::Timestamp(1_709_210_096_500_000));
-        assert_eq!(d(oid::TIMESTAMP, "1969-12-31 23:59:59.999999"), Value::Timestamp(-1));
+        assert_eq!(
+            d(oid::DATE, "2000-03-01"),
+            Value::Timestamp(951_868_800_000_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMP, "2024-02-29 12:34:56.5"),
+            Value::Timestamp(1_709_210_096_500_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMPTZ, "2024-02-29 12:34:56.5+00"),
+            Value::Timestamp(1_709_210_096_500_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMPTZ, "2024-02-29 14:04:56.5+01:30"),
+            Value::Timestamp(1_709_210_096_500_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMPTZ, "2024-02-29 07:34:56.500000-05"),
+            Value::Timestamp(1_709_210_096_500_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMP, "1969-12-31 23:59:59.999999"),
+            Value::Timestamp(-1)
+        );
         // 1 BC is year 0: 0000-12-31 is 719,529 days before 1970-01-01 + ...
-        assert_eq!(d(oid::DATE, "0001-12-31 BC"), Value::Timestamp(days_from_civil(0, 12, 31) * 86_400_000_000));
-        assert_eq!(d(oid::TIMESTAMPTZ, "infinity"), Value::Text("infinity".to_string()));
+        assert_eq!(
+            d(oid::DATE, "0001-12-31 BC"),
+            Value::Timestamp(days_from_civil(0, 12, 31) * 86_400_000_000)
+        );
+        assert_eq!(
+            d(oid::TIMESTAMPTZ, "infinity"),
+            Value::Text("infinity".to_string())
+        );
     }
 }

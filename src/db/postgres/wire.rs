@@ -110,7 +110,11 @@ pub fn put_password(out: &mut Vec<u8>, password: &[u8]) -> Result<(), EncodeErro
 }
 
 /// SASLInitialResponse: the chosen mechanism and the client-first message.
-pub fn put_sasl_initial(out: &mut Vec<u8>, mechanism: &str, data: &[u8]) -> Result<(), EncodeError> {
+pub fn put_sasl_initial(
+    out: &mut Vec<u8>,
+    mechanism: &str,
+    data: &[u8],
+) -> Result<(), EncodeError> {
     message(out, b'p', |out| {
         put_cstr(out, mechanism.as_bytes())?;
         let len = i32::try_from(data.len()).map_err(|_| EncodeError::TooLong)?;
@@ -552,9 +556,15 @@ mod tests {
     #[test]
     fn nul_in_sql_is_refused_and_leaves_the_buffer_alone() {
         let mut out = b"xyz".to_vec();
-        assert_eq!(put_parse(&mut out, "select 1\0; drop"), Err(EncodeError::Nul));
+        assert_eq!(
+            put_parse(&mut out, "select 1\0; drop"),
+            Err(EncodeError::Nul)
+        );
         assert_eq!(out, b"xyz");
-        assert_eq!(put_startup(&mut out, &[("user", "a\0b")]), Err(EncodeError::Nul));
+        assert_eq!(
+            put_startup(&mut out, &[("user", "a\0b")]),
+            Err(EncodeError::Nul)
+        );
         assert_eq!(out, b"xyz");
     }
 
@@ -577,19 +587,26 @@ mod tests {
         assert_eq!(Backend::parse(tag, body), Ok(Backend::ReadyForQuery(b'I')));
         let (tag, body, used) = frame(&bytes[6..]).unwrap().unwrap();
         assert_eq!(used, 14);
-        assert_eq!(Backend::parse(tag, body), Ok(Backend::CommandComplete("SELECT 1")));
+        assert_eq!(
+            Backend::parse(tag, body),
+            Ok(Backend::CommandComplete("SELECT 1"))
+        );
         assert!(frame(b"Z\0\0\0\x03").is_err());
     }
 
     #[test]
     fn authentication_requests() {
-        assert_eq!(Backend::parse(b'R', &[0, 0, 0, 0]), Ok(Backend::Authentication(Auth::Ok)));
+        assert_eq!(
+            Backend::parse(b'R', &[0, 0, 0, 0]),
+            Ok(Backend::Authentication(Auth::Ok))
+        );
         assert_eq!(
             Backend::parse(b'R', &[0, 0, 0, 5, 1, 2, 3, 4]),
             Ok(Backend::Authentication(Auth::Md5 { salt: [1, 2, 3, 4] }))
         );
         let sasl = b"\0\0\0\x0aSCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0";
-        let Ok(Backend::Authentication(Auth::Sasl { mechanisms: m })) = Backend::parse(b'R', sasl) else {
+        let Ok(Backend::Authentication(Auth::Sasl { mechanisms: m })) = Backend::parse(b'R', sasl)
+        else {
             panic!("not SASL");
         };
         let names: Vec<&[u8]> = mechanisms(m).collect();
@@ -615,7 +632,13 @@ mod tests {
             panic!("not a row description");
         };
         let columns: Vec<Column> = d.columns().map(Result::unwrap).collect();
-        assert_eq!(columns[1], Column { name: "name", type_oid: 25 });
+        assert_eq!(
+            columns[1],
+            Column {
+                name: "name",
+                type_oid: 25
+            }
+        );
         assert!(Backend::parse(b'T', &t[..t.len() - 1]).is_err());
 
         let row = b"\0\x02\0\0\0\x017\xff\xff\xff\xff";
