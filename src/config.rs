@@ -4,7 +4,14 @@
 //! {
 //!   "log_level": "info",
 //!   "server": { "max_connections": 8, "max_body_bytes": 1048576 },
-//!   "functions": [ { "name": "hello", "module": "hello", "env": { "GREETING": "hi" } } ],
+//!   "functions": [ {
+//!     "name": "hello", "module": "hello", "env": { "GREETING": "hi" },
+//!     "bindings": {
+//!       "USERS": { "type": "kv", "namespace": "users" },
+//!       "DB": { "type": "postgres", "url": "postgres://app:secret@10.0.2.2:5432/app" },
+//!       "CACHE": { "type": "redis", "url": "redis://:secret@10.0.2.2:6379/0", "timeout_ms": 2000 }
+//!     }
+//!   } ],
 //!   "routes": [ { "prefix": "/hello", "function": "hello", "methods": ["GET", "HEAD"] } ]
 //! }
 //! ```
@@ -79,6 +86,46 @@ pub struct FunctionConfig {
     pub source: FunctionSource,
     /// `env` variables, passed to the handler as strings.
     pub env: BTreeMap<String, String>,
+    /// `env` bindings (KV namespaces, database clients), by name.
+    pub bindings: BTreeMap<String, Binding>,
+}
+
+/// A resource a function reaches through `env.NAME`, Workers-style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// A KV namespace on the device's file system.
+    Kv {
+        /// Its name (a directory of the store; functions may share one).
+        namespace: String,
+    },
+    /// A PostgreSQL client (`postgres://user:password@host:port/database`).
+    Postgres {
+        /// Where and as whom to connect.
+        url: String,
+        /// Longest a connect or a query may take.
+        timeout_ms: u32,
+    },
+    /// A Redis client (`redis://[user:password@]host:port[/db]`).
+    Redis {
+        /// Where and as whom to connect.
+        url: String,
+        /// Longest a connect or a command may take.
+        timeout_ms: u32,
+    },
+}
+
+/// Timeout of a database binding that does not set `timeout_ms`.
+pub const DEFAULT_BINDING_TIMEOUT_MS: u32 = 5_000;
+
+impl Binding {
+    /// The binding's `type` as written in the configuration.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Binding::Kv { .. } => "kv",
+            Binding::Postgres { .. } => "postgres",
+            Binding::Redis { .. } => "redis",
+        }
+    }
 }
 
 /// A path prefix served by a function.
@@ -112,35 +159,116 @@ struct RawFunction {
     module: Option<String>,
     path: Option<String>,
     #[serde(default)]
-    env: EnvMap,
+    env: ObjectMap<String>,
+    #[serde(default)]
+    bindings: ObjectMap<RawBinding>,
 }
 
-/// A JSON object of strings. serde-json-core reads map keys only as borrowed
-/// `&str` (no escapes), which is all variable names need.
-#[derive(Default)]
-struct EnvMap(BTreeMap<String, String>);
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBinding {
+    #[serde(rename = "type")]
+    kind: String,
+    namespace: Option<String>,
+    url: Option<String>,
+    timeout_ms: Option<u32>,
+}
 
-impl<'de> Deserialize<'de> for EnvMap {
+/// A JSON object of `T` values by name. serde-json-core reads map keys only
+/// as borrowed `&str` (no escapes), which is all names need.
+struct ObjectMap<T>(BTreeMap<String, T>);
+
+impl<T> Default for ObjectMap<T> {
+    fn default() -> Self {
+        ObjectMap(BTreeMap::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectMap<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EnvMap;
+        struct Visitor<T>(core::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = ObjectMap<T>;
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("an object of string values")
+                f.write_str("an object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<EnvMap, A::Error> {
+            ) -> Result<ObjectMap<T>, A::Error> {
                 let mut out = BTreeMap::new();
                 while let Some(key) = map.next_key::<&'de str>()? {
-                    let value: String = map.next_value()?;
+                    let value: T = map.next_value()?;
                     out.insert(String::from(key), value);
                 }
-                Ok(EnvMap(out))
+                Ok(ObjectMap(out))
             }
         }
-        d.deserialize_map(Visitor)
+        d.deserialize_map(Visitor(core::marker::PhantomData))
+    }
+}
+
+/// Checks one binding of function `function` and turns it into a [`Binding`].
+fn binding(function: &str, name: &str, raw: RawBinding) -> Result<Binding, ConfigError> {
+    let err =
+        |what: &str| ConfigError(format!("functions: '{function}': binding '{name}': {what}"));
+    let url = |scheme: &str| match raw.url.as_deref() {
+        Some(u) if u.starts_with(scheme) => Ok(String::from(u)),
+        Some(u) => Err(err(&format!("url '{u}' must start with {scheme}"))),
+        None => Err(err("needs a \"url\"")),
+    };
+    let timeout_ms = match raw.timeout_ms {
+        Some(0) => return Err(err("timeout_ms must be greater than 0")),
+        Some(t) => t,
+        None => DEFAULT_BINDING_TIMEOUT_MS,
+    };
+    let only = |allowed: &[&str]| {
+        let given = [
+            ("namespace", raw.namespace.is_some()),
+            ("url", raw.url.is_some()),
+            ("timeout_ms", raw.timeout_ms.is_some()),
+        ];
+        match given.iter().find(|(k, set)| *set && !allowed.contains(k)) {
+            Some((k, _)) => Err(err(&format!(
+                "\"{k}\" does not apply to a {} binding",
+                raw.kind
+            ))),
+            None => Ok(()),
+        }
+    };
+    match raw.kind.as_str() {
+        "kv" => {
+            only(&["namespace"])?;
+            let namespace = raw.namespace.clone().unwrap_or_else(|| String::from(name));
+            let valid = !namespace.is_empty()
+                && namespace.len() <= 64
+                && namespace
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                return Err(err(&format!(
+                    "namespace '{namespace}' must be 1 to 64 letters, digits, '_' or '-'"
+                )));
+            }
+            Ok(Binding::Kv { namespace })
+        }
+        "postgres" => {
+            only(&["url", "timeout_ms"])?;
+            Ok(Binding::Postgres {
+                url: url("postgres://").or_else(|_| url("postgresql://"))?,
+                timeout_ms,
+            })
+        }
+        "redis" => {
+            only(&["url", "timeout_ms"])?;
+            Ok(Binding::Redis {
+                url: url("redis://")?,
+                timeout_ms,
+            })
+        }
+        other => Err(err(&format!(
+            "unknown type '{other}' (kv, postgres or redis)"
+        ))),
     }
 }
 
@@ -203,10 +331,21 @@ impl Config {
                     )));
                 }
             };
+            let mut bindings = BTreeMap::new();
+            for (name, raw) in f.bindings.0 {
+                if f.env.0.contains_key(&name) {
+                    return Err(ConfigError(format!(
+                        "functions: '{}': '{name}' is both an env variable and a binding",
+                        f.name
+                    )));
+                }
+                bindings.insert(name.clone(), binding(&f.name, &name, raw)?);
+            }
             functions.push(FunctionConfig {
                 name: f.name,
                 source,
                 env: f.env.0,
+                bindings,
             });
         }
         let mut routes = Vec::with_capacity(raw.routes.len());
@@ -266,6 +405,7 @@ impl Config {
             name: String::from(if name.is_empty() { "function" } else { name }),
             source: FunctionSource::Path(String::from(path)),
             env: BTreeMap::new(),
+            bindings: BTreeMap::new(),
         })
     }
 
@@ -329,6 +469,86 @@ mod tests {
             { "prefix": "/hello/deep/", "function": "echo" }
         ]
     }"#;
+
+    fn with_bindings(bindings: &str) -> Result<Config, ConfigError> {
+        let json = alloc::format!(
+            r#"{{"functions":[{{"name":"f","module":"hello","env":{{"X":"1"}},"bindings":{bindings}}}]}}"#
+        );
+        Config::parse(json.as_bytes())
+    }
+
+    #[test]
+    fn parses_bindings_of_every_type() {
+        let c = with_bindings(
+            r#"{"KV":{"type":"kv"},"U":{"type":"kv","namespace":"users"},
+                "DB":{"type":"postgres","url":"postgres://a:b@127.0.0.1:5432/d"},
+                "R":{"type":"redis","url":"redis://127.0.0.1:6379","timeout_ms":250}}"#,
+        )
+        .unwrap();
+        let b = &c.functions[0].bindings;
+        assert_eq!(
+            b["KV"],
+            Binding::Kv {
+                namespace: "KV".into()
+            },
+            "namespace defaults to the name"
+        );
+        assert_eq!(
+            b["U"],
+            Binding::Kv {
+                namespace: "users".into()
+            }
+        );
+        assert_eq!(
+            b["DB"],
+            Binding::Postgres {
+                url: "postgres://a:b@127.0.0.1:5432/d".into(),
+                timeout_ms: DEFAULT_BINDING_TIMEOUT_MS
+            }
+        );
+        assert_eq!(
+            b["R"],
+            Binding::Redis {
+                url: "redis://127.0.0.1:6379".into(),
+                timeout_ms: 250
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_bad_bindings_with_a_message_naming_them() {
+        for (bindings, needle) in [
+            (r#"{"A":{"type":"mysql"}}"#, "unknown type 'mysql'"),
+            (r#"{"A":{"type":"postgres"}}"#, "needs a \"url\""),
+            (
+                r#"{"A":{"type":"redis","url":"http://x"}}"#,
+                "must start with redis://",
+            ),
+            (
+                r#"{"A":{"type":"kv","url":"redis://x"}}"#,
+                "\"url\" does not apply",
+            ),
+            (
+                r#"{"A":{"type":"kv","namespace":"../x"}}"#,
+                "namespace '../x'",
+            ),
+            (
+                r#"{"A":{"type":"redis","url":"redis://x","timeout_ms":0}}"#,
+                "timeout_ms",
+            ),
+            (
+                r#"{"X":{"type":"kv"}}"#,
+                "both an env variable and a binding",
+            ),
+            (
+                r#"{"A":{"type":"kv","colour":"red"}}"#,
+                "invalid configuration JSON",
+            ),
+        ] {
+            let e = with_bindings(bindings).unwrap_err();
+            assert!(e.0.contains(needle), "{bindings}: {e}");
+        }
+    }
 
     #[test]
     fn parses_a_full_configuration() {

@@ -10,10 +10,13 @@
 //! `console`, timers) are JavaScript in `src/js/glue/`, one file per API,
 //! each a function `(internal, global) => void` run once per context.
 
+pub mod bindings;
 pub mod builtin;
 pub mod compiler;
 pub mod engine;
 pub mod heap;
+pub mod io;
+pub mod modules;
 pub mod natives;
 pub mod task;
 
