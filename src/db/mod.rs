@@ -21,8 +21,53 @@ pub mod redis;
 
 use alloc::vec::Vec;
 
-use crate::port::{NetError, Network, Socket};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use crate::port::{NetError, Network, Port, Socket};
 use crate::rtos::{self, TickType};
+
+/// The port the firmware's database bindings connect through.
+static PORT: AtomicPtr<Port> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Gives the database bindings the port's network; the HTTP server's start
+/// does it for every port.
+pub fn set_port(port: &'static Port) {
+    PORT.store((port as *const Port).cast_mut(), Ordering::Release);
+}
+
+/// The network of the port given to [`set_port`], if any yet.
+fn installed_network() -> Option<&'static dyn Network> {
+    // SAFETY: only ever set from a `&'static Port`.
+    let port = unsafe { PORT.load(Ordering::Acquire).as_ref() }?;
+    Some(port.net)
+}
+
+/// Nonce bytes for SCRAM from what the core can observe: the tick count, a
+/// call counter and the heap's state, whitened with SHA-256. Not a
+/// cryptographic random source: the ports have no entropy contract yet
+/// (`crypto.getRandomValues` will bring one); a SCRAM client nonce needs to
+/// be unique per exchange, which this is, more than secret.
+pub fn observed_nonce(buf: &mut [u8]) {
+    use sha2::{Digest, Sha256};
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    // A load and a store, not fetch_add: the RP2040 has no atomic RMW.
+    let call = CALLS.load(Ordering::Relaxed).wrapping_add(1);
+    CALLS.store(call, Ordering::Relaxed);
+    let heap = rtos::heap_stats();
+    let mut counter = 0u32;
+    for chunk in buf.chunks_mut(32) {
+        let mut h = Sha256::new();
+        h.update(call.to_le_bytes());
+        h.update(counter.to_le_bytes());
+        h.update((rtos::tick_count() as u64).to_le_bytes());
+        h.update((heap.free as u64).to_le_bytes());
+        h.update((heap.peak as u64).to_le_bytes());
+        h.update((chunk.as_ptr() as usize as u64).to_le_bytes());
+        let digest = h.finalize();
+        chunk.copy_from_slice(&digest[..chunk.len()]);
+        counter += 1;
+    }
+}
 
 /// A connected byte stream with a deadline (see the module docs).
 pub trait Transport {
@@ -71,13 +116,19 @@ pub type RandomSource = fn(&mut [u8]);
 /// Opens connections through the port's [`Network`] (the firmware's TCP).
 #[derive(Clone, Copy)]
 pub struct PortConnector {
-    net: &'static dyn Network,
+    net: Option<&'static dyn Network>,
 }
 
 impl PortConnector {
     /// A connector over `net` (usually `port.net`).
     pub fn new(net: &'static dyn Network) -> PortConnector {
-        PortConnector { net }
+        PortConnector { net: Some(net) }
+    }
+
+    /// A connector over the port given to [`set_port`], looked up when it
+    /// connects: the JS task makes its bindings before the server starts.
+    pub fn installed() -> PortConnector {
+        PortConnector { net: None }
     }
 }
 
@@ -90,13 +141,17 @@ impl Connector for PortConnector {
         port: u16,
         timeout_ms: u32,
     ) -> Result<PortTransport, NetError> {
+        let net = self
+            .net
+            .or_else(installed_network)
+            .ok_or(NetError::Unreachable)?;
         let ticks = rtos::ms_to_ticks(u64::from(timeout_ms));
         let deadline = rtos::tick_count().saturating_add(ticks);
-        let addr = self.net.resolve(host, ticks)?;
+        let addr = net.resolve(host, ticks)?;
         let left = deadline.saturating_sub(rtos::tick_count());
-        let socket = self.net.connect(addr, port, left.max(1))?;
+        let socket = net.connect(addr, port, left.max(1))?;
         Ok(PortTransport {
-            net: self.net,
+            net,
             socket,
             deadline,
         })
