@@ -54,18 +54,16 @@ pub fn observed_nonce(buf: &mut [u8]) {
     let call = CALLS.load(Ordering::Relaxed).wrapping_add(1);
     CALLS.store(call, Ordering::Relaxed);
     let heap = rtos::heap_stats();
-    let mut counter = 0u32;
-    for chunk in buf.chunks_mut(32) {
+    for (counter, chunk) in buf.chunks_mut(32).enumerate() {
         let mut h = Sha256::new();
         h.update(call.to_le_bytes());
-        h.update(counter.to_le_bytes());
+        h.update((counter as u64).to_le_bytes());
         h.update((rtos::tick_count() as u64).to_le_bytes());
         h.update((heap.free as u64).to_le_bytes());
         h.update((heap.peak as u64).to_le_bytes());
         h.update((chunk.as_ptr() as usize as u64).to_le_bytes());
         let digest = h.finalize();
         chunk.copy_from_slice(&digest[..chunk.len()]);
-        counter += 1;
     }
 }
 

@@ -286,6 +286,9 @@ impl From<ParseError> for Error {
     }
 }
 
+/// Field/value pairs of a hash.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Options of `SET`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SetOptions {
@@ -492,7 +495,7 @@ impl<C: Connector> Client<C> {
     }
 
     /// `HGETALL key`: the field/value pairs (empty for a missing key).
-    pub fn hgetall(&mut self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    pub fn hgetall(&mut self, key: &[u8]) -> Result<Pairs, Error> {
         let Reply::Array(items) = self.call(&[b"HGETALL", key])? else {
             return Err(Error::UnexpectedReply);
         };

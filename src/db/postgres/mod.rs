@@ -133,7 +133,7 @@ pub enum Error {
     /// The server reported an error (bad SQL, constraint violation,
     /// authentication refused...). The connection stays usable unless the
     /// severity is `FATAL`.
-    Db(DbError),
+    Db(alloc::boxed::Box<DbError>),
     /// The server asks for an authentication method this client lacks.
     UnsupportedAuth(&'static str),
     /// The server asks for a password and none is configured.
@@ -357,12 +357,15 @@ impl<T: Transport> Connection<T> {
                     }
                     conn.flush()?;
                 }
-                Backend::ParameterStatus { name, value } => {
-                    if name == "server_version" {
-                        conn.server_version = value.to_owned();
-                    }
+                Backend::ParameterStatus {
+                    name: "server_version",
+                    value,
+                } => {
+                    conn.server_version = value.to_owned();
                 }
-                Backend::ErrorResponse(f) => return Err(Error::Db(DbError::from_fields(f))),
+                Backend::ErrorResponse(f) => {
+                    return Err(Error::Db(alloc::boxed::Box::new(DbError::from_fields(f))));
+                }
                 Backend::ReadyForQuery(_) => {
                     conn.recv.consume(total);
                     break;
@@ -456,7 +459,7 @@ impl<T: Transport> Connection<T> {
                     result.command = tag.to_owned();
                 }
                 Backend::ErrorResponse(f) => {
-                    failure = Some(Error::Db(DbError::from_fields(f)));
+                    failure = Some(Error::Db(alloc::boxed::Box::new(DbError::from_fields(f))));
                 }
                 Backend::ReadyForQuery(_) => {
                     self.recv.consume(total);
@@ -607,14 +610,14 @@ mod tests {
 
     #[test]
     fn errors_say_what_happened() {
-        let e = Error::Db(DbError {
+        let e = Error::Db(alloc::boxed::Box::new(DbError {
             severity: "ERROR".into(),
             code: "42P01".into(),
             message: "relation \"nope\" does not exist".into(),
             detail: None,
             hint: None,
             position: Some(15),
-        });
+        }));
         assert_eq!(
             alloc::format!("{e}"),
             "PostgreSQL ERROR 42P01: relation \"nope\" does not exist"

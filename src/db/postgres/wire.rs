@@ -54,7 +54,7 @@ fn begin(out: &mut Vec<u8>, tag: u8) -> usize {
 }
 
 /// Writes the length of the message whose length field is at `at`.
-fn finish(out: &mut Vec<u8>, at: usize) -> Result<(), EncodeError> {
+fn finish(out: &mut [u8], at: usize) -> Result<(), EncodeError> {
     let len = i32::try_from(out.len() - at).map_err(|_| EncodeError::TooLong)?;
     out[at..at + 4].copy_from_slice(&len.to_be_bytes());
     Ok(())
@@ -195,13 +195,16 @@ pub fn put_terminate(out: &mut Vec<u8>) {
     out.extend_from_slice(&[b'X', 0, 0, 0, 4]);
 }
 
+/// A message split off a buffer: type byte, body, bytes used in all.
+pub type Frame<'a> = (u8, &'a [u8], usize);
+
 /// Size of a backend message header: type byte and length.
 pub const HEADER_LEN: usize = 5;
 
 /// Splits the first complete message off `buf`: `Ok(Some((tag, body,
 /// consumed)))`, `Ok(None)` when more bytes are needed (then
 /// [`needed`] tells how many in all).
-pub fn frame(buf: &[u8]) -> Result<Option<(u8, &[u8], usize)>, ProtocolError> {
+pub fn frame(buf: &[u8]) -> Result<Option<Frame<'_>>, ProtocolError> {
     let Some(total) = needed(buf)? else {
         return Ok(None);
     };

@@ -80,7 +80,8 @@ fn param_text(ctx: &Ctx, v: &Value<'_>) -> Result<Option<Vec<u8>>, Thrown> {
             iso.call(v, &[])?
         } else {
             let json = ctx.global().get(c"JSON")?;
-            json.get(c"stringify")?.call(&json, &[v.clone()])?
+            json.get(c"stringify")?
+                .call(&json, core::slice::from_ref(v))?
         };
         return Ok(Some(text.to_string()?.into_bytes()));
     }

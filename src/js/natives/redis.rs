@@ -220,7 +220,7 @@ fn set<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c
         };
         if !ex.is_undefined() {
             let seconds = ex.to_f64()?;
-            if !(seconds.is_finite() && seconds >= 1.0 && seconds.fract() == 0.0) {
+            if !(seconds.is_finite() && seconds >= 1.0 && seconds == (seconds as u64) as f64) {
                 return Err(
                     ctx.throw_range_error("set: ex must be a whole number of seconds, at least 1")
                 );
@@ -293,7 +293,9 @@ fn hset<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'
     match args.get(1) {
         Some(fields) if fields.is_object() && fields.bytes().is_none() => {
             let object = ctx.global().get(c"Object")?;
-            let entries = object.get(c"entries")?.call(&object, &[fields.clone()])?;
+            let entries = object
+                .get(c"entries")?
+                .call(&object, core::slice::from_ref(fields))?;
             for i in 0..entries.length()? {
                 let pair = entries.get_index(i)?;
                 cmd.push(arg_bytes(ctx, Some(&pair.get_index(0)?), "hset")?);

@@ -36,6 +36,12 @@ pub struct Registry<T: 'static> {
 // and their natives called there); the clients themselves are behind mutexes.
 unsafe impl<T: Send> Sync for Registry<T> {}
 
+impl<T: Send + 'static> Default for Registry<T> {
+    fn default() -> Registry<T> {
+        Registry::new()
+    }
+}
+
 impl<T: Send + 'static> Registry<T> {
     /// An empty registry.
     pub const fn new() -> Registry<T> {
