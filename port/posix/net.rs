@@ -128,7 +128,11 @@ fn register(fd: i32) -> Result<(), NetError> {
 
 /// A system call's result: the count, or `Err(errno)`.
 fn syscall(r: isize) -> Result<usize, i32> {
-    if r >= 0 { Ok(r as usize) } else { Err(last_errno()) }
+    if r >= 0 {
+        Ok(r as usize)
+    } else {
+        Err(last_errno())
+    }
 }
 
 /// Maps an errno to the port's error.
