@@ -30,6 +30,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod config;
+pub mod db;
 pub mod heap;
 pub mod http;
 pub mod js;

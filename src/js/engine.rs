@@ -659,6 +659,37 @@ impl Ctx {
         Value::from_raw(self, unsafe { qjs::JS_GetException(self.raw()) })
     }
 
+    /// A new `Error` with `message` (to give properties before throwing it).
+    pub fn error(&self, message: &str) -> Result<Value<'_>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        let e = self.wrap(unsafe { qjs::JS_NewError(self.raw()) })?;
+        e.set(c"message", self.string(message)?)?;
+        Ok(e)
+    }
+
+    /// A `Date` at `epoch_ms` milliseconds since the Unix epoch.
+    pub fn date(&self, epoch_ms: f64) -> Result<Value<'_>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        self.wrap(unsafe { qjs::JS_NewDate(self.raw(), epoch_ms) })
+    }
+
+    /// `JSON.parse(text)`; a syntax error is thrown as `JSON.parse` throws it.
+    pub fn parse_json(&self, text: &str) -> Result<Value<'_>, Thrown> {
+        // QuickJS wants a NUL after the text (it reads one byte past `len`).
+        let mut source = alloc::vec::Vec::with_capacity(text.len() + 1);
+        source.extend_from_slice(text.as_bytes());
+        source.push(0);
+        // SAFETY: `len` bytes of text followed by a NUL; returns a new reference.
+        self.wrap(unsafe {
+            qjs::JS_ParseJSON(
+                self.raw(),
+                source.as_ptr().cast(),
+                text.len() as _,
+                c"<json>".as_ptr(),
+            )
+        })
+    }
+
     /// Throws `value` (any value, as `throw value` does).
     pub fn throw(&self, value: Value<'_>) -> Thrown {
         // SAFETY: JS_Throw takes over the reference.

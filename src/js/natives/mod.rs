@@ -11,6 +11,10 @@
 //! caches it on `internal.natives`), so a function pays only for the APIs it
 //! uses. Bad arguments throw a `TypeError`; nothing here panics on JS input.
 
+pub mod postgres;
+pub mod redis;
+pub mod shared;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 
