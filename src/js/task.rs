@@ -303,6 +303,21 @@ const TIMER_ID_MASK: u32 = 0x00FF_FFFF;
 pub const MAX_FUNCTIONS: usize = 255;
 
 impl ContextState {
+    /// Stops the context's timers and lets go of every JS value it holds,
+    /// before the context is freed.
+    fn release(&self, ctx: &Ctx) {
+        for t in core::mem::take(&mut *self.timers.borrow_mut()).into_values() {
+            t.stop();
+        }
+        for (resolve, reject) in core::mem::take(&mut *self.pending_io.borrow_mut()).into_values() {
+            resolve.free(ctx);
+            reject.free(ctx);
+        }
+        if let Some(internal) = self.internal.borrow_mut().take() {
+            internal.free(ctx);
+        }
+    }
+
     /// Index of the function (as in the configuration).
     pub fn function(&self) -> usize {
         self.function
@@ -600,34 +615,27 @@ impl EventLoop {
                 .map_err(|e| fail("module", e))?;
             check_handler_shape(&namespace)
                 .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
-            let get = |name: &core::ffi::CStr| {
-                internal
-                    .get(name)
-                    .map_err(thrown)
-                    .map_err(|e| fail("glue", e))
-                    .and_then(|v| {
-                        if v.is_function() {
-                            Ok(Persistent::new(v))
-                        } else {
-                            Err(alloc::format!(
-                                "glue: internal.{} is not a function",
-                                name.to_string_lossy()
-                            ))
-                        }
-                    })
-            };
+            let dispatch = internal
+                .get(c"dispatch")
+                .map_err(thrown)
+                .map_err(|e| fail("glue", e))?;
+            if !dispatch.is_function() {
+                return Err(String::from("glue: internal.dispatch is not a function"));
+            }
             let name = ctx
                 .string(&f.name)
                 .map_err(thrown)
                 .map_err(|e| fail("setup", e))?;
-            Ok([
-                Persistent::new(name),
-                get(c"dispatch")?,
-                Persistent::new(namespace),
-                Persistent::new(env),
-            ])
+            // Nothing fails from here on, so no persistent reference leaks.
+            Ok([name, dispatch, namespace, env].map(Persistent::new))
         };
-        let [name, dispatch, namespace, env] = setup()?;
+        let [name, dispatch, namespace, env] = match setup() {
+            Ok(refs) => refs,
+            Err(e) => {
+                state.release(&ctx);
+                return Err(e);
+            }
+        };
         Ok(Function {
             ctx,
             state,
@@ -821,17 +829,8 @@ impl EventLoop {
                 namespace,
                 env,
             } = f;
-            for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
-                t.stop();
-            }
-            for (resolve, reject) in
-                core::mem::take(&mut *state.pending_io.borrow_mut()).into_values()
-            {
-                resolve.free(&ctx);
-                reject.free(&ctx);
-            }
-            let internal = state.internal.borrow_mut().take();
-            for p in [name, dispatch, namespace, env].into_iter().chain(internal) {
+            state.release(&ctx);
+            for p in [name, dispatch, namespace, env] {
                 p.free(&ctx);
             }
             drop(ctx);
