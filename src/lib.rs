@@ -32,6 +32,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod config;
+pub mod db;
 pub mod fs;
 pub mod heap;
 pub mod http;

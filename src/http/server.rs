@@ -96,6 +96,8 @@ pub fn start(
     listener: Listener,
     sizes: TaskSizes,
 ) -> Result<(), rtos::OutOfMemory> {
+    // The database bindings open their connections through the same port.
+    crate::db::set_port(port);
     let s = &config.server;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,
