@@ -128,6 +128,26 @@ pub struct Port {
     pub cpu_busy_ns: Option<fn() -> u64>,
 }
 
+/// The port the firmware runs on, for the parts that are reached from JS
+/// (database bindings, KV) rather than handed the port at start.
+static INSTALLED: core::sync::atomic::AtomicPtr<Port> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// Makes `port` the firmware's port ([`installed`]); the HTTP server's start
+/// does it on every port.
+pub fn install(port: &'static Port) {
+    INSTALLED.store(
+        (port as *const Port).cast_mut(),
+        core::sync::atomic::Ordering::Release,
+    );
+}
+
+/// The port given to [`install`], if any yet.
+pub fn installed() -> Option<&'static Port> {
+    // SAFETY: only ever set from a `&'static Port`.
+    unsafe { INSTALLED.load(core::sync::atomic::Ordering::Acquire).as_ref() }
+}
+
 /// Writes all of `buf`, each wait bounded by `timeout` ticks.
 pub fn send_all(
     net: &dyn Network,

@@ -21,25 +21,14 @@ pub mod redis;
 
 use alloc::vec::Vec;
 
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::port::{NetError, Network, Port, Socket};
+use crate::port::{NetError, Network, Socket};
 use crate::rtos::{self, TickType};
 
-/// The port the firmware's database bindings connect through.
-static PORT: AtomicPtr<Port> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Gives the database bindings the port's network; the HTTP server's start
-/// does it for every port.
-pub fn set_port(port: &'static Port) {
-    PORT.store((port as *const Port).cast_mut(), Ordering::Release);
-}
-
-/// The network of the port given to [`set_port`], if any yet.
+/// The network of the installed port ([`crate::port::install`]), if any yet.
 fn installed_network() -> Option<&'static dyn Network> {
-    // SAFETY: only ever set from a `&'static Port`.
-    let port = unsafe { PORT.load(Ordering::Acquire).as_ref() }?;
-    Some(port.net)
+    crate::port::installed().map(|p| p.net)
 }
 
 /// Nonce bytes for SCRAM from what the core can observe: the tick count, a
@@ -123,7 +112,7 @@ impl PortConnector {
         PortConnector { net: Some(net) }
     }
 
-    /// A connector over the port given to [`set_port`], looked up when it
+    /// A connector over the installed port ([`crate::port::install`]), looked up when it
     /// connects: the JS task makes its bindings before the server starts.
     pub fn installed() -> PortConnector {
         PortConnector { net: None }

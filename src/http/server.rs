@@ -97,7 +97,7 @@ pub fn start(
     sizes: TaskSizes,
 ) -> Result<(), rtos::OutOfMemory> {
     // The database bindings open their connections through the same port.
-    crate::db::set_port(port);
+    crate::port::install(port);
     let s = &config.server;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,

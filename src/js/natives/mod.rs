@@ -22,6 +22,7 @@ use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
 
 pub mod buffer;
+pub mod kv;
 pub mod platform;
 pub mod process;
 pub mod text;
