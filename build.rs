@@ -26,11 +26,12 @@ use std::process::Command;
 use compiler::{SourceKind, compile_with};
 use rquickjs_sys as qjs;
 
-/// The glue files, in the order each context runs them (later files use
-/// what earlier ones put on `internal`).
-const GLUE: &[&str] = &[
-    "encoding", "console", "timers", "headers", "url", "body", "request", "response", "dispatch",
-    "lambda",
+/// The glue files every context runs when it is created, in this order (later
+/// files use what earlier ones put on `internal`). Every other file of
+/// `src/js/glue/` must start with a `// @lazy globals: ...; internal: ...`
+/// line and runs on first use of one of the names it lists.
+const EAGER_GLUE: &[&str] = &[
+    "encoding", "headers", "body", "request", "response", "dispatch",
 ];
 
 fn main() {
@@ -38,6 +39,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=handlers");
     println!("cargo:rerun-if-changed=src/js/glue");
+    println!("cargo:rerun-if-changed=src/js/modules");
     println!("cargo:rerun-if-changed=src/js/compiler.rs");
 
     compile_js(&root, &out);
@@ -227,37 +229,60 @@ fn link_board(root: &Path, out: &Path, board: &str, bin: &str, gcc_arch: &[&str]
 
 /// Compiles every built-in script and module to bytecode files in `out`.
 fn compile_js(root: &Path, out: &Path) {
+    let modules: Vec<String> = js_files(&root.join("src/js/modules"))
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    MODULE_NAMES.set(modules).unwrap();
     // SAFETY: a private runtime and context, freed at the end.
     let (rt, ctx) = unsafe {
         let rt = qjs::JS_NewRuntime();
+        compiler::accept_imports(rt, &(is_builtin_import as fn(&str) -> bool));
         let ctx = qjs::JS_NewContext(rt);
         (rt, ctx)
     };
     let mut table = String::new();
-    table.push_str("/// The Web API glue scripts, in the order a context runs them.\n");
-    table.push_str("pub static GLUE: &[(&str, &[u8])] = &[\n");
-    for name in GLUE {
+    table.push_str(
+        "/// The Web API glue scripts: the eager ones first, in the order a context runs them.\n",
+    );
+    table.push_str("pub static GLUE: &[Glue] = &[\n");
+    for (name, lazy) in glue_files(root) {
         let path = root.join("src/js/glue").join(format!("{name}.js"));
-        let label = format!("isere:{name}");
         let file = out.join(format!("glue-{name}.qbc"));
+        fs::write(
+            &file,
+            compile_file(ctx, &path, &format!("isere:{name}"), SourceKind::Script),
+        )
+        .unwrap();
+        let is_lazy = lazy.is_some();
+        let (globals, internals) = lazy.unwrap_or_default();
+        writeln!(
+            table,
+            "    Glue {{ name: {name:?}, bytecode: include_bytes!({:?}), lazy: {is_lazy}, globals: &{globals:?}, internals: &{internals:?} }},",
+            file.display(),
+        )
+        .unwrap();
+    }
+    table.push_str("];\n\n");
+
+    table.push_str("/// The built-in ES modules (`src/js/modules/`), by name (`node:NAME`).\n");
+    table.push_str("pub static MODULES: &[(&str, &[u8])] = &[\n");
+    for path in js_files(&root.join("src/js/modules")) {
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        let file = out.join(format!("module-{name}.qbc"));
         compile_entry(
             ctx,
             &mut table,
             name,
             &path,
-            &label,
-            SourceKind::Script,
+            &format!("node:{name}"),
+            SourceKind::Module,
             &file,
         );
     }
     table.push_str("];\n\n");
 
-    let mut handlers: Vec<PathBuf> = fs::read_dir(root.join("handlers"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "js"))
-        .collect();
-    handlers.sort();
+    let handlers = js_files(&root.join("handlers"));
     table.push_str("/// The example functions of `handlers/`, by name.\n");
     table.push_str("pub static FUNCTIONS: &[(&str, &[u8])] = &[\n");
     for path in &handlers {
@@ -281,6 +306,79 @@ fn compile_js(root: &Path, out: &Path) {
         qjs::JS_FreeContext(ctx);
         qjs::JS_FreeRuntime(rt);
     }
+}
+
+/// The names of `src/js/modules/*.js`.
+static MODULE_NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// What the built-in modules and example functions may import while they are
+/// compiled: the glue's internal module and the built-in modules.
+fn is_builtin_import(name: &str) -> bool {
+    let bare = name.strip_prefix("node:").unwrap_or(name);
+    name == "isere:internal"
+        || MODULE_NAMES
+            .get()
+            .is_some_and(|m| m.iter().any(|n| n == bare))
+}
+
+/// The `.js` files of `dir`, sorted (none if it does not exist).
+fn js_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "js"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}
+
+/// Names of lazily loaded globals and `internal` properties.
+type LazyNames = (Vec<String>, Vec<String>);
+
+/// The glue files: the eager ones in [`EAGER_GLUE`] order, then every other
+/// file with the names its `// @lazy` header lists.
+fn glue_files(root: &Path) -> Vec<(String, Option<LazyNames>)> {
+    let mut glue: Vec<(String, Option<LazyNames>)> =
+        EAGER_GLUE.iter().map(|n| (n.to_string(), None)).collect();
+    for path in js_files(&root.join("src/js/glue")) {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        if EAGER_GLUE.contains(&name.as_str()) {
+            continue;
+        }
+        let source = fs::read_to_string(&path).unwrap();
+        let header = source.lines().next().unwrap_or("");
+        let lazy = parse_lazy_header(header).unwrap_or_else(|| {
+            panic!(
+                "{}: a glue file not in EAGER_GLUE must start with \
+                 `// @lazy globals: A, B; internal: x, y`",
+                path.display()
+            )
+        });
+        glue.push((name, Some(lazy)));
+    }
+    glue
+}
+
+/// Parses `// @lazy globals: A, B; internal: x, y` (either list may be empty).
+fn parse_lazy_header(line: &str) -> Option<LazyNames> {
+    let rest = line.strip_prefix("// @lazy")?.trim();
+    let mut names = (Vec::new(), Vec::new());
+    for part in rest.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, list) = part.split_once(':')?;
+        let list: Vec<String> = list
+            .split(',')
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        match key.trim() {
+            "globals" => names.0 = list,
+            "internal" => names.1 = list,
+            _ => return None,
+        }
+    }
+    (!names.0.is_empty() || !names.1.is_empty()).then_some(names)
 }
 
 /// Compiles `path` into `file` and adds `(name, bytes)` to the table being written.

@@ -45,6 +45,8 @@ const INIT_PRIORITY: u32 = 4;
 /// On this port a task runs on its own pthread stack; the FreeRTOS stack only
 /// holds the port's thread record.
 const TASK_STACK_WORDS: usize = 1024;
+/// Worker tasks for functions' I/O (database calls, outgoing HTTP, KV).
+const IO_WORKERS: usize = 4;
 /// QuickJS stack limit: well inside the 8 MiB default pthread stack.
 const JS_STACK_LIMIT: usize = 1 << 20;
 
@@ -143,6 +145,8 @@ fn init_task(boot: Boot) {
         priority: JS_PRIORITY,
         queue_len: 64 + 2 * config.server.max_connections,
         cpu_limit_ms: config.server.handler_timeout_ms,
+        io_workers: IO_WORKERS,
+        io_stack_words: TASK_STACK_WORDS,
     };
     let js = match JsTask::start(functions, js_config) {
         Ok(js) => js,

@@ -44,6 +44,8 @@ const DEFAULT_CONFIG: &str = include_str!("isere.json");
 /// Task sizes on this board, in 32-bit words.
 const JS_STACK_WORDS: usize = 6144;
 const TASK_STACK_WORDS: usize = 1024;
+/// Worker tasks for functions' I/O (started on first use).
+const IO_WORKERS: usize = 1;
 /// QuickJS's own stack limit: what the JS task's stack has, minus a margin
 /// for the Rust frames below the engine.
 const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
@@ -96,6 +98,8 @@ fn init_task() {
             priority: JS_PRIORITY,
             queue_len: JS_QUEUE_LEN,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            io_workers: IO_WORKERS,
+            io_stack_words: TASK_STACK_WORDS,
         },
     );
     let ok = boot::self_test(&js, config);

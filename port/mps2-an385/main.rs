@@ -61,6 +61,8 @@ const DEFAULT_CONFIG: &str = include_str!("../../handlers/isere.json");
 /// Task sizes on this board, in 32-bit words.
 const JS_STACK_WORDS: usize = 8192;
 const TASK_STACK_WORDS: usize = 2048;
+/// Worker tasks for functions' I/O (started on first use).
+const IO_WORKERS: usize = 2;
 /// QuickJS's own stack limit: what the JS task's stack has, minus a margin
 /// for the Rust frames below the engine.
 const JS_STACK_LIMIT: usize = JS_STACK_WORDS * 4 - 6 * 1024;
@@ -249,6 +251,8 @@ fn init_task(args: BootArgs) {
             priority: JS_PRIORITY,
             queue_len: 16 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            io_workers: IO_WORKERS,
+            io_stack_words: TASK_STACK_WORDS,
         },
     );
     if args.selftest {

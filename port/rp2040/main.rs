@@ -71,6 +71,8 @@ const JS_STACK_WORDS: usize = 4096;
 /// Connection tasks and the acceptor (a request takes ~2.5 KiB of stack in
 /// ARMv6-M code, measured on the QEMU board built for thumbv6m).
 const TASK_STACK_WORDS: usize = 1536;
+/// Worker tasks for functions' I/O (started on first use; RAM is scarce).
+const IO_WORKERS: usize = 1;
 /// The init task, which ends after boot: parsing the configuration with
 /// serde-json-core takes ~8.3 KiB of stack in ARMv6-M code.
 const INIT_STACK_WORDS: usize = 3072;
@@ -197,6 +199,8 @@ fn init_task(board: Board) {
             priority: JS_PRIORITY,
             queue_len: 4 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            io_workers: IO_WORKERS,
+            io_stack_words: TASK_STACK_WORDS,
         },
     );
     let stack = start_network(board.usb);

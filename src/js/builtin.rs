@@ -1,8 +1,28 @@
-//! Bytecode compiled by `build.rs`: the glue scripts and the example functions.
+//! Bytecode compiled by `build.rs`: the glue scripts, the built-in modules and
+//! the example functions.
+
+/// A Web API glue file (`src/js/glue/NAME.js`).
+pub struct Glue {
+    /// Its file name without `.js`.
+    pub name: &'static str,
+    /// Its bytecode: a script whose value is `(internal, global) => void`.
+    pub bytecode: &'static [u8],
+    /// Runs on first use of one of its names rather than at context creation.
+    pub lazy: bool,
+    /// Globals that load it (lazy files).
+    pub globals: &'static [&'static str],
+    /// `internal` properties that load it (lazy files).
+    pub internals: &'static [&'static str],
+}
 
 include!(concat!(env!("OUT_DIR"), "/builtin_js.rs"));
 
 /// The bytecode of the built-in function `name` (`handlers/NAME.js`).
 pub fn function(name: &str) -> Option<&'static [u8]> {
     FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
+/// The bytecode of the built-in module `node:NAME` (`src/js/modules/NAME.js`).
+pub fn module(name: &str) -> Option<&'static [u8]> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }

@@ -111,6 +111,57 @@ pub unsafe fn compile_with(
     }
 }
 
+/// Lets the modules compiled in `rt` import every specifier `accept` returns
+/// true for, each as an empty placeholder module. QuickJS resolves a module's
+/// imports when it compiles it, so a compiler without the real modules at
+/// hand (the build script, which compiles the built-in modules themselves)
+/// needs this; the bytecode keeps the specifiers as written, and the runtime
+/// that loads it resolves them for real.
+///
+/// # Safety
+/// `rt` must be a live runtime whose module loader may be replaced.
+pub unsafe fn accept_imports(rt: *mut qjs::JSRuntime, accept: &'static fn(&str) -> bool) {
+    unsafe extern "C" fn init(
+        _: *mut qjs::JSContext,
+        _: *mut qjs::JSModuleDef,
+    ) -> core::ffi::c_int {
+        0
+    }
+    unsafe extern "C" fn load(
+        ctx: *mut qjs::JSContext,
+        name: *const c_char,
+        opaque: *mut core::ffi::c_void,
+        _attributes: qjs::JSValue,
+    ) -> *mut qjs::JSModuleDef {
+        // SAFETY: QuickJS passes a NUL-terminated name and our opaque, a
+        // `&'static fn(&str) -> bool`.
+        unsafe {
+            let accept = &*opaque.cast::<fn(&str) -> bool>();
+            let cname = CStr::from_ptr(name);
+            if accept(&cname.to_string_lossy()) {
+                return qjs::JS_NewCModule(ctx, name, Some(init));
+            }
+            let msg = CString::new(alloc::format!(
+                "cannot import '{}': not a built-in module",
+                cname.to_string_lossy()
+            ))
+            .unwrap_or_default();
+            qjs::JS_ThrowReferenceError(ctx, c"%s".as_ptr(), msg.as_ptr());
+            core::ptr::null_mut()
+        }
+    }
+    // SAFETY: per the contract; `accept` lives forever.
+    unsafe {
+        qjs::JS_SetModuleLoaderFunc2(
+            rt,
+            None,
+            Some(load),
+            None,
+            (accept as *const fn(&str) -> bool).cast_mut().cast(),
+        )
+    }
+}
+
 /// Takes the pending exception of `ctx` and turns it into a [`CompileError`].
 ///
 /// # Safety

@@ -88,6 +88,21 @@ struct RuntimeState {
     allocated: core::cell::Cell<usize>,
     natives: core::cell::RefCell<Vec<NativeFn>>,
     interrupt: core::cell::RefCell<Option<Box<dyn FnMut() -> bool>>>,
+    modules: core::cell::Cell<Option<&'static ModuleHost>>,
+}
+
+/// How a runtime finds the modules that modules import (`import x from "y"`).
+pub struct ModuleHost {
+    /// Turns specifier `name`, as written in module `base`, into the name
+    /// of a module, or a message for the `Error` the import throws.
+    pub normalize: fn(base: &str, name: &str) -> Result<String, String>,
+    /// The bytecode of the module with this (normalized) name.
+    pub bytecode: fn(name: &str) -> Option<&'static [u8]>,
+    /// Names of the modules the host makes itself: one `default` export,
+    /// the value `native_default` returns in the importing context.
+    pub native: &'static [&'static str],
+    /// The `default` export of native module `name`.
+    pub native_default: for<'c> fn(&'c Ctx, &str) -> Result<Value<'c>, Thrown>,
 }
 
 /// Counts of what a runtime holds, from `JS_ComputeMemoryUsage`.
@@ -129,22 +144,130 @@ unsafe extern "C" fn interrupt_trampoline(_rt: *mut qjs::JSRuntime, opaque: *mut
     }
 }
 
+/// The module host of the runtime `opaque` (its [`RuntimeState`]).
+///
+/// # Safety
+/// `opaque` must be the live runtime's state.
+unsafe fn module_host(opaque: *mut c_void) -> Option<&'static ModuleHost> {
+    // SAFETY: per the contract.
+    unsafe { &*opaque.cast::<RuntimeState>() }.modules.get()
+}
+
+/// Throws a plain `Error` with `message`.
+///
+/// # Safety
+/// `ctx` must be live.
+unsafe fn throw_plain(ctx: *mut qjs::JSContext, message: &str) {
+    let msg = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: a format string of ours with one string argument.
+    unsafe { qjs::JS_ThrowPlainError(ctx, c"%s".as_ptr(), msg.as_ptr()) };
+}
+
+unsafe extern "C" fn module_normalize(
+    ctx: *mut qjs::JSContext,
+    base: *const c_char,
+    name: *const c_char,
+    opaque: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: QuickJS passes NUL-terminated names and our runtime state.
+    unsafe {
+        let base = CStr::from_ptr(base).to_string_lossy();
+        let name = CStr::from_ptr(name).to_string_lossy();
+        let normalized = match module_host(opaque) {
+            Some(host) => (host.normalize)(&base, &name),
+            None => Err(alloc::format!("cannot import '{name}': no modules here")),
+        };
+        match normalized {
+            Ok(n) => {
+                let out = qjs::js_malloc(ctx, (n.len() + 1) as _).cast::<u8>();
+                if !out.is_null() {
+                    ptr::copy_nonoverlapping(n.as_ptr(), out, n.len());
+                    *out.add(n.len()) = 0;
+                }
+                out.cast()
+            }
+            Err(message) => {
+                throw_plain(ctx, &message);
+                ptr::null_mut()
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn native_module_init(
+    ctx: *mut qjs::JSContext,
+    m: *mut qjs::JSModuleDef,
+) -> c_int {
+    // SAFETY: QuickJS initialises a module we created, in a live context of
+    // our runtime; the export was declared in `module_loader`.
+    unsafe {
+        let c = Ctx::from_raw(ctx);
+        let atom = qjs::JS_GetModuleName(ctx, m);
+        let name = Value::from_raw(c, qjs::JS_AtomToString(ctx, atom));
+        qjs::JS_FreeAtom(ctx, atom);
+        let Ok(name) = name.to_string() else {
+            return -1;
+        };
+        let host = module_host(qjs::JS_GetRuntimeOpaque(qjs::JS_GetRuntime(ctx)));
+        let Some(host) = host else { return -1 };
+        match (host.native_default)(c, &name) {
+            Ok(v) => qjs::JS_SetModuleExport(ctx, m, c"default".as_ptr(), v.into_raw()),
+            Err(Thrown) => -1,
+        }
+    }
+}
+
 unsafe extern "C" fn module_loader(
     ctx: *mut qjs::JSContext,
     name: *const c_char,
-    _opaque: *mut c_void,
+    opaque: *mut c_void,
     _attributes: qjs::JSValue,
 ) -> *mut qjs::JSModuleDef {
-    // SAFETY: QuickJS passes a NUL-terminated module name; the error message is ours.
+    // SAFETY: QuickJS passes a NUL-terminated, normalized module name and our
+    // runtime state; the module values read here are owned by the context.
     unsafe {
-        let name = CStr::from_ptr(name).to_string_lossy();
-        let msg = CString::new(alloc::format!(
-            "cannot import '{name}': a function is one module; imports of other modules are not supported yet"
-        ))
-        .unwrap_or_default();
-        qjs::JS_ThrowReferenceError(ctx, c"%s".as_ptr(), msg.as_ptr());
+        let cname = CStr::from_ptr(name);
+        let name = cname.to_string_lossy();
+        let Some(host) = module_host(opaque) else {
+            throw_plain(
+                ctx,
+                &alloc::format!("cannot import '{name}': no modules here"),
+            );
+            return ptr::null_mut();
+        };
+        if host.native.contains(&&*name) {
+            let m = qjs::JS_NewCModule(ctx, cname.as_ptr(), Some(native_module_init));
+            if !m.is_null() && qjs::JS_AddModuleExport(ctx, m, c"default".as_ptr()) < 0 {
+                return ptr::null_mut();
+            }
+            return m;
+        }
+        let Some(bytecode) = (host.bytecode)(&name) else {
+            throw_plain(ctx, &alloc::format!("cannot find module '{name}'"));
+            return ptr::null_mut();
+        };
+        let obj = qjs::JS_ReadObject(
+            ctx,
+            bytecode.as_ptr(),
+            bytecode.len() as _,
+            qjs::JS_READ_OBJ_BYTECODE as _,
+        );
+        if raw::JS_IsException(obj) {
+            return ptr::null_mut();
+        }
+        if raw::JS_VALUE_GET_TAG(obj) != qjs::JS_TAG_MODULE {
+            qjs::JS_FreeValue(ctx, obj);
+            throw_plain(
+                ctx,
+                &alloc::format!("module '{name}': not a module's bytecode"),
+            );
+            return ptr::null_mut();
+        }
+        // The context's module list holds the module; drop our reference.
+        let m = raw::JS_VALUE_GET_PTR(obj).cast::<qjs::JSModuleDef>();
+        qjs::JS_FreeValue(ctx, obj);
+        m
     }
-    ptr::null_mut()
 }
 
 impl Runtime {
@@ -154,6 +277,7 @@ impl Runtime {
             allocated: core::cell::Cell::new(0),
             natives: core::cell::RefCell::new(Vec::new()),
             interrupt: core::cell::RefCell::new(None),
+            modules: core::cell::Cell::new(None),
         });
         // SAFETY: the malloc table is static; the state box outlives the runtime
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
@@ -174,10 +298,10 @@ impl Runtime {
             );
             qjs::JS_SetModuleLoaderFunc2(
                 rt.as_ptr(),
-                None,
+                Some(module_normalize),
                 Some(module_loader),
                 None,
-                ptr::null_mut(),
+                opaque.cast_mut().cast(),
             );
             Some(Runtime { rt, state })
         }
@@ -187,6 +311,11 @@ impl Runtime {
     /// it returns true the running code gets an uncatchable "interrupted" error.
     pub fn set_interrupt(&mut self, check: Option<Box<dyn FnMut() -> bool>>) {
         *self.state.interrupt.borrow_mut() = check;
+    }
+
+    /// Lets modules import the modules `host` provides (none without it).
+    pub fn set_module_host(&self, host: &'static ModuleHost) {
+        self.state.modules.set(Some(host));
     }
 
     /// A new context with the standard ECMAScript globals.
@@ -466,6 +595,29 @@ impl Ctx {
         // SAFETY: "%s" with a NUL-terminated argument.
         unsafe { f(self.raw(), c"%s".as_ptr(), msg.as_ptr()) };
         Thrown
+    }
+
+    /// Takes the pending exception out of the engine as the thrown value.
+    pub fn catch(&self) -> Value<'_> {
+        // SAFETY: JS_GetException returns a new reference (undefined if none).
+        Value::from_raw(self, unsafe { qjs::JS_GetException(self.raw()) })
+    }
+
+    /// Throws `value` (any value, as `throw value` does).
+    pub fn throw(&self, value: Value<'_>) -> Thrown {
+        // SAFETY: JS_Throw takes over the reference.
+        unsafe { qjs::JS_Throw(self.raw(), value.into_raw()) };
+        Thrown
+    }
+
+    /// A new pending promise with its resolve and reject functions.
+    pub fn promise(&self) -> Result<[Value<'_>; 3], Thrown> {
+        let mut funcs = [qjs::JS_UNDEFINED; 2];
+        // SAFETY: on success QuickJS stores two new references in `funcs`.
+        let promise =
+            self.wrap(unsafe { qjs::JS_NewPromiseCapability(self.raw(), funcs.as_mut_ptr()) })?;
+        let [resolve, reject] = funcs.map(|f| Value::from_raw(self, f));
+        Ok([promise, resolve, reject])
     }
 
     /// Takes the pending exception out of the engine.

@@ -14,6 +14,8 @@ pub mod builtin;
 pub mod compiler;
 pub mod engine;
 pub mod heap;
+pub mod io;
+pub mod modules;
 pub mod natives;
 pub mod task;
 

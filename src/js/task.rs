@@ -118,6 +118,7 @@ pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Ve
         heap: super::heap::EngineHeap::Kernel,
     })
     .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
+    rt.set_module_host(&super::modules::HOST);
     let ctx = rt
         .new_context()
         .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
@@ -145,12 +146,39 @@ pub struct JsConfig {
     pub queue_len: usize,
     /// Longest a handler may run without yielding before it is interrupted.
     pub cpu_limit_ms: u32,
+    /// Worker tasks for I/O off the JS task (started on first use).
+    pub io_workers: usize,
+    /// Each I/O worker's FreeRTOS stack, in words.
+    pub io_stack_words: usize,
 }
 
 enum Message {
     Request(Box<Exchange>),
-    Timer { function: usize, id: u32 },
+    Timer {
+        function: usize,
+        id: u32,
+    },
+    Io {
+        function: usize,
+        id: u32,
+        completion: super::io::Completion,
+    },
     Shutdown,
+}
+
+/// Hands the result of I/O job `id` of `function` back to the JS task
+/// (from a worker; waits while the JS queue is full).
+pub(super) fn complete_io(function: usize, id: u32, completion: super::io::Completion) {
+    if let Some(q) = queue() {
+        let msg = Box::new(Message::Io {
+            function,
+            id,
+            completion,
+        });
+        if q.send(msg, WAIT_FOREVER).is_err() {
+            log::error!(target: TAG, "I/O result dropped: the JS queue refused it");
+        }
+    }
 }
 
 static QUEUE: AtomicPtr<Queue<Message>> = AtomicPtr::new(core::ptr::null_mut());
@@ -249,36 +277,6 @@ struct Start {
 // starter waits for exactly that, and read after it was notified.
 unsafe impl Send for Start {}
 
-/// Glue files loaded on first use: (file, globals, internal names). Their
-/// names start as accessors that load the file (`internal.lazy` in
-/// `encoding.js`), so a function pays RAM only for the APIs it touches.
-/// The other files are needed by every request and run when the context is
-/// created, in `builtin::GLUE` order.
-const LAZY_GLUE: &[(&str, &[&str], &[&str])] = &[
-    (
-        "console",
-        &["console"],
-        &["console", "format", "inspectValue"],
-    ),
-    (
-        "timers",
-        &[
-            "setTimeout",
-            "clearTimeout",
-            "setInterval",
-            "clearInterval",
-            "queueMicrotask",
-        ],
-        &["fireTimer", "pendingTimers", "reportError"],
-    ),
-    (
-        "url",
-        &["URL", "URLSearchParams"],
-        &["URL", "URLSearchParams", "parseForm", "percentDecode"],
-    ),
-    ("lambda", &[], &["lambda"]),
-];
-
 /// Per-context state, reachable from natives through the context opaque.
 pub struct ContextState {
     /// The function's name.
@@ -290,6 +288,9 @@ pub struct ContextState {
     internal: RefCell<Option<Persistent>>,
     /// Bit i: glue file i has run in this context.
     glue_loaded: Cell<u64>,
+    /// The resolve and reject functions of promises waiting for I/O, by job id.
+    pending_io: RefCell<BTreeMap<u32, (Persistent, Persistent)>>,
+    next_io: Cell<u32>,
 }
 
 /// Timer ids are 24 bits so that the function index fits beside them in the
@@ -299,19 +300,53 @@ const TIMER_ID_MASK: u32 = 0x00FF_FFFF;
 pub const MAX_FUNCTIONS: usize = 255;
 
 impl ContextState {
+    /// Index of the function (as in the configuration).
+    pub fn function(&self) -> usize {
+        self.function
+    }
+
+    /// Remembers the settle functions of a promise waiting for I/O; returns
+    /// the id its result will come back with.
+    pub fn add_pending_io(&self, resolve: Value<'_>, reject: Value<'_>) -> u32 {
+        let mut pending = self.pending_io.borrow_mut();
+        let mut id = self.next_io.get();
+        loop {
+            id = id.wrapping_add(1);
+            if !pending.contains_key(&id) {
+                break;
+            }
+        }
+        self.next_io.set(id);
+        pending.insert(id, (Persistent::new(resolve), Persistent::new(reject)));
+        id
+    }
+
+    /// Forgets a pending I/O promise (its job never started).
+    pub fn drop_pending_io(&self, ctx: &Ctx, id: u32) {
+        if let Some((resolve, reject)) = self.pending_io.borrow_mut().remove(&id) {
+            resolve.free(ctx);
+            reject.free(ctx);
+        }
+    }
+
+    /// The glue's `internal` object of this context.
+    pub fn internal<'c>(&self, ctx: &'c Ctx) -> Result<Value<'c>, Thrown> {
+        match self.internal.borrow().as_ref() {
+            Some(i) => Ok(i.get(ctx)),
+            None => Err(ctx.throw_type_error("glue is not set up")),
+        }
+    }
+
     /// Runs glue file `index` (of `builtin::GLUE`) in this context, once.
     pub fn load_glue(&self, ctx: &Ctx, index: usize) -> Result<(), Thrown> {
         let bit = 1u64 << index;
         if self.glue_loaded.get() & bit != 0 {
             return Ok(());
         }
-        let Some((name, bytecode)) = builtin::GLUE.get(index) else {
+        let Some(builtin::Glue { name, bytecode, .. }) = builtin::GLUE.get(index) else {
             return Err(ctx.throw_range_error("no such glue file"));
         };
-        let internal = match self.internal.borrow().as_ref() {
-            Some(i) => i.get(ctx),
-            None => return Err(ctx.throw_type_error("glue is not set up")),
-        };
+        let internal = self.internal(ctx)?;
         self.glue_loaded.set(self.glue_loaded.get() | bit);
         let register = ctx.run_script(bytecode).map_err(|e| {
             log::error!(target: TAG, "[{}] glue {name}: {e}", self.name);
@@ -420,6 +455,13 @@ fn js_task(start: Start) {
         ));
         rtos::exit_task();
     };
+    rt.set_module_host(&super::modules::HOST);
+    super::io::configure(super::io::PoolConfig {
+        workers: config.io_workers,
+        stack_words: config.io_stack_words,
+        priority: config.priority,
+        queue_len: config.queue_len,
+    });
     let deadline = alloc::rc::Rc::new(Cell::new(TickType::MAX));
     let check = deadline.clone();
     rt.set_interrupt(Some(Box::new(move || rtos::tick_count() > check.get())));
@@ -483,6 +525,8 @@ impl EventLoop {
             next_timer: Cell::new(0),
             internal: RefCell::new(None),
             glue_loaded: Cell::new(0),
+            pending_io: RefCell::new(BTreeMap::new()),
+            next_io: Cell::new(0),
         });
         ctx.set_opaque::<ContextState>(&*state);
         let thrown = |_: Thrown| ctx.take_exception();
@@ -498,31 +542,34 @@ impl EventLoop {
             *state.internal.borrow_mut() = Some(Persistent::new(internal.clone()));
             let mut used = rt.allocated();
             log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
-            for (i, (name, _)) in builtin::GLUE.iter().enumerate() {
-                match LAZY_GLUE.iter().find(|(lazy, _, _)| lazy == name) {
-                    Some((_, globals, internals)) => {
-                        let lazy = internal
-                            .get(c"lazy")
-                            .map_err(thrown)
-                            .map_err(|e| fail(name, e))?;
-                        let args = [
-                            Ok(ctx.int(i as i32)),
-                            string_array(&ctx, globals),
-                            string_array(&ctx, internals),
-                        ];
-                        let args = args
-                            .into_iter()
-                            .collect::<Result<Vec<_>, _>>()
-                            .map_err(thrown)
-                            .map_err(|e| fail(name, e))?;
-                        lazy.call(&ctx.undefined(), &args)
-                            .map_err(thrown)
-                            .map_err(|e| fail(name, e))?;
-                    }
-                    None => state
+            // Eager files run now; lazy ones become accessors that run them
+            // on first use, so a function pays RAM only for what it touches.
+            for (i, glue) in builtin::GLUE.iter().enumerate() {
+                let name = glue.name;
+                if glue.lazy {
+                    let (globals, internals) = (glue.globals, glue.internals);
+                    let lazy = internal
+                        .get(c"lazy")
+                        .map_err(thrown)
+                        .map_err(|e| fail(name, e))?;
+                    let args = [
+                        Ok(ctx.int(i as i32)),
+                        string_array(&ctx, globals),
+                        string_array(&ctx, internals),
+                    ];
+                    let args = args
+                        .into_iter()
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(thrown)
+                        .map_err(|e| fail(name, e))?;
+                    lazy.call(&ctx.undefined(), &args)
+                        .map_err(thrown)
+                        .map_err(|e| fail(name, e))?;
+                } else {
+                    state
                         .load_glue(&ctx, i)
                         .map_err(thrown)
-                        .map_err(|e| fail(name, e))?,
+                        .map_err(|e| fail(name, e))?;
                 }
                 let now = rt.allocated();
                 log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
@@ -589,6 +636,11 @@ impl EventLoop {
             match *msg {
                 Message::Request(ex) => self.dispatch(ex),
                 Message::Timer { function, id } => self.fire_timer(function, id),
+                Message::Io {
+                    function,
+                    id,
+                    completion,
+                } => self.finish_io(function, id, completion),
                 Message::Shutdown => return,
             }
             self.arm();
@@ -679,6 +731,30 @@ impl EventLoop {
         }
     }
 
+    /// Settles the promise of I/O job `id` with its completion's outcome.
+    fn finish_io(&mut self, function: usize, id: u32, completion: super::io::Completion) {
+        let Some(f) = self.functions.get(function) else {
+            return;
+        };
+        let Some((resolve, reject)) = f.state.pending_io.borrow_mut().remove(&id) else {
+            return;
+        };
+        let ctx: &Ctx = &f.ctx;
+        self.arm();
+        let (settle, value) = match completion(ctx) {
+            Ok(v) => (resolve.get(ctx), v),
+            Err(Thrown) => (reject.get(ctx), ctx.catch()),
+        };
+        if settle.call(&ctx.undefined(), &[value]).is_err() {
+            let e = ctx.take_exception();
+            log::error!(target: TAG, "[{}] I/O result {id}: {e}", f.state.name);
+        }
+        self.disarm();
+        drop(settle);
+        resolve.free(ctx);
+        reject.free(ctx);
+    }
+
     fn answer_settled(&mut self) {
         let mut i = 0;
         while i < self.in_flight.len() {
@@ -736,6 +812,12 @@ impl EventLoop {
             } = f;
             for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
                 t.stop();
+            }
+            for (resolve, reject) in
+                core::mem::take(&mut *state.pending_io.borrow_mut()).into_values()
+            {
+                resolve.free(&ctx);
+                reject.free(&ctx);
             }
             let internal = state.internal.borrow_mut().take();
             for p in [name, dispatch, namespace, env].into_iter().chain(internal) {

@@ -1,3 +1,4 @@
+// @lazy globals: console; internal: console, format, inspectValue
 // console: log/info/warn/error/debug/trace (+ assert, dir), formatted like
 // Node/browsers for the common cases, on one line (no 72-column wrapping), and
 // sent to natives.log(level, message): 1=error 2=warn 3=info 4=debug 5=trace.

@@ -1,3 +1,4 @@
+// @lazy internal: lambda
 // internal.lambda: runs one request through a Lambda-form module
 // (`export const handler = async (event, context) => ...`, the API Gateway
 // REST/v1 proxy event), for internal.dispatch. Loaded on first use: a Workers

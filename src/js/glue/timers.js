@@ -1,3 +1,4 @@
+// @lazy globals: setTimeout, clearTimeout, setInterval, clearInterval, queueMicrotask; internal: fireTimer, pendingTimers, reportError
 // setTimeout/setInterval/clearTimeout/clearInterval/queueMicrotask (HTML §8.6/§8.7).
 // The Rust side owns the clock: natives.timerStart(ms, repeat) returns the id and
 // later calls internal.fireTimer(id); a repeating timer fires until timerCancel(id).

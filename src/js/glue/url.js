@@ -1,3 +1,4 @@
+// @lazy globals: URL, URLSearchParams; internal: URL, URLSearchParams, parseForm, percentDecode
 // URL and URLSearchParams (WHATWG URL Standard), compact: enough to read a
 // request's path and query reliably and to build URLs for redirects and fetch.
 //

@@ -1,15 +1,27 @@
 //! The native functions under the glue (`internal.natives` in `src/js/glue/`).
 //!
-//! `log(level, message)`, `utf8Encode(string)`, `utf8Decode(bytes)`,
-//! `timerStart(delayMs, repeat)`, `timerCancel(id)`, `loadGlue(index)` (runs
-//! a lazily loaded glue file, see `ContextState::load_glue`). Bad arguments throw a
-//! `TypeError`; nothing here panics on JS input.
+//! The core set, present in every context: `log(level, message)`,
+//! `utf8Encode(string)`, `utf8Decode(bytes)`, `timerStart(delayMs, repeat)`,
+//! `timerCancel(id)`, `loadGlue(index)` (runs a lazily loaded glue file, see
+//! `ContextState::load_glue`) and `load(name)`.
+//!
+//! Each Web or Node API with native parts has its own module here with one
+//! `create(ctx)` function building an object of its natives, listed in
+//! [`MODULES`]; `internal.natives.load(name)` creates it on first use (and
+//! caches it on `internal.natives`), so a function pays only for the APIs it
+//! uses. Bad arguments throw a `TypeError`; nothing here panics on JS input.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
+
+/// Builds the natives object of one API module.
+pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
+
+/// The API modules with natives, by the name `internal.natives.load` takes.
+pub const MODULES: &[(&str, Create)] = &[];
 
 /// Creates the `natives` object for a context.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
@@ -23,6 +35,7 @@ pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
         ctx.function(c"timerCancel", 1, timer_cancel)?,
     )?;
     natives.set(c"loadGlue", ctx.function(c"loadGlue", 1, load_glue)?)?;
+    natives.set(c"load", ctx.function(c"load", 1, load_module)?)?;
     Ok(natives)
 }
 
@@ -145,6 +158,33 @@ fn load_glue<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<V
     }
     state(ctx)?.load_glue(ctx, index as usize)?;
     Ok(ctx.undefined())
+}
+
+/// `natives.load(name)`: the natives object of API module `name`, created on
+/// first use and kept as a property of `natives` (the `this` of the call).
+fn load_module<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let name = match arg(args, 0) {
+        Some(v) if v.is_string() => v.to_string()?,
+        _ => return Err(ctx.throw_type_error("natives.load: expected a module name")),
+    };
+    let Some((_, create)) = MODULES.iter().find(|(n, _)| *n == name) else {
+        return Err(
+            ctx.throw_type_error(&alloc::format!("natives.load: no native module '{name}'"))
+        );
+    };
+    let key = alloc::ffi::CString::new(alloc::format!("module:{name}"))
+        .map_err(|_| ctx.throw_type_error("natives.load: bad module name"))?;
+    if this.is_object() {
+        let cached = this.get(&key)?;
+        if !cached.is_undefined() {
+            return Ok(cached);
+        }
+    }
+    let module = create(ctx)?;
+    if this.is_object() {
+        this.set(&key, module.clone())?;
+    }
+    Ok(module)
 }
 
 #[cfg(test)]
