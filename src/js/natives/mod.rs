@@ -11,6 +11,8 @@
 //! caches it on `internal.natives`), so a function pays only for the APIs it
 //! uses. Bad arguments throw a `TypeError`; nothing here panics on JS input.
 
+pub mod crypto;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -21,7 +23,7 @@ use super::task::ContextState;
 pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 
 /// The API modules with natives, by the name `internal.natives.load` takes.
-pub const MODULES: &[(&str, Create)] = &[];
+pub const MODULES: &[(&str, Create)] = &[("crypto", crypto::create)];
 
 /// Creates the `natives` object for a context.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
