@@ -82,3 +82,4 @@ fn run_suite(test: &str, file: &str, suite: &str) {
 
 platform_test!(headers);
 platform_test!(crypto);
+platform_test!(node_crypto);
