@@ -5,7 +5,13 @@
 // RFC 8032 (Ed25519) and RFC 6979 (the P-256 key and its signatures); JWTs
 // signed here and by another implementation.
 
-const ascii = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+// Index loops rather than string iteration: iterating a string crashes the
+// QEMU board's engine build (reported; not a crypto matter).
+const ascii = (s) => {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+};
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 const unhex = (s) => new Uint8Array(s.match(/../g).map((p) => parseInt(p, 16)));
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -21,8 +27,8 @@ const b64url = (buf) => {
 const unb64url = (s) => {
   const out = [];
   let acc = 0, bits = 0;
-  for (const c of s) {
-    acc = (acc << 6) | B64.indexOf(c);
+  for (let i = 0; i < s.length; i++) {
+    acc = (acc << 6) | B64.indexOf(s[i]);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

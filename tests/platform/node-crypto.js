@@ -6,7 +6,13 @@ import nodeCrypto, { createHash, createHmac, randomBytes, randomUUID, timingSafe
 import * as bare from "crypto";
 
 const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const asciiBytes = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+// An index loop rather than string iteration, which crashes the QEMU
+// board's engine build (reported; not a crypto matter).
+const asciiBytes = (s) => {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+};
 const codeOf = (fn) => {
   try {
     fn();

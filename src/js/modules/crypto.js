@@ -48,8 +48,11 @@ function encodeBytes(u8, encoding) {
     case "base64url":
       return internal.base64Encode(u8).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     case "latin1":
-    case "binary":
-      return String.fromCharCode(...u8);
+    case "binary": {
+      let s = "";
+      for (let i = 0; i < u8.length; i += 4096) s += String.fromCharCode.apply(null, u8.subarray(i, i + 4096));
+      return s;
+    }
     case "utf8":
     case "utf-8":
       return internal.utf8Decode(u8);
@@ -80,8 +83,11 @@ function toBytes(data, name, encoding) {
         return internal.base64Decode(data.replace(/[^A-Za-z0-9+/\-_]/g, ""));
       case "latin1":
       case "binary":
-      case "ascii":
-        return Uint8Array.from(data, (c) => c.charCodeAt(0) & 255);
+      case "ascii": {
+        const b = new Uint8Array(data.length);
+        for (let i = 0; i < data.length; i++) b[i] = data.charCodeAt(i) & 255;
+        return b;
+      }
       default:
         throw nodeError(TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${encoding}`);
     }

@@ -123,6 +123,21 @@ fn arg<'a, 'c>(args: &'a [Value<'c>], i: usize) -> Option<&'a Value<'c>> {
     args.get(i)
 }
 
+/// The bytes of buffer-source argument `i`, borrowed from the JS heap: use
+/// them before anything can run JS (no copy, so large inputs cost no RAM).
+fn bytes_ref<'a>(
+    ctx: &Ctx,
+    args: &'a [Value<'_>],
+    i: usize,
+    what: &str,
+) -> Result<&'a [u8], Thrown> {
+    arg(args, i).and_then(|v| v.bytes()).ok_or_else(|| {
+        ctx.throw_type_error(&alloc::format!(
+            "crypto: {what} must be an ArrayBuffer or an ArrayBufferView"
+        ))
+    })
+}
+
 /// A copy of the bytes of buffer-source argument `i`.
 fn bytes_arg(ctx: &Ctx, args: &[Value<'_>], i: usize, what: &str) -> Result<Vec<u8>, Thrown> {
     match arg(args, i).and_then(|v| v.bytes()) {
@@ -175,6 +190,17 @@ fn size_arg(
     }
 }
 
+/// `n` zero bytes, or a `RangeError` when the heap cannot hold them (a
+/// size from JS must not abort the firmware through the allocator).
+fn zeroed(ctx: &Ctx, n: usize) -> Result<Vec<u8>, Thrown> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        ctx.throw_range_error(&alloc::format!("crypto: out of memory for {n} bytes"))
+    })?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
 fn key_arg<'v>(ctx: &Ctx, args: &'v [Value<'_>], i: usize) -> Result<&'v Key, Thrown> {
     let class = key_class(ctx)?;
     arg(args, i)
@@ -219,7 +245,7 @@ fn random_bytes<'c>(
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
     let n = size_arg(ctx, args, 1, MAX_RANDOM, "the number of random bytes")?;
-    let mut out = alloc::vec![0u8; n];
+    let mut out = zeroed(ctx, n)?;
     fill_random(ctx, args, 0, &mut out)?;
     ctx.uint8_array(&out)
 }
@@ -454,11 +480,11 @@ fn export_key<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<
 
 fn sign<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let key = key_arg(ctx, args, 0)?;
-    let data = bytes_arg(ctx, args, 2, "the data")?;
+    let data = bytes_ref(ctx, args, 2, "the data")?;
     let signature = match key {
-        Key::Secret(k) => hash::hmac(hash_arg(ctx, args, 1)?, k, &data),
-        Key::P256Private(k) => k.sign(hash_arg(ctx, args, 1)?, &data).to_vec(),
-        Key::Ed25519Private(k) => k.sign(&data).to_vec(),
+        Key::Secret(k) => hash::hmac(hash_arg(ctx, args, 1)?, k, data),
+        Key::P256Private(k) => k.sign(hash_arg(ctx, args, 1)?, data).to_vec(),
+        Key::Ed25519Private(k) => k.sign(data).to_vec(),
         _ => return Err(ctx.throw_type_error("crypto: a public key cannot sign")),
     };
     ctx.array_buffer(&signature)
@@ -466,16 +492,16 @@ fn sign<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<
 
 fn verify<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let key = key_arg(ctx, args, 0)?;
-    let data = bytes_arg(ctx, args, 2, "the data")?;
-    let signature = bytes_arg(ctx, args, 3, "the signature")?;
+    let data = bytes_ref(ctx, args, 2, "the data")?;
+    let signature = bytes_ref(ctx, args, 3, "the signature")?;
     let valid = match key {
         Key::Secret(k) => {
             let mut mac = Mac::new(hash_arg(ctx, args, 1)?, k);
-            mac.update(&data);
-            mac.verify(&signature)
+            mac.update(data);
+            mac.verify(signature)
         }
-        Key::P256Public(k) => k.verify(hash_arg(ctx, args, 1)?, &data, &signature),
-        Key::Ed25519Public(k) => k.verify(&data, &signature),
+        Key::P256Public(k) => k.verify(hash_arg(ctx, args, 1)?, data, signature),
+        Key::Ed25519Public(k) => k.verify(data, signature),
         _ => return Err(ctx.throw_type_error("crypto: a private key cannot verify")),
     };
     Ok(ctx.bool(valid))
@@ -505,8 +531,8 @@ fn pbkdf2<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Valu
         .ok()
         .filter(|&n| n > 0)
         .ok_or_else(|| ctx.throw_range_error("crypto: PBKDF2 needs at least one iteration"))?;
+    let mut out = zeroed(ctx, len)?;
     let derive = move || {
-        let mut out = alloc::vec![0u8; len];
         // Iterations were checked above: this cannot fail.
         let _ = kdf::pbkdf2(alg, &password, &salt, iterations, &mut out);
         let mut password = password;
@@ -523,11 +549,11 @@ fn pbkdf2<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Valu
 fn hkdf<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let mut ikm = secret_arg(ctx, args, 0)?;
     let alg = hash_arg(ctx, args, 1)?;
-    let salt = bytes_arg(ctx, args, 2, "the salt")?;
-    let info = bytes_arg(ctx, args, 3, "the info")?;
     let len = size_arg(ctx, args, 4, MAX_DERIVED, "the output length")?;
-    let mut out = alloc::vec![0u8; len];
-    let derived = kdf::hkdf(alg, &ikm, &salt, &info, &mut out);
+    let mut out = zeroed(ctx, len)?;
+    let salt = bytes_ref(ctx, args, 2, "the salt")?;
+    let info = bytes_ref(ctx, args, 3, "the info")?;
+    let derived = kdf::hkdf(alg, &ikm, salt, info, &mut out);
     ikm.fill(0);
     match derived {
         Ok(()) => ctx.array_buffer(&out),
@@ -540,7 +566,7 @@ fn timing_safe_equal<'c>(
     _this: Value<'c>,
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let a = bytes_arg(ctx, args, 0, "the first buffer")?;
-    let b = bytes_arg(ctx, args, 1, "the second buffer")?;
-    Ok(ctx.bool(hash::constant_time_eq(&a, &b)))
+    let a = bytes_ref(ctx, args, 0, "the first buffer")?;
+    let b = bytes_ref(ctx, args, 1, "the second buffer")?;
+    Ok(ctx.bool(hash::constant_time_eq(a, b)))
 }
