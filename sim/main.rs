@@ -301,6 +301,7 @@ fn init_task(boot: Boot) {
         priority: JS_PRIORITY,
         queue_len: 64 + 2 * config.server.max_connections,
         cpu_limit_ms: config.server.handler_timeout_ms,
+        entropy: &posix::ENTROPY,
         io_workers: IO_WORKERS,
         io_stack_words: TASK_STACK_WORDS,
     };

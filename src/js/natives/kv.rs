@@ -118,9 +118,9 @@ fn type_arg(ctx: &Ctx, v: Option<&Value<'_>>) -> Result<ValueType, Thrown> {
             t.to_string()?
         }
         Some(_) => {
-            return Err(ctx.throw_type_error(
-                "KV get: the second argument must be a type or {type}",
-            ));
+            return Err(
+                ctx.throw_type_error("KV get: the second argument must be a type or {type}")
+            );
         }
     };
     match ty.as_str() {
@@ -203,7 +203,11 @@ fn get_with_metadata<'c>(
 }
 
 /// A JS number option as whole seconds, if present.
-fn seconds_option(ctx: &Ctx, options: &Value<'_>, name: &core::ffi::CStr) -> Result<Option<u64>, Thrown> {
+fn seconds_option(
+    ctx: &Ctx,
+    options: &Value<'_>,
+    name: &core::ffi::CStr,
+) -> Result<Option<u64>, Thrown> {
     let v = options.get(name)?;
     if v.is_nullish() {
         return Ok(None);
@@ -244,9 +248,7 @@ fn put<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c
             let json = ctx.global().get(c"JSON")?;
             let text = json.get(c"stringify")?.call(&json, &[metadata])?;
             if !text.is_string() {
-                return Err(ctx.throw_type_error(
-                    "KV put: metadata must be serializable to JSON",
-                ));
+                return Err(ctx.throw_type_error("KV put: metadata must be serializable to JSON"));
             }
             options.metadata = Some(text.to_string()?);
         }
