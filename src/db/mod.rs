@@ -31,12 +31,17 @@ fn installed_network() -> Option<&'static dyn Network> {
     crate::port::installed().map(|p| p.net)
 }
 
-/// Nonce bytes for SCRAM from what the core can observe: the tick count, a
-/// call counter and the heap's state, whitened with SHA-256. Not a
-/// cryptographic random source: the ports have no entropy contract yet
-/// (`crypto.getRandomValues` will bring one); a SCRAM client nonce needs to
-/// be unique per exchange, which this is, more than secret.
-pub fn observed_nonce(buf: &mut [u8]) {
+/// Nonce bytes for SCRAM: from the port's entropy source
+/// ([`crate::crypto::random::source`]). Where a port has none, or it fails,
+/// from what the core can observe (the tick count, a call counter, the
+/// heap's state, whitened with SHA-256): unique per exchange, which a SCRAM
+/// client nonce needs most, though not secret.
+pub fn scram_nonce(buf: &mut [u8]) {
+    if let Some(source) = crate::crypto::random::source()
+        && source.fill(buf).is_ok()
+    {
+        return;
+    }
     use sha2::{Digest, Sha256};
     static CALLS: AtomicU32 = AtomicU32::new(0);
     // A load and a store, not fetch_add: the RP2040 has no atomic RMW.
