@@ -18,6 +18,7 @@ pub mod ed25519;
 pub mod hash;
 pub mod kdf;
 pub mod p256;
+pub mod password;
 pub mod random;
 
 /// Key bytes that do not form a valid key of the expected kind.
