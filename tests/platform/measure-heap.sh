@@ -13,7 +13,10 @@ touch_of() {
     base) echo '' ;;
     events) echo 'void EventTarget;' ;;
     abort) echo 'void AbortController;' ;;
-    streams) echo 'void ReadableStream;' ;;
+    streams) echo "void ReadableStream;" ;;
+    writable) echo "void WritableStream;" ;;
+    transform) echo "void TransformStream;" ;;
+    queuing) echo "void CountQueuingStrategy;" ;;
     blob) echo 'void Blob;' ;;
     formdata) echo 'void FormData;' ;;
     url) echo 'void URL;' ;;
