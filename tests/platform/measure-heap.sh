@@ -20,7 +20,9 @@ touch_of() {
     blob) echo 'void Blob;' ;;
     formdata) echo 'void FormData;' ;;
     url) echo 'void URL;' ;;
-    clone) echo 'void structuredClone;' ;;
+    clone) echo "void structuredClone;" ;;
+    text) echo "void TextEncoder;" ;;
+    console) echo "void console;" ;;
     node-buffer | node-stream | node-util | node-events | node-assert | node-path \
       | node-string_decoder | node-diagnostics_channel | node-process)
       echo "import \"node:${1#node-}\";" ;;
