@@ -106,6 +106,10 @@ bench:
 	bash scripts/deps.sh --bench
 	bash bench/bench.sh
 
+## POST /login per user store (KV, PostgreSQL, Redis) on the release simulator
+bench-login:
+	bash bench/login.sh
+
 ## Instructions per request on the QEMU board (-icount shift=0)
 bench-qemu: firmware
 	python3 bench/qemu.py $(MPS2_ELF)
