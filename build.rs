@@ -229,7 +229,7 @@ fn link_board(root: &Path, out: &Path, board: &str, bin: &str, gcc_arch: &[&str]
 
 /// Compiles every built-in script and module to bytecode files in `out`.
 fn compile_js(root: &Path, out: &Path) {
-    let modules: Vec<String> = js_files(&root.join("src/js/modules"))
+    let modules: Vec<String> = builtin_modules(root)
         .iter()
         .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
         .collect();
@@ -267,7 +267,7 @@ fn compile_js(root: &Path, out: &Path) {
 
     table.push_str("/// The built-in ES modules (`src/js/modules/`), by name (`node:NAME`).\n");
     table.push_str("pub static MODULES: &[(&str, &[u8])] = &[\n");
-    for path in js_files(&root.join("src/js/modules")) {
+    for path in builtin_modules(root) {
         let name = path.file_stem().unwrap().to_str().unwrap();
         let file = out.join(format!("module-{name}.qbc"));
         compile_entry(
@@ -334,6 +334,27 @@ fn js_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The Node-like modules of `src/js/modules/`, when the `node-modules`
+/// feature is on (a board short of flash leaves them out).
+fn builtin_modules(root: &Path) -> Vec<PathBuf> {
+    if env::var_os("CARGO_FEATURE_NODE_MODULES").is_none() {
+        return Vec::new();
+    }
+    js_files(&root.join("src/js/modules"))
+}
+
+/// Whether a glue file's `// @feature NAME` line (if any, on its first
+/// lines) names a feature this build has.
+fn feature_enabled(source: &str) -> bool {
+    source.lines().take(3).all(|line| match line.strip_prefix("// @feature ") {
+        Some(name) => {
+            let var = format!("CARGO_FEATURE_{}", name.trim().to_uppercase().replace('-', "_"));
+            env::var_os(var).is_some()
+        }
+        None => true,
+    })
+}
+
 /// Names of lazily loaded globals and `internal` properties.
 type LazyNames = (Vec<String>, Vec<String>);
 
@@ -348,6 +369,9 @@ fn glue_files(root: &Path) -> Vec<(String, Option<LazyNames>)> {
             continue;
         }
         let source = fs::read_to_string(&path).unwrap();
+        if !feature_enabled(&source) {
+            continue;
+        }
         let header = source.lines().next().unwrap_or("");
         let lazy = parse_lazy_header(header).unwrap_or_else(|| {
             panic!(

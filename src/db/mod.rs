@@ -16,7 +16,9 @@
 //! message length is checked against a configured limit before a buffer
 //! grows.
 
+#[cfg(feature = "db-clients")]
 pub mod postgres;
+#[cfg(feature = "db-clients")]
 pub mod redis;
 
 use alloc::vec::Vec;

@@ -1,4 +1,5 @@
 // @lazy globals: Buffer; internal: Buffer
+// @feature node-modules
 // Node's Buffer (https://nodejs.org/api/buffer.html), a Uint8Array subclass, for
 // the global `Buffer` and `node:buffer` (which re-exports it). The byte paths
 // (encodings other than UTF-8, search) are Rust natives (src/js/natives/buffer.rs).

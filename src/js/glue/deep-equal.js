@@ -1,4 +1,5 @@
 // @lazy internal: deepEqual
+// @feature node-modules
 // internal.deepEqual(a, b, strict): the comparison of Node's
 // assert.deepStrictEqual / util.isDeepStrictEqual (strict) and assert.deepEqual
 // (loose), shared by node:assert and node:util.

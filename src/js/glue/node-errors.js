@@ -1,4 +1,5 @@
 // @lazy internal: nodeError
+// @feature node-modules
 // Node-style errors for the node: modules: `internal.nodeError(Type, code,
 // message)` is a `Type` error with Node's `code` property (ERR_INVALID_ARG_TYPE,
 // ERR_OUT_OF_RANGE, ...), which libraries test.

@@ -1,4 +1,5 @@
 // @lazy globals: process; internal: process
+// @feature node-modules
 // Node's `process` (https://nodejs.org/api/process.html), the subset that makes
 // sense for a function on a board: `env` (a copy of the function's configured
 // env vars), `nextTick`, `hrtime`/`hrtime.bigint` and `uptime` (monotonic, at the

@@ -11,7 +11,9 @@
 //! caches it on `internal.natives`), so a function pays only for the APIs it
 //! uses. Bad arguments throw a `TypeError`; nothing here panics on JS input.
 
+#[cfg(feature = "db-clients")]
 pub mod postgres;
+#[cfg(feature = "db-clients")]
 pub mod redis;
 pub mod shared;
 
