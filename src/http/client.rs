@@ -801,22 +801,22 @@ pub fn fetch<C: Connector>(
             }
         };
 
-        if is_redirect(head.status) && request.redirect != RedirectMode::Manual {
-            if let Some(location) = head.values("location").next() {
-                if request.redirect == RedirectMode::Error {
-                    return Err(FetchError::RedirectNotAllowed);
-                }
-                if redirects >= MAX_REDIRECTS {
-                    return Err(FetchError::TooManyRedirects);
-                }
-                let location =
-                    core::str::from_utf8(location).map_err(|_| FetchError::BadLocation)?;
-                let next =
-                    resolve_location(&request.url, location).ok_or(FetchError::BadLocation)?;
-                redirects += 1;
-                redirect_request(&mut request, head.status, next);
-                continue;
+        let location = head.values("location").next();
+        if let (true, Some(location)) = (
+            is_redirect(head.status) && request.redirect != RedirectMode::Manual,
+            location,
+        ) {
+            if request.redirect == RedirectMode::Error {
+                return Err(FetchError::RedirectNotAllowed);
             }
+            if redirects >= MAX_REDIRECTS {
+                return Err(FetchError::TooManyRedirects);
+            }
+            let location = core::str::from_utf8(location).map_err(|_| FetchError::BadLocation)?;
+            let next = resolve_location(&request.url, location).ok_or(FetchError::BadLocation)?;
+            redirects += 1;
+            redirect_request(&mut request, head.status, next);
+            continue;
         }
 
         let mut decoder =
@@ -1178,7 +1178,8 @@ mod tests {
     }
 
     /// What a scripted connection was sent: host, port, bytes.
-    type SentLog = Rc<RefCell<Vec<(String, u16, Vec<u8>)>>>;
+    type SentEntries = Vec<(String, u16, Vec<u8>)>;
+    type SentLog = Rc<RefCell<SentEntries>>;
 
     /// A scripted server for the exchange loop: each connection answers with
     /// the next canned response (7 bytes per read, so heads and bodies
@@ -1239,7 +1240,7 @@ mod tests {
         method: &str,
         url: &str,
         mode: RedirectMode,
-    ) -> (Result<Response, FetchError>, Vec<(String, u16, Vec<u8>)>) {
+    ) -> (Result<Response, FetchError>, SentEntries) {
         let mut script = Script {
             replies,
             sent: SentLog::default(),
