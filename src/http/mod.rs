@@ -1,8 +1,10 @@
-//! HTTP/1.1: the wire format ([`request`], [`chunked`], [`response`]) and the
+//! HTTP/1.1: the wire format ([`request`], [`chunked`], [`response`]), the
+//! outgoing client under `fetch()` ([`client`]) and the
 //! server ([`server`]): an acceptor task and a bounded pool of connection tasks,
 //! which serve static files themselves ([`static_files`]).
 
 pub mod chunked;
+pub mod client;
 pub mod request;
 pub mod response;
 pub mod server;

@@ -1,4 +1,4 @@
-// @lazy globals: Event, EventTarget, CustomEvent, AbortController, AbortSignal; internal: Event, EventTarget, AbortSignal, AbortController, abortSignal, onAbort, newAbortSignal
+// @lazy globals: Event, EventTarget, CustomEvent, AbortController, AbortSignal; internal: Event, EventTarget, AbortSignal, AbortController, abortSignal, onAbort, newAbortSignal, signalDeadline
 // Event, CustomEvent and EventTarget (WHATWG DOM §2), AbortController and
 // AbortSignal (DOM §3.1-3.2) with abort(), timeout(), any(), reason,
 // throwIfAborted() and onabort.
@@ -250,6 +250,7 @@
     #reason = undefined;
     #algorithms = [];
     #dependents = null; // signals made by any() that follow this one
+    #deadline = Infinity; // Date.now() when a timeout() signal (or one it feeds) aborts
 
     constructor(key) {
       if (key !== ILLEGAL) throw new TypeError("AbortSignal: illegal constructor (use new AbortController().signal)");
@@ -276,6 +277,7 @@
         throw new TypeError(`AbortSignal.timeout: the delay must be a non-negative integer of milliseconds (got ${ms})`);
       }
       const s = new AbortSignal(ILLEGAL);
+      s.#deadline = Date.now() + ms;
       global.setTimeout(() => signalAbort(s, internal.domError("signal timed out", "TimeoutError")), ms);
       return s;
     }
@@ -294,7 +296,10 @@
         result.#reason = first.#reason;
         return result;
       }
-      for (const s of list) (s.#dependents ??= new Set()).add(result);
+      for (const s of list) {
+        (s.#dependents ??= new Set()).add(result);
+        if (s.#deadline < result.#deadline) result.#deadline = s.#deadline;
+      }
       return result;
     }
     get [Symbol.toStringTag]() {
@@ -321,6 +326,9 @@
         s.dispatchEvent(new Event("abort"));
         if (deps) for (const d of deps) signalAbort(d, s.#reason);
       };
+      // When the signal will abort by itself at the latest (Infinity if not
+      // known): fetch() gives it to its I/O worker as the exchange's deadline.
+      internal.signalDeadline = (s) => s.#deadline;
       // An internal "abort algorithm" (runs before the abort event, once).
       addAlgorithm = (s, fn) => {
         if (!s.#aborted) s.#algorithms.push(fn);
@@ -345,6 +353,7 @@
   Object.assign(internal, { Event, EventTarget, AbortSignal, AbortController });
   internal.abortSignal = signalAbort;
   internal.onAbort = addAlgorithm;
+
   internal.newAbortSignal = () => new AbortSignal(ILLEGAL);
   expose("Event", Event);
   expose("CustomEvent", CustomEvent);

@@ -40,12 +40,14 @@
     #headers;
     #type;
     #url;
+    #redirected = false;
 
     constructor(body = null, init = undefined) {
       if (body === RAW) {
-        // [status, statusText, Headers, Uint8Array|null, type, url]
+        // [status, statusText, Headers, Uint8Array|null, type, url, redirected?]
         super(init[3]);
         [this.#status, this.#statusText, this.#headers, , this.#type, this.#url] = init;
+        this.#redirected = init[6] === true;
         return;
       }
       const [status, statusText, headers] = initParts(init);
@@ -90,7 +92,7 @@
       return this.#url;
     }
     get redirected() {
-      return false;
+      return this.#redirected;
     }
     get status() {
       return this.#status;
@@ -106,7 +108,7 @@
     }
     clone() {
       const b = cloneBody(this); // TypeError if used
-      return new Response(RAW, [this.#status, this.#statusText, new Headers(this.#headers), b, this.#type, this.#url]);
+      return new Response(RAW, [this.#status, this.#statusText, new Headers(this.#headers), b, this.#type, this.#url, this.#redirected]);
     }
     get [Symbol.toStringTag]() {
       return "Response";
@@ -122,6 +124,10 @@
     }
   }
   internal.responseParts = parts;
+  // A response that came from the network (fetch.js): [status, statusText,
+  // headersFlat, Uint8Array, url, redirected], trusted.
+  internal.networkResponse = (p) =>
+    new Response(RAW, [p[0], p[1], internal.headersFromFlat(p[2]), NULL_BODY.has(p[0]) ? null : p[3], "basic", p[4], p[5]]);
   internal.Response = Response;
   internal.expose("Response", Response);
 });

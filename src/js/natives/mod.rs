@@ -25,6 +25,7 @@ use super::task::ContextState;
 
 pub mod buffer;
 pub mod crypto;
+pub mod fetch;
 pub mod kv;
 pub mod platform;
 pub mod process;
@@ -37,6 +38,7 @@ pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 pub const MODULES: &[(&str, Create)] = &[
     ("buffer", buffer::create),
     ("crypto", crypto::create),
+    ("fetch", fetch::create),
     ("platform", platform::create),
     ("process", process::create),
     ("text", text::create),
