@@ -15,7 +15,10 @@ MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features
 MPS2_V6M_ELF := target/thumbv6m-none-eabi/firmware/isere-mps2-an385
 MPS2_V6M_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv6m-none-eabi --bin isere-mps2-an385
 RP2040_ELF := target/thumbv6m-none-eabi/firmware/isere-rp2040
-RP2040_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
+# The RP2040 image has no JavaScript parser (QuickJS-NG's QJS_DISABLE_PARSER,
+# ~69 KB of flash): its functions arrive as bytecode, built in or deployed.
+RP2040_CFLAGS := $(shell sed -n 's/^CFLAGS_thumbv6m_none_eabi = "\(.*\)"/\1/p' .cargo/config.toml) -DQJS_DISABLE_PARSER
+RP2040_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --profile firmware --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 
 ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
 ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3

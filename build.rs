@@ -346,13 +346,19 @@ fn builtin_modules(root: &Path) -> Vec<PathBuf> {
 /// Whether a glue file's `// @feature NAME` line (if any, on its first
 /// lines) names a feature this build has.
 fn feature_enabled(source: &str) -> bool {
-    source.lines().take(3).all(|line| match line.strip_prefix("// @feature ") {
-        Some(name) => {
-            let var = format!("CARGO_FEATURE_{}", name.trim().to_uppercase().replace('-', "_"));
-            env::var_os(var).is_some()
-        }
-        None => true,
-    })
+    source
+        .lines()
+        .take(3)
+        .all(|line| match line.strip_prefix("// @feature ") {
+            Some(name) => {
+                let var = format!(
+                    "CARGO_FEATURE_{}",
+                    name.trim().to_uppercase().replace('-', "_")
+                );
+                env::var_os(var).is_some()
+            }
+            None => true,
+        })
 }
 
 /// Names of lazily loaded globals and `internal` properties.

@@ -273,6 +273,7 @@ impl RecvBuffer {
     }
 
     /// Drops the buffer's memory when it grew for a large frame.
+    #[cfg(feature = "db-clients")]
     pub(crate) fn shrink(&mut self) {
         if self.start == self.end && self.buf.len() > 4 * READ_CHUNK {
             self.buf = Vec::new();
@@ -298,6 +299,7 @@ impl From<NetError> for FillError {
 }
 
 /// Decodes `%XX` escapes of a URL component.
+#[cfg(feature = "db-clients")]
 pub(crate) fn percent_decode(s: &str) -> Option<alloc::string::String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -318,6 +320,7 @@ pub(crate) fn percent_decode(s: &str) -> Option<alloc::string::String> {
 }
 
 /// The parts of a `scheme://user:password@host:port/path` URL.
+#[cfg(feature = "db-clients")]
 pub(crate) struct UrlParts {
     pub(crate) user: Option<alloc::string::String>,
     pub(crate) password: Option<alloc::string::String>,
@@ -327,6 +330,7 @@ pub(crate) struct UrlParts {
 }
 
 /// Splits a database URL with the given scheme(s); `None` when malformed.
+#[cfg(feature = "db-clients")]
 pub(crate) fn split_url(url: &str, schemes: &[&str]) -> Option<UrlParts> {
     let (scheme, rest) = url.split_once("://")?;
     if !schemes.contains(&scheme) {

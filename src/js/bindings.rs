@@ -4,9 +4,9 @@
 //! (storage, database round trips) run on the I/O workers ([`super::io`]).
 
 use super::engine::{Ctx, Thrown, Value};
+use super::natives::{kv, shared};
 #[cfg(feature = "db-clients")]
 use super::natives::{postgres, redis};
-use super::natives::{kv, shared};
 use crate::config::Binding;
 
 /// The object behind binding `name` of the function of `ctx`.
