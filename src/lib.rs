@@ -20,6 +20,7 @@
 //!   pool of connection tasks).
 //! * [`js`]: the engine layer, the Web API glue and the JS task.
 //! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
+//! * [`ota`]: over-the-air deploys (signed bundles, their store, the admin API).
 
 #![no_std]
 #![warn(missing_docs)]
@@ -36,6 +37,7 @@ pub mod js;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
+pub mod ota;
 pub mod port;
 pub mod rtos;
 

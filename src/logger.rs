@@ -3,7 +3,9 @@
 //! A line looks like `[   12.345] INFO  http: listening on port 8080`: seconds
 //! since boot (from the kernel tick), the level, the record's target (each
 //! subsystem logs with its own short target: `http`, `js`, `net`, ...), the
-//! message. Lines go to the port's console in one write each.
+//! message. Lines go to the port's console in one write each, and into a
+//! ring buffer of the last [`RING_BYTES`] bytes of lines that the admin API
+//! serves (`GET /_isere/logs`, see [`read_ring`]).
 
 use alloc::string::String;
 use core::fmt::Write as _;
@@ -40,6 +42,8 @@ impl Log for Logger {
             record.args()
         );
         self.console.write_line(&line);
+        line.push('\n');
+        ring_append(line.as_bytes());
     }
 
     fn flush(&self) {}
@@ -53,6 +57,61 @@ fn level_name(level: Level) -> &'static str {
         Level::Debug => "DEBUG",
         Level::Trace => "TRACE",
     }
+}
+
+/// Bytes of log lines kept for `GET /_isere/logs` (static RAM).
+pub const RING_BYTES: usize = 8 * 1024;
+
+/// The last [`RING_BYTES`] bytes logged; `written` counts every byte ever
+/// logged, so a reader's cursor says what it has already seen.
+struct Ring {
+    buf: [u8; RING_BYTES],
+    written: u64,
+}
+
+impl Ring {
+    fn push(&mut self, bytes: &[u8]) {
+        let skip = bytes.len().saturating_sub(RING_BYTES);
+        for &b in &bytes[skip..] {
+            self.buf[(self.written % RING_BYTES as u64) as usize] = b;
+            self.written += 1;
+        }
+    }
+
+    fn read(&self, since: u64) -> (alloc::vec::Vec<u8>, u64) {
+        let oldest = self.written.saturating_sub(RING_BYTES as u64);
+        let start = since.clamp(oldest, self.written);
+        let mut out: alloc::vec::Vec<u8> = (start..self.written)
+            .map(|i| self.buf[(i % RING_BYTES as u64) as usize])
+            .collect();
+        // Bytes were overwritten: start at the next whole line.
+        if since < oldest
+            && let Some(nl) = out.iter().position(|&b| b == b'\n')
+        {
+            out.drain(..=nl);
+        }
+        (out, self.written)
+    }
+}
+
+static mut RING: Ring = Ring {
+    buf: [0; RING_BYTES],
+    written: 0,
+};
+
+fn ring_append(bytes: &[u8]) {
+    // A copy of one line under a critical section: short, and safe from
+    // any task (log lines are never written from interrupts).
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe { (*core::ptr::addr_of_mut!(RING)).push(bytes) })
+}
+
+/// The bytes logged after cursor `since` that are still in the ring (from
+/// the next whole line when older bytes were overwritten), and the cursor
+/// to ask with next time (`since = 0`: everything kept).
+pub fn read_ring(since: u64) -> (alloc::vec::Vec<u8>, u64) {
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe { (*core::ptr::addr_of!(RING)).read(since) })
 }
 
 /// Parses `error`, `warn`, `info`, `debug`, `trace` or `off`.
@@ -92,6 +151,23 @@ pub fn set_level(level: LevelFilter) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ring_keeps_the_last_lines() {
+        let mut ring = Ring {
+            buf: [0; RING_BYTES],
+            written: 0,
+        };
+        ring.push(b"first\n");
+        ring.push(b"second\n");
+        let (text, next) = ring.read(0);
+        assert_eq!(text, b"first\nsecond\n");
+        assert_eq!(ring.read(next).0, b"");
+        ring.push(&alloc::vec![b'x'; RING_BYTES]);
+        ring.push(b"\nlast\n");
+        let (text, _) = ring.read(0);
+        assert_eq!(text, b"last\n", "a partial line is dropped");
+    }
 
     #[test]
     fn levels_parse() {

@@ -12,6 +12,7 @@
 //! * assertion and allocation-failure hooks report and stop.
 
 pub mod net;
+pub mod store;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::io::Write as _;

@@ -1,0 +1,351 @@
+//! Over-the-air deploys: signed function bundles, their store, activation
+//! and the admin API under `/_isere/`.
+//!
+//! * [`bundle`]: the bundle file format and its streaming verifier.
+//! * [`store`]: the [`store::BundleStore`] contract and its power-loss
+//!   protocol; the simulator's implementation is `port/posix/store.rs`.
+//! * [`admin`]: the admin API's endpoints.
+//!
+//! A port that has a store creates an [`Ota`] at start and [`install`]s it;
+//! without one, the admin endpoints (other than `/_isere/stats`) answer 501.
+//!
+//! # Credentials
+//!
+//! * Admin calls carry `Authorization: Bearer TOKEN`; the device keeps only
+//!   the token's SHA-256 (`admin.token_sha256` of its configuration) and
+//!   compares in constant time. No token configured: every admin call is 401.
+//! * Bundles and configurations must be signed by one of the Ed25519 public
+//!   keys of `admin.trusted_keys`: a stolen token alone cannot run code.
+//!
+//! # Function numbers
+//!
+//! The JS task knows functions by number: the configuration's functions
+//! first, in order, then each deployed name the first time it is deployed.
+//! Deploying a name that the configuration defines replaces that function
+//! (its configured routes keep pointing at it); the manifest's routes are
+//! added to the routing table, and win over configured ones on a tie.
+
+pub mod admin;
+pub mod bundle;
+pub mod store;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::config::{AdminConfig, Config, Route};
+use crate::rtos::Mutex;
+use bundle::{BundleError, EngineVersion, MemberKind, Verified, Verifier};
+use store::{BundleStore, StoreError};
+
+const TAG: &str = "ota";
+
+/// The engine this firmware runs: bundles must be built for exactly it.
+pub fn engine_version() -> EngineVersion {
+    // SAFETY: returns a pointer to a static NUL-terminated string.
+    let v = unsafe { core::ffi::CStr::from_ptr(rquickjs_sys::JS_GetVersion()) };
+    EngineVersion {
+        quickjs: String::from(v.to_str().unwrap_or("unknown")),
+        bytecode: bundle::BYTECODE_FORMAT,
+    }
+}
+
+/// A function deployed over the air.
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    /// Its name.
+    pub name: String,
+    /// Its number in the JS task.
+    pub number: usize,
+    /// The version running.
+    pub version: String,
+    /// The version a rollback returns to.
+    pub previous: Option<String>,
+    /// Routes from its manifest (`function` is its number).
+    pub routes: Vec<Route>,
+}
+
+struct State {
+    keys: Vec<VerifyingKey>,
+    token_sha256: Option<[u8; 32]>,
+    max_bundle_bytes: u64,
+    /// Names of the configuration's functions, by number.
+    configured: Vec<String>,
+    deployed: Vec<Deployed>,
+    next_number: usize,
+    /// The configuration as last given (at start or by `PUT /_isere/config`).
+    config_json: Vec<u8>,
+}
+
+/// The device's OTA state: the store, the credentials and what is deployed.
+pub struct Ota {
+    store: &'static dyn BundleStore,
+    engine: EngineVersion,
+    state: Mutex<State>,
+    /// One deploy, rollback or delete at a time.
+    changing: Mutex<()>,
+}
+
+/// Why a key list or token in the configuration is unusable.
+fn parse_keys(admin: &AdminConfig) -> Result<Vec<VerifyingKey>, String> {
+    admin
+        .trusted_keys
+        .iter()
+        .map(|k| {
+            VerifyingKey::from_bytes(k).map_err(|_| {
+                let mut hex = String::new();
+                bundle::hex(&mut hex, k);
+                alloc::format!("admin.trusted_keys: {hex} is not an Ed25519 public key")
+            })
+        })
+        .collect()
+}
+
+impl Ota {
+    /// The OTA state for `config` over `store`; `config_json` is the text it
+    /// was parsed from (what `GET /_isere/config` returns).
+    pub fn new(
+        store: &'static dyn BundleStore,
+        config: &Config,
+        config_json: Vec<u8>,
+    ) -> Result<Ota, String> {
+        let state = State {
+            keys: parse_keys(&config.admin)?,
+            token_sha256: config.admin.token_sha256,
+            max_bundle_bytes: config.admin.max_bundle_bytes,
+            configured: config.functions.iter().map(|f| f.name.clone()).collect(),
+            deployed: Vec::new(),
+            next_number: config.functions.len(),
+            config_json,
+        };
+        Ok(Ota {
+            store,
+            engine: engine_version(),
+            state: Mutex::new(state).map_err(|e| alloc::format!("{e}"))?,
+            changing: Mutex::new(()).map_err(|e| alloc::format!("{e}"))?,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &'static dyn BundleStore {
+        self.store
+    }
+
+    /// The route serving `path` among deployed functions: its function
+    /// number, allowed methods and prefix length (to compare with the
+    /// configured routes).
+    pub fn route(&self, path: &str) -> Option<(usize, Option<Vec<String>>, usize)> {
+        self.state.with(|s| {
+            s.deployed
+                .iter()
+                .flat_map(|d| d.routes.iter())
+                .filter(|r| crate::config::prefix_matches(&r.prefix, path))
+                .max_by_key(|r| r.prefix.len())
+                .map(|r| (r.function, r.methods.clone(), r.prefix.len()))
+        })
+    }
+
+    /// Whether `authorization` (the header's value) carries the admin token.
+    pub fn authorized(&self, authorization: Option<&[u8]>) -> bool {
+        use sha2::Digest as _;
+        let Some(expected) = self.state.with(|s| s.token_sha256) else {
+            return false;
+        };
+        let Some(token) = authorization.and_then(|a| a.strip_prefix(b"Bearer ")) else {
+            return false;
+        };
+        let got: [u8; 32] = sha2::Sha256::digest(token).into();
+        // Constant time: no early exit on the first differing byte.
+        got.iter()
+            .zip(expected.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
+    /// A streaming verifier for an upload, with the current keys and limit.
+    fn verifier_parts(&self) -> (Vec<VerifyingKey>, u64) {
+        self.state.with(|s| (s.keys.clone(), s.max_bundle_bytes))
+    }
+
+    /// Re-verifies stored bundle `version` of `name` by streaming it from
+    /// the store (flash can rot; keys can have been revoked).
+    pub fn verify_stored(&self, name: &str, version: &str) -> Result<Verified, String> {
+        let (keys, _) = self.verifier_parts();
+        let len = self
+            .store
+            .len(name, version)
+            .map_err(|e| alloc::format!("{name} {version}: {e}"))?;
+        let mut v = Verifier::new(&keys, &self.engine, u64::MAX);
+        let mut buf = alloc::vec![0u8; 2048];
+        let mut at = 0u64;
+        while at < len {
+            let n = (len - at).min(buf.len() as u64) as usize;
+            self.store
+                .read(name, version, at, &mut buf[..n])
+                .map_err(|e| alloc::format!("{name} {version}: {e}"))?;
+            v.feed(&buf[..n])
+                .map_err(|e| alloc::format!("{name} {version}: {e}"))?;
+            at += n as u64;
+        }
+        let verified = v
+            .finish()
+            .map_err(|e| alloc::format!("{name} {version}: {e}"))?;
+        if verified.manifest.name != name || verified.manifest.version != version {
+            return Err(alloc::format!(
+                "{name} {version}: the stored bundle is {} {}",
+                verified.manifest.name,
+                verified.manifest.version
+            ));
+        }
+        Ok(verified)
+    }
+
+    /// What the JS task needs to run a verified stored bundle.
+    pub fn loaded_function(
+        &self,
+        verified: &Verified,
+    ) -> Result<crate::js::task::LoadedFunction, StoreError> {
+        let m = &verified.manifest;
+        let range = verified.range(&m.entry).ok_or(StoreError::NotFound)?;
+        let bytecode = self
+            .store
+            .read_member(&m.name, &m.version, range.offset, range.len)?;
+        debug_assert!(
+            m.members
+                .iter()
+                .any(|x| x.name == m.entry && x.kind == MemberKind::Module)
+        );
+        Ok(crate::js::task::LoadedFunction {
+            name: m.name.clone(),
+            bytecode,
+            env: m.env.clone(),
+            bindings: m.bindings.clone(),
+        })
+    }
+
+    /// The number `name` has or gets in the JS task.
+    fn number_for(&self, name: &str) -> usize {
+        self.state.with(|s| {
+            if let Some(d) = s.deployed.iter().find(|d| d.name == name) {
+                return d.number;
+            }
+            if let Some(i) = s.configured.iter().position(|c| c == name) {
+                return i;
+            }
+            let n = s.next_number;
+            s.next_number += 1;
+            n
+        })
+    }
+
+    /// Records that `verified` now runs as function `number`.
+    fn record(&self, number: usize, verified: &Verified, previous: Option<String>) {
+        let m = &verified.manifest;
+        let routes = m
+            .routes
+            .iter()
+            .map(|r| Route {
+                prefix: r.prefix.clone(),
+                function: number,
+                methods: r.methods.clone(),
+            })
+            .collect();
+        let entry = Deployed {
+            name: m.name.clone(),
+            number,
+            version: m.version.clone(),
+            previous,
+            routes,
+        };
+        self.state.with(|s| {
+            s.deployed.retain(|d| d.name != m.name);
+            s.deployed.push(entry);
+        });
+    }
+
+    /// What is deployed now.
+    pub fn deployed(&self) -> Vec<Deployed> {
+        self.state.with(|s| s.deployed.clone())
+    }
+
+    /// The configuration text last applied.
+    pub fn config_json(&self) -> Vec<u8> {
+        self.state.with(|s| s.config_json.clone())
+    }
+
+    /// Brings back what the store says is active, at start, through
+    /// `activate` (the JS task's activation): the active version, else the
+    /// previous one. Returns one line per function for the log.
+    pub fn restore(
+        &self,
+        mut activate: impl FnMut(usize, crate::js::task::LoadedFunction, u32) -> Result<(), String>,
+    ) {
+        if let Err(e) = self.store.recover() {
+            log::error!(target: TAG, "bundle store recovery failed: {e}");
+        }
+        let names = match self.store.functions() {
+            Ok(n) => n,
+            Err(e) => {
+                log::error!(target: TAG, "cannot list deployed functions: {e}");
+                return;
+            }
+        };
+        for name in names {
+            let pointer = match self.store.pointer(&name) {
+                Ok(p) => p,
+                Err(e) => {
+                    log::error!(target: TAG, "{name}: cannot read its pointer: {e}");
+                    continue;
+                }
+            };
+            let number = self.number_for(&name);
+            let candidates = [
+                (pointer.active.clone(), pointer.previous.clone()),
+                (pointer.previous.clone(), None),
+            ];
+            let mut restored = false;
+            for (version, previous) in candidates {
+                let Some(version) = version else { continue };
+                let outcome = self.verify_stored(&name, &version).and_then(|v| {
+                    let f = self
+                        .loaded_function(&v)
+                        .map_err(|e| alloc::format!("{e}"))?;
+                    activate(number, f, v.manifest.limits.init_ms)?;
+                    Ok(v)
+                });
+                match outcome {
+                    Ok(v) => {
+                        log::info!(target: TAG, "{name} {version} restored");
+                        self.record(number, &v, previous);
+                        restored = true;
+                        break;
+                    }
+                    Err(e) => log::error!(target: TAG, "{name} {version} cannot run: {e}"),
+                }
+            }
+            if !restored {
+                log::error!(target: TAG, "{name}: no stored version runs; it stays undeployed");
+            }
+        }
+    }
+}
+
+static OTA: AtomicPtr<Ota> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Makes `ota` the device's OTA state (once, at start).
+pub fn install(ota: &'static Ota) {
+    OTA.store((ota as *const Ota).cast_mut(), Ordering::Release);
+}
+
+/// The installed OTA state, if the port has a store.
+pub fn installed() -> Option<&'static Ota> {
+    // SAFETY: set once from a `&'static`, never freed.
+    unsafe { OTA.load(Ordering::Acquire).as_ref() }
+}
+
+/// Converts a bundle error into the admin API's status and message.
+pub fn bundle_rejection(e: &BundleError) -> (u16, String) {
+    (e.status(), alloc::format!("{e}"))
+}
