@@ -1,12 +1,15 @@
 //! `isere-sim`: the Isère firmware on the FreeRTOS POSIX port.
 //!
 //! ```text
-//! isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+//! isere-sim [FUNCTION.js] [--config FILE] [--bundles DIR] [--port N] [--host ADDR] [--log-level LEVEL]
 //! ```
 //!
 //! Without arguments it serves the example functions of `handlers/` (compiled
 //! into the binary at build time) on http://127.0.0.1:8080. With `FUNCTION.js`
-//! it compiles that file when it starts and serves it at every path.
+//! it compiles that file when it starts and serves it at every path. With
+//! `--bundles DIR` it keeps deployed bundles (and a configuration replaced
+//! over the air, which then wins over `--config`) in that directory and
+//! serves the admin API (`isere deploy`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -25,10 +28,12 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 const DEFAULT_CONFIG: &str = include_str!("../handlers/isere.json");
 
 const USAGE: &str =
-    "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+    "usage: isere-sim [FUNCTION.js] [--config FILE] [--bundles DIR] [--port N] [--host ADDR] [--log-level LEVEL]
 
   FUNCTION.js        serve this one function at every path (compiled at start)
   --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
+  --bundles DIR      keep deployed function bundles here and serve the admin API
+                     (a configuration pushed over the air, DIR/config.json, wins)
   --port N           TCP port (default 8080; 0 picks a free one)
   --host ADDR        IPv4 address to listen on (default 127.0.0.1)
   --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)";
@@ -53,6 +58,7 @@ const JS_STACK_LIMIT: usize = 1 << 20;
 struct Options {
     function: Option<String>,
     config: Option<String>,
+    bundles: Option<String>,
     port: u16,
     host: [u8; 4],
     log_level: Option<log::LevelFilter>,
@@ -62,6 +68,7 @@ fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         function: None,
         config: None,
+        bundles: None,
         port: 8080,
         host: [127, 0, 0, 1],
         log_level: None,
@@ -72,6 +79,7 @@ fn parse_args() -> Result<Options, String> {
         match a.as_str() {
             "-h" | "--help" => return Err(String::new()),
             "--config" => o.config = Some(value("--config")?),
+            "--bundles" => o.bundles = Some(value("--bundles")?),
             "--port" => {
                 let v = value("--port")?;
                 o.port = v
@@ -103,16 +111,32 @@ fn parse_args() -> Result<Options, String> {
     Ok(o)
 }
 
-fn load_config(o: &Options) -> Result<Config, String> {
+/// The configuration and the JSON it came from: the one pushed over the
+/// air if the bundle store has one, else `--config`, else the built-in one.
+fn load_config(
+    o: &Options,
+    store: Option<&posix::store::DirStore>,
+) -> Result<(Config, Vec<u8>), String> {
+    use isere::ota::store::BundleStore as _;
+    if let Some(stored) = store
+        .map(|s| s.read_config())
+        .transpose()
+        .map_err(|e| format!("--bundles: {e}"))?
+        .flatten()
+    {
+        let config = Config::parse(&stored).map_err(|e| format!("stored configuration: {e}"))?;
+        return Ok((config, stored));
+    }
     if let Some(path) = &o.function {
-        return Ok(Config::function_file(path));
+        return Ok((Config::function_file(path), b"{}".to_vec()));
     }
     let text = match &o.config {
         Some(path) => std::fs::read(path).map_err(|e| format!("{path}: {e}"))?,
         None => DEFAULT_CONFIG.as_bytes().to_vec(),
     };
     let name = o.config.as_deref().unwrap_or("built-in configuration");
-    Config::parse(&text).map_err(|e| format!("{name}: {e}"))
+    let config = Config::parse(&text).map_err(|e| format!("{name}: {e}"))?;
+    Ok((config, text))
 }
 
 /// Compiles the function file `path` with the engine the JS task runs.
@@ -157,6 +181,9 @@ fn init_task(boot: Boot) {
             return;
         }
     };
+    if let Some(ota) = isere::ota::installed() {
+        restore_deployed(ota, js);
+    }
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
         priority: SERVER_PRIORITY,
@@ -183,6 +210,36 @@ fn init_task(boot: Boot) {
     let _ = out.flush();
 }
 
+/// Activates the functions deployed before the last stop, one at a time.
+fn restore_deployed(ota: &isere::ota::Ota, js: JsTask) {
+    let Ok(replies) = rtos::Queue::<isere::js::Reply>::new(1) else {
+        log::error!(target: "sim", "out of memory: deployed functions not restored");
+        return;
+    };
+    let replies: &'static rtos::Queue<isere::js::Reply> = Box::leak(Box::new(replies));
+    let mut seq = 0u32;
+    ota.restore(|function, load, init_limit_ms| {
+        seq += 1;
+        let activation = Box::new(isere::js::task::Activation {
+            seq,
+            function,
+            load: Some(load),
+            init_limit_ms,
+            reply_to: replies,
+        });
+        js.activate(activation)
+            .map_err(|_| "the JS queue is full".to_string())?;
+        let reply = replies
+            .receive(rtos::WAIT_FOREVER)
+            .ok_or_else(|| "no answer from the JS task".to_string())?;
+        if reply.status == 200 {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(reply.body.as_deref().unwrap_or(&[])).into_owned())
+        }
+    });
+}
+
 fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(o) => o,
@@ -195,7 +252,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match load_config(&options) {
+    let store = match options.bundles.as_deref().map(|dir| {
+        posix::store::DirStore::open(std::path::Path::new(dir))
+            .map_err(|e| format!("--bundles {dir}: {e}"))
+    }) {
+        None => None,
+        Some(Ok(s)) => Some(&*Box::leak(Box::new(s))),
+        Some(Err(e)) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let (config, config_json) = match load_config(&options, store) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("isere-sim: {e}");
@@ -227,6 +295,15 @@ fn main() -> ExitCode {
         }
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
+    if let Some(store) = store {
+        match isere::ota::Ota::new(store, &config, config_json) {
+            Ok(ota) => isere::ota::install(Box::leak(Box::new(ota))),
+            Err(e) => {
+                eprintln!("isere-sim: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     let boot = Boot {
         host: options.host,
         config: Box::leak(Box::new(config)),

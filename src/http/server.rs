@@ -103,7 +103,11 @@ pub fn start(
             max_request_line: s.max_request_line,
             max_header_bytes: s.max_header_bytes,
             max_headers: s.max_headers,
-            max_body: s.max_body_bytes,
+            // Bundle uploads stream past the body limit of functions, which
+            // `serve` applies to every other request itself.
+            max_body: s
+                .max_body_bytes
+                .max(usize::try_from(config.admin.max_bundle_bytes).unwrap_or(usize::MAX)),
         },
         work: Queue::new(s.max_connections)?,
         idle: core::cell::UnsafeCell::new(0),
@@ -212,6 +216,18 @@ impl Worker {
                 }
             };
             self.buf.drain(..consumed);
+            if let Some((admin, query)) = admin_call(&head.target) {
+                let (admin, query) = (String::from(admin), String::from(query));
+                if !self.serve_admin_call(socket, &mut head, &admin, &query) {
+                    return;
+                }
+                continue;
+            }
+            if matches!(head.framing, BodyFraming::Length(n) if n > self.shared.config.server.max_body_bytes)
+            {
+                self.send_error(socket, 413, true, &[]);
+                return;
+            }
             let body = match self.read_body(socket, &head) {
                 Ok(b) => b,
                 Err(status) => {
@@ -294,7 +310,7 @@ impl Worker {
                 Ok(Some(core::mem::replace(&mut self.buf, rest)))
             }
             BodyFraming::Chunked => {
-                let mut decoder = ChunkedDecoder::new(self.shared.limits.max_body);
+                let mut decoder = ChunkedDecoder::new(self.shared.config.server.max_body_bytes);
                 let mut body = Vec::new();
                 loop {
                     match decoder.decode(&self.buf, &mut body) {
@@ -328,10 +344,22 @@ impl Worker {
         if let Some(admin) = path.strip_prefix("/_isere/") {
             return self.serve_admin(socket, head, admin);
         }
-        let Some(route) = self.shared.config.route(path) else {
-            return self.send_error(socket, 404, !head.keep_alive, &[]);
+        let configured = self.shared.config.route(path);
+        let deployed = crate::ota::installed().and_then(|o| o.route(path));
+        // The longest prefix wins; a deployed route wins a tie.
+        let (function, methods) = match (configured, deployed) {
+            (Some(r), Some((_, _, len))) if r.prefix.len() > len => (
+                r.function,
+                r.methods.as_deref().map(alloc::borrow::Cow::Borrowed),
+            ),
+            (_, Some((function, methods, _))) => (function, methods.map(alloc::borrow::Cow::Owned)),
+            (Some(r), None) => (
+                r.function,
+                r.methods.as_deref().map(alloc::borrow::Cow::Borrowed),
+            ),
+            (None, None) => return self.send_error(socket, 404, !head.keep_alive, &[]),
         };
-        if let Some(methods) = &route.methods
+        if let Some(methods) = &methods
             && !methods.contains(&head.method)
         {
             let allow = methods.join(", ");
@@ -350,7 +378,7 @@ impl Worker {
         };
         let exchange = Box::new(Exchange {
             seq: self.seq,
-            function: route.function,
+            function,
             method: head.method.clone(),
             url,
             // The head keeps what the reply needs; the fields go to JS.
@@ -417,6 +445,62 @@ impl Worker {
         self.write_reply(socket, head, &reply)
     }
 
+    /// Answers an admin call other than `stats` (see [`crate::ota::admin`]),
+    /// streaming its body; returns whether the connection may stay open.
+    fn serve_admin_call(
+        &mut self,
+        socket: Socket,
+        head: &mut RequestHead,
+        path: &str,
+        query: &str,
+    ) -> bool {
+        let announced = !matches!(head.framing, BodyFraming::None);
+        if head.expect_continue && announced && self.buf.is_empty() {
+            let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+            let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
+        }
+        let framing = match head.framing {
+            BodyFraming::None => AdminBody::Done,
+            BodyFraming::Length(n) => AdminBody::Length(n),
+            BodyFraming::Chunked => AdminBody::Chunked(ChunkedDecoder::new(usize::MAX)),
+        };
+        let method = head.method.clone();
+        let authorization = head.header("authorization").map(<[u8]>::to_vec);
+        let request = crate::ota::admin::AdminRequest {
+            method: &method,
+            path,
+            query,
+            authorization: authorization.as_deref(),
+        };
+        let mut link = AdminLink {
+            worker: self,
+            socket,
+            body: framing,
+        };
+        let response = crate::ota::admin::handle(&request, &mut link);
+        if !matches!(link.body, AdminBody::Done) {
+            // The body was left unread: its framing is lost, so close.
+            head.keep_alive = false;
+        }
+        let reply = Reply {
+            seq: self.seq,
+            status: response.status,
+            status_text: String::new(),
+            headers: [
+                (
+                    String::from("content-type"),
+                    String::from(response.content_type),
+                ),
+                (String::from("cache-control"), String::from("no-store")),
+            ]
+            .into_iter()
+            .chain(response.headers)
+            .collect(),
+            body: Some(response.body),
+        };
+        self.write_reply(socket, head, &reply) && head.keep_alive
+    }
+
     /// Waits for the reply to the current request, dropping stale ones.
     fn wait_reply(&self) -> Option<Box<Reply>> {
         let wait = rtos::ms_to_ticks(
@@ -468,6 +552,117 @@ impl Worker {
         let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
         port::send_all(self.net(), socket, &out, wait).is_ok() && !close
     }
+}
+
+/// How much of an admin call's body is left.
+enum AdminBody {
+    Done,
+    Length(usize),
+    Chunked(ChunkedDecoder),
+}
+
+/// The connection side of an admin call: its body, streamed, and the way
+/// to the JS task.
+struct AdminLink<'w> {
+    worker: &'w mut Worker,
+    socket: Socket,
+    body: AdminBody,
+}
+
+impl crate::ota::admin::Link for AdminLink<'_> {
+    fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16> {
+        out.clear();
+        let wait = rtos::ms_to_ticks(self.worker.shared.config.server.header_timeout_ms as u64);
+        loop {
+            match &mut self.body {
+                AdminBody::Done => return Ok(false),
+                AdminBody::Length(0) => {
+                    self.body = AdminBody::Done;
+                    return Ok(false);
+                }
+                AdminBody::Length(left) => {
+                    if !self.worker.buf.is_empty() {
+                        let n = (*left).min(self.worker.buf.len());
+                        out.extend(self.worker.buf.drain(..n));
+                        *left -= n;
+                        return Ok(true);
+                    }
+                }
+                AdminBody::Chunked(decoder) => match decoder.decode(&self.worker.buf, out) {
+                    Ok((used, done)) => {
+                        self.worker.buf.drain(..used);
+                        if done {
+                            self.body = AdminBody::Done;
+                            return Ok(!out.is_empty());
+                        }
+                        if !out.is_empty() {
+                            return Ok(true);
+                        }
+                    }
+                    Err(e) => return Err(e.status()),
+                },
+            }
+            match self.worker.fill(self.socket, wait) {
+                Ok(0) => return Err(400),
+                Ok(_) => {}
+                Err(NetError::TimedOut) => return Err(408),
+                Err(_) => return Err(400),
+            }
+        }
+    }
+
+    fn activate(
+        &mut self,
+        number: usize,
+        load: Option<crate::js::task::LoadedFunction>,
+        init_ms: u32,
+    ) -> Result<(), String> {
+        self.worker.seq = self.worker.seq.wrapping_add(1);
+        let mut activation = Box::new(crate::js::task::Activation {
+            seq: self.worker.seq,
+            function: number,
+            load,
+            init_limit_ms: init_ms,
+            reply_to: self.worker.replies,
+        });
+        // The queue is full only under a burst of requests: wait it out.
+        let mut tries = 0;
+        loop {
+            match self.worker.shared.js.activate(activation) {
+                Ok(()) => break,
+                Err(a) if tries < 50 => {
+                    activation = a;
+                    tries += 1;
+                    rtos::delay(rtos::ms_to_ticks(20));
+                }
+                Err(_) => return Err(String::from("the JS task is too busy; try again")),
+            }
+        }
+        let Some(reply) = self.worker.wait_reply() else {
+            return Err(String::from("the JS task did not answer in time"));
+        };
+        if reply.status == 200 {
+            Ok(())
+        } else {
+            let body = reply.body.as_deref().unwrap_or(&[]);
+            Err(String::from_utf8_lossy(body).into_owned())
+        }
+    }
+}
+
+/// The admin path (after `/_isere/`) and query of a target, for every admin
+/// call but `stats` (answered with the requests, as before OTA existed).
+fn admin_call(target: &str) -> Option<(&str, &str)> {
+    let path = request_path(target)?;
+    let admin = path.strip_prefix("/_isere/")?;
+    if admin == "stats" {
+        return None;
+    }
+    let query = target
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(""))
+        .unwrap_or("");
+    Some((admin, query))
 }
 
 /// The path of an origin-form (`/a?b`) or absolute-form (`http://h/a?b`) target.

@@ -592,6 +592,63 @@ struct RawManifest {
     members: Vec<RawMember>,
 }
 
+/// A project file (`isere.json` beside a function): what the manifest says
+/// besides its members. Every field is optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    routes: Vec<BundleRoute>,
+    #[serde(default)]
+    env: ObjectMap<String>,
+    #[serde(default)]
+    bindings: ObjectMap<RawBinding>,
+    #[serde(default)]
+    limits: BundleLimits,
+}
+
+/// What `isere build` takes from a project file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Project {
+    /// The function's name, unless given on the command line.
+    pub name: Option<String>,
+    /// Its version, unless given on the command line.
+    pub version: Option<String>,
+    /// Routes.
+    pub routes: Vec<BundleRoute>,
+    /// `env` variables.
+    pub env: BTreeMap<String, String>,
+    /// `env` bindings.
+    pub bindings: BTreeMap<String, Binding>,
+    /// Limits.
+    pub limits: BundleLimits,
+}
+
+impl Project {
+    /// Parses a project file.
+    pub fn parse(json: &[u8]) -> Result<Project, String> {
+        let mut scratch = alloc::vec![0u8; json.len()];
+        let (raw, _): (RawProject, usize) =
+            serde_json_core::from_slice_escaped(json, &mut scratch).map_err(|e| format!("{e}"))?;
+        let name = raw.name.clone().unwrap_or_default();
+        let mut bindings = BTreeMap::new();
+        for (k, b) in raw.bindings.0 {
+            let b = crate::config::binding(&name, &k, b).map_err(|e| e.0)?;
+            bindings.insert(k, b);
+        }
+        Ok(Project {
+            name: raw.name,
+            version: raw.version,
+            routes: raw.routes,
+            env: raw.env.0,
+            bindings,
+            limits: raw.limits,
+        })
+    }
+}
+
 /// Whether `s` is a valid function name or version: 1 to 64 of
 /// `A-Za-z0-9._+-`, not starting with `.` (names become file names).
 pub fn valid_name(s: &str) -> bool {
@@ -1119,6 +1176,20 @@ mod tests {
         let err = v.feed(&b[..m_end]).unwrap_err();
         assert!(matches!(err, BundleError::TooLarge(_)), "{err:?}");
         assert_eq!(err.status(), 413);
+    }
+
+    #[test]
+    fn project_files_parse() {
+        let p = Project::parse(
+            br#"{"name":"hello","routes":[{"prefix":"/hi"}],"env":{"A":"b"},
+                 "bindings":{"K":{"type":"kv"}},"limits":{"cpu_ms":5}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.name.as_deref(), Some("hello"));
+        assert_eq!(p.routes[0].prefix, "/hi");
+        assert_eq!(p.env["A"], "b");
+        assert_eq!(p.limits.cpu_ms, 5);
+        assert!(Project::parse(br#"{"nmae":"x"}"#).is_err());
     }
 
     #[test]
