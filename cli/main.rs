@@ -565,7 +565,7 @@ fn progress_bar(device: &str) -> impl FnMut(usize, usize) {
     let device = device.to_string();
     let mut last = usize::MAX;
     move |sent, total| {
-        let pct = if total == 0 { 100 } else { sent * 100 / total };
+        let pct = (sent * 100).checked_div(total).unwrap_or(100);
         if pct == last || (!interactive && pct != 100) {
             return;
         }

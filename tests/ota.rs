@@ -694,7 +694,7 @@ fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
     }
     let mut rng = Rng::new();
     let mut served: Option<u32> = None;
-    let rounds = 16;
+    let rounds = 30;
     let mut outcomes = Vec::new();
     for round in 0..rounds {
         let sim = lab.start();
@@ -768,4 +768,72 @@ fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
     assert!(files.len() <= 3, "{files:?}");
     drop(sim);
     let _: &Path = lab.dir.path();
+}
+
+#[test]
+fn logs_follow_long_polls_for_new_lines() {
+    if skip_on_board("ota_logs", "the board has no bundle store yet") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    let url = format!("http://{}", sim.addr());
+    let mut follower = Command::new(CLI)
+        .args([
+            "logs",
+            "--follow",
+            "--device",
+            &url,
+            "--token-file",
+            "keys/admin.token",
+        ])
+        .current_dir(lab.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = follower.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let pump = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = std::io::Read::read(&mut out, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let v1 = lab.build_answering("app", "1", "one");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !seen.lock().unwrap().contains("app 1 deployed") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let _ = pump.join();
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains("listening") || seen.contains("loaded"),
+        "the backlog first: {seen}"
+    );
+    assert!(
+        seen.contains("app 1 deployed"),
+        "then new lines as they come: {seen}"
+    );
+    // Unknown admin paths and wrong methods.
+    assert_eq!(
+        admin_request(&lab, &sim, "GET", "/_isere/nothing", b"").0,
+        404
+    );
+    assert_eq!(
+        admin_request(&lab, &sim, "POST", "/_isere/functions", b"").0,
+        405
+    );
 }

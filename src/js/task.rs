@@ -699,7 +699,7 @@ impl EventLoop {
             };
             match *msg {
                 Message::Request(ex) => self.dispatch(ex),
-                Message::Activate(a) => self.activate(rt, a),
+                Message::Activate(a) => self.activate(rt, *a),
                 Message::Timer { function, id } => self.fire_timer(function, id),
                 Message::Io {
                     function,
@@ -746,14 +746,14 @@ impl EventLoop {
     }
 
     /// Applies an over-the-air change (see [`Activation`]).
-    fn activate(&mut self, rt: &Runtime, a: Box<Activation>) {
+    fn activate(&mut self, rt: &Runtime, a: Activation) {
         let Activation {
             seq,
             function,
             load,
             init_limit_ms,
             reply_to,
-        } = *a;
+        } = a;
         let outcome = match load {
             Some(f) => self.load_new_version(rt, function, f, init_limit_ms),
             None => {

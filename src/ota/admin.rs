@@ -99,6 +99,14 @@ impl AdminResponse {
 
 /// Answers an admin call (not `stats`).
 pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
+    let segments: Vec<&str> = req.path.split('/').collect();
+    let known = matches!(
+        segments.as_slice(),
+        ["functions"] | ["functions", _] | ["functions", _, "rollback"] | ["config"] | ["logs"]
+    );
+    if !known {
+        return AdminResponse::error(404, "no such admin endpoint");
+    }
     let Some(ota) = super::installed() else {
         return AdminResponse::error(
             501,
@@ -114,7 +122,6 @@ pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
             .push((String::from("www-authenticate"), String::from("Bearer")));
         return r;
     }
-    let segments: Vec<&str> = req.path.split('/').collect();
     match (req.method, segments.as_slice()) {
         ("GET", ["functions"]) => list(ota),
         ("PUT", ["functions", name]) => ota.changing.with(|_| deploy(ota, link, name)),
@@ -130,14 +137,11 @@ pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
         },
         ("PUT", ["config"]) => ota.changing.with(|_| put_config(ota, link)),
         ("GET", ["logs"]) => logs(req.query),
-        (
-            _,
-            ["functions"] | ["functions", _] | ["functions", _, "rollback"] | ["config"] | ["logs"],
-        ) => AdminResponse::error(
+        // A known endpoint (checked above) with another method.
+        _ => AdminResponse::error(
             405,
             "method not allowed here (see the admin API in the README)",
         ),
-        _ => AdminResponse::error(404, "no such admin endpoint"),
     }
 }
 
