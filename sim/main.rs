@@ -272,6 +272,7 @@ fn main() -> ExitCode {
     };
     let level = options.log_level.unwrap_or(config.log_level);
     isere::logger::init(posix::PORT.console, level);
+    isere::logger::enable_ring(isere::logger::RING_BYTES);
     let functions = match resolve_functions(&config, compile_file) {
         Ok(f) => f,
         Err(e) => {

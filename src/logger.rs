@@ -3,9 +3,10 @@
 //! A line looks like `[   12.345] INFO  http: listening on port 8080`: seconds
 //! since boot (from the kernel tick), the level, the record's target (each
 //! subsystem logs with its own short target: `http`, `js`, `net`, ...), the
-//! message. Lines go to the port's console in one write each, and into a
-//! ring buffer of the last [`RING_BYTES`] bytes of lines that the admin API
-//! serves (`GET /_isere/logs`, see [`read_ring`]).
+//! message. Lines go to the port's console in one write each and, once a
+//! port calls [`enable_ring`], into a ring buffer of the last lines that the
+//! admin API serves (`GET /_isere/logs`, see [`read_ring`]). The ring comes
+//! from the heap, so a board that does not serve the admin API pays nothing.
 
 use alloc::string::String;
 use core::fmt::Write as _;
@@ -59,30 +60,42 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-/// Bytes of log lines kept for `GET /_isere/logs` (static RAM).
+/// The ring size the simulator uses: 8 KiB of lines.
 pub const RING_BYTES: usize = 8 * 1024;
 
-/// The last [`RING_BYTES`] bytes logged; `written` counts every byte ever
-/// logged, so a reader's cursor says what it has already seen.
+/// The last bytes logged; `written` counts every byte ever logged, so a
+/// reader's cursor says what it has already seen.
 struct Ring {
-    buf: [u8; RING_BYTES],
+    buf: alloc::vec::Vec<u8>,
     written: u64,
 }
 
 impl Ring {
+    fn new(bytes: usize) -> Ring {
+        Ring {
+            buf: alloc::vec![0; bytes.max(1)],
+            written: 0,
+        }
+    }
+
+    fn at(&self, i: u64) -> usize {
+        (i % self.buf.len() as u64) as usize
+    }
+
     fn push(&mut self, bytes: &[u8]) {
-        let skip = bytes.len().saturating_sub(RING_BYTES);
+        let skip = bytes.len().saturating_sub(self.buf.len());
         for &b in &bytes[skip..] {
-            self.buf[(self.written % RING_BYTES as u64) as usize] = b;
+            let at = self.at(self.written);
+            self.buf[at] = b;
             self.written += 1;
         }
     }
 
     fn read(&self, since: u64) -> (alloc::vec::Vec<u8>, u64) {
-        let oldest = self.written.saturating_sub(RING_BYTES as u64);
+        let oldest = self.written.saturating_sub(self.buf.len() as u64);
         let start = since.clamp(oldest, self.written);
         let mut out: alloc::vec::Vec<u8> = (start..self.written)
-            .map(|i| self.buf[(i % RING_BYTES as u64) as usize])
+            .map(|i| self.buf[self.at(i)])
             .collect();
         // Bytes were overwritten: start at the next whole line.
         if since < oldest
@@ -94,24 +107,39 @@ impl Ring {
     }
 }
 
-static mut RING: Ring = Ring {
-    buf: [0; RING_BYTES],
-    written: 0,
-};
+static mut RING: Option<Ring> = None;
+
+/// Keeps the last `bytes` bytes of log lines for [`read_ring`]; call once,
+/// before the scheduler starts (the simulator does, with [`RING_BYTES`]).
+pub fn enable_ring(bytes: usize) {
+    let ring = Ring::new(bytes);
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe { *core::ptr::addr_of_mut!(RING) = Some(ring) })
+}
 
 fn ring_append(bytes: &[u8]) {
     // A copy of one line under a critical section: short, and safe from
     // any task (log lines are never written from interrupts).
     // SAFETY: RING is only touched inside critical sections.
-    crate::rtos::critical(|| unsafe { (*core::ptr::addr_of_mut!(RING)).push(bytes) })
+    crate::rtos::critical(|| unsafe {
+        if let Some(ring) = (*core::ptr::addr_of_mut!(RING)).as_mut() {
+            ring.push(bytes);
+        }
+    })
 }
 
 /// The bytes logged after cursor `since` that are still in the ring (from
 /// the next whole line when older bytes were overwritten), and the cursor
-/// to ask with next time (`since = 0`: everything kept).
+/// to ask with next time (`since = 0`: everything kept). Empty when the
+/// port did not [`enable_ring`].
 pub fn read_ring(since: u64) -> (alloc::vec::Vec<u8>, u64) {
     // SAFETY: RING is only touched inside critical sections.
-    crate::rtos::critical(|| unsafe { (*core::ptr::addr_of!(RING)).read(since) })
+    crate::rtos::critical(|| unsafe {
+        match (*core::ptr::addr_of!(RING)).as_ref() {
+            Some(ring) => ring.read(since),
+            None => (alloc::vec::Vec::new(), 0),
+        }
+    })
 }
 
 /// Parses `error`, `warn`, `info`, `debug`, `trace` or `off`.
@@ -154,10 +182,7 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_last_lines() {
-        let mut ring = Ring {
-            buf: [0; RING_BYTES],
-            written: 0,
-        };
+        let mut ring = Ring::new(RING_BYTES);
         ring.push(b"first\n");
         ring.push(b"second\n");
         let (text, next) = ring.read(0);
