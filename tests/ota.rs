@@ -437,6 +437,11 @@ fn rejected_deploys_change_nothing() {
     let out = lab.admin(&sim, &["rollback", "app"]);
     assert!(text(&out).contains("no previous version"), "{}", text(&out));
     unchanged("a rollback with nothing to return to");
+
+    // The contexts of the versions that failed to start were freed whole.
+    let (status, log) = sim.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("leak check passed"), "{log}");
 }
 
 #[test]

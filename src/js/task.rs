@@ -680,7 +680,15 @@ impl EventLoop {
                 Persistent::new(env),
             ])
         };
-        let [name, dispatch, namespace, env] = setup()?;
+        let [name, dispatch, namespace, env] = match setup() {
+            Ok(p) => p,
+            Err(e) => {
+                // A load that fails at run time (an over-the-air activation)
+                // must not leak what the context already holds.
+                release_state(&ctx, &state);
+                return Err(e);
+            }
+        };
         Ok(Function {
             ctx,
             state,
@@ -997,19 +1005,26 @@ fn free_function(f: Function) {
         namespace,
         env,
     } = f;
-    for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
-        t.stop();
-    }
-    for (resolve, reject) in core::mem::take(&mut *state.pending_io.borrow_mut()).into_values() {
-        resolve.free(&ctx);
-        reject.free(&ctx);
-    }
-    let internal = state.internal.borrow_mut().take();
-    for p in [name, dispatch, namespace, env].into_iter().chain(internal) {
+    release_state(&ctx, &state);
+    for p in [name, dispatch, namespace, env] {
         p.free(&ctx);
     }
     drop(ctx);
     drop(state);
+}
+
+/// Stops a context's timers and releases what its state holds in it.
+fn release_state(ctx: &Ctx, state: &ContextState) {
+    for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
+        t.stop();
+    }
+    for (resolve, reject) in core::mem::take(&mut *state.pending_io.borrow_mut()).into_values() {
+        resolve.free(ctx);
+        reject.free(ctx);
+    }
+    if let Some(internal) = state.internal.borrow_mut().take() {
+        internal.free(ctx);
+    }
 }
 
 /// A JS array of strings.
