@@ -492,6 +492,18 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         .replace(r#""admin""#, r#""log_level":"debug","admin""#);
     let old_sha = sha256_hex(lab.read("keys/admin.token").as_bytes());
     let config = config.replace(&old_sha, &sha256_hex(token2.as_bytes()));
+    // Routes change at once: /hey serves the running function "hi"; a
+    // route to a function that is not running waits for the restart.
+    let config = config
+        .replace(
+            r#"{"prefix":"/hi","function":"hi"}"#,
+            r#"{"prefix":"/hey","function":"hi"},{"prefix":"/later","function":"new"}"#,
+        )
+        .replace(
+            r#"{"name":"hi","module":"hello"}"#,
+            r#"{"name":"hi","module":"hello"},{"name":"new","module":"echo"}"#,
+        );
+    assert!(config.contains("/later"), "{config}");
     lab.dir.write("new.json", &config);
     let out = lab.admin(
         &sim,
@@ -499,6 +511,10 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("after_restart"), "{}", text(&out));
+    assert!(text(&out).contains("routes to new"), "{}", text(&out));
+    assert_eq!(get(&sim, "/hey"), (200, "Hello from Isère!\n".into()));
+    assert_eq!(get(&sim, "/hi").0, 404, "the old route is gone");
+    assert_eq!(get(&sim, "/later").0, 404, "not before the restart");
     // The old token no longer works; the new one does, at once.
     let out = lab.admin(&sim, &["status"]);
     assert!(text(&out).contains("401"), "{}", text(&out));
@@ -544,6 +560,11 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         text(&out).contains("\"log_level\":\"debug\""),
         "{}",
         text(&out)
+    );
+    assert_eq!(
+        get(&sim, "/later").0,
+        200,
+        "the new function runs after the restart"
     );
 }
 

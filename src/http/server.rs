@@ -344,20 +344,17 @@ impl Worker {
         if let Some(admin) = path.strip_prefix("/_isere/") {
             return self.serve_admin(socket, head, admin);
         }
-        let configured = self.shared.config.route(path);
-        let deployed = crate::ota::installed().and_then(|o| o.route(path));
-        // The longest prefix wins; a deployed route wins a tie.
-        let (function, methods) = match (configured, deployed) {
-            (Some(r), Some((_, _, len))) if r.prefix.len() > len => (
-                r.function,
-                r.methods.as_deref().map(alloc::borrow::Cow::Borrowed),
-            ),
-            (_, Some((function, methods, _))) => (function, methods.map(alloc::borrow::Cow::Owned)),
-            (Some(r), None) => (
-                r.function,
-                r.methods.as_deref().map(alloc::borrow::Cow::Borrowed),
-            ),
-            (None, None) => return self.send_error(socket, 404, !head.keep_alive, &[]),
+        let routed = match crate::ota::installed() {
+            Some(ota) => ota
+                .route(path, &self.shared.config.routes)
+                .map(|(f, m)| (f, m.map(alloc::borrow::Cow::Owned))),
+            None => self.shared.config.route(path).map(|r| {
+                let methods = r.methods.as_deref().map(alloc::borrow::Cow::Borrowed);
+                (r.function, methods)
+            }),
+        };
+        let Some((function, methods)) = routed else {
+            return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
         if let Some(methods) = &methods
             && !methods.contains(&head.method)

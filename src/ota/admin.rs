@@ -439,9 +439,11 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     if let Err(e) = ota.store.write_config(json) {
         return AdminResponse::error(507, &alloc::format!("cannot store the configuration: {e}"));
     }
-    // Applied now: log level and admin credentials. The server's limits,
-    // functions and routes are read once at start.
+    // Applied now: log level, admin credentials, routes to running
+    // functions. The server's limits and the configured functions
+    // themselves are read once at start.
     crate::logger::set_level(config.log_level);
+    let later = ota.replace_routes(&config);
     ota.state.with(|s| {
         s.keys = keys;
         s.token_sha256 = config.admin.token_sha256;
@@ -449,12 +451,16 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         s.config_json = json.to_vec();
     });
     log::info!(target: TAG, "configuration replaced");
-    AdminResponse::json(
-        200,
-        String::from(
-            "{\"stored\":true,\"applied\":[\"log_level\",\"admin\"],\"after_restart\":[\"server\",\"functions\",\"routes\"]}\n",
-        ),
-    )
+    let mut body = String::from(
+        "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"routes\"],\"after_restart\":[\"server\",\"functions\"",
+    );
+    for name in &later {
+        body.push_str(",\"routes to ");
+        body.push_str(&name.replace('"', ""));
+        body.push('"');
+    }
+    body.push_str("]}\n");
+    AdminResponse::json(200, body)
 }
 
 fn logs(query: &str) -> AdminResponse {

@@ -24,6 +24,10 @@
 //! Deploying a name that the configuration defines replaces that function
 //! (its configured routes keep pointing at it); the manifest's routes are
 //! added to the routing table, and win over configured ones on a tie.
+//!
+//! A configuration pushed over the air replaces the configured routes at
+//! once (those naming a function that runs now); the rest of it (server
+//! limits, new or changed configured functions) applies at the next start.
 
 pub mod admin;
 pub mod bundle;
@@ -77,6 +81,8 @@ struct State {
     next_number: usize,
     /// The configuration as last given (at start or by `PUT /_isere/config`).
     config_json: Vec<u8>,
+    /// Configured routes replaced by `PUT /_isere/config`, by function number.
+    routes: Option<Vec<Route>>,
 }
 
 /// The device's OTA state: the store, the credentials and what is deployed.
@@ -119,6 +125,7 @@ impl Ota {
             deployed: Vec::new(),
             next_number: config.functions.len(),
             config_json,
+            routes: None,
         };
         Ok(Ota {
             store,
@@ -133,17 +140,53 @@ impl Ota {
         self.store
     }
 
-    /// The route serving `path` among deployed functions: its function
-    /// number, allowed methods and prefix length (to compare with the
-    /// configured routes).
-    pub fn route(&self, path: &str) -> Option<(usize, Option<Vec<String>>, usize)> {
+    /// The function number and allowed methods for `path`: the longest
+    /// prefix among the deployed functions' routes and the configured ones
+    /// (`configured`, unless a pushed configuration replaced them); a
+    /// deployed route wins a tie.
+    pub fn route(&self, path: &str, configured: &[Route]) -> Option<(usize, Option<Vec<String>>)> {
         self.state.with(|s| {
-            s.deployed
+            let configured = s.routes.as_deref().unwrap_or(configured);
+            // `max_by_key` keeps the last of equal keys: deployed routes
+            // come last so that they win a tie, as `Config::route` keeps
+            // the last of equal configured ones.
+            configured
                 .iter()
-                .flat_map(|d| d.routes.iter())
+                .chain(s.deployed.iter().flat_map(|d| d.routes.iter()))
                 .filter(|r| crate::config::prefix_matches(&r.prefix, path))
                 .max_by_key(|r| r.prefix.len())
-                .map(|r| (r.function, r.methods.clone(), r.prefix.len()))
+                .map(|r| (r.function, r.methods.clone()))
+        })
+    }
+
+    /// Replaces the configured routes with those of `config` that name a
+    /// function running now; returns the names of the others' functions.
+    fn replace_routes(&self, config: &Config) -> Vec<String> {
+        self.state.with(|s| {
+            let mut routes = Vec::new();
+            let mut later = Vec::new();
+            for r in &config.routes {
+                let Some(name) = config.functions.get(r.function).map(|f| &f.name) else {
+                    continue;
+                };
+                let number = s
+                    .deployed
+                    .iter()
+                    .find(|d| &d.name == name)
+                    .map(|d| d.number)
+                    .or_else(|| s.configured.iter().position(|c| c == name));
+                match number {
+                    Some(function) => routes.push(Route {
+                        prefix: r.prefix.clone(),
+                        function,
+                        methods: r.methods.clone(),
+                    }),
+                    None if !later.contains(name) => later.push(name.clone()),
+                    None => {}
+                }
+            }
+            s.routes = Some(routes);
+            later
         })
     }
 
