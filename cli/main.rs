@@ -3,7 +3,7 @@
 //! ```text
 //! isere new NAME                        a project: function, isere.json, isere.d.ts, README
 //! isere keygen --out DIR                a signing key pair and an admin token
-//! isere build FUNCTION.js --key KEY --out BUNDLE [--name NAME] [--version V] [--project isere.json]
+//! isere build FUNCTION.js --key KEY --out BUNDLE [--name NAME] [--version V] [--project isere.json] [--static DIR]
 //! isere deploy BUNDLE DEVICES           upload, verify and activate
 //! isere rollback NAME DEVICES           back to the previous version
 //! isere delete NAME DEVICES             stop serving a deployed function
@@ -34,6 +34,7 @@ const USAGE: &str = "usage:
   isere new NAME
   isere keygen --out DIR
   isere build FUNCTION.js --key KEY --out BUNDLE [--name NAME] [--version V] [--project FILE]
+              [--static DIR]   (files served under the function's routes, before it runs)
   isere deploy BUNDLE DEVICES
   isere rollback NAME DEVICES
   isere delete NAME DEVICES
@@ -454,7 +455,14 @@ fn cmd_keygen(args: &[String]) -> Result<(), String> {
 
 fn cmd_build(args: &[String]) -> Result<(), String> {
     let a = Args::parse(args)?;
-    a.check_known(&["--key", "--out", "--name", "--version", "--project"])?;
+    a.check_known(&[
+        "--key",
+        "--out",
+        "--name",
+        "--version",
+        "--project",
+        "--static",
+    ])?;
     let [file] = a.positional.as_slice() else {
         return Err(format!("build takes one FUNCTION.js\n\n{USAGE}"));
     };
@@ -519,16 +527,29 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
         limits: project.limits,
         members: Vec::new(),
     };
-    let bytes = bundle::build(
-        manifest,
-        &[MemberData {
-            name: &file_name,
-            kind: MemberKind::Module,
-            bytes: &bytecode,
-        }],
-        &key,
-    )
-    .map_err(|e| format!("{e}"))?;
+    let mut statics = Vec::new();
+    if let Some(dir) = a.one("--static") {
+        collect_files(Path::new(dir), Path::new(dir), &mut statics)?;
+        statics.sort();
+    }
+    let mut members = vec![MemberData {
+        name: &file_name,
+        kind: MemberKind::Module,
+        bytes: &bytecode,
+    }];
+    for (rel, bytes) in &statics {
+        if *rel == file_name {
+            return Err(format!(
+                "--static: '{rel}' has the name of the function's module; rename one of them"
+            ));
+        }
+        members.push(MemberData {
+            name: rel,
+            kind: MemberKind::Static,
+            bytes,
+        });
+    }
+    let bytes = bundle::build(manifest, &members, &key).map_err(|e| format!("{e}"))?;
     std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
     println!(
         "built {out}: {name} {version}, {} bytes ({} of bytecode), for {}",
@@ -536,6 +557,27 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
         bytecode.len(),
         isere::ota::engine_version()
     );
+    Ok(())
+}
+
+/// Every file under `dir`, by its path relative to `root` (`/`-separated).
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("--static {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("--static: {e}"))?.path();
+        if path.is_dir() {
+            collect_files(root, &path, out)?;
+            continue;
+        }
+        let rel = path
+            .strip_prefix(root)
+            .ok()
+            .and_then(|r| r.to_str())
+            .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+            .ok_or_else(|| format!("--static: {} has a name that is not UTF-8", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.push((rel, bytes));
+    }
     Ok(())
 }
 

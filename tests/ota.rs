@@ -863,3 +863,49 @@ fn logs_follow_long_polls_for_new_lines() {
         405
     );
 }
+
+#[test]
+fn static_files_are_served_from_the_bundle_before_the_function() {
+    if skip_on_board("ota_static", "the board has no bundle store yet") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    std::fs::create_dir_all(lab.path("public/css")).unwrap();
+    lab.dir.write("public/index.html", "<h1>home</h1>");
+    lab.dir.write("public/css/site.css", "h1 { color: red }");
+    let big = "0123456789".repeat(10_000);
+    lab.dir.write("public/big.txt", &big);
+    lab.dir.write(
+        "site.js",
+        "export default { fetch(r) { return new Response('dynamic ' + new URL(r.url).pathname); } };\n",
+    );
+    let out = lab.isere(&[
+        "build",
+        "site.js",
+        "--version",
+        "1",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "site.bundle",
+        "--static",
+        "public",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(lab.admin(&sim, &["deploy", "site.bundle"]).status.success());
+    let r = sim.conn().get("/site");
+    assert_eq!((r.status, r.text()), (200, "<h1>home</h1>"));
+    assert_eq!(r.header("content-type"), Some("text/html;charset=UTF-8"));
+    let r = sim.conn().get("/site/css/site.css");
+    assert_eq!(r.text(), "h1 { color: red }");
+    assert_eq!(r.header("content-type"), Some("text/css;charset=UTF-8"));
+    let mut c = sim.conn();
+    let r = c.get("/site/big.txt");
+    assert_eq!(r.text(), big, "streamed from the store in pieces");
+    let r = c.get("/site/css/site.css");
+    assert_eq!(r.status, 200, "the connection stays usable");
+    let r = c.request("HEAD", "/site/big.txt", &[], b"");
+    assert_eq!(r.header("content-length"), Some("100000"));
+    assert_eq!(get(&sim, "/site/other").1, "dynamic /site/other");
+}

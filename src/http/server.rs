@@ -344,6 +344,12 @@ impl Worker {
         if let Some(admin) = path.strip_prefix("/_isere/") {
             return self.serve_admin(socket, head, admin);
         }
+        if head.method == "GET" || head.method == "HEAD" {
+            let asset = crate::ota::installed().and_then(|o| Some((o, o.asset(path)?)));
+            if let Some((ota, asset)) = asset {
+                return self.send_asset(socket, head, ota, &asset);
+            }
+        }
         let routed = match crate::ota::installed() {
             Some(ota) => ota
                 .route(path, &self.shared.config.routes)
@@ -440,6 +446,65 @@ impl Worker {
             body: Some(body.into_bytes()),
         };
         self.write_reply(socket, head, &reply)
+    }
+
+    /// Sends a deployed function's static file, read from the store in
+    /// pieces (never whole in RAM); returns whether the connection may stay
+    /// open.
+    fn send_asset(
+        &self,
+        socket: Socket,
+        head: &RequestHead,
+        ota: &crate::ota::Ota,
+        asset: &crate::ota::Asset,
+    ) -> bool {
+        let len = asset.range.len as usize;
+        let mut out = Vec::with_capacity(256);
+        let headers = [
+            (
+                String::from("content-type"),
+                String::from(asset.content_type),
+            ),
+            (String::from("cache-control"), String::from("no-cache")),
+        ];
+        response::write_head(
+            &mut out,
+            head.version,
+            200,
+            "",
+            &headers,
+            ResponseFraming::Length(len),
+            head.keep_alive,
+            &self.shared.date(),
+        );
+        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        if port::send_all(self.net(), socket, &out, wait).is_err() {
+            return false;
+        }
+        if head.method == "HEAD" {
+            return head.keep_alive;
+        }
+        let mut buf = alloc::vec![0u8; READ_CHUNK.min(len.max(1))];
+        let mut at = 0usize;
+        while at < len {
+            let n = buf.len().min(len - at);
+            let read = ota.store().read(
+                &asset.name,
+                &asset.version,
+                asset.range.offset + at as u64,
+                &mut buf[..n],
+            );
+            if let Err(e) = read {
+                // The head promised bytes that cannot come: close.
+                log::error!(target: TAG, "{}: static file unreadable: {e}", asset.name);
+                return false;
+            }
+            if port::send_all(self.net(), socket, &buf[..n], wait).is_err() {
+                return false;
+            }
+            at += n;
+        }
+        head.keep_alive
     }
 
     /// Answers an admin call other than `stats` (see [`crate::ota::admin`]),

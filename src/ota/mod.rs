@@ -25,6 +25,10 @@
 //! (its configured routes keep pointing at it); the manifest's routes are
 //! added to the routing table, and win over configured ones on a tie.
 //!
+//! A deployed function's static members (`isere build --static DIR`) answer
+//! `GET`/`HEAD` under its routes before the function runs (`index.html` for
+//! the route itself), read from the store in pieces ([`Ota::asset`]).
+//!
 //! A configuration pushed over the air replaces the configured routes at
 //! once (those naming a function that runs now); the rest of it (server
 //! limits, new or changed configured functions) applies at the next start.
@@ -69,6 +73,42 @@ pub struct Deployed {
     pub previous: Option<String>,
     /// Routes from its manifest (`function` is its number).
     pub routes: Vec<Route>,
+    /// Its static files: member name (a path relative to its routes) and
+    /// where the bytes are in its bundle.
+    pub assets: Vec<(String, bundle::MemberRange)>,
+}
+
+/// A static file of a deployed function, found by [`Ota::asset`].
+pub struct Asset {
+    /// The function.
+    pub name: String,
+    /// The version whose bundle holds it.
+    pub version: String,
+    /// Where its bytes are.
+    pub range: bundle::MemberRange,
+    /// Its `content-type`, from its extension.
+    pub content_type: &'static str,
+}
+
+/// The `content-type` of a static file, from its extension.
+pub fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    match ext.to_ascii_lowercase().as_str() {
+        "html" | "htm" => "text/html;charset=UTF-8",
+        "css" => "text/css;charset=UTF-8",
+        "js" | "mjs" => "text/javascript;charset=UTF-8",
+        "json" => "application/json",
+        "txt" => "text/plain;charset=UTF-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "ico" => "image/x-icon",
+        "webp" => "image/webp",
+        "wasm" => "application/wasm",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
 }
 
 struct State {
@@ -190,6 +230,41 @@ impl Ota {
         })
     }
 
+    /// The static file a `GET`/`HEAD` of `path` names: a static member of a
+    /// deployed function whose route covers `path`, by the rest of the path
+    /// (`index.html` for the route itself or a path ending in `/`). Static
+    /// files answer before the function does.
+    pub fn asset(&self, path: &str) -> Option<Asset> {
+        self.state.with(|s| {
+            for d in &s.deployed {
+                if d.assets.is_empty() {
+                    continue;
+                }
+                for r in &d.routes {
+                    if !crate::config::prefix_matches(&r.prefix, path) {
+                        continue;
+                    }
+                    let prefix = r.prefix.strip_suffix('/').unwrap_or(&r.prefix);
+                    let rest = path[prefix.len()..].trim_start_matches('/');
+                    let rel = if rest.is_empty() || rest.ends_with('/') {
+                        alloc::format!("{rest}index.html")
+                    } else {
+                        String::from(rest)
+                    };
+                    if let Some((name, range)) = d.assets.iter().find(|(n, _)| *n == rel) {
+                        return Some(Asset {
+                            name: d.name.clone(),
+                            version: d.version.clone(),
+                            range: *range,
+                            content_type: content_type(name),
+                        });
+                    }
+                }
+            }
+            None
+        })
+    }
+
     /// Whether `authorization` (the header's value) carries the admin token.
     pub fn authorized(&self, authorization: Option<&[u8]>) -> bool {
         use sha2::Digest as _;
@@ -295,12 +370,20 @@ impl Ota {
                 methods: r.methods.clone(),
             })
             .collect();
+        let assets = m
+            .members
+            .iter()
+            .zip(&verified.ranges)
+            .filter(|(member, _)| member.kind == MemberKind::Static)
+            .map(|(member, range)| (member.name.clone(), *range))
+            .collect();
         let entry = Deployed {
             name: m.name.clone(),
             number,
             version: m.version.clone(),
             previous,
             routes,
+            assets,
         };
         self.state.with(|s| {
             s.deployed.retain(|d| d.name != m.name);
