@@ -182,7 +182,7 @@ fn init_task(boot: Boot) {
         }
     };
     if let Some(ota) = isere::ota::installed() {
-        restore_deployed(ota, js);
+        ota.restore_into(js);
     }
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
@@ -208,36 +208,6 @@ fn init_task(boot: Boot) {
     let [a, b, c, d] = host;
     let _ = writeln!(out, "isere-sim listening on http://{a}.{b}.{c}.{d}:{port}");
     let _ = out.flush();
-}
-
-/// Activates the functions deployed before the last stop, one at a time.
-fn restore_deployed(ota: &isere::ota::Ota, js: JsTask) {
-    let Ok(replies) = rtos::Queue::<isere::js::Reply>::new(1) else {
-        log::error!(target: "sim", "out of memory: deployed functions not restored");
-        return;
-    };
-    let replies: &'static rtos::Queue<isere::js::Reply> = Box::leak(Box::new(replies));
-    let mut seq = 0u32;
-    ota.restore(|function, load, init_limit_ms| {
-        seq += 1;
-        let activation = Box::new(isere::js::task::Activation {
-            seq,
-            function,
-            load: Some(load),
-            init_limit_ms,
-            reply_to: replies,
-        });
-        js.activate(activation)
-            .map_err(|_| "the JS queue is full".to_string())?;
-        let reply = replies
-            .receive(rtos::WAIT_FOREVER)
-            .ok_or_else(|| "no answer from the JS task".to_string())?;
-        if reply.status == 200 {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(reply.body.as_deref().unwrap_or(&[])).into_owned())
-        }
-    });
 }
 
 fn main() -> ExitCode {

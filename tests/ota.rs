@@ -909,3 +909,28 @@ fn static_files_are_served_from_the_bundle_before_the_function() {
     assert_eq!(r.header("content-length"), Some("100000"));
     assert_eq!(get(&sim, "/site/other").1, "dynamic /site/other");
 }
+
+#[test]
+fn a_corrupted_active_bundle_falls_back_to_the_previous_version_at_start() {
+    if skip_on_board("ota_rot", "the board has no bundle store yet") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    assert_eq!(get(&sim, "/app").1, "two");
+    drop(sim);
+    // Flash rot in the active bundle: its hashes no longer match.
+    let active = lab.path("store/functions/app/2.bundle");
+    let mut bytes = std::fs::read(&active).unwrap();
+    let at = bytes.len() - 80;
+    bytes[at] ^= 0xff;
+    std::fs::write(&active, bytes).unwrap();
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app"), (200, "one".into()));
+    sim.expect_stderr("app 2 cannot run", Duration::from_secs(5));
+    sim.expect_stderr("app 1 restored", Duration::from_secs(5));
+}

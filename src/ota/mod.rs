@@ -401,9 +401,46 @@ impl Ota {
         self.state.with(|s| s.config_json.clone())
     }
 
+    /// Brings back the functions deployed before the last stop into the
+    /// running JS task (call once at start, before the server starts).
+    pub fn restore_into(&self, js: crate::js::JsTask) {
+        use crate::js::Reply;
+        use crate::js::task::Activation;
+        use crate::rtos::{Queue, WAIT_FOREVER};
+        let Ok(replies) = Queue::<Reply>::new(1) else {
+            log::error!(target: TAG, "out of memory: deployed functions not restored");
+            return;
+        };
+        let mut seq = 0u32;
+        // An `Activation` answers to a `'static` queue: this one small
+        // queue is leaked, once per start.
+        let replies: &'static Queue<Reply> =
+            alloc::boxed::Box::leak(alloc::boxed::Box::new(replies));
+        self.restore(|function, load, init_limit_ms| {
+            seq += 1;
+            let activation = alloc::boxed::Box::new(Activation {
+                seq,
+                function,
+                load: Some(load),
+                init_limit_ms,
+                reply_to: replies,
+            });
+            js.activate(activation)
+                .map_err(|_| String::from("the JS queue is full"))?;
+            let reply = replies
+                .receive(WAIT_FOREVER)
+                .ok_or_else(|| String::from("no answer from the JS task"))?;
+            if reply.status == 200 {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(reply.body.as_deref().unwrap_or(&[])).into_owned())
+            }
+        });
+    }
+
     /// Brings back what the store says is active, at start, through
     /// `activate` (the JS task's activation): the active version, else the
-    /// previous one. Returns one line per function for the log.
+    /// previous one; logs the outcome for each function.
     pub fn restore(
         &self,
         mut activate: impl FnMut(usize, crate::js::task::LoadedFunction, u32) -> Result<(), String>,
