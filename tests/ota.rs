@@ -475,6 +475,8 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     assert!(text(&out).contains("trusted_keys"), "{}", text(&out));
 
     // Unsigned or signed by a stranger: 403; nothing stored.
+    let r = sim.conn().request("POST", "/hi", &[], &[b'x'; 100]);
+    assert_eq!(r.status, 200, "the body limit before");
     let (s, body) = admin_request(
         &lab,
         &sim,
@@ -487,9 +489,10 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
 
     // A new configuration: debug logging (applied now), a new admin token.
     let token2 = "second-token";
-    let config = lab
-        .read("device.json")
-        .replace(r#""admin""#, r#""log_level":"debug","admin""#);
+    let config = lab.read("device.json").replace(
+        r#""admin""#,
+        r#""log_level":"debug","server":{"max_body_bytes":16},"admin""#,
+    );
     let old_sha = sha256_hex(lab.read("keys/admin.token").as_bytes());
     let config = config.replace(&old_sha, &sha256_hex(token2.as_bytes()));
     // Routes change at once: /hey serves the running function "hi"; a
@@ -515,6 +518,9 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     assert_eq!(get(&sim, "/hey"), (200, "Hello from Isère!\n".into()));
     assert_eq!(get(&sim, "/hi").0, 404, "the old route is gone");
     assert_eq!(get(&sim, "/later").0, 404, "not before the restart");
+    // Server limits apply at once too.
+    let r = sim.conn().request("POST", "/hey", &[], &[b'x'; 100]);
+    assert_eq!(r.status, 413, "the new body limit");
     // The old token no longer works; the new one does, at once.
     let out = lab.admin(&sim, &["status"]);
     assert!(text(&out).contains("401"), "{}", text(&out));

@@ -19,11 +19,12 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use super::chunked::ChunkedDecoder;
 use super::request::{self, BodyFraming, Limits, RequestHead};
 use super::response::{self, ResponseFraming};
-use crate::config::Config;
+use crate::config::{Config, ServerLimits};
 use crate::js::{Exchange, JsTask, Reply};
 use crate::port::{self, Listener, NetError, Port, Socket};
 use crate::rtos::{self, Queue, TickType, WAIT_FOREVER};
@@ -47,11 +48,95 @@ pub struct TaskSizes {
     pub priority: u32,
 }
 
+/// The server limits that a configuration pushed over the air changes at
+/// once (`max_connections` sizes the task pool: it waits for a restart).
+/// Each is its own atomic: a request that reads them during a change may
+/// see old and new values mixed, never a torn one.
+pub struct LiveLimits {
+    max_request_line: AtomicUsize,
+    max_header_bytes: AtomicUsize,
+    max_headers: AtomicUsize,
+    max_body_bytes: AtomicUsize,
+    max_bundle_bytes: AtomicUsize,
+    header_timeout_ms: AtomicU32,
+    keep_alive_timeout_ms: AtomicU32,
+    handler_timeout_ms: AtomicU32,
+}
+
+impl LiveLimits {
+    fn new(s: &ServerLimits, max_bundle_bytes: u64) -> LiveLimits {
+        let live = LiveLimits {
+            max_request_line: AtomicUsize::new(0),
+            max_header_bytes: AtomicUsize::new(0),
+            max_headers: AtomicUsize::new(0),
+            max_body_bytes: AtomicUsize::new(0),
+            max_bundle_bytes: AtomicUsize::new(0),
+            header_timeout_ms: AtomicU32::new(0),
+            keep_alive_timeout_ms: AtomicU32::new(0),
+            handler_timeout_ms: AtomicU32::new(0),
+        };
+        live.set(s, max_bundle_bytes);
+        live
+    }
+
+    fn set(&self, s: &ServerLimits, max_bundle_bytes: u64) {
+        let r = Ordering::Relaxed;
+        self.max_request_line.store(s.max_request_line, r);
+        self.max_header_bytes.store(s.max_header_bytes, r);
+        self.max_headers.store(s.max_headers, r);
+        self.max_body_bytes.store(s.max_body_bytes, r);
+        self.max_bundle_bytes
+            .store(usize::try_from(max_bundle_bytes).unwrap_or(usize::MAX), r);
+        self.header_timeout_ms.store(s.header_timeout_ms, r);
+        self.keep_alive_timeout_ms.store(s.keep_alive_timeout_ms, r);
+        self.handler_timeout_ms.store(s.handler_timeout_ms, r);
+    }
+
+    /// The limits of a request head. Bundle uploads stream past the body
+    /// limit of functions, which `serve` applies to every other request.
+    fn request(&self) -> Limits {
+        let r = Ordering::Relaxed;
+        Limits {
+            max_request_line: self.max_request_line.load(r),
+            max_header_bytes: self.max_header_bytes.load(r),
+            max_headers: self.max_headers.load(r),
+            max_body: self.max_body_bytes().max(self.max_bundle_bytes.load(r)),
+        }
+    }
+
+    fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes.load(Ordering::Relaxed)
+    }
+
+    fn header_timeout(&self) -> TickType {
+        rtos::ms_to_ticks(self.header_timeout_ms.load(Ordering::Relaxed) as u64)
+    }
+
+    fn keep_alive_timeout(&self) -> TickType {
+        rtos::ms_to_ticks(self.keep_alive_timeout_ms.load(Ordering::Relaxed) as u64)
+    }
+
+    fn handler_timeout_ms(&self) -> u64 {
+        self.handler_timeout_ms.load(Ordering::Relaxed) as u64
+    }
+}
+
+static LIVE: AtomicPtr<LiveLimits> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Applies new server limits (all but `max_connections`) and the largest
+/// bundle accepted to the running server, from the next request on.
+pub fn apply_limits(s: &ServerLimits, max_bundle_bytes: u64) {
+    // SAFETY: set once in `start` from a leaked box, never freed.
+    if let Some(live) = unsafe { LIVE.load(Ordering::Acquire).as_ref() } {
+        live.set(s, max_bundle_bytes);
+    }
+}
+
 struct Shared {
     port: &'static Port,
     config: &'static Config,
     js: JsTask,
-    limits: Limits,
+    live: &'static LiveLimits,
     work: Queue<Socket>,
     idle: core::cell::UnsafeCell<usize>,
     listen_host: String,
@@ -95,20 +180,14 @@ pub fn start(
     sizes: TaskSizes,
 ) -> Result<(), rtos::OutOfMemory> {
     let s = &config.server;
+    let live: &'static LiveLimits =
+        Box::leak(Box::new(LiveLimits::new(s, config.admin.max_bundle_bytes)));
+    LIVE.store((live as *const LiveLimits).cast_mut(), Ordering::Release);
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,
         config,
         js,
-        limits: Limits {
-            max_request_line: s.max_request_line,
-            max_header_bytes: s.max_header_bytes,
-            max_headers: s.max_headers,
-            // Bundle uploads stream past the body limit of functions, which
-            // `serve` applies to every other request itself.
-            max_body: s
-                .max_body_bytes
-                .max(usize::try_from(config.admin.max_bundle_bytes).unwrap_or(usize::MAX)),
-        },
+        live,
         work: Queue::new(s.max_connections)?,
         idle: core::cell::UnsafeCell::new(0),
         listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
@@ -223,7 +302,7 @@ impl Worker {
                 }
                 continue;
             }
-            if matches!(head.framing, BodyFraming::Length(n) if n > self.shared.config.server.max_body_bytes)
+            if matches!(head.framing, BodyFraming::Length(n) if n > self.shared.live.max_body_bytes())
             {
                 self.send_error(socket, 413, true, &[]);
                 return;
@@ -244,13 +323,13 @@ impl Worker {
 
     /// Reads until a complete request head is buffered.
     fn read_head(&mut self, socket: Socket) -> HeadOutcome {
-        let s = &self.shared.config.server;
-        let idle_wait = rtos::ms_to_ticks(s.keep_alive_timeout_ms as u64);
-        let head_wait = rtos::ms_to_ticks(s.header_timeout_ms as u64);
+        let idle_wait = self.shared.live.keep_alive_timeout();
+        let head_wait = self.shared.live.header_timeout();
+        let limits = self.shared.live.request();
         let mut head_deadline: Option<TickType> = None;
         loop {
             if !self.buf.is_empty() {
-                match request::parse_head(&self.buf, &self.shared.limits) {
+                match request::parse_head(&self.buf, &limits) {
                     Ok(Some((head, consumed))) => return HeadOutcome::Request(head, consumed),
                     Ok(None) => {}
                     Err(e) => {
@@ -290,7 +369,7 @@ impl Worker {
 
     /// Reads the body the head announced (what is already buffered first).
     fn read_body(&mut self, socket: Socket, head: &RequestHead) -> Result<Option<Vec<u8>>, u16> {
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         let announced = !matches!(head.framing, BodyFraming::None);
         if head.expect_continue && announced && self.buf.is_empty() {
             let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
@@ -310,7 +389,7 @@ impl Worker {
                 Ok(Some(core::mem::replace(&mut self.buf, rest)))
             }
             BodyFraming::Chunked => {
-                let mut decoder = ChunkedDecoder::new(self.shared.config.server.max_body_bytes);
+                let mut decoder = ChunkedDecoder::new(self.shared.live.max_body_bytes());
                 let mut body = Vec::new();
                 loop {
                     match decoder.decode(&self.buf, &mut body) {
@@ -477,7 +556,7 @@ impl Worker {
             head.keep_alive,
             &self.shared.date(),
         );
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         if port::send_all(self.net(), socket, &out, wait).is_err() {
             return false;
         }
@@ -518,7 +597,7 @@ impl Worker {
     ) -> bool {
         let announced = !matches!(head.framing, BodyFraming::None);
         if head.expect_continue && announced && self.buf.is_empty() {
-            let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+            let wait = self.shared.live.header_timeout();
             let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
         }
         let framing = match head.framing {
@@ -565,9 +644,7 @@ impl Worker {
 
     /// Waits for the reply to the current request, dropping stale ones.
     fn wait_reply(&self) -> Option<Box<Reply>> {
-        let wait = rtos::ms_to_ticks(
-            self.shared.config.server.handler_timeout_ms as u64 + HANDLER_GRACE_MS,
-        );
+        let wait = rtos::ms_to_ticks(self.shared.live.handler_timeout_ms() + HANDLER_GRACE_MS);
         let deadline = rtos::tick_count().saturating_add(wait);
         loop {
             let left = deadline.saturating_sub(rtos::tick_count());
@@ -603,7 +680,7 @@ impl Worker {
         if head.method != "HEAD" && !matches!(sent, ResponseFraming::None) {
             out.extend_from_slice(body);
         }
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         port::send_all(self.net(), socket, &out, wait).is_ok()
     }
 
@@ -611,7 +688,7 @@ impl Worker {
     fn send_error(&self, socket: Socket, status: u16, close: bool, extra: &[(&str, &str)]) -> bool {
         let mut out = Vec::new();
         response::simple_response(&mut out, status, close, &self.shared.date(), extra);
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         port::send_all(self.net(), socket, &out, wait).is_ok() && !close
     }
 }
@@ -634,7 +711,7 @@ struct AdminLink<'w> {
 impl crate::ota::admin::Link for AdminLink<'_> {
     fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16> {
         out.clear();
-        let wait = rtos::ms_to_ticks(self.worker.shared.config.server.header_timeout_ms as u64);
+        let wait = self.worker.shared.live.header_timeout();
         loop {
             match &mut self.body {
                 AdminBody::Done => return Ok(false),

@@ -21,7 +21,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::builtin;
 use super::engine::{
@@ -477,7 +477,19 @@ struct EventLoop {
     last_slot: usize,
     in_flight: Vec<InFlight>,
     deadline: alloc::rc::Rc<Cell<TickType>>,
-    cpu_limit: TickType,
+}
+
+/// Longest a handler may run without yielding, in ms ([`set_cpu_limit_ms`]).
+static CPU_LIMIT_MS: AtomicU32 = AtomicU32::new(30_000);
+
+/// Changes how long a handler may run without yielding, from the next
+/// message the JS task takes on (a configuration pushed over the air).
+pub fn set_cpu_limit_ms(ms: u32) {
+    CPU_LIMIT_MS.store(ms.max(1), Ordering::Relaxed);
+}
+
+fn cpu_limit() -> TickType {
+    rtos::ms_to_ticks(CPU_LIMIT_MS.load(Ordering::Relaxed) as u64)
 }
 
 fn js_task(start: Start) {
@@ -520,8 +532,8 @@ fn js_task(start: Start) {
         last_slot: 0,
         in_flight: Vec::new(),
         deadline,
-        cpu_limit: rtos::ms_to_ticks(config.cpu_limit_ms as u64),
     };
+    set_cpu_limit_ms(config.cpu_limit_ms);
     let loaded = functions.len();
     for (index, f) in functions.into_iter().enumerate() {
         match ev.load(&rt, index, f) {
@@ -741,7 +753,7 @@ impl EventLoop {
 
     fn arm(&self) {
         self.deadline
-            .set(rtos::tick_count().saturating_add(self.cpu_limit));
+            .set(rtos::tick_count().saturating_add(cpu_limit()));
     }
 
     fn disarm(&self) {
@@ -810,7 +822,7 @@ impl EventLoop {
             .find(|&i| self.slot(i).is_none())
             .ok_or_else(|| alloc::format!("more than {MAX_FUNCTIONS} function contexts"))?;
         let limit = match init_limit_ms {
-            0 => self.cpu_limit,
+            0 => cpu_limit(),
             ms => rtos::ms_to_ticks(ms as u64),
         };
         self.deadline.set(rtos::tick_count().saturating_add(limit));
@@ -867,7 +879,7 @@ impl EventLoop {
                 promise: Persistent::new(promise),
                 seq: ex.seq,
                 reply_to: ex.reply_to,
-                give_up: rtos::tick_count().saturating_add(self.cpu_limit.saturating_mul(2)),
+                give_up: rtos::tick_count().saturating_add(cpu_limit().saturating_mul(2)),
             }),
             Err(Thrown) => {
                 let e = ctx.take_exception();

@@ -439,10 +439,12 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     if let Err(e) = ota.store.write_config(json) {
         return AdminResponse::error(507, &alloc::format!("cannot store the configuration: {e}"));
     }
-    // Applied now: log level, admin credentials, routes to running
-    // functions. The server's limits and the configured functions
-    // themselves are read once at start.
+    // Applied now: log level, admin credentials, server limits (but the
+    // size of the connection pool and the JS heap limit), routes to running
+    // functions. The configured functions themselves load at start.
     crate::logger::set_level(config.log_level);
+    crate::http::server::apply_limits(&config.server, config.admin.max_bundle_bytes);
+    crate::js::task::set_cpu_limit_ms(config.server.handler_timeout_ms);
     let later = ota.replace_routes(&config);
     ota.state.with(|s| {
         s.keys = keys;
@@ -452,7 +454,7 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     });
     log::info!(target: TAG, "configuration replaced");
     let mut body = String::from(
-        "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"routes\"],\"after_restart\":[\"server\",\"functions\"",
+        "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\"],\"after_restart\":[\"server.max_connections\",\"server.js_memory_bytes\",\"functions\"",
     );
     for name in &later {
         body.push_str(",\"routes to ");
