@@ -8,6 +8,8 @@
 #                          gcc-riscv64-unknown-elf + picolibc (QuickJS for the ESP32-C3),
 #                          python3 (the RP2040's UF2 image),
 #                          clang + libclang (bindgen), the thumbv6m/thumbv7m/riscv32imc Rust targets
+#   the database tests:    PostgreSQL and Redis on loopback, started with their
+#                          test roles by scripts/test-servers.sh
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
 
@@ -31,6 +33,8 @@ command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || packages+=(gcc-riscv64-unk
 [ -e /usr/lib/picolibc/riscv64-unknown-elf/include/stdlib.h ] || packages+=(picolibc-riscv64-unknown-elf)
 # bindgen loads libclang and asks the clang driver for its built-in headers.
 command -v clang >/dev/null 2>&1 || packages+=(clang libclang-dev)
+command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 if [ "$want_bench" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || packages+=(wrk)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -54,3 +58,5 @@ if command -v rustup >/dev/null 2>&1; then
     grep -qx "$t" <<<"$installed" || rustup target add "$t"
   done
 fi
+
+$sudo bash "$(dirname "$0")/test-servers.sh"

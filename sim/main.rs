@@ -1,24 +1,37 @@
 //! `isere-sim`: the Isère firmware on the FreeRTOS POSIX port.
 //!
 //! ```text
-//! isere-sim [FUNCTION.js] [--config FILE] [--bundles DIR] [--port N] [--host ADDR] [--log-level LEVEL]
+//! isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+//!           [--data IMAGE|:memory:] [--data-size BYTES] [--put SRC DEST]... [--no-serve]
+//!           [--bundles DIR]
 //! ```
 //!
 //! Without arguments it serves the example functions of `handlers/` (compiled
 //! into the binary at build time) on http://127.0.0.1:8080. With `FUNCTION.js`
-//! it compiles that file when it starts and serves it at every path. With
-//! `--bundles DIR` it keeps deployed bundles (and a configuration replaced
-//! over the air, which then wins over `--config`) in that directory and
-//! serves the admin API (`isere deploy`).
+//! it compiles that file when it starts and serves it at every path.
+//!
+//! The device's file system (static files, KV) lives in an image file,
+//! `isere-data.img` in the working directory unless `--data` names another
+//! (created and formatted on first start); `--put` copies host files into it.
+//!
+//! With `--bundles DIR` it keeps deployed bundles (and a configuration
+//! replaced over the air, which then wins over `--config`) in that directory
+//! and serves the admin API (`isere deploy`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use std::path::Path;
+
 use isere::config::Config;
+use isere::fs::ram::RamDevice;
+use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
+use isere::port::BlockDevice as _;
 use isere::posix;
+use isere::posix::flash::{ImageDevice, ImageError};
 use isere::rtos;
 
 #[global_allocator]
@@ -28,7 +41,9 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 const DEFAULT_CONFIG: &str = include_str!("../handlers/isere.json");
 
 const USAGE: &str =
-    "usage: isere-sim [FUNCTION.js] [--config FILE] [--bundles DIR] [--port N] [--host ADDR] [--log-level LEVEL]
+    "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
+                 [--data IMAGE|:memory:] [--data-size BYTES] [--put SRC DEST]... [--no-serve]
+                 [--bundles DIR]
 
   FUNCTION.js        serve this one function at every path (compiled at start)
   --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
@@ -36,7 +51,21 @@ const USAGE: &str =
                      (a configuration pushed over the air, DIR/config.json, wins)
   --port N           TCP port (default 8080; 0 picks a free one)
   --host ADDR        IPv4 address to listen on (default 127.0.0.1)
-  --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)";
+  --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)
+  --data IMAGE       the device's file system (static files, KV): a LittleFS image
+                     file, created and formatted if missing (default: isere-data.img
+                     in the working directory; if another isere-sim holds that one,
+                     a file system in RAM). :memory: keeps it in RAM, lost at exit
+  --data-size BYTES  size of an image created now (default 1M, the RP2040's
+                     partition; K and M suffixes)
+  --put SRC DEST     copy the host file or directory SRC to DEST in the file system
+                     (repeatable; directories recursively, keeping modification times)
+  --no-serve         stop after the --put steps (prepare an image for a board)";
+
+/// The image used without `--data`.
+const DEFAULT_DATA: &str = "isere-data.img";
+/// Blocks of the file system kept in RAM (`--data :memory:`): 1 MiB.
+const MEMORY_FS_BLOCKS: u32 = 256;
 
 /// Task priorities: the kernel's timer task is above all (configured). The
 /// server's tasks and the JS task share one priority: a socket event then
@@ -62,6 +91,10 @@ struct Options {
     port: u16,
     host: [u8; 4],
     log_level: Option<log::LevelFilter>,
+    data: Option<String>,
+    data_size: u64,
+    puts: Vec<(String, String)>,
+    serve: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -72,6 +105,10 @@ fn parse_args() -> Result<Options, String> {
         port: 8080,
         host: [127, 0, 0, 1],
         log_level: None,
+        data: None,
+        data_size: posix::flash::DEFAULT_IMAGE_BYTES,
+        puts: Vec::new(),
+        serve: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -100,6 +137,25 @@ fn parse_args() -> Result<Options, String> {
                         .ok_or_else(|| format!("--log-level: unknown level '{v}'"))?,
                 );
             }
+            "--data" => o.data = Some(value("--data")?),
+            "--data-size" => {
+                let v = value("--data-size")?;
+                o.data_size = parse_size(&v)
+                    .ok_or_else(|| format!("--data-size: '{v}' is not a size (e.g. 4M)"))?;
+            }
+            "--put" => {
+                let src = value("--put")?;
+                let dest = args
+                    .next()
+                    .ok_or_else(|| String::from("--put needs SRC and DEST"))?;
+                if !dest.starts_with('/') {
+                    return Err(format!(
+                        "--put: DEST '{dest}' must be absolute (start with '/')"
+                    ));
+                }
+                o.puts.push((src, dest));
+            }
+            "--no-serve" => o.serve = false,
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if o.function.is_none() => o.function = Some(s.to_string()),
             s => return Err(format!("unexpected argument '{s}'")),
@@ -109,6 +165,109 @@ fn parse_args() -> Result<Options, String> {
         return Err("give either FUNCTION.js or --config, not both".into());
     }
     Ok(o)
+}
+
+/// `N`, `NK` or `NM` bytes.
+fn parse_size(s: &str) -> Option<u64> {
+    let (digits, unit) = match s.as_bytes().last()? {
+        b'K' | b'k' => (&s[..s.len() - 1], 1 << 10),
+        b'M' | b'm' => (&s[..s.len() - 1], 1 << 20),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(unit)
+        .filter(|&n| n > 0)
+}
+
+/// Mounts the file system `--data` names (or the default image), formatting
+/// a new image.
+fn mount_data(o: &Options) -> Result<Fs, String> {
+    let memory = || {
+        Fs::format(Box::new(RamDevice::new(MEMORY_FS_BLOCKS)))
+            .map_err(|e| format!("file system in RAM: {e}"))
+    };
+    let (path, explicit) = match o.data.as_deref() {
+        Some(":memory:") => return memory(),
+        Some(p) => (p, true),
+        None => (DEFAULT_DATA, false),
+    };
+    let (device, created) = match ImageDevice::open(Path::new(path), o.data_size) {
+        Ok(d) => d,
+        Err(ImageError::Busy) if !explicit => {
+            log::warn!(target: "sim", "{path} is in use by another isere-sim: the file system is in RAM this time");
+            return memory();
+        }
+        Err(e) => return Err(format!("--data {path}: {e}")),
+    };
+    let fs = if created {
+        log::info!(target: "sim", "{path}: new file system image ({} blocks)", device.block_count());
+        Fs::format(Box::new(device))
+    } else {
+        Fs::mount(Box::new(device))
+    };
+    fs.map_err(|e| match e {
+        FsError::Corrupt => format!(
+            "--data {path}: not a LittleFS image, or damaged (move it away to start afresh)"
+        ),
+        e => format!("--data {path}: {e}"),
+    })
+}
+
+/// Copies the host file or directory `src` to `dest`; returns the files copied.
+fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
+    let meta = std::fs::metadata(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    if meta.is_dir() {
+        fs.create_dir_all(dest)
+            .map_err(|e| format!("{dest}: {e}"))?;
+        let mut entries: Vec<_> = std::fs::read_dir(src)
+            .map_err(|e| format!("{}: {e}", src.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{}: {e}", src.display()))?;
+        entries.sort_by_key(|e| e.file_name());
+        let mut count = 0;
+        for entry in entries {
+            let name = entry.file_name();
+            let name = name
+                .to_str()
+                .ok_or_else(|| format!("{}: name is not UTF-8", entry.path().display()))?;
+            let child = format!("{}/{name}", dest.trim_end_matches('/'));
+            count += put_path(fs, &entry.path(), &child)?;
+        }
+        return Ok(count);
+    }
+    let mut dest = String::from(dest);
+    if matches!(fs.stat(&dest), Ok(m) if m.kind == FileKind::Dir) {
+        let name = src.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        dest = format!("{}/{name}", dest.trim_end_matches('/'));
+    }
+    if let Some((parent, _)) = dest.rsplit_once('/')
+        && !parent.is_empty()
+    {
+        fs.create_dir_all(parent)
+            .map_err(|e| format!("{parent}: {e}"))?;
+    }
+    let data = std::fs::read(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    let write = |fs: &mut Fs| -> Result<(), FsError> {
+        let file = fs.open(
+            &dest,
+            OpenOptions::new().write(true).create(true).truncate(true),
+        )?;
+        let written = fs.write(&file, &data).and_then(|()| match mtime {
+            Some(t) => fs.set_mtime(&file, t),
+            None => Ok(()),
+        });
+        let closed = fs.close(file);
+        written.and(closed)
+    };
+    write(fs).map_err(|e| format!("{dest}: {e}"))?;
+    Ok(1)
 }
 
 /// The configuration and the JSON it came from: the one pushed over the
@@ -250,6 +409,36 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let mut fs = match mount_data(&options) {
+        Ok(fs) => fs,
+        Err(e) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    fs.set_clock(posix::PORT.clock);
+    for (src, dest) in &options.puts {
+        match put_path(&mut fs, Path::new(src), dest) {
+            Ok(n) => log::info!(target: "sim", "--put {src} {dest}: {n} file(s)"),
+            Err(e) => {
+                eprintln!("isere-sim: --put {src} {dest}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if !options.serve {
+        if let Ok(u) = fs.usage() {
+            log::info!(target: "sim", "file system: {} of {} blocks used", u.blocks_used, u.block_count);
+        }
+        return ExitCode::SUCCESS;
+    }
+    match Storage::new(fs) {
+        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
+        Err(e) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    }
     if let Err(e) = posix::init() {
         eprintln!("isere-sim: cannot set up the host port: {e}");
         return ExitCode::from(1);

@@ -12,9 +12,15 @@
 //!       "CACHE": { "type": "redis", "url": "redis://:secret@10.0.2.2:6379/0", "timeout_ms": 2000 }
 //!     }
 //!   } ],
-//!   "routes": [ { "prefix": "/hello", "function": "hello", "methods": ["GET", "HEAD"] } ]
+//!   "routes": [
+//!     { "prefix": "/hello", "function": "hello", "methods": ["GET", "HEAD"] },
+//!     { "prefix": "/", "static": "/www" }
+//!   ]
 //! }
 //! ```
+//!
+//! A route is served by a `function` or by the files of a `static`
+//! directory of the device's file system (see [`crate::http::static_files`]).
 //!
 //! Parsed with `serde-json-core` (no_std); unknown fields are errors so that a
 //! typo does not silently fall back to a default. [`Config::route`] picks the
@@ -196,10 +202,31 @@ impl Binding {
 pub struct Route {
     /// Starts with `/`; matches itself and anything below it.
     pub prefix: String,
-    /// Index into [`Config::functions`].
-    pub function: usize,
-    /// Allowed methods; `None` allows all.
+    /// What serves it.
+    pub target: RouteTarget,
+    /// Allowed methods; `None` allows all (static routes: GET and HEAD).
     pub methods: Option<Vec<String>>,
+}
+
+/// What serves a route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteTarget {
+    /// A function: index into [`Config::functions`].
+    Function(usize),
+    /// Files of a directory of the device's file system (absolute,
+    /// normalised, without a trailing `/` except for the root itself):
+    /// `GET PREFIX/a/b.css` serves `DIR/a/b.css`.
+    Static(String),
+}
+
+impl Route {
+    /// The function serving this route, if a function does.
+    pub fn function(&self) -> Option<usize> {
+        match self.target {
+            RouteTarget::Function(f) => Some(f),
+            RouteTarget::Static(_) => None,
+        }
+    }
 }
 
 /// The whole configuration.
@@ -342,7 +369,9 @@ pub(crate) fn binding(function: &str, name: &str, raw: RawBinding) -> Result<Bin
 #[serde(deny_unknown_fields)]
 struct RawRoute {
     prefix: String,
-    function: String,
+    function: Option<String>,
+    #[serde(rename = "static")]
+    static_dir: Option<String>,
     methods: Option<Vec<String>>,
 }
 
@@ -423,18 +452,37 @@ impl Config {
                     r.prefix
                 )));
             }
-            let function = functions
-                .iter()
-                .position(|f| f.name == r.function)
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "routes: '{}' names unknown function '{}'",
-                        r.prefix, r.function
-                    ))
-                })?;
+            let target = match (r.function, r.static_dir) {
+                (Some(name), None) => RouteTarget::Function(
+                    functions
+                        .iter()
+                        .position(|f| f.name == name)
+                        .ok_or_else(|| {
+                            ConfigError(format!(
+                                "routes: '{}' names unknown function '{name}'",
+                                r.prefix
+                            ))
+                        })?,
+                ),
+                (None, Some(dir)) => {
+                    if r.methods.is_some() {
+                        return Err(ConfigError(format!(
+                            "routes: '{}': \"methods\" does not apply to a static route (it answers GET and HEAD)",
+                            r.prefix
+                        )));
+                    }
+                    RouteTarget::Static(static_dir(&r.prefix, &dir)?)
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "routes: '{}' needs exactly one of \"function\" or \"static\"",
+                        r.prefix
+                    )));
+                }
+            };
             routes.push(Route {
                 prefix: r.prefix,
-                function,
+                target,
                 methods: r.methods,
             });
         }
@@ -461,7 +509,7 @@ impl Config {
             functions: alloc::vec![function],
             routes: alloc::vec![Route {
                 prefix: String::from("/"),
-                function: 0,
+                target: RouteTarget::Function(0),
                 methods: None,
             }],
             admin: AdminConfig::default(),
@@ -513,6 +561,34 @@ impl Config {
             .filter(|r| prefix_matches(&r.prefix, path))
             .max_by_key(|r| r.prefix.len())
     }
+}
+
+/// Checks and normalises the directory of a static route: absolute, no
+/// `.` or `..` components, no NUL or backslash.
+fn static_dir(prefix: &str, dir: &str) -> Result<String, ConfigError> {
+    let err = |why: &str| {
+        ConfigError(format!(
+            "routes: '{prefix}': static directory '{dir}' {why}"
+        ))
+    };
+    if !dir.starts_with('/') {
+        return Err(err("must be absolute (start with '/')"));
+    }
+    if dir.contains(['\0', '\\']) {
+        return Err(err("must not contain NUL or '\\'"));
+    }
+    let mut out = String::new();
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        if part == "." || part == ".." {
+            return Err(err("must not contain '.' or '..' components"));
+        }
+        out.push('/');
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
 }
 
 /// Whether `prefix` covers `path` at a segment boundary (`/a` covers `/a`,
@@ -663,6 +739,17 @@ mod tests {
     }
 
     #[test]
+    fn static_routes_name_a_normalised_directory() {
+        let c = Config::parse(
+            br#"{"routes":[{"prefix":"/s","static":"/www//site/"},{"prefix":"/r","static":"/"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.routes[0].target, RouteTarget::Static("/www/site".into()));
+        assert_eq!(c.routes[1].target, RouteTarget::Static("/".into()));
+        assert_eq!(c.route("/s/a.css").unwrap().function(), None);
+    }
+
+    #[test]
     fn a_function_file_is_served_at_every_path() {
         let c = Config::function_file("dir/my-fn.js");
         assert_eq!(c.functions[0].name, "my-fn");
@@ -670,7 +757,7 @@ mod tests {
             c.functions[0].source,
             FunctionSource::Path("dir/my-fn.js".into())
         );
-        assert_eq!(c.route("/any/path").unwrap().function, 0);
+        assert_eq!(c.route("/any/path").unwrap().function(), Some(0));
     }
 
     #[test]
@@ -697,6 +784,23 @@ mod tests {
             (r#"{"log_level":"loud"}"#, "unknown level"),
             (r#"{"srever":{}}"#, "invalid configuration JSON"),
             (r#"{"#, "invalid configuration JSON"),
+            (
+                r#"{"routes":[{"prefix":"/s","static":"www"}]}"#,
+                "must be absolute",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/s","static":"/www/../etc"}]}"#,
+                "'..' components",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/s","static":"/www","methods":["GET"]}]}"#,
+                "does not apply to a static route",
+            ),
+            (
+                r#"{"functions":[{"name":"a","module":"a"}],"routes":[{"prefix":"/s","static":"/w","function":"a"}]}"#,
+                "exactly one of",
+            ),
+            (r#"{"routes":[{"prefix":"/s"}]}"#, "exactly one of"),
         ];
         for (json, expected) in cases {
             let err = Config::parse(json.as_bytes()).unwrap_err();

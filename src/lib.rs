@@ -20,6 +20,8 @@
 //!   pool of connection tasks).
 //! * [`js`]: the engine layer, the Web API glue and the JS task.
 //! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
+//! * [`fs`]: LittleFS over the port's flash; [`kv`]: the Workers-KV-style
+//!   store on it.
 //! * [`ota`]: over-the-air deploys (signed bundles, their store, the admin API).
 
 #![no_std]
@@ -31,9 +33,12 @@ extern crate alloc;
 extern crate std;
 
 pub mod config;
+pub mod db;
+pub mod fs;
 pub mod heap;
 pub mod http;
 pub mod js;
+pub mod kv;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;

@@ -15,6 +15,11 @@
 //!   waiters; a waiter re-checks its socket and waits again if it is not ready
 //!   yet (a spurious wake costs one check).
 //!
+//! `connect` opens a client socket (an ephemeral local port from 49152 up)
+//! once the interface has an address, and waits for ESTABLISHED; a reset
+//! during the handshake is [`NetError::Refused`]. Host names: only IPv4
+//! literals and `localhost` (no DNS client yet), see [`Network::resolve`].
+//!
 //! smoltcp has no accept queue: a listener is a handful of sockets in the
 //! LISTEN state (the backlog); `accept` hands out one that reached
 //! ESTABLISHED and the network task opens a fresh listening socket in its
@@ -36,6 +41,9 @@ use crate::port::{Listener, NetError, Network, Socket};
 use crate::rtos::{self, Mutex, Notification, TaskHandle, TickType, WAIT_FOREVER};
 
 const TAG: &str = "net";
+
+/// The first local port of outgoing connections (IANA's dynamic range).
+const EPHEMERAL_FIRST: u16 = 49152;
 
 /// How the board gets its IPv4 address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +80,11 @@ pub struct NetConfig {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
     Listening(usize),
+    /// A client socket before its handshake completed; `started` once
+    /// smoltcp was told to connect (which needs an address).
+    Connecting {
+        started: bool,
+    },
     Open,
     Closing,
 }
@@ -96,6 +109,8 @@ struct State<D: Device> {
     listeners: Vec<ListenerState>,
     dhcp: Option<SocketHandle>,
     config: NetConfig,
+    /// The next local port to try for an outgoing connection.
+    next_local_port: u16,
 }
 
 /// The TCP/IP stack of a board.
@@ -142,6 +157,11 @@ impl<D: Device + Send + 'static> NetStack<D> {
                 listeners: Vec::new(),
                 dhcp,
                 config,
+                // Spread over the range so that a reboot does not reuse the
+                // ports of connections the peer may still remember.
+                next_local_port: EPHEMERAL_FIRST
+                    + (u16::from_le_bytes([mac[4], mac[5]]) ^ rtos::tick_count() as u16)
+                        % (u16::MAX - EPHEMERAL_FIRST),
             })?,
             task: AtomicPtr::new(core::ptr::null_mut()),
         })
@@ -262,11 +282,8 @@ impl<D: Device> State<D> {
         self.slots.iter().flatten().count()
     }
 
-    /// Adds a socket listening on `port` for listener `l`.
-    fn add_listening(&mut self, l: usize, port: u16) -> Result<(), NetError> {
-        if self.open_sockets() >= self.config.max_sockets {
-            return Err(NetError::Exhausted);
-        }
+    /// A TCP socket with this stack's buffers and options.
+    fn new_tcp_socket(&self) -> tcp::Socket<'static> {
         let mut sock = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; self.config.rx_buffer]),
             tcp::SocketBuffer::new(vec![0; self.config.tx_buffer]),
@@ -277,18 +294,113 @@ impl<D: Device> State<D> {
         // ACK at once (peers like QEMU's slirp send one segment per ACK).
         sock.set_nagle_enabled(false);
         sock.set_ack_delay(None);
-        sock.listen(port).map_err(|_| NetError::AddrUnavailable)?;
+        sock
+    }
+
+    /// Adds a socket in `role` to the set; returns its number.
+    fn add_slot(&mut self, sock: tcp::Socket<'static>, role: Role) -> usize {
         let handle = self.sockets.add(sock);
         let slot = Slot {
             handle,
-            role: Role::Listening(l),
+            role,
             waiter: None,
         };
         match self.slots.iter().position(Option::is_none) {
-            Some(i) => self.slots[i] = Some(slot),
-            None => self.slots.push(Some(slot)),
+            Some(i) => {
+                self.slots[i] = Some(slot);
+                i
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
         }
+    }
+
+    /// Adds a socket listening on `port` for listener `l`.
+    fn add_listening(&mut self, l: usize, port: u16) -> Result<(), NetError> {
+        if self.open_sockets() >= self.config.max_sockets {
+            return Err(NetError::Exhausted);
+        }
+        let mut sock = self.new_tcp_socket();
+        sock.listen(port).map_err(|_| NetError::AddrUnavailable)?;
+        self.add_slot(sock, Role::Listening(l));
         Ok(())
+    }
+
+    /// A local port no socket of ours uses, for an outgoing connection.
+    fn ephemeral_port(&mut self) -> u16 {
+        loop {
+            let port = self.next_local_port;
+            self.next_local_port = if port == u16::MAX {
+                EPHEMERAL_FIRST
+            } else {
+                port + 1
+            };
+            let sockets = &self.sockets;
+            let taken = self.slots.iter().flatten().any(|slot| {
+                sockets
+                    .get::<tcp::Socket<'static>>(slot.handle)
+                    .local_endpoint()
+                    .is_some_and(|e| e.port == port)
+            });
+            if !taken {
+                return port;
+            }
+        }
+    }
+
+    /// Forgets a socket at once (a failed connect: nothing to close).
+    fn remove_slot(&mut self, id: usize) {
+        if let Some(Some(slot)) = self.slots.get(id) {
+            self.sockets.remove(slot.handle);
+            self.slots[id] = None;
+        }
+    }
+
+    /// One step of `connect` for socket `id`: starts the handshake once the
+    /// interface has an address; `Some` when it is over.
+    fn connect_step(
+        &mut self,
+        id: usize,
+        remote: (Ipv4Address, u16),
+        me: TaskHandle,
+    ) -> Option<Result<bool, NetError>> {
+        let has_address = self.iface.ipv4_addr().is_some();
+        let local_port = match self.slots.get(id) {
+            Some(Some(Slot {
+                role: Role::Connecting { started: false },
+                ..
+            })) if has_address => Some(self.ephemeral_port()),
+            Some(Some(_)) => None,
+            _ => return Some(Err(NetError::Closed)),
+        };
+        let slot = self.slots[id].as_mut()?;
+        slot.waiter = Some(me);
+        let sock = self.sockets.get_mut::<tcp::Socket<'static>>(slot.handle);
+        if let Some(local_port) = local_port {
+            return match sock.connect(self.iface.context(), remote, local_port) {
+                Ok(()) => {
+                    slot.role = Role::Connecting { started: true };
+                    // The network task must poll to send the SYN.
+                    Some(Ok(false))
+                }
+                Err(tcp::ConnectError::Unaddressable) => Some(Err(NetError::Unreachable)),
+                Err(tcp::ConnectError::InvalidState) => Some(Err(NetError::Other(0))),
+            };
+        }
+        match (slot.role, sock.state()) {
+            // No address yet (DHCP still running): wait for the next poll.
+            (Role::Connecting { started: false }, _) => None,
+            (_, tcp::State::Established | tcp::State::CloseWait) => {
+                slot.role = Role::Open;
+                slot.waiter = None;
+                Some(Ok(true))
+            }
+            // A reset in SYN-SENT (nothing listens there), or smoltcp gave up.
+            (_, tcp::State::Closed) => Some(Err(NetError::Refused)),
+            _ => None,
+        }
     }
 
     /// Removes sockets whose close completed and keeps every listener's
@@ -437,6 +549,32 @@ impl<D: Device + Send + 'static> Network for NetStack<D> {
         });
         self.clear_waiter(socket);
         r
+    }
+
+    fn connect(&self, addr: [u8; 4], port: u16, timeout: TickType) -> Result<Socket, NetError> {
+        let [a, b, c, d] = addr;
+        let remote = (Ipv4Address::new(a, b, c, d), port);
+        let id = self.state.with(|s| {
+            if s.open_sockets() >= s.config.max_sockets {
+                return Err(NetError::Exhausted);
+            }
+            let sock = s.new_tcp_socket();
+            Ok(s.add_slot(sock, Role::Connecting { started: false }))
+        })?;
+        let deadline = rtos::tick_count().saturating_add(timeout);
+        loop {
+            let left = deadline.saturating_sub(rtos::tick_count());
+            let step = self.wait_for(left, |s, me| s.connect_step(id, remote, me));
+            match step {
+                Ok(true) => return Ok(Socket(id as u32)),
+                // Started: `wait_for` woke the network task to send the SYN.
+                Ok(false) => continue,
+                Err(e) => {
+                    self.state.with(|s| s.remove_slot(id));
+                    return Err(e);
+                }
+            }
+        }
     }
 
     fn close(&self, socket: Socket) {

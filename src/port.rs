@@ -25,6 +25,14 @@ pub enum NetError {
     AddrUnavailable,
     /// The port ran out of sockets or memory.
     Exhausted,
+    /// The peer refused the connection (nothing listens on that port).
+    Refused,
+    /// The host name does not resolve to an IPv4 address.
+    HostNotFound,
+    /// The port cannot resolve host names (only IPv4 literals and `localhost`).
+    NameResolutionUnsupported,
+    /// No route to the host, or the network is down (no address yet).
+    Unreachable,
     /// Any other failure, with the port's error code.
     Other(i32),
 }
@@ -36,6 +44,12 @@ impl core::fmt::Display for NetError {
             NetError::Closed => f.write_str("connection closed"),
             NetError::AddrUnavailable => f.write_str("address unavailable"),
             NetError::Exhausted => f.write_str("out of sockets"),
+            NetError::Refused => f.write_str("connection refused"),
+            NetError::HostNotFound => f.write_str("host not found"),
+            NetError::NameResolutionUnsupported => {
+                f.write_str("this port cannot resolve host names: use an IPv4 address or localhost")
+            }
+            NetError::Unreachable => f.write_str("host unreachable (network down?)"),
             NetError::Other(code) => write!(f, "network error {code}"),
         }
     }
@@ -57,6 +71,36 @@ pub trait Network: Sync {
     fn send(&self, socket: Socket, buf: &[u8], timeout: TickType) -> Result<usize, NetError>;
     /// Closes the socket (after sending what was queued).
     fn close(&self, socket: Socket);
+    /// Opens a TCP connection to `port` of the IPv4 address `addr`, waiting
+    /// up to `timeout` ticks for the handshake. The socket then works with
+    /// `recv`/`send`/`close` as an accepted one does.
+    fn connect(&self, addr: [u8; 4], port: u16, timeout: TickType) -> Result<Socket, NetError>;
+    /// Resolves a host name to an IPv4 address, waiting up to `timeout`
+    /// ticks. IPv4 literals and `localhost` work on every port (see
+    /// [`resolve_literal`]); this default resolves nothing else, and a port
+    /// with name resolution overrides it.
+    fn resolve(&self, host: &str, timeout: TickType) -> Result<[u8; 4], NetError> {
+        let _ = timeout;
+        resolve_literal(host).ok_or(NetError::NameResolutionUnsupported)
+    }
+}
+
+/// An IPv4 literal (`a.b.c.d`, each part decimal 0-255) or `localhost`
+/// (127.0.0.1); `None` for anything else.
+pub fn resolve_literal(host: &str) -> Option<[u8; 4]> {
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some([127, 0, 0, 1]);
+    }
+    let mut addr = [0u8; 4];
+    let mut parts = host.split('.');
+    for byte in addr.iter_mut() {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *byte = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(addr)
 }
 
 /// Wall-clock time.
@@ -99,4 +143,70 @@ pub fn send_all(
         buf = &buf[n..];
     }
     Ok(())
+}
+
+/// Size of a flash block: the unit the file system erases (the RP2040's
+/// flash sector). Every port uses the same geometry, so an image made on the
+/// simulator mounts on a board.
+pub const FLASH_BLOCK_SIZE: u32 = 4096;
+
+/// Why a block-device operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashError {
+    /// The device could not read, program or erase (or lost power).
+    Io,
+    /// The block or range lies outside the device.
+    OutOfRange,
+}
+
+impl core::fmt::Display for FlashError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FlashError::Io => f.write_str("flash I/O error"),
+            FlashError::OutOfRange => f.write_str("flash access out of range"),
+        }
+    }
+}
+
+/// The port's flash: blocks of [`FLASH_BLOCK_SIZE`] bytes under the file
+/// system ([`crate::fs`]).
+///
+/// Calls block the calling task until the operation is done (a flash
+/// erase takes tens of milliseconds on a board). The file system serialises
+/// them: a device is only ever called by one task at a time.
+pub trait BlockDevice: Send {
+    /// Number of blocks.
+    fn block_count(&self) -> u32;
+    /// Reads `buf.len()` bytes at `offset` of `block`.
+    fn read(&mut self, block: u32, offset: u32, buf: &mut [u8]) -> Result<(), FlashError>;
+    /// Programs `data` at `offset` of `block`, which was erased before.
+    fn program(&mut self, block: u32, offset: u32, data: &[u8]) -> Result<(), FlashError>;
+    /// Erases `block`.
+    fn erase(&mut self, block: u32) -> Result<(), FlashError>;
+    /// Returns once everything programmed so far is durable.
+    fn sync(&mut self) -> Result<(), FlashError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_literal;
+
+    #[test]
+    fn literals_and_localhost() {
+        assert_eq!(resolve_literal("10.0.2.2"), Some([10, 0, 2, 2]));
+        assert_eq!(resolve_literal("LocalHost"), Some([127, 0, 0, 1]));
+        assert_eq!(resolve_literal("255.255.255.255"), Some([255; 4]));
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            "+1.2.3.4",
+            "db.local",
+            "1.2.3.0004",
+        ] {
+            assert_eq!(resolve_literal(bad), None, "{bad}");
+        }
+    }
 }

@@ -19,6 +19,10 @@ const FOOTER: &str =
 /// (underscores in the test name are hyphens in the file name).
 macro_rules! platform_test {
     ($name:ident) => {
+        platform_test!($name, env = "{}");
+    };
+    // `env`: the function's env vars, a JSON object.
+    ($name:ident, env = $env:expr) => {
         #[test]
         fn $name() {
             let file = stringify!($name).replace('_', "-");
@@ -27,14 +31,45 @@ macro_rules! platform_test {
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();
-            run_suite(stringify!($name), &file, &suite);
+            run_suite(stringify!($name), &file, &suite, $env);
         }
     };
 }
 
-fn run_suite(test: &str, file: &str, suite: &str) {
-    let source = format!("{HARNESS}\n// ---- {file}.js\n{suite}{FOOTER}");
-    let Some(sim) = Sim::with_function(test, &format!("{file}.js"), &source) else {
+/// Splits a suite into its leading static `import` lines, which must come
+/// first in the module, and the rest.
+fn split_imports(suite: &str) -> (String, String) {
+    let mut imports = String::new();
+    let mut rest = suite;
+    while let Some(line) = rest.lines().next() {
+        let t = line.trim();
+        if !(t.starts_with("import ") || t.starts_with("//") || t.is_empty()) {
+            break;
+        }
+        if t.starts_with("import ") {
+            imports.push_str(line);
+        }
+        imports.push('\n');
+        rest = rest.get(line.len() + 1..).unwrap_or("");
+    }
+    (imports, rest.to_string())
+}
+
+fn run_suite(test: &str, file: &str, suite: &str, env: &str) {
+    let (imports, suite) = split_imports(suite);
+    let source = format!("{imports}{HARNESS}\n// ---- {file}.js\n{suite}{FOOTER}");
+    let sim = if env == "{}" {
+        Sim::with_function(test, &format!("{file}.js"), &source)
+    } else {
+        Sim::with_config_dir(test, |dir| {
+            let path = dir.write(&format!("{file}.js"), &source);
+            format!(
+                r#"{{"functions":[{{"name":"suite","path":{:?},"env":{env}}}],"routes":[{{"prefix":"/","function":"suite"}}]}}"#,
+                path.display().to_string()
+            )
+        })
+    };
+    let Some(sim) = sim else {
         return;
     };
     let mut conn = sim.conn();
@@ -81,3 +116,23 @@ fn run_suite(test: &str, file: &str, suite: &str) {
 }
 
 platform_test!(headers);
+platform_test!(domexception);
+platform_test!(events);
+platform_test!(abort);
+platform_test!(encoding);
+platform_test!(structured_clone);
+platform_test!(performance);
+platform_test!(streams);
+platform_test!(blob);
+platform_test!(formdata);
+platform_test!(body);
+platform_test!(node_assert);
+platform_test!(node_buffer);
+platform_test!(node_diagnostics_channel);
+platform_test!(node_events);
+platform_test!(node_modules);
+platform_test!(node_path);
+platform_test!(node_process, env = r#"{"GREETING":"hi","EMPTY":""}"#);
+platform_test!(node_stream);
+platform_test!(node_string_decoder);
+platform_test!(node_util);

@@ -79,6 +79,10 @@ fn init_task() {
         Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
     };
     isere::logger::set_level(config.log_level);
+    // No flash driver for the ESP32-C3 yet (its flash sits behind the cache
+    // and needs the ROM's SPI routines): no file system is installed, so a
+    // static route answers 503 and a KV binding reports it is unavailable.
+    log::info!(target: "board", "file system: not available on this board yet");
     // Function files need a file system, which this board has not yet.
     let no_files = |path: &str| {
         Err(alloc::format!(

@@ -16,6 +16,10 @@
 //! * `function=FILE.js`: serve that one function at every path, compiled on
 //!   the board when it starts (errors with file, line and column);
 //! * `log=LEVEL`: the log level;
+//! * `data=IMAGE`: keep the file system in the host file IMAGE (created and
+//!   formatted if missing; an image made with `isere-sim --data IMAGE --put
+//!   ...` mounts as it is), so that it persists across boots; without it
+//!   the file system is in RAM ([`RAM_FS_BLOCKS`]) and starts empty;
 //! * `selftest`: run one request through the JS task without the network,
 //!   print the heap figures and exit QEMU with the result.
 //!
@@ -45,6 +49,8 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::entry;
 use isere::config::Config;
+use isere::fs::ram::RamDevice;
+use isere::fs::{Fs, Storage};
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, compile_source, resolve_functions};
 use isere::netstack::{Addressing, NetConfig, NetStack};
@@ -74,6 +80,11 @@ const SERVER_PRIORITY: u32 = 2;
 const NET_PRIORITY: u32 = 3;
 const INIT_PRIORITY: u32 = 4;
 const NET_STACK_WORDS: usize = 2048;
+
+/// The file system in RAM without `data=`: 256 KiB of the heap.
+const RAM_FS_BLOCKS: u32 = 64;
+/// Size of a host image created by `data=` for a file that does not exist.
+const NEW_IMAGE_BYTES: u32 = 1 << 20;
 
 /// Heap kept out of the JS engine's reach for sockets, connection buffers and
 /// task stacks.
@@ -158,6 +169,7 @@ struct BootArgs {
     config: Option<String>,
     only: Option<String>,
     function: Option<String>,
+    data: Option<String>,
     log: Option<log::LevelFilter>,
     selftest: bool,
 }
@@ -168,6 +180,7 @@ impl BootArgs {
             config: None,
             only: None,
             function: None,
+            data: None,
             log: None,
             selftest: false,
         };
@@ -176,6 +189,7 @@ impl BootArgs {
                 Some(("config", v)) => args.config = Some(String::from(v)),
                 Some(("only", v)) => args.only = Some(String::from(v)),
                 Some(("function", v)) => args.function = Some(String::from(v)),
+                Some(("data", v)) => args.data = Some(String::from(v)),
                 Some(("log", v)) => args.log = isere::logger::parse_level(v),
                 None if word == "selftest" => args.selftest = true,
                 _ => {}
@@ -235,6 +249,7 @@ fn init_task(args: BootArgs) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
+    mount_file_system(args.data.as_deref());
     let free = rtos::heap_stats().free;
     let js = boot::start_js(
         functions,
@@ -294,6 +309,36 @@ fn init_task(args: BootArgs) {
         heap.free
     );
     log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT}");
+}
+
+/// Mounts the file system (a host image through semihosting, or RAM) and
+/// makes it the device's.
+fn mount_file_system(image: Option<&str>) {
+    let mounted = match image {
+        Some(path) => match semihosting::HostImage::open(path, NEW_IMAGE_BYTES) {
+            Ok(device) => Fs::mount_or_format(Box::new(device)),
+            Err(e) => exit_with_error(&alloc::format!("data={path}: {e}")),
+        },
+        None => Fs::format(Box::new(RamDevice::new(RAM_FS_BLOCKS))),
+    };
+    let mut fs = match mounted {
+        Ok(fs) => fs,
+        Err(e) => fail_fmt(format_args!("file system: {e}")),
+    };
+    fs.set_clock(&hooks::TickClock);
+    if let Ok(u) = fs.usage() {
+        log::info!(
+            target: "board",
+            "file system ({}): {} of {} blocks used",
+            image.unwrap_or("RAM"),
+            u.blocks_used,
+            u.block_count
+        );
+    }
+    match Storage::new(fs) {
+        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
+        Err(e) => fail_fmt(format_args!("file system: {e}")),
+    }
 }
 
 /// Brings the LAN9118 up, starts the network task and unmasks the NIC interrupt.

@@ -1,6 +1,7 @@
 //! ARM semihosting: the board's way to talk to the host QEMU runs on.
 //!
-//! Used to read the command line (`-semihosting-config enable=on,arg=...`;
+//! Used to read the command line, to keep the file system in a host file
+//! ([`HostImage`]), (`-semihosting-config enable=on,arg=...`;
 //! QEMU M-profile boards ignore `-append`) and to exit QEMU with a status,
 //! which is how a test run or a fault ends the emulation. Without a debugger
 //! or QEMU's semihosting enabled, the `bkpt` traps: only call these when
@@ -83,4 +84,137 @@ pub fn read_file(path: &str) -> Result<alloc::vec::Vec<u8>, &'static str> {
     // SAFETY: closes the handle opened above.
     unsafe { call(SYS_CLOSE, block.as_ptr() as usize) };
     result
+}
+
+const SYS_WRITE: u32 = 0x05;
+const SYS_SEEK: u32 = 0x0A;
+/// `fopen` modes "r+b" and "w+b" in the semihosting numbering.
+const MODE_UPDATE_BINARY: usize = 3;
+const MODE_CREATE_BINARY: usize = 7;
+
+/// The board's flash as a file of the host: the file system persists across
+/// boots, and an image prepared with `isere-sim --data IMG --put ...`
+/// mounts here (`data=IMG`). Each block operation is a semihosting call,
+/// which QEMU carries out synchronously with the host's `read`/`write`.
+pub struct HostImage {
+    handle: usize,
+    blocks: u32,
+}
+
+impl HostImage {
+    /// Opens the host file `path` (relative to QEMU's working directory),
+    /// creating it with `create_bytes` if it does not exist.
+    pub fn open(path: &str, create_bytes: u32) -> Result<HostImage, &'static str> {
+        let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
+        name.extend_from_slice(path.as_bytes());
+        name.push(0);
+        let open = |mode: usize| {
+            let block = [name.as_ptr() as usize, mode, path.len()];
+            // SAFETY: the block names a NUL-terminated path of `len` bytes.
+            unsafe { call(SYS_OPEN, block.as_ptr() as usize) }
+        };
+        let mut handle = open(MODE_UPDATE_BINARY);
+        if handle < 0 {
+            handle = open(MODE_CREATE_BINARY);
+        }
+        if handle < 0 {
+            return Err("cannot open or create the image on the host");
+        }
+        let mut image = HostImage {
+            handle: handle as usize,
+            blocks: 0,
+        };
+        let block = [image.handle];
+        // SAFETY: the block holds an open handle.
+        let mut len = unsafe { call(SYS_FLEN, block.as_ptr() as usize) };
+        if len == 0 {
+            // A new image: give it its size by writing its last byte.
+            len = create_bytes as i32;
+            image.write_at(create_bytes as usize - 1, &[0xFF])?;
+        }
+        let block_size = isere::port::FLASH_BLOCK_SIZE as i32;
+        if len <= 0 || len % block_size != 0 {
+            return Err("the image is not a whole number of 4096-byte blocks");
+        }
+        image.blocks = (len / block_size) as u32;
+        Ok(image)
+    }
+
+    fn seek(&self, at: usize) -> Result<(), isere::port::FlashError> {
+        let block = [self.handle, at];
+        // SAFETY: the block holds an open handle and a position.
+        match unsafe { call(SYS_SEEK, block.as_ptr() as usize) } {
+            0 => Ok(()),
+            _ => Err(isere::port::FlashError::Io),
+        }
+    }
+
+    fn write_at(&self, at: usize, data: &[u8]) -> Result<(), &'static str> {
+        self.seek(at).map_err(|_| "cannot seek in the image")?;
+        let block = [self.handle, data.as_ptr() as usize, data.len()];
+        // SAFETY: the block names `len` readable bytes; the host returns how
+        // many it did not write.
+        match unsafe { call(SYS_WRITE, block.as_ptr() as usize) } {
+            0 => Ok(()),
+            _ => Err("short write to the image"),
+        }
+    }
+
+    fn offset(
+        &self,
+        block: u32,
+        offset: u32,
+        len: usize,
+    ) -> Result<usize, isere::port::FlashError> {
+        let size = isere::port::FLASH_BLOCK_SIZE;
+        if block >= self.blocks || offset as usize + len > size as usize {
+            return Err(isere::port::FlashError::OutOfRange);
+        }
+        Ok(block as usize * size as usize + offset as usize)
+    }
+}
+
+impl isere::port::BlockDevice for HostImage {
+    fn block_count(&self) -> u32 {
+        self.blocks
+    }
+
+    fn read(
+        &mut self,
+        block: u32,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<(), isere::port::FlashError> {
+        let at = self.offset(block, offset, buf.len())?;
+        self.seek(at)?;
+        let args = [self.handle, buf.as_mut_ptr() as usize, buf.len()];
+        // SAFETY: the block names `len` writable bytes; the host returns how
+        // many it did not fill.
+        match unsafe { call(SYS_READ, args.as_ptr() as usize) } {
+            0 => Ok(()),
+            _ => Err(isere::port::FlashError::Io),
+        }
+    }
+
+    fn program(
+        &mut self,
+        block: u32,
+        offset: u32,
+        data: &[u8],
+    ) -> Result<(), isere::port::FlashError> {
+        let at = self.offset(block, offset, data.len())?;
+        self.write_at(at, data)
+            .map_err(|_| isere::port::FlashError::Io)
+    }
+
+    /// A no-op, as for the simulator's image: LittleFS does not rely on
+    /// what an erased block reads as.
+    fn erase(&mut self, block: u32) -> Result<(), isere::port::FlashError> {
+        self.offset(block, 0, 0).map(drop)
+    }
+
+    /// Every write already went to the host file.
+    fn sync(&mut self) -> Result<(), isere::port::FlashError> {
+        Ok(())
+    }
 }

@@ -4,6 +4,7 @@
 //! `sim/main.rs`). It supplies the [`crate::port::Port`] services and the
 //! kernel hooks the configuration in `freertos-config/posix/` asks for:
 //!
+//! * the flash is a file-backed image (see [`flash`]);
 //! * the idle hook sleeps in `epoll_wait` (see [`net`]) instead of spinning,
 //!   so an idle simulator costs only the kernel tick;
 //! * SIGIO is the network interrupt (see [`net`] and `isr.c`);
@@ -11,6 +12,7 @@
 //!   shutdown of the JS task;
 //! * assertion and allocation-failure hooks report and stop.
 
+pub mod flash;
 pub mod net;
 pub mod store;
 

@@ -126,12 +126,37 @@ fn register(fd: i32) -> Result<(), NetError> {
     Ok(())
 }
 
-/// Runs `op` until it stops saying "would block", waiting for readiness of
-/// `fd` between tries, for at most `timeout` ticks in all.
+/// A system call's result: the count, or `Err(errno)`.
+fn syscall(r: isize) -> Result<usize, i32> {
+    if r >= 0 {
+        Ok(r as usize)
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// Maps an errno to the port's error.
+fn net_error(e: i32) -> NetError {
+    match e {
+        libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF | libc::ECONNABORTED => {
+            NetError::Closed
+        }
+        libc::ECONNREFUSED => NetError::Refused,
+        libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENETDOWN | libc::EHOSTDOWN => {
+            NetError::Unreachable
+        }
+        libc::ETIMEDOUT => NetError::TimedOut,
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => NetError::Exhausted,
+        other => NetError::Other(other),
+    }
+}
+
+/// Runs `op` until it stops saying "would block" (`EAGAIN`), waiting for
+/// readiness of `fd` between tries, for at most `timeout` ticks in all.
 fn with_readiness(
     fd: i32,
     timeout: TickType,
-    mut op: impl FnMut() -> isize,
+    mut op: impl FnMut() -> Result<usize, i32>,
 ) -> Result<usize, NetError> {
     let Some(slot) = WAITERS.get(fd as usize) else {
         return Err(NetError::Closed);
@@ -140,34 +165,207 @@ fn with_readiness(
     rtos::clear_notification(Notification::Io);
     let deadline = rtos::tick_count().saturating_add(timeout);
     let result = loop {
-        let r = op();
-        if r >= 0 {
-            break Ok(r as usize);
-        }
-        let e = last_errno();
-        if e == libc::EINTR {
-            continue;
-        }
-        if e != libc::EAGAIN && e != libc::EWOULDBLOCK {
-            break Err(match e {
-                libc::ECONNRESET | libc::EPIPE | libc::ENOTCONN | libc::EBADF => NetError::Closed,
-                libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => NetError::Exhausted,
-                other => NetError::Other(other),
-            });
+        match op() {
+            Ok(n) => break Ok(n),
+            Err(libc::EINTR) => continue,
+            Err(e) if e != libc::EAGAIN && e != libc::EWOULDBLOCK => break Err(net_error(e)),
+            Err(_would_block) => {}
         }
         let left = deadline.saturating_sub(rtos::tick_count());
         if left == 0 || !rtos::wait_notification(Notification::Io, left) {
             // One last try: the edge may have come with the timeout.
-            let r = op();
-            break if r >= 0 {
-                Ok(r as usize)
-            } else {
-                Err(NetError::TimedOut)
+            break match op() {
+                Ok(n) => Ok(n),
+                Err(e) if e != libc::EAGAIN && e != libc::EWOULDBLOCK && e != libc::EINTR => {
+                    Err(net_error(e))
+                }
+                Err(_) => Err(NetError::TimedOut),
             };
         }
     };
     slot.store(ptr::null_mut(), Ordering::Release);
     result
+}
+
+/// Sets `TCP_NODELAY`: requests and answers are small and latency-bound.
+fn set_nodelay(fd: i32) {
+    let one: libc::c_int = 1;
+    // SAFETY: a socket option on a descriptor we own.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            core::mem::size_of::<libc::c_int>() as u32,
+        )
+    };
+}
+
+/// Deregisters and closes a descriptor at once (no lingering).
+fn release(fd: i32) {
+    // SAFETY: deregister and close a descriptor we own; no waiter remains.
+    unsafe {
+        libc::epoll_ctl(
+            EPOLL.load(Ordering::Acquire),
+            libc::EPOLL_CTL_DEL,
+            fd,
+            ptr::null_mut(),
+        );
+        libc::close(fd);
+    }
+    if let Some(slot) = WAITERS.get(fd as usize) {
+        slot.store(ptr::null_mut(), Ordering::Release);
+    }
+}
+
+/// Whether a non-blocking connect finished: `Ok` when connected, `EAGAIN`
+/// while the handshake runs, the connect's errno when it failed.
+fn connect_finished(fd: i32) -> Result<usize, i32> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: polls one descriptor we own, without waiting.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    if n < 0 {
+        return Err(last_errno());
+    }
+    if n == 0 {
+        return Err(libc::EAGAIN);
+    }
+    let mut err: libc::c_int = 0;
+    let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: SO_ERROR writes one int into `err`.
+    if unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    } < 0
+    {
+        return Err(last_errno());
+    }
+    if err != 0 { Err(err) } else { Ok(0) }
+}
+
+/// glibc's asynchronous name lookup (`getaddrinfo_a`, in libc since 2.34):
+/// it resolves on a helper thread of its own, with every signal blocked, so
+/// the FreeRTOS task that asked only polls for the answer tick by tick.
+mod gai {
+    use core::ffi::{c_char, c_int};
+
+    /// `struct gaicb` of `<netdb.h>`.
+    #[repr(C)]
+    pub struct GaiCb {
+        pub ar_name: *const c_char,
+        pub ar_service: *const c_char,
+        pub ar_request: *const libc::addrinfo,
+        pub ar_result: *mut libc::addrinfo,
+        pub ret: c_int,
+        pub reserved: [c_int; 5],
+    }
+
+    pub const GAI_NOWAIT: c_int = 1;
+    pub const EAI_INPROGRESS: c_int = -100;
+    pub const EAI_ALLDONE: c_int = -103;
+
+    unsafe extern "C" {
+        pub fn getaddrinfo_a(
+            mode: c_int,
+            list: *mut *mut GaiCb,
+            nitems: c_int,
+            sevp: *mut libc::sigevent,
+        ) -> c_int;
+        pub fn gai_error(req: *mut GaiCb) -> c_int;
+        pub fn gai_cancel(req: *mut GaiCb) -> c_int;
+    }
+
+    /// What a lookup keeps alive while glibc's helper thread works on it.
+    pub struct Lookup {
+        pub name: std::ffi::CString,
+        pub hints: libc::addrinfo,
+        pub cb: GaiCb,
+    }
+}
+
+/// Resolves `host` to an IPv4 address without blocking the scheduler.
+fn resolve_name(host: &str, timeout: TickType) -> Result<[u8; 4], NetError> {
+    use std::boxed::Box;
+    let name = std::ffi::CString::new(host).map_err(|_| NetError::HostNotFound)?;
+    // SAFETY: an all-zero addrinfo is a valid "no hints" value.
+    let mut hints: libc::addrinfo = unsafe { core::mem::zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut lookup = Box::new(gai::Lookup {
+        name,
+        hints,
+        cb: gai::GaiCb {
+            ar_name: ptr::null(),
+            ar_service: ptr::null(),
+            ar_request: ptr::null(),
+            ar_result: ptr::null_mut(),
+            ret: 0,
+            reserved: [0; 5],
+        },
+    });
+    lookup.cb.ar_name = lookup.name.as_ptr();
+    lookup.cb.ar_request = &lookup.hints;
+    let mut list = [&mut lookup.cb as *mut gai::GaiCb];
+    // SAFETY: the request and everything it points to live in `lookup`,
+    // which outlives the lookup (or is leaked if it cannot be cancelled).
+    let started =
+        unsafe { gai::getaddrinfo_a(gai::GAI_NOWAIT, list.as_mut_ptr(), 1, ptr::null_mut()) };
+    if started != 0 {
+        return Err(NetError::Exhausted);
+    }
+    let deadline = rtos::tick_count().saturating_add(timeout);
+    loop {
+        // SAFETY: the request was submitted above and is still alive.
+        let status = unsafe { gai::gai_error(&mut lookup.cb) };
+        if status == 0 {
+            break;
+        }
+        if status != gai::EAI_INPROGRESS {
+            return Err(NetError::HostNotFound);
+        }
+        if rtos::tick_count() >= deadline {
+            // SAFETY: as above.
+            let cancelled = unsafe { gai::gai_cancel(&mut lookup.cb) };
+            // SAFETY: as above.
+            if cancelled != gai::EAI_ALLDONE
+                && unsafe { gai::gai_error(&mut lookup.cb) } == gai::EAI_INPROGRESS
+            {
+                // glibc's thread still writes into it: leak it rather than
+                // free memory under it (a few hundred bytes per timed-out lookup).
+                Box::leak(lookup);
+            }
+            return Err(NetError::TimedOut);
+        }
+        rtos::delay(1);
+    }
+    let mut found = None;
+    let mut ai = lookup.cb.ar_result;
+    while !ai.is_null() {
+        // SAFETY: glibc's result list, walked until its end.
+        let entry = unsafe { &*ai };
+        if entry.ai_family == libc::AF_INET && !entry.ai_addr.is_null() {
+            // SAFETY: an AF_INET entry's address is a sockaddr_in.
+            let sa = unsafe { &*entry.ai_addr.cast::<libc::sockaddr_in>() };
+            found = Some(u32::from_be(sa.sin_addr.s_addr).to_be_bytes());
+            break;
+        }
+        ai = entry.ai_next;
+    }
+    if !lookup.cb.ar_result.is_null() {
+        // SAFETY: the list glibc allocated for this request, freed once.
+        unsafe { libc::freeaddrinfo(lookup.cb.ar_result) };
+    }
+    found.ok_or(NetError::HostNotFound)
 }
 
 fn socket_addr(addr: [u8; 4], port: u16) -> libc::sockaddr_in {
@@ -239,25 +437,17 @@ impl Network for HostNetwork {
     fn accept(&self, listener: Listener, timeout: TickType) -> Result<Socket, NetError> {
         let lfd = listener.0 as i32;
         // SAFETY: accept4 on our listening descriptor.
-        let fd = with_readiness(lfd, timeout, || unsafe {
-            libc::accept4(
-                lfd,
-                ptr::null_mut(),
-                ptr::null_mut(),
-                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            ) as isize
+        let fd = with_readiness(lfd, timeout, || {
+            syscall(unsafe {
+                libc::accept4(
+                    lfd,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                ) as isize
+            })
         })? as i32;
-        let one: libc::c_int = 1;
-        // SAFETY: a socket option on the new descriptor.
-        unsafe {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_TCP,
-                libc::TCP_NODELAY,
-                (&one as *const libc::c_int).cast(),
-                core::mem::size_of::<libc::c_int>() as u32,
-            )
-        };
+        set_nodelay(fd);
         register(fd)?;
         Ok(Socket(fd as u32))
     }
@@ -265,22 +455,73 @@ impl Network for HostNetwork {
     fn recv(&self, socket: Socket, buf: &mut [u8], timeout: TickType) -> Result<usize, NetError> {
         let fd = socket.0 as i32;
         // SAFETY: recv writes at most `buf.len()` bytes into `buf`.
-        with_readiness(fd, timeout, || unsafe {
-            libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
+        with_readiness(fd, timeout, || {
+            syscall(unsafe {
+                libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
+            })
         })
     }
 
     fn send(&self, socket: Socket, buf: &[u8], timeout: TickType) -> Result<usize, NetError> {
         let fd = socket.0 as i32;
         // SAFETY: send reads at most `buf.len()` bytes from `buf`.
-        with_readiness(fd, timeout, || unsafe {
-            libc::send(
-                fd,
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            )
+        with_readiness(fd, timeout, || {
+            syscall(unsafe {
+                libc::send(
+                    fd,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            })
         })
+    }
+
+    fn connect(&self, addr: [u8; 4], port: u16, timeout: TickType) -> Result<Socket, NetError> {
+        // SAFETY: a new descriptor we own.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        };
+        if fd < 0 {
+            return Err(net_error(last_errno()));
+        }
+        set_nodelay(fd);
+        // Registered before connecting, so the edge of the handshake's end
+        // cannot come before epoll watches the socket.
+        register(fd)?;
+        let sa = socket_addr(addr, port);
+        // SAFETY: `sa` is a valid sockaddr_in of the given length.
+        let r = unsafe {
+            libc::connect(
+                fd,
+                (&sa as *const libc::sockaddr_in).cast(),
+                core::mem::size_of_val(&sa) as u32,
+            )
+        };
+        if r < 0 {
+            let e = last_errno();
+            let waited = if e == libc::EINPROGRESS {
+                with_readiness(fd, timeout, || connect_finished(fd))
+            } else {
+                Err(net_error(e))
+            };
+            if let Err(e) = waited {
+                release(fd);
+                return Err(e);
+            }
+        }
+        Ok(Socket(fd as u32))
+    }
+
+    fn resolve(&self, host: &str, timeout: TickType) -> Result<[u8; 4], NetError> {
+        match crate::port::resolve_literal(host) {
+            Some(addr) => Ok(addr),
+            None => resolve_name(host, timeout),
+        }
     }
 
     fn close(&self, socket: Socket) {
@@ -299,18 +540,6 @@ impl Network for HostNetwork {
                 _ => break,
             }
         }
-        // SAFETY: deregister and close a descriptor we own; no waiter remains.
-        unsafe {
-            libc::epoll_ctl(
-                EPOLL.load(Ordering::Acquire),
-                libc::EPOLL_CTL_DEL,
-                fd,
-                ptr::null_mut(),
-            );
-            libc::close(fd);
-        }
-        if let Some(slot) = WAITERS.get(fd as usize) {
-            slot.store(ptr::null_mut(), Ordering::Release);
-        }
+        release(fd);
     }
 }

@@ -19,6 +19,8 @@ extern crate alloc;
 #[path = "../common/boot.rs"]
 mod boot;
 mod dhcp;
+#[cfg(not(feature = "rp2040-emulator"))]
+mod flash;
 #[path = "../common/hooks.rs"]
 mod hooks;
 mod ncm;
@@ -180,10 +182,11 @@ fn init_task(board: Board) {
     };
     isere::logger::set_level(config.log_level);
     log_flash_layout();
-    // Function files need a file system, which this board has not yet.
+    mount_file_system();
+    // Functions are not compiled from files on this board yet.
     let no_files = |path: &str| {
         Err(alloc::format!(
-            "{path}: this board has no file system yet; use a built-in function"
+            "{path}: this board does not compile function files yet; use a built-in function"
         ))
     };
     let functions = match resolve_functions(config, no_files) {
@@ -290,6 +293,36 @@ fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
     stack
 }
 
+/// Mounts LittleFS on the flash partition (formatting it on first boot)
+/// and makes it the device's file system.
+#[cfg(not(feature = "rp2040-emulator"))]
+fn mount_file_system() {
+    // SAFETY: called once; only the file system writes the partition and
+    // core 1 is not started.
+    let device = unsafe { flash::FlashPartition::new() };
+    let mut fs = match isere::fs::Fs::mount_or_format(Box::new(device)) {
+        Ok(fs) => fs,
+        Err(e) => {
+            log::error!(target: "board", "file system: {e}; running without one");
+            return;
+        }
+    };
+    fs.set_clock(&hooks::TickClock);
+    if let Ok(u) = fs.usage() {
+        log::info!(target: "board", "file system: {} of {} blocks used", u.blocks_used, u.block_count);
+    }
+    match isere::fs::Storage::new(fs) {
+        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
+        Err(e) => log::error!(target: "board", "file system: {e}"),
+    }
+}
+
+/// The emulator has no boot ROM image, hence no flash routines.
+#[cfg(feature = "rp2040-emulator")]
+fn mount_file_system() {
+    log::info!(target: "board", "file system: not available in the emulator (no boot ROM)");
+}
+
 /// Logs where the file-system partition is (memory.x reserves it).
 fn log_flash_layout() {
     // Symbols memory.x defines; never read, only their addresses are used.
@@ -302,7 +335,7 @@ fn log_flash_layout() {
     let end = &raw const __isere_fs_end as usize;
     log::info!(
         target: "board",
-        "flash: file system partition {start:#010x}..{end:#010x} ({} KiB, reserved)",
+        "flash: file system partition {start:#010x}..{end:#010x} ({} KiB)",
         (end - start) / 1024
     );
 }

@@ -1,7 +1,9 @@
 //! HTTP/1.1: the wire format ([`request`], [`chunked`], [`response`]) and the
-//! server ([`server`]): an acceptor task and a bounded pool of connection tasks.
+//! server ([`server`]): an acceptor task and a bounded pool of connection tasks,
+//! which serve static files themselves ([`static_files`]).
 
 pub mod chunked;
 pub mod request;
 pub mod response;
 pub mod server;
+pub mod static_files;

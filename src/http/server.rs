@@ -24,7 +24,9 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use super::chunked::ChunkedDecoder;
 use super::request::{self, BodyFraming, Limits, RequestHead};
 use super::response::{self, ResponseFraming};
-use crate::config::{Config, ServerLimits};
+use super::static_files::{self, Conditions};
+use crate::config::{Config, RouteTarget, ServerLimits};
+use crate::fs::{FileKind, FsError};
 use crate::js::{Exchange, JsTask, Reply};
 use crate::port::{self, Listener, NetError, Port, Socket};
 use crate::rtos::{self, Queue, TickType, WAIT_FOREVER};
@@ -179,6 +181,8 @@ pub fn start(
     listener: Listener,
     sizes: TaskSizes,
 ) -> Result<(), rtos::OutOfMemory> {
+    // The database bindings open their connections through the same port.
+    crate::db::set_port(port);
     let s = &config.server;
     let live: &'static LiveLimits =
         Box::leak(Box::new(LiveLimits::new(s, config.admin.max_bundle_bytes)));
@@ -429,24 +433,33 @@ impl Worker {
                 return self.send_asset(socket, head, ota, &asset);
             }
         }
+        // With over-the-air deploys, the routes of deployed functions and
+        // those of a pushed configuration are in the OTA state.
+        let deployed;
         let routed = match crate::ota::installed() {
-            Some(ota) => ota
-                .route(path, &self.shared.config.routes)
-                .map(|(f, m)| (f, m.map(alloc::borrow::Cow::Owned))),
-            None => self.shared.config.route(path).map(|r| {
-                let methods = r.methods.as_deref().map(alloc::borrow::Cow::Borrowed);
-                (r.function, methods)
-            }),
+            Some(ota) => {
+                deployed = ota.route(path, &self.shared.config.routes);
+                deployed.as_ref()
+            }
+            None => self.shared.config.route(path),
         };
-        let Some((function, methods)) = routed else {
+        let Some(route) = routed else {
             return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
-        if let Some(methods) = &methods
+        if let Some(methods) = &route.methods
             && !methods.contains(&head.method)
         {
             let allow = methods.join(", ");
             return self.send_error(socket, 405, !head.keep_alive, &[("allow", &allow)]);
         }
+        let function = match &route.target {
+            RouteTarget::Function(f) => *f,
+            RouteTarget::Static(dir) => {
+                let prefix = route.prefix.strip_suffix('/').unwrap_or(&route.prefix);
+                let rest = path.get(prefix.len()..).unwrap_or("");
+                return self.serve_static(socket, head, dir, path, rest);
+            }
+        };
         self.seq = self.seq.wrapping_add(1);
         let host = head
             .header("host")
@@ -486,6 +499,134 @@ impl Worker {
             rtos::ticks_to_ms(rtos::tick_count().saturating_sub(started))
         );
         ok
+    }
+
+    /// Serves a file of the static directory `dir` (see [`static_files`]);
+    /// `path` is the request path, `rest` its part below the route's
+    /// prefix. Returns whether the connection may stay open.
+    fn serve_static(
+        &self,
+        socket: Socket,
+        head: &RequestHead,
+        dir: &str,
+        path: &str,
+        rest: &str,
+    ) -> bool {
+        let close = !head.keep_alive;
+        if head.method != "GET" && head.method != "HEAD" {
+            return self.send_error(socket, 405, close, &[("allow", "GET, HEAD")]);
+        }
+        let Some(storage) = crate::fs::installed() else {
+            log::warn!(target: TAG, "{path}: static route, but this device has no file system");
+            return self.send_error(socket, 503, close, &[]);
+        };
+        let resolved = match static_files::resolve(dir, rest) {
+            Ok(r) => r,
+            Err(status) => {
+                log::debug!(target: TAG, "{path}: refused static path");
+                return self.send_error(socket, status, close, &[]);
+            }
+        };
+        let mut file_path = resolved.path;
+        match storage.with(|fs| fs.stat(&file_path)) {
+            Ok(m) if m.kind == FileKind::Dir => {
+                if !resolved.trailing_slash {
+                    let query = head.target.find('?').map_or("", |i| &head.target[i..]);
+                    let location = alloc::format!("{path}/{query}");
+                    return self.send_error(socket, 301, close, &[("location", &location)]);
+                }
+                if !file_path.ends_with('/') {
+                    file_path.push('/');
+                }
+                file_path.push_str("index.html");
+            }
+            Ok(_) if resolved.trailing_slash => return self.send_error(socket, 404, close, &[]),
+            Ok(_) => {}
+            Err(FsError::NotFound | FsError::NotADirectory) => {
+                return self.send_error(socket, 404, close, &[]);
+            }
+            Err(e) => {
+                log::error!(target: TAG, "{path}: {file_path}: {e}");
+                return self.send_error(socket, 500, close, &[]);
+            }
+        }
+        let file = match storage.open_shared(&file_path) {
+            Ok(f) => f,
+            Err(FsError::NotFound | FsError::IsADirectory | FsError::NotADirectory) => {
+                return self.send_error(socket, 404, close, &[]);
+            }
+            Err(e) => {
+                log::error!(target: TAG, "{path}: {file_path}: {e}");
+                return self.send_error(socket, 500, close, &[]);
+            }
+        };
+        let (size, stamp) = match file.size().and_then(|n| Ok((n, file.stamp()?))) {
+            Ok(v) => v,
+            Err(e) => {
+                log::error!(target: TAG, "{path}: {file_path}: {e}");
+                return self.send_error(socket, 500, close, &[]);
+            }
+        };
+        let text = |name| head.header(name).and_then(|v| core::str::from_utf8(v).ok());
+        let plan = static_files::plan(
+            &file_path,
+            size,
+            &stamp,
+            &Conditions {
+                if_none_match: text("if-none-match"),
+                if_modified_since: text("if-modified-since"),
+                range: text("range"),
+                if_range: text("if-range"),
+            },
+        );
+        let framing = if plan.status == 304 {
+            ResponseFraming::None
+        } else {
+            ResponseFraming::Length(plan.len as usize)
+        };
+        let mut out = Vec::with_capacity(256);
+        response::write_head(
+            &mut out,
+            head.version,
+            plan.status,
+            "",
+            &plan.headers,
+            framing,
+            head.keep_alive,
+            &self.shared.date(),
+        );
+        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        if port::send_all(self.net(), socket, &out, wait).is_err() {
+            return false;
+        }
+        log::debug!(target: TAG, "{} {path} -> {} ({file_path}, {} bytes)", head.method, plan.status, plan.len);
+        if head.method == "HEAD" || plan.len == 0 {
+            return head.keep_alive;
+        }
+        // Stream: the lock is held for each read only, never while sending.
+        let mut buf = alloc::vec![0u8; static_files::CHUNK.min(plan.len as usize)];
+        let end = plan.first + plan.len;
+        let mut offset = plan.first;
+        while offset < end {
+            let want = ((end - offset) as usize).min(buf.len());
+            match file.read_at(offset, &mut buf[..want]) {
+                Ok(0) => {
+                    log::warn!(target: TAG, "{file_path}: shorter than announced; closing");
+                    return false;
+                }
+                Ok(n) => {
+                    if port::send_all(self.net(), socket, &buf[..n], wait).is_err() {
+                        return false;
+                    }
+                    offset += n as u32;
+                }
+                Err(e) => {
+                    log::error!(target: TAG, "{file_path}: read failed mid-response: {e}");
+                    return false;
+                }
+            }
+        }
+        head.keep_alive
     }
 
     /// The device's own endpoints under `/_isere/`: `GET /_isere/stats`.

@@ -497,6 +497,12 @@ impl Ctx {
         self.string(&s)
     }
 
+    /// A string from UTF-16 code units (lone surrogates kept as they are).
+    pub fn utf16_string(&self, units: &[u16]) -> Result<Value<'_>, Thrown> {
+        // SAFETY: QuickJS copies `len` code units.
+        self.wrap(unsafe { qjs::JS_NewStringUTF16(self.raw(), units.as_ptr(), units.len() as _) })
+    }
+
     /// A new plain object.
     pub fn object(&self) -> Result<Value<'_>, Thrown> {
         // SAFETY: the context is live.
@@ -533,15 +539,7 @@ impl Ctx {
 
     /// A native function named `name` taking `arity` arguments.
     pub fn function(&self, name: &CStr, arity: u8, f: NativeFn) -> Result<Value<'_>, Thrown> {
-        let mut natives = Runtime::state_of(self).natives.borrow_mut();
-        let index = match natives.iter().position(|g| core::ptr::fn_addr_eq(*g, f)) {
-            Some(i) => i,
-            None => {
-                natives.push(f);
-                natives.len() - 1
-            }
-        };
-        drop(natives);
+        let index = self.native_index(f);
         let mut data = raw::JS_MKVAL(qjs::JS_TAG_INT, index as i32);
         // SAFETY: the data value (an int) is copied by QuickJS.
         let v = unsafe {
@@ -558,6 +556,64 @@ impl Ctx {
         let name = self.string(name.to_str().unwrap_or("native"))?;
         v.define_readonly(c"name", name)?;
         Ok(v)
+    }
+
+    /// Defines `name` on `target` as an accessor property (configurable, not
+    /// enumerable) whose getter and setter are one native function `f`,
+    /// called as `f(this, [name, tag])` to get and `f(this, [name, tag,
+    /// value])` to set: one function object per property, for the many
+    /// properties that only exist to be replaced on first use.
+    pub fn define_native_accessor(
+        &self,
+        target: &Value<'_>,
+        name: &str,
+        f: NativeFn,
+        tag: i32,
+    ) -> Result<(), Thrown> {
+        let index = self.native_index(f);
+        let name_value = self.string(name)?;
+        let mut data = [
+            raw::JS_MKVAL(qjs::JS_TAG_INT, index as i32),
+            raw::JS_MKVAL(qjs::JS_TAG_INT, tag),
+            name_value.raw(),
+        ];
+        // SAFETY: QuickJS copies (duplicates) the data values; the accessor
+        // pair takes one reference each, the atom is freed.
+        unsafe {
+            let func = self.wrap(qjs::JS_NewCFunctionData(
+                self.raw(),
+                Some(accessor_trampoline),
+                0,
+                0,
+                3,
+                data.as_mut_ptr(),
+            ))?;
+            let cname =
+                CString::new(name).map_err(|_| self.throw_type_error("bad property name"))?;
+            let atom = qjs::JS_NewAtom(self.raw(), cname.as_ptr());
+            let r = qjs::JS_DefinePropertyGetSet(
+                self.raw(),
+                target.raw(),
+                atom,
+                qjs::JS_DupValue(self.raw(), func.raw()),
+                func.into_raw(),
+                qjs::JS_PROP_CONFIGURABLE as c_int,
+            );
+            qjs::JS_FreeAtom(self.raw(), atom);
+            if r < 0 { Err(Thrown) } else { Ok(()) }
+        }
+    }
+
+    /// The index of `f` in the runtime's table of natives (added if new).
+    fn native_index(&self, f: NativeFn) -> usize {
+        let mut natives = Runtime::state_of(self).natives.borrow_mut();
+        match natives.iter().position(|g| core::ptr::fn_addr_eq(*g, f)) {
+            Some(i) => i,
+            None => {
+                natives.push(f);
+                natives.len() - 1
+            }
+        }
     }
 
     /// Attaches embedder state to the context (null to detach). The caller
@@ -601,6 +657,37 @@ impl Ctx {
     pub fn catch(&self) -> Value<'_> {
         // SAFETY: JS_GetException returns a new reference (undefined if none).
         Value::from_raw(self, unsafe { qjs::JS_GetException(self.raw()) })
+    }
+
+    /// A new `Error` with `message` (to give properties before throwing it).
+    pub fn error(&self, message: &str) -> Result<Value<'_>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        let e = self.wrap(unsafe { qjs::JS_NewError(self.raw()) })?;
+        e.set(c"message", self.string(message)?)?;
+        Ok(e)
+    }
+
+    /// A `Date` at `epoch_ms` milliseconds since the Unix epoch.
+    pub fn date(&self, epoch_ms: f64) -> Result<Value<'_>, Thrown> {
+        // SAFETY: returns a new reference or an exception.
+        self.wrap(unsafe { qjs::JS_NewDate(self.raw(), epoch_ms) })
+    }
+
+    /// `JSON.parse(text)`; a syntax error is thrown as `JSON.parse` throws it.
+    pub fn parse_json(&self, text: &str) -> Result<Value<'_>, Thrown> {
+        // QuickJS wants a NUL after the text (it reads one byte past `len`).
+        let mut source = alloc::vec::Vec::with_capacity(text.len() + 1);
+        source.extend_from_slice(text.as_bytes());
+        source.push(0);
+        // SAFETY: `len` bytes of text followed by a NUL; returns a new reference.
+        self.wrap(unsafe {
+            qjs::JS_ParseJSON(
+                self.raw(),
+                source.as_ptr().cast(),
+                text.len() as _,
+                c"<json>".as_ptr(),
+            )
+        })
     }
 
     /// Throws `value` (any value, as `throw value` does).
@@ -774,6 +861,37 @@ unsafe extern "C" fn native_trampoline(
     }
 }
 
+unsafe extern "C" fn accessor_trampoline(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    argc: c_int,
+    argv: *mut qjs::JSValue,
+    _magic: c_int,
+    data: *mut qjs::JSValue,
+) -> qjs::JSValue {
+    // SAFETY: QuickJS passes a live context, `argc` arguments and the three
+    // data values of `define_native_accessor`; all are duplicated into owned
+    // `Value`s.
+    unsafe {
+        let ctx = Ctx::from_raw(ctx);
+        let index = raw::JS_VALUE_GET_INT(*data) as usize;
+        let Some(f) = Runtime::state_of(ctx).natives.borrow().get(index).copied() else {
+            ctx.throw_type_error("unknown native function");
+            return raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0);
+        };
+        let dup = |v: qjs::JSValue| Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), v));
+        let this = dup(this);
+        let mut args = alloc::vec![dup(*data.add(2)), dup(*data.add(1))];
+        if argc > 0 {
+            args.push(dup(*argv));
+        }
+        match f(ctx, this, &args) {
+            Ok(v) => v.into_raw(),
+            Err(Thrown) => raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
+        }
+    }
+}
+
 /// One counted reference to a JS value of the context `'c`.
 pub struct Value<'c> {
     ctx: &'c Ctx,
@@ -879,6 +997,58 @@ impl<'c> Value<'c> {
             );
             qjs::JS_FreeAtom(self.ctx.raw(), atom);
             if r < 0 { Err(Thrown) } else { Ok(()) }
+        }
+    }
+
+    /// Defines `name` as a writable, configurable data property.
+    pub fn define_value(
+        &self,
+        name: &str,
+        value: Value<'c>,
+        enumerable: bool,
+    ) -> Result<(), Thrown> {
+        let cname =
+            CString::new(name).map_err(|_| self.ctx.throw_type_error("bad property name"))?;
+        let mut flags = qjs::JS_PROP_CONFIGURABLE | qjs::JS_PROP_WRITABLE;
+        if enumerable {
+            flags |= qjs::JS_PROP_ENUMERABLE;
+        }
+        // SAFETY: the atom is freed; JS_DefinePropertyValue consumes `value`.
+        unsafe {
+            let atom = qjs::JS_NewAtom(self.ctx.raw(), cname.as_ptr());
+            let r = qjs::JS_DefinePropertyValue(
+                self.ctx.raw(),
+                self.raw,
+                atom,
+                value.into_raw(),
+                flags as c_int,
+            );
+            qjs::JS_FreeAtom(self.ctx.raw(), atom);
+            if r < 0 { Err(Thrown) } else { Ok(()) }
+        }
+    }
+
+    /// Whether the object's own property `name` is an accessor (false when
+    /// it is a data property or missing).
+    pub fn is_own_accessor(&self, name: &str) -> Result<bool, Thrown> {
+        let cname =
+            CString::new(name).map_err(|_| self.ctx.throw_type_error("bad property name"))?;
+        // SAFETY: the descriptor's values are freed when present; the atom too.
+        unsafe {
+            let atom = qjs::JS_NewAtom(self.ctx.raw(), cname.as_ptr());
+            let mut desc: qjs::JSPropertyDescriptor = core::mem::zeroed();
+            let r = qjs::JS_GetOwnProperty(self.ctx.raw(), &mut desc, self.raw, atom);
+            qjs::JS_FreeAtom(self.ctx.raw(), atom);
+            if r < 0 {
+                return Err(Thrown);
+            }
+            if r == 0 {
+                return Ok(false);
+            }
+            for v in [desc.getter, desc.setter, desc.value] {
+                qjs::JS_FreeValue(self.ctx.raw(), v);
+            }
+            Ok(desc.flags & qjs::JS_PROP_GETSET as c_int != 0)
         }
     }
 

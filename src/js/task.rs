@@ -336,6 +336,21 @@ const TIMER_ID_MASK: u32 = 0x00FF_FFFF;
 pub const MAX_FUNCTIONS: usize = 255;
 
 impl ContextState {
+    /// Stops the context's timers and lets go of every JS value it holds,
+    /// before the context is freed.
+    fn release(&self, ctx: &Ctx) {
+        for t in core::mem::take(&mut *self.timers.borrow_mut()).into_values() {
+            t.stop();
+        }
+        for (resolve, reject) in core::mem::take(&mut *self.pending_io.borrow_mut()).into_values() {
+            resolve.free(ctx);
+            reject.free(ctx);
+        }
+        if let Some(internal) = self.internal.borrow_mut().take() {
+            internal.free(ctx);
+        }
+    }
+
     /// Index of the function (as in the configuration).
     pub fn function(&self) -> usize {
         self.function
@@ -613,24 +628,16 @@ impl EventLoop {
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
                 if glue.lazy {
-                    let (globals, internals) = (glue.globals, glue.internals);
-                    let lazy = internal
-                        .get(c"lazy")
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
-                    let args = [
-                        Ok(ctx.int(i as i32)),
-                        string_array(&ctx, globals),
-                        string_array(&ctx, internals),
-                    ];
-                    let args = args
-                        .into_iter()
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
-                    lazy.call(&ctx.undefined(), &args)
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
+                    let global = ctx.global();
+                    let targets = [(&global, glue.globals, 0), (&internal, glue.internals, 1)];
+                    for (target, names, is_internal) in targets {
+                        for name in names {
+                            let tag = ((i as i32) << 1) | is_internal;
+                            ctx.define_native_accessor(target, name, lazy_property, tag)
+                                .map_err(thrown)
+                                .map_err(|e| fail(glue.name, e))?;
+                        }
+                    }
                 } else {
                     state
                         .load_glue(&ctx, i)
@@ -638,14 +645,12 @@ impl EventLoop {
                         .map_err(|e| fail(name, e))?;
                 }
                 let now = rt.allocated();
-                log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
+                // Signed: a file's allocations can trigger a collection
+                // that frees more than the file took.
+                let delta = now as isize - used as isize;
+                log::debug!(target: TAG, "[{}] glue {name}: {delta:+} bytes", f.name);
                 used = now;
             }
-            let namespace = ctx
-                .run_bytecode(rt, &f.bytecode)
-                .map_err(|e| fail("module", e))?;
-            check_handler_shape(&namespace)
-                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
             let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
             for (k, v) in &f.env {
                 let key =
@@ -655,6 +660,12 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
             }
+            // `node:process` reads the env vars as `internal.env` while the
+            // module is evaluated, so they are set before it runs.
+            internal
+                .set(c"env", env.clone())
+                .map_err(thrown)
+                .map_err(|e| fail("env", e))?;
             for (k, b) in &f.bindings {
                 let key =
                     alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
@@ -665,39 +676,29 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
             }
-            let get = |name: &core::ffi::CStr| {
-                internal
-                    .get(name)
-                    .map_err(thrown)
-                    .map_err(|e| fail("glue", e))
-                    .and_then(|v| {
-                        if v.is_function() {
-                            Ok(Persistent::new(v))
-                        } else {
-                            Err(alloc::format!(
-                                "glue: internal.{} is not a function",
-                                name.to_string_lossy()
-                            ))
-                        }
-                    })
-            };
+            let namespace = ctx
+                .run_bytecode(rt, &f.bytecode)
+                .map_err(|e| fail("module", e))?;
+            check_handler_shape(&namespace)
+                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
+            let dispatch = internal
+                .get(c"dispatch")
+                .map_err(thrown)
+                .map_err(|e| fail("glue", e))?;
+            if !dispatch.is_function() {
+                return Err(String::from("glue: internal.dispatch is not a function"));
+            }
             let name = ctx
                 .string(&f.name)
                 .map_err(thrown)
                 .map_err(|e| fail("setup", e))?;
-            Ok([
-                Persistent::new(name),
-                get(c"dispatch")?,
-                Persistent::new(namespace),
-                Persistent::new(env),
-            ])
+            // Nothing fails from here on, so no persistent reference leaks.
+            Ok([name, dispatch, namespace, env].map(Persistent::new))
         };
         let [name, dispatch, namespace, env] = match setup() {
-            Ok(p) => p,
+            Ok(refs) => refs,
             Err(e) => {
-                // A load that fails at run time (an over-the-air activation)
-                // must not leak what the context already holds.
-                release_state(&ctx, &state);
+                state.release(&ctx);
                 return Err(e);
             }
         };
@@ -1017,7 +1018,7 @@ fn free_function(f: Function) {
         namespace,
         env,
     } = f;
-    release_state(&ctx, &state);
+    state.release(&ctx);
     for p in [name, dispatch, namespace, env] {
         p.free(&ctx);
     }
@@ -1025,27 +1026,40 @@ fn free_function(f: Function) {
     drop(state);
 }
 
-/// Stops a context's timers and releases what its state holds in it.
-fn release_state(ctx: &Ctx, state: &ContextState) {
-    for t in core::mem::take(&mut *state.timers.borrow_mut()).into_values() {
-        t.stop();
+/// The accessor behind each name of a lazy glue file (see
+/// `Ctx::define_native_accessor`; the tag is the file's index times two,
+/// plus one on `internal`). Getting it runs the file, which replaces the
+/// accessor with the real value; setting it replaces the accessor with the
+/// value set (a file's `internal.NAME = ...` does that).
+fn lazy_property<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    let (Some(name), Some(tag)) = (args.first(), args.get(1)) else {
+        return Err(ctx.throw_type_error("lazy glue: bad call"));
+    };
+    let name = name.to_string()?;
+    let tag = tag.to_f64()? as usize;
+    // SAFETY: every context of the JS task carries its ContextState.
+    let state = unsafe { ctx.opaque::<ContextState>() }
+        .ok_or_else(|| ctx.throw_type_error("no function state"))?;
+    let target = if tag & 1 == 1 {
+        state.internal(ctx)?
+    } else {
+        ctx.global()
+    };
+    if let Some(value) = args.get(2) {
+        target.define_value(&name, value.clone(), tag & 1 == 1)?;
+        return Ok(ctx.undefined());
     }
-    for (resolve, reject) in core::mem::take(&mut *state.pending_io.borrow_mut()).into_values() {
-        resolve.free(ctx);
-        reject.free(ctx);
+    state.load_glue(ctx, tag >> 1)?;
+    if target.is_own_accessor(&name)? {
+        let file = builtin::GLUE.get(tag >> 1).map_or("?", |g| g.name);
+        return Err(ctx.throw_type_error(&alloc::format!("glue file {file} did not define {name}")));
     }
-    if let Some(internal) = state.internal.borrow_mut().take() {
-        internal.free(ctx);
-    }
-}
-
-/// A JS array of strings.
-fn string_array<'c>(ctx: &'c Ctx, items: &[&str]) -> Result<Value<'c>, Thrown> {
-    let array = ctx.array()?;
-    for (i, item) in items.iter().enumerate() {
-        array.set_index(i as u32, ctx.string(item)?)?;
-    }
-    Ok(array)
+    let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
+    target.get(&cname)
 }
 
 fn bad_key() -> JsError {

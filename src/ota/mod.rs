@@ -43,7 +43,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::config::{AdminConfig, Config, Route};
+use crate::config::{AdminConfig, Config, Route, RouteTarget};
 use crate::rtos::Mutex;
 use bundle::{BundleError, EngineVersion, MemberKind, Verified, Verifier};
 use store::{BundleStore, StoreError};
@@ -71,7 +71,7 @@ pub struct Deployed {
     pub version: String,
     /// The version a rollback returns to.
     pub previous: Option<String>,
-    /// Routes from its manifest (`function` is its number).
+    /// Routes from its manifest (their target is its number).
     pub routes: Vec<Route>,
     /// Its static files: member name (a path relative to its routes) and
     /// where the bytes are in its bundle.
@@ -180,11 +180,11 @@ impl Ota {
         self.store
     }
 
-    /// The function number and allowed methods for `path`: the longest
-    /// prefix among the deployed functions' routes and the configured ones
-    /// (`configured`, unless a pushed configuration replaced them); a
-    /// deployed route wins a tie.
-    pub fn route(&self, path: &str, configured: &[Route]) -> Option<(usize, Option<Vec<String>>)> {
+    /// The route for `path`: the longest prefix among the deployed
+    /// functions' routes (their targets are function numbers) and the
+    /// configured ones (`configured`, unless a pushed configuration replaced
+    /// them); a deployed route wins a tie.
+    pub fn route(&self, path: &str, configured: &[Route]) -> Option<Route> {
         self.state.with(|s| {
             let configured = s.routes.as_deref().unwrap_or(configured);
             // `max_by_key` keeps the last of equal keys: deployed routes
@@ -195,7 +195,7 @@ impl Ota {
                 .chain(s.deployed.iter().flat_map(|d| d.routes.iter()))
                 .filter(|r| crate::config::prefix_matches(&r.prefix, path))
                 .max_by_key(|r| r.prefix.len())
-                .map(|r| (r.function, r.methods.clone()))
+                .cloned()
         })
     }
 
@@ -206,7 +206,12 @@ impl Ota {
             let mut routes = Vec::new();
             let mut later = Vec::new();
             for r in &config.routes {
-                let Some(name) = config.functions.get(r.function).map(|f| &f.name) else {
+                let Some(index) = r.function() else {
+                    // Static routes serve files: nothing to resolve.
+                    routes.push(r.clone());
+                    continue;
+                };
+                let Some(name) = config.functions.get(index).map(|f| &f.name) else {
                     continue;
                 };
                 let number = s
@@ -218,7 +223,7 @@ impl Ota {
                 match number {
                     Some(function) => routes.push(Route {
                         prefix: r.prefix.clone(),
-                        function,
+                        target: RouteTarget::Function(function),
                         methods: r.methods.clone(),
                     }),
                     None if !later.contains(name) => later.push(name.clone()),
@@ -366,7 +371,7 @@ impl Ota {
             .iter()
             .map(|r| Route {
                 prefix: r.prefix.clone(),
-                function: number,
+                target: RouteTarget::Function(number),
                 methods: r.methods.clone(),
             })
             .collect();

@@ -72,6 +72,12 @@ fn qemu_command(elf: &Path, args: &[OsString], port: u16) -> Command {
         let arg = match a.as_str() {
             "--config" => format!("config={}", it.next().expect("--config needs a value")),
             "--log-level" => format!("log={}", it.next().expect("--log-level needs a value")),
+            // The board's file system: an image file on the host through
+            // semihosting, or its default (RAM) for `:memory:`.
+            "--data" => match it.next().expect("--data needs a value").as_str() {
+                ":memory:" => continue,
+                image => format!("data={image}"),
+            },
             s if s.starts_with('-') => panic!("no board equivalent for the simulator option {s}"),
             path => format!("function={path}"),
         };
@@ -97,6 +103,17 @@ fn qemu_command(elf: &Path, args: &[OsString], port: u16) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
+}
+
+/// The simulator's arguments for a test: `args`, with the file system in
+/// RAM unless the test gives `--data` (tests must not share the default
+/// image in the working directory, nor leave state there).
+fn sim_args(args: &[OsString]) -> Vec<OsString> {
+    let mut all = args.to_vec();
+    if !args.iter().any(|a| a == "--data") {
+        all.extend([OsString::from("--data"), OsString::from(":memory:")]);
+    }
+    all
 }
 
 /// A host port nobody listens on right now.
@@ -329,7 +346,7 @@ impl Sim {
             return Sim::spawn_board(&elf, &args, dir);
         }
         let mut child = Command::new(SIM_BIN)
-            .args(&args)
+            .args(sim_args(&args))
             .args(["--port", "0", "--host", "127.0.0.1"])
             .current_dir(ROOT)
             .env("RUST_BACKTRACE", "1")
@@ -596,7 +613,7 @@ where
         // unless the board listens (then it holds the listening line).
         Some(elf) => qemu_command(elf, &args, 0).spawn(),
         None => Command::new(SIM_BIN)
-            .args(&args)
+            .args(sim_args(&args))
             .args(["--port", "0", "--host", "127.0.0.1"])
             .current_dir(ROOT)
             .stdin(Stdio::null())

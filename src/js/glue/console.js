@@ -8,6 +8,7 @@
   "use strict";
   const N = internal.natives;
   const INSPECT = internal.inspect;
+  const CUSTOM = Symbol.for("nodejs.util.inspect.custom");
   const MAX_ITEMS = 100, MAX_DEPTH = 2;
   const IDENT = /^[A-Za-z_$][\w$]*$/;
 
@@ -59,6 +60,12 @@
       const p = Object.getPrototypeOf(v);
       ctor = p === null ? "[Object: null prototype]" : (p.constructor && p.constructor.name) || "";
     } catch {}
+    // Node's util.inspect.custom hook: a string is shown as it is, anything
+    // else is inspected in its place.
+    if (typeof v[CUSTOM] === "function") {
+      const r = v[CUSTOM](MAX_DEPTH - seen.length, { depth: MAX_DEPTH - seen.length }, (x) => inspect(x, [], false));
+      return typeof r === "string" ? r : inspect(r, [...seen, v]);
+    }
     if (typeof v[INSPECT] === "function") {
       return ctor + " " + inspect(v[INSPECT](), [...seen, v]);
     }
@@ -142,7 +149,9 @@
     return out;
   }
   internal.format = format;
-  internal.inspectValue = (v) => inspect(v, [], true);
+  // One value as console.log shows it; `quoted`: a string is quoted too, as
+  // util.inspect shows it.
+  internal.inspectValue = (v, quoted) => inspect(v, [], !quoted);
 
   const emit = (level) =>
     function (...args) {

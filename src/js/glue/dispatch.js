@@ -46,6 +46,8 @@
           return fail(500, "Internal Server Error");
         }
         const out = responseParts(res); // TypeError if its body was already read
+        // A stream body is read to its end first (the reply is not streamed yet).
+        if (out[3] !== null && !(out[3] instanceof Uint8Array)) out[3] = await internal.readAllBytes(out[3]);
         if (out[0] === 0) {
           console.error(`${fnName}: fetch handler returned Response.error()`);
           return fail(500, "Internal Server Error");

@@ -1,6 +1,6 @@
 // Byte helpers shared by the other glue files: UTF-8 through the Rust natives,
-// BufferSource -> bytes, base64 (for the Lambda form). Installs no globals:
-// TextEncoder/TextDecoder/atob/btoa come with the full Web platform later.
+// BufferSource -> bytes, base64 (for the Lambda form). Installs no globals
+// (TextEncoder/TextDecoder/atob/btoa are in text.js, loaded on first use).
 (function (internal, global) {
   "use strict";
   const N = internal.natives;
@@ -9,29 +9,6 @@
   internal.expose = (name, value) =>
     Object.defineProperty(global, name, { value, writable: true, configurable: true });
 
-  // Lazily loaded glue files (the Rust side decides which): their globals and
-  // internal names start as accessors that load the file on first use; the
-  // file's own `expose`/assignments then replace them with plain values. A
-  // function that never touches `URL` never pays for it.
-  const replace = (target, name, value) =>
-    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: target === internal });
-  internal.lazy = (index, globals, internals) => {
-    const load = (target, name) => {
-      N.loadGlue(index);
-      const d = Object.getOwnPropertyDescriptor(target, name);
-      if (!d || d.get) throw new Error(`glue file ${index} did not define ${name}`);
-      return d.value;
-    };
-    const define = (target, name) =>
-      Object.defineProperty(target, name, {
-        configurable: true,
-        enumerable: false,
-        get: () => load(target, name),
-        set: (v) => replace(target, name, v),
-      });
-    for (const name of globals) define(global, name);
-    for (const name of internals) define(internal, name);
-  };
   // The value of an internal name if its file is loaded, without loading it.
   internal.peek = (name) => Object.getOwnPropertyDescriptor(internal, name)?.value;
 
@@ -67,47 +44,13 @@
     throw new TypeError("Expected a string, an ArrayBuffer or an ArrayBufferView (got " + (x === null ? "null" : typeof x) + ")");
   };
 
-  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-  // bytes (Uint8Array) -> base64 string with padding.
-  internal.base64Encode = (b) => {
-    let out = "", i = 0;
-    const n = b.length, full = n - (n % 3);
-    for (; i < full; i += 3) {
-      const v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
-    }
-    if (n - full === 1) {
-      const v = b[i] << 16;
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + "==";
-    } else if (n - full === 2) {
-      const v = (b[i] << 16) | (b[i + 1] << 8);
-      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + "=";
-    }
-    return out;
-  };
-
-  // base64 string -> Uint8Array, "forgiving-base64 decode" (HTML §8.3 / Infra):
-  // ASCII whitespace ignored, padding optional; also accepts the URL-safe
-  // alphabet (-_). Invalid input -> TypeError.
+  // Base64 (for the Lambda form and the other glue), native: see natives/text.rs.
+  internal.base64Encode = (bytes) => N.load("text").base64Encode(bytes);
+  // Forgiving-base64 decode (Infra §4.5), also accepting the URL-safe alphabet
+  // (-_); invalid input is a TypeError.
   internal.base64Decode = (s) => {
-    s = String(s).replace(/[\t\n\f\r ]+/g, "");
-    if (s.length % 4 === 0 && s.endsWith("=")) s = s.slice(0, s.endsWith("==") ? -2 : -1);
-    if (s.length % 4 === 1 || /[^A-Za-z0-9+/\-_]/.test(s)) {
-      throw new TypeError("Invalid base64 string");
-    }
-    const out = new Uint8Array((s.length * 3) >> 2);
-    let acc = 0, bits = 0, j = 0;
-    for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      c = c === 45 ? 62 : c === 95 ? 63 : B64.indexOf(s[i]);
-      acc = (acc << 6) | c;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out[j++] = (acc >> bits) & 255;
-      }
-    }
-    return out;
+    const bytes = N.load("text").base64Decode(String(s), true);
+    if (bytes === null) throw new TypeError("Invalid base64 string");
+    return bytes;
   };
 });

@@ -1,10 +1,13 @@
-// Request (Fetch §5.4), server-side subset: method, url, headers, redirect, the
-// Body methods and clone(). Not yet: signal, cache, credentials, integrity, mode,
-// referrer and the other browser-only members; a URL is never resolved against a
-// base (a server has no document URL), so relative URLs are a TypeError.
+// Request (Fetch §5.4), server-side subset: method, url, headers, redirect,
+// signal, the Body methods and clone(). Not covered: cache, credentials,
+// integrity, mode, referrer, duplex and the other browser-only members; a URL is
+// never resolved against a base (a server has no document URL), so relative
+// URLs are a TypeError. The signal of an incoming request never aborts (the
+// connection task does not report a client that goes away); it is created on
+// first use, so a request that never reads it does not load the events glue.
 (function (internal, global) {
   "use strict";
-  const { Body, Headers, extractBody, headersFromFlat, takeBody, peekBody } = internal;
+  const { Body, Headers, extractBody, headersFromFlat, takeBody, peekBody, cloneBody } = internal;
   const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const NORMAL = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   const FORBIDDEN = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -24,6 +27,7 @@
     #url;
     #headers;
     #redirect;
+    #signal = null;
 
     constructor(input, init = undefined) {
       if (input === RAW) {
@@ -39,11 +43,12 @@
         throw new TypeError("Request: init must be an object");
       }
       init ??= {};
-      let method = "GET", url, headers, redirect = "follow", body = null, inherited = false;
+      let method = "GET", url, headers, redirect = "follow", body = null, inherited = false, signal = null;
       if (input instanceof Request) {
         method = input.#method;
         url = input.#url;
         redirect = input.#redirect;
+        signal = input.#signal;
         headers = input.#headers;
         body = peekBody(input); // TypeError if used
         inherited = body !== null;
@@ -60,6 +65,12 @@
         redirect = String(init.redirect);
         if (!REDIRECT.has(redirect)) throw new TypeError(`Request: invalid redirect mode ${JSON.stringify(redirect)}`);
       }
+      if (init.signal !== undefined) {
+        signal = init.signal;
+        if (signal !== null && !(internal.peek("AbortSignal") && signal instanceof internal.AbortSignal)) {
+          throw new TypeError("Request: init.signal must be an AbortSignal or null");
+        }
+      }
       headers = new Headers(init.headers !== undefined ? init.headers : headers);
       if (init.body !== undefined && init.body !== null) {
         body = extractBody(init.body, headers);
@@ -75,6 +86,8 @@
       this.#url = url;
       this.#headers = headers;
       this.#redirect = redirect;
+      // The request's signal follows the given one (§5.4 step 30).
+      if (signal !== null) this.#signal = internal.AbortSignal.any([signal]);
     }
 
     get method() {
@@ -89,9 +102,14 @@
     get redirect() {
       return this.#redirect;
     }
+    get signal() {
+      return (this.#signal ??= internal.newAbortSignal());
+    }
     clone() {
-      const b = peekBody(this); // TypeError if used
-      return new Request(RAW, [this.#method, this.#url, new Headers(this.#headers), b === null ? null : b.slice()]);
+      const b = cloneBody(this); // TypeError if used
+      const c = new Request(RAW, [this.#method, this.#url, new Headers(this.#headers), b]);
+      if (this.#signal !== null) c.#signal = internal.AbortSignal.any([this.#signal]);
+      return c;
     }
     get [Symbol.toStringTag]() {
       return "Request";

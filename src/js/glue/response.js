@@ -1,9 +1,11 @@
 // Response (Fetch §5.5): status, statusText, ok, headers, type, url, redirected,
-// the Body methods, clone(), and Response.json/redirect/error. No `body` stream
-// yet. Departure: headers of redirect()/error() responses are not immutable.
+// the Body methods (body is a ReadableStream), clone(), and
+// Response.json/redirect/error. Departure: headers of redirect()/error()
+// responses are not immutable. A stream body is read to its end by dispatch
+// before the response is sent (no chunked streaming to the client yet).
 (function (internal, global) {
   "use strict";
-  const { Body, Headers, extractBody, headersToFlat, peekBody, utf8Encode } = internal;
+  const { Body, Headers, extractBody, headersToFlat, peekBody, cloneBody, utf8Encode } = internal;
   const NULL_BODY = new Set([101, 103, 204, 205, 304]);
   const REDIRECT = new Set([301, 302, 303, 307, 308]);
   const REASON = /^[\t\x20-\x7e\x80-\xff]*$/; // reason-phrase (RFC 9112 §4)
@@ -103,8 +105,8 @@
       return this.#headers;
     }
     clone() {
-      const b = peekBody(this); // TypeError if used
-      return new Response(RAW, [this.#status, this.#statusText, new Headers(this.#headers), b === null ? null : b.slice(), this.#type, this.#url]);
+      const b = cloneBody(this); // TypeError if used
+      return new Response(RAW, [this.#status, this.#statusText, new Headers(this.#headers), b, this.#type, this.#url]);
     }
     get [Symbol.toStringTag]() {
       return "Response";
@@ -114,7 +116,7 @@
     }
 
     static {
-      // For dispatch: [status, statusText, headersFlat, Uint8Array|null].
+      // For dispatch: [status, statusText, headersFlat, Uint8Array|ReadableStream|null].
       // TypeError if the body was already read.
       parts = (r) => [r.#status, r.#statusText, headersToFlat(r.#headers), peekBody(r)];
     }

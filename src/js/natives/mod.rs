@@ -11,17 +11,31 @@
 //! caches it on `internal.natives`), so a function pays only for the APIs it
 //! uses. Bad arguments throw a `TypeError`; nothing here panics on JS input.
 
+pub mod postgres;
+pub mod redis;
+pub mod shared;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
 
+pub mod buffer;
+pub mod platform;
+pub mod process;
+pub mod text;
+
 /// Builds the natives object of one API module.
 pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 
 /// The API modules with natives, by the name `internal.natives.load` takes.
-pub const MODULES: &[(&str, Create)] = &[];
+pub const MODULES: &[(&str, Create)] = &[
+    ("buffer", buffer::create),
+    ("platform", platform::create),
+    ("process", process::create),
+    ("text", text::create),
+];
 
 /// Creates the `natives` object for a context.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {

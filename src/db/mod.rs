@@ -1,0 +1,398 @@
+//! Database clients spoken natively over TCP: PostgreSQL ([`postgres`]) and
+//! Redis ([`redis`]).
+//!
+//! Both protocols are written against two small traits, so the same code runs
+//! over the port's [`Network`] in the firmware ([`PortConnector`]) and over a
+//! host `std::net::TcpStream` in tests:
+//!
+//! * a [`Transport`] is one connected byte stream with a time budget: the
+//!   client starts a deadline before each exchange, and every read and write
+//!   after it fails with [`NetError::TimedOut`] once it has passed;
+//! * a [`Connector`] opens transports, so a client can reconnect on its own
+//!   when the server went away (one open connection per binding, reopened
+//!   on the next call after a failure).
+//!
+//! Nothing here allocates per byte or panics on what a server sends: every
+//! message length is checked against a configured limit before a buffer
+//! grows.
+
+pub mod postgres;
+pub mod redis;
+
+use alloc::vec::Vec;
+
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use crate::port::{NetError, Network, Port, Socket};
+use crate::rtos::{self, TickType};
+
+/// The port the firmware's database bindings connect through.
+static PORT: AtomicPtr<Port> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Gives the database bindings the port's network; the HTTP server's start
+/// does it for every port.
+pub fn set_port(port: &'static Port) {
+    PORT.store((port as *const Port).cast_mut(), Ordering::Release);
+}
+
+/// The network of the port given to [`set_port`], if any yet.
+fn installed_network() -> Option<&'static dyn Network> {
+    // SAFETY: only ever set from a `&'static Port`.
+    let port = unsafe { PORT.load(Ordering::Acquire).as_ref() }?;
+    Some(port.net)
+}
+
+/// Nonce bytes for SCRAM from what the core can observe: the tick count, a
+/// call counter and the heap's state, whitened with SHA-256. Not a
+/// cryptographic random source: the ports have no entropy contract yet
+/// (`crypto.getRandomValues` will bring one); a SCRAM client nonce needs to
+/// be unique per exchange, which this is, more than secret.
+pub fn observed_nonce(buf: &mut [u8]) {
+    use sha2::{Digest, Sha256};
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    // A load and a store, not fetch_add: the RP2040 has no atomic RMW.
+    let call = CALLS.load(Ordering::Relaxed).wrapping_add(1);
+    CALLS.store(call, Ordering::Relaxed);
+    let heap = rtos::heap_stats();
+    for (counter, chunk) in buf.chunks_mut(32).enumerate() {
+        let mut h = Sha256::new();
+        h.update(call.to_le_bytes());
+        h.update((counter as u64).to_le_bytes());
+        h.update((rtos::tick_count() as u64).to_le_bytes());
+        h.update((heap.free as u64).to_le_bytes());
+        h.update((heap.peak as u64).to_le_bytes());
+        h.update((chunk.as_ptr() as usize as u64).to_le_bytes());
+        let digest = h.finalize();
+        chunk.copy_from_slice(&digest[..chunk.len()]);
+    }
+}
+
+/// A connected byte stream with a deadline (see the module docs).
+pub trait Transport {
+    /// Starts a time budget: reads and writes from now on fail with
+    /// [`NetError::TimedOut`] once `timeout_ms` milliseconds have passed.
+    fn start_deadline(&mut self, timeout_ms: u32);
+    /// Reads what is available into `buf`, waiting until the deadline for at
+    /// least one byte. `Ok(0)` means the peer closed the connection.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError>;
+    /// Writes part of `buf`, waiting until the deadline for room.
+    fn write(&mut self, buf: &[u8]) -> Result<usize, NetError>;
+    /// Whether an idle connection can still be used, checked without waiting:
+    /// `false` when the peer closed it or sent something while nothing was
+    /// asked (a server announcing its shutdown).
+    fn is_idle_usable(&mut self) -> bool;
+
+    /// Writes all of `buf` (within the current deadline).
+    fn write_all(&mut self, mut buf: &[u8]) -> Result<(), NetError> {
+        while !buf.is_empty() {
+            match self.write(buf)? {
+                0 => return Err(NetError::Closed),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens [`Transport`]s to a host and port.
+pub trait Connector {
+    /// The kind of connection this connector opens.
+    type Transport: Transport;
+    /// Resolves `host` (an IPv4 literal, `localhost`, or a name where the
+    /// port resolves names) and connects to `port`, within `timeout_ms`.
+    fn connect(
+        &mut self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<Self::Transport, NetError>;
+}
+
+/// Fills a buffer with unpredictable bytes (the SCRAM client nonce).
+pub type RandomSource = fn(&mut [u8]);
+
+/// Opens connections through the port's [`Network`] (the firmware's TCP).
+#[derive(Clone, Copy)]
+pub struct PortConnector {
+    net: Option<&'static dyn Network>,
+}
+
+impl PortConnector {
+    /// A connector over `net` (usually `port.net`).
+    pub fn new(net: &'static dyn Network) -> PortConnector {
+        PortConnector { net: Some(net) }
+    }
+
+    /// A connector over the port given to [`set_port`], looked up when it
+    /// connects: the JS task makes its bindings before the server starts.
+    pub fn installed() -> PortConnector {
+        PortConnector { net: None }
+    }
+}
+
+impl Connector for PortConnector {
+    type Transport = PortTransport;
+
+    fn connect(
+        &mut self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<PortTransport, NetError> {
+        let net = self
+            .net
+            .or_else(installed_network)
+            .ok_or(NetError::Unreachable)?;
+        let ticks = rtos::ms_to_ticks(u64::from(timeout_ms));
+        let deadline = rtos::tick_count().saturating_add(ticks);
+        let addr = net.resolve(host, ticks)?;
+        let left = deadline.saturating_sub(rtos::tick_count());
+        let socket = net.connect(addr, port, left.max(1))?;
+        Ok(PortTransport {
+            net,
+            socket,
+            deadline,
+        })
+    }
+}
+
+/// A TCP connection through the port's [`Network`]; closed when dropped.
+pub struct PortTransport {
+    net: &'static dyn Network,
+    socket: Socket,
+    deadline: TickType,
+}
+
+impl PortTransport {
+    fn ticks_left(&self) -> Result<TickType, NetError> {
+        match self.deadline.saturating_sub(rtos::tick_count()) {
+            0 => Err(NetError::TimedOut),
+            left => Ok(left),
+        }
+    }
+}
+
+impl Transport for PortTransport {
+    fn start_deadline(&mut self, timeout_ms: u32) {
+        self.deadline =
+            rtos::tick_count().saturating_add(rtos::ms_to_ticks(u64::from(timeout_ms)).max(1));
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+        let left = self.ticks_left()?;
+        self.net.recv(self.socket, buf, left)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
+        let left = self.ticks_left()?;
+        self.net.send(self.socket, buf, left)
+    }
+
+    fn is_idle_usable(&mut self) -> bool {
+        let mut probe = [0u8; 1];
+        // Nothing is owed to us while idle: only "no data yet" is healthy.
+        matches!(
+            self.net.recv(self.socket, &mut probe, 0),
+            Err(NetError::TimedOut)
+        )
+    }
+}
+
+impl Drop for PortTransport {
+    fn drop(&mut self) {
+        self.net.close(self.socket);
+    }
+}
+
+/// A growable receive buffer that hands out complete protocol frames.
+///
+/// Bytes are read from the transport into `buf[end..]`; the protocol parses
+/// `buf[start..end]` and consumes what it used. The buffer never grows past
+/// `limit` bytes of one pending frame.
+pub(crate) struct RecvBuffer {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// Bytes read from the transport at a time.
+const READ_CHUNK: usize = 1024;
+
+impl RecvBuffer {
+    pub(crate) fn new() -> RecvBuffer {
+        RecvBuffer {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The bytes received and not consumed yet.
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Marks `n` pending bytes as used.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Reads until at least `want` bytes are pending (`want` more than
+    /// pending now), refusing to hold more than `limit` pending bytes. A
+    /// closed connection is [`NetError::Closed`].
+    pub(crate) fn fill<T: Transport + ?Sized>(
+        &mut self,
+        io: &mut T,
+        want: usize,
+        limit: usize,
+    ) -> Result<(), FillError> {
+        if want > limit {
+            return Err(FillError::TooLarge);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // Read ahead a chunk when the limit allows: one frame rarely comes alone.
+        let capacity = (self.end + READ_CHUNK).min(limit).max(want);
+        if self.buf.len() < capacity {
+            self.buf
+                .try_reserve(capacity - self.buf.len())
+                .map_err(|_| FillError::TooLarge)?;
+            self.buf.resize(capacity, 0);
+        }
+        while self.end < want {
+            let n = io.read(&mut self.buf[self.end..])?;
+            if n == 0 {
+                return Err(FillError::Net(NetError::Closed));
+            }
+            self.end += n;
+        }
+        Ok(())
+    }
+
+    /// Drops the buffer's memory when it grew for a large frame.
+    pub(crate) fn shrink(&mut self) {
+        if self.start == self.end && self.buf.len() > 4 * READ_CHUNK {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+}
+
+/// Why [`RecvBuffer::fill`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FillError {
+    /// The transport failed or closed.
+    Net(NetError),
+    /// A frame would exceed the configured limit (or memory ran out).
+    TooLarge,
+}
+
+impl From<NetError> for FillError {
+    fn from(e: NetError) -> FillError {
+        FillError::Net(e)
+    }
+}
+
+/// Decodes `%XX` escapes of a URL component.
+pub(crate) fn percent_decode(s: &str) -> Option<alloc::string::String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hi = (hex[0] as char).to_digit(16)?;
+            let lo = (hex[1] as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    alloc::string::String::from_utf8(out).ok()
+}
+
+/// The parts of a `scheme://user:password@host:port/path` URL.
+pub(crate) struct UrlParts {
+    pub(crate) user: Option<alloc::string::String>,
+    pub(crate) password: Option<alloc::string::String>,
+    pub(crate) host: alloc::string::String,
+    pub(crate) port: Option<u16>,
+    pub(crate) path: alloc::string::String,
+}
+
+/// Splits a database URL with the given scheme(s); `None` when malformed.
+pub(crate) fn split_url(url: &str, schemes: &[&str]) -> Option<UrlParts> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !schemes.contains(&scheme) {
+        return None;
+    }
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        Some(info) => match info.split_once(':') {
+            Some((u, p)) => (Some(percent_decode(u)?), Some(percent_decode(p)?)),
+            None => (Some(percent_decode(info)?), None),
+        },
+        None => (None, None),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p.parse().ok()?)),
+        None => (hostport, None),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some(UrlParts {
+        user: user.filter(|u| !u.is_empty()),
+        password,
+        host: percent_decode(host)?,
+        port,
+        path: percent_decode(path)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_everything() {
+        let u = split_url(
+            "postgres://al%40ice:p%3Ass@db.local:6543/app?sslmode=disable",
+            &["postgres"],
+        )
+        .unwrap();
+        assert_eq!(u.user.as_deref(), Some("al@ice"));
+        assert_eq!(u.password.as_deref(), Some("p:ss"));
+        assert_eq!(u.host, "db.local");
+        assert_eq!(u.port, Some(6543));
+        assert_eq!(u.path, "app");
+    }
+
+    #[test]
+    fn url_minimal_and_malformed() {
+        let u = split_url("redis://127.0.0.1", &["redis"]).unwrap();
+        assert_eq!((u.user, u.password, u.port), (None, None, None));
+        assert!(split_url("http://x", &["redis"]).is_none());
+        assert!(split_url("redis://x:notaport", &["redis"]).is_none());
+        assert!(split_url("redis://:pw@", &["redis"]).is_none());
+        assert!(split_url("redis://x/%zz", &["redis"]).is_none());
+    }
+}
