@@ -14,9 +14,10 @@
 //! `isere-data.img` in the working directory unless `--data` names another
 //! (created and formatted on first start); `--put` copies host files into it.
 //!
-//! With `--bundles DIR` it keeps deployed bundles (and a configuration
-//! replaced over the air, which then wins over `--config`) in that directory
-//! and serves the admin API (`isere deploy`).
+//! Functions deployed over the air (`isere deploy`, the admin API) and a
+//! configuration pushed over the air (which then wins over `--config`) are
+//! kept in the file system's `/.isere`, or in a host directory with
+//! `--bundles DIR`.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ use isere::fs::ram::RamDevice;
 use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
+use isere::ota::fs_store::FsStore;
+use isere::ota::store::BundleStore;
 use isere::port::BlockDevice as _;
 use isere::posix;
 use isere::posix::flash::{ImageDevice, ImageError};
@@ -47,8 +50,9 @@ const USAGE: &str =
 
   FUNCTION.js        serve this one function at every path (compiled at start)
   --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
-  --bundles DIR      keep deployed function bundles here and serve the admin API
-                     (a configuration pushed over the air, DIR/config.json, wins)
+  --bundles DIR      keep deployed function bundles (and a configuration pushed
+                     over the air, which wins over --config) in this host directory
+                     instead of the file system's /.isere
   --port N           TCP port (default 8080; 0 picks a free one)
   --host ADDR        IPv4 address to listen on (default 127.0.0.1)
   --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)
@@ -271,12 +275,12 @@ fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
 }
 
 /// The configuration and the JSON it came from: the one pushed over the
-/// air if the bundle store has one, else `--config`, else the built-in one.
+/// air if `--bundles DIR` has one, else `--config`, else the built-in one
+/// (`main` then prefers one pushed to the file system's store).
 fn load_config(
     o: &Options,
     store: Option<&posix::store::DirStore>,
 ) -> Result<(Config, Vec<u8>), String> {
-    use isere::ota::store::BundleStore as _;
     if let Some(stored) = store
         .map(|s| s.read_config())
         .transpose()
@@ -381,7 +385,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = match options.bundles.as_deref().map(|dir| {
+    let dir_store = match options.bundles.as_deref().map(|dir| {
         posix::store::DirStore::open(std::path::Path::new(dir))
             .map_err(|e| format!("--bundles {dir}: {e}"))
     }) {
@@ -392,7 +396,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (config, config_json) = match load_config(&options, store) {
+    let (mut config, mut config_json) = match load_config(&options, dir_store) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("isere-sim: {e}");
@@ -402,13 +406,6 @@ fn main() -> ExitCode {
     let level = options.log_level.unwrap_or(config.log_level);
     isere::logger::init(posix::PORT.console, level);
     isere::logger::enable_ring(isere::logger::RING_BYTES);
-    let functions = match resolve_functions(&config, compile_file) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
-    };
     let mut fs = match mount_data(&options) {
         Ok(fs) => fs,
         Err(e) => {
@@ -432,13 +429,53 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match Storage::new(fs) {
-        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
+    let storage: &'static Storage = match Storage::new(fs) {
+        Ok(storage) => Box::leak(Box::new(storage)),
         Err(e) => {
             eprintln!("isere-sim: {e}");
             return ExitCode::from(1);
         }
+    };
+    isere::fs::install(storage);
+    // Deployed bundles live in --bundles DIR, else on the device's file
+    // system, as on the boards.
+    let store: &'static dyn BundleStore = match dir_store {
+        Some(s) => s,
+        None => match FsStore::open(storage, isere::ota::fs_store::DEFAULT_ROOT) {
+            Ok(s) => Box::leak(Box::new(s)),
+            Err(e) => {
+                eprintln!("isere-sim: bundle store on the file system: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    if dir_store.is_none() {
+        match store.read_config() {
+            Ok(Some(stored)) => match Config::parse(&stored) {
+                Ok(c) => {
+                    config = c;
+                    config_json = stored;
+                    isere::logger::set_level(options.log_level.unwrap_or(config.log_level));
+                }
+                Err(e) => {
+                    eprintln!("isere-sim: stored configuration: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("isere-sim: stored configuration: {e}");
+                return ExitCode::from(1);
+            }
+        }
     }
+    let functions = match resolve_functions(&config, compile_file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
     if let Err(e) = posix::init() {
         eprintln!("isere-sim: cannot set up the host port: {e}");
         return ExitCode::from(1);
@@ -455,13 +492,11 @@ fn main() -> ExitCode {
         }
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
-    if let Some(store) = store {
-        match isere::ota::Ota::new(store, &config, config_json) {
-            Ok(ota) => isere::ota::install(Box::leak(Box::new(ota))),
-            Err(e) => {
-                eprintln!("isere-sim: {e}");
-                return ExitCode::from(1);
-            }
+    match isere::ota::Ota::new(store, &config, config_json) {
+        Ok(ota) => isere::ota::install(Box::leak(Box::new(ota))),
+        Err(e) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
         }
     }
     let boot = Boot {

@@ -22,12 +22,24 @@ const CLI: &str = env!("CARGO_BIN_EXE_isere");
 /// A device set-up: keys, a configuration trusting them, a bundle store.
 struct Lab {
     dir: TempDir,
+    /// The store: the file system's `/.isere` in a LittleFS image file
+    /// (`--data`, as on the boards), else a host directory (`--bundles`).
+    image: bool,
 }
 
 impl Lab {
     fn new() -> Lab {
+        Lab::with_store(false)
+    }
+
+    /// A lab whose device keeps its bundles in a LittleFS image.
+    fn on_image() -> Lab {
+        Lab::with_store(true)
+    }
+
+    fn with_store(image: bool) -> Lab {
         let dir = TempDir::new("ota");
-        let lab = Lab { dir };
+        let lab = Lab { dir, image };
         let out = lab.isere(&["keygen", "--out", "keys"]);
         assert!(out.status.success(), "keygen: {}", text(&out));
         let public = lab.read("keys/isere.pub");
@@ -74,8 +86,9 @@ impl Lab {
         let args: Vec<OsString> = vec![
             "--config".into(),
             self.path(config).into(),
-            "--bundles".into(),
-            self.path(store).into(),
+            if self.image { "--data" } else { "--bundles" }.into(),
+            self.path(&format!("{store}{}", if self.image { ".img" } else { "" }))
+                .into(),
         ];
         Sim::spawn(args, None)
     }
@@ -713,7 +726,21 @@ fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
     if skip_on_board("ota_power_loss", "SIGKILL is for the simulator") {
         return;
     }
-    let lab = Lab::new();
+    power_loss(&Lab::new(), 30);
+}
+
+#[test]
+fn power_loss_on_the_littlefs_store_leaves_the_old_or_the_new_version() {
+    if skip_on_board("ota_power_loss_fs", "SIGKILL is for the simulator") {
+        return;
+    }
+    power_loss(&Lab::on_image(), 30);
+}
+
+/// Deploys version after version, killing the simulator (SIGKILL) at a
+/// random moment of each, and checks after every restart that the old or
+/// the new version serves.
+fn power_loss(lab: &Lab, rounds: u32) {
     // A big module (about 200 KB of bytecode) so that the upload and the
     // activation take long enough to be cut at every stage.
     let filler = "x".repeat(200_000);
@@ -726,7 +753,6 @@ fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
     }
     let mut rng = Rng::new();
     let mut served: Option<u32> = None;
-    let rounds = 30;
     let mut outcomes = Vec::new();
     for round in 0..rounds {
         let sim = lab.start();
@@ -783,6 +809,9 @@ fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
         }
     }
     eprintln!("versions seen after each restart: {outcomes:?}");
+    if lab.image {
+        return;
+    }
     // Stray uploads and orphans are cleaned at start.
     let sim = lab.start();
     let files: Vec<String> = std::fs::read_dir(lab.path("store/functions/app"))
@@ -939,4 +968,54 @@ fn a_corrupted_active_bundle_falls_back_to_the_previous_version_at_start() {
     assert_eq!(get(&sim, "/app"), (200, "one".into()));
     sim.expect_stderr("app 2 cannot run", Duration::from_secs(5));
     sim.expect_stderr("app 1 restored", Duration::from_secs(5));
+}
+
+#[test]
+fn deploy_rollback_and_restart_on_the_littlefs_store() {
+    if skip_on_board("ota_fs", "the board test would need its own image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    assert_eq!(get(&sim, "/app").1, "two");
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(
+        get(&sim, "/app").1,
+        "two",
+        "kept in the image across a restart"
+    );
+    assert!(lab.admin(&sim, &["rollback", "app"]).status.success());
+    assert_eq!(get(&sim, "/app").1, "one");
+    let out = lab.admin(&sim, &["status"]);
+    assert!(
+        text(&out).contains(r#""active":"1","previous":"2""#),
+        "{}",
+        text(&out)
+    );
+    // A configuration pushed to this device is kept in the image too.
+    let config = lab
+        .read("device.json")
+        .replace(r#""admin""#, r#""log_level":"warn","admin""#);
+    lab.dir.write("warn.json", &config);
+    let out = lab.admin(
+        &sim,
+        &["config", "push", "warn.json", "--key", "keys/isere.key"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app").1, "one");
+    let out = lab.admin(&sim, &["config", "get"]);
+    assert!(
+        text(&out).contains(r#""log_level":"warn""#),
+        "{}",
+        text(&out)
+    );
+    assert!(lab.admin(&sim, &["delete", "app"]).status.success());
+    assert_eq!(get(&sim, "/app").0, 404);
 }

@@ -3,7 +3,9 @@
 //!
 //! * [`bundle`]: the bundle file format and its streaming verifier.
 //! * [`store`]: the [`store::BundleStore`] contract and its power-loss
-//!   protocol; the simulator's implementation is `port/posix/store.rs`.
+//!   protocol; [`fs_store`] implements it on the device's file system
+//!   (every port that mounts one), `port/posix/store.rs` on a host
+//!   directory (`isere-sim --bundles DIR`).
 //! * [`admin`]: the admin API's endpoints.
 //!
 //! A port that has a store creates an [`Ota`] at start and [`install`]s it;
@@ -35,6 +37,7 @@
 
 pub mod admin;
 pub mod bundle;
+pub mod fs_store;
 pub mod store;
 
 use alloc::string::String;
