@@ -61,6 +61,9 @@ use lan9118::{InterruptHandle, Lan9118};
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 
+/// Log lines kept for `GET /_isere/logs` (from the heap).
+const LOG_RING_BYTES: usize = 8 * 1024;
+
 /// The configuration the board boots with: the example functions.
 const DEFAULT_CONFIG: &str = include_str!("../../handlers/isere.json");
 
@@ -211,9 +214,17 @@ fn exit_with_error(message: &str) -> ! {
     semihosting::exit(1);
 }
 
-fn load_config(args: &BootArgs) -> Result<Config, String> {
+/// The configuration and its text: `function=`'s, else one pushed over the
+/// air (kept in the file system), else `config=`'s, else the built-in one.
+fn load_config(
+    args: &BootArgs,
+    store: Option<&dyn isere::ota::store::BundleStore>,
+) -> Result<(Config, Vec<u8>), String> {
     if let Some(path) = &args.function {
-        return Ok(Config::function_file(path));
+        return Ok((Config::function_file(path), b"{}".to_vec()));
+    }
+    if let Some(pushed) = boot::pushed_config(store) {
+        return Ok(pushed);
     }
     let (text, name) = match &args.config {
         Some(path) => (host_file(path)?, path.as_str()),
@@ -230,12 +241,15 @@ fn load_config(args: &BootArgs) -> Result<Config, String> {
         config = Config::single(f.clone());
         config.server = server;
     }
-    Ok(config)
+    Ok((config, text))
 }
 
 fn init_task(args: BootArgs) {
-    let config: &'static Config = match load_config(&args) {
-        Ok(c) => Box::leak(Box::new(c)),
+    // The file system first: it may hold a configuration pushed over the air.
+    mount_file_system(args.data.as_deref());
+    let store = boot::open_store();
+    let (config, config_json) = match load_config(&args, store) {
+        Ok((c, text)) => (&*Box::leak(Box::new(c)), text),
         Err(e) => exit_with_error(&e),
     };
     isere::logger::set_level(args.log.unwrap_or(config.log_level));
@@ -249,7 +263,6 @@ fn init_task(args: BootArgs) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
-    mount_file_system(args.data.as_deref());
     let free = rtos::heap_stats().free;
     let js = boot::start_js(
         functions,
@@ -272,6 +285,9 @@ fn init_task(args: BootArgs) {
     );
     if args.selftest {
         semihosting::exit(if boot::self_test(&js, config) { 0 } else { 1 });
+    }
+    if let Some(store) = store {
+        boot::start_ota(store, config, config_json, js, LOG_RING_BYTES);
     }
     let stack = start_network();
     let listener = match stack.listen([0; 4], HTTP_PORT) {

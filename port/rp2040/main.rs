@@ -175,14 +175,24 @@ fn start() -> ! {
     fail("the scheduler returned");
 }
 
+/// Log lines kept for `GET /_isere/logs` (from the heap: 2 KiB of the
+/// RP2040's budget).
+const LOG_RING_BYTES: usize = 2 * 1024;
+
 fn init_task(board: Board) {
-    let config: &'static Config = match Config::parse(BOARD_CONFIG.as_bytes()) {
-        Ok(c) => Box::leak(Box::new(c)),
-        Err(e) => fail_fmt(format_args!("board configuration: {e}")),
-    };
-    isere::logger::set_level(config.log_level);
     log_flash_layout();
+    // The file system first: it may hold a configuration pushed over the air.
     mount_file_system();
+    let store = boot::open_store();
+    let (config, config_json) = match boot::pushed_config(store) {
+        Some((c, text)) => (c, text),
+        None => match Config::parse(BOARD_CONFIG.as_bytes()) {
+            Ok(c) => (c, BOARD_CONFIG.as_bytes().to_vec()),
+            Err(e) => fail_fmt(format_args!("board configuration: {e}")),
+        },
+    };
+    let config: &'static Config = Box::leak(Box::new(config));
+    isere::logger::set_level(config.log_level);
     // Functions are not compiled from files on this board yet.
     let no_files = |path: &str| {
         Err(alloc::format!(
@@ -206,6 +216,9 @@ fn init_task(board: Board) {
             io_stack_words: TASK_STACK_WORDS,
         },
     );
+    if let Some(store) = store {
+        boot::start_ota(store, config, config_json, js, LOG_RING_BYTES);
+    }
     let stack = start_network(board.usb);
     let listener = match stack.listen([0; 4], HTTP_PORT) {
         Ok(l) => l,
