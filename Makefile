@@ -41,7 +41,7 @@ test-sim:
 
 ## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
 test-qemu: firmware
-	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test static_files -- --test-threads=4
+	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test static_files --test ota -- --test-threads=4
 
 unit:
 	$(CARGO) test --lib

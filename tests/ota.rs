@@ -3,9 +3,10 @@
 //! fleets, every rejection), and power loss (SIGKILL) in the middle of
 //! deploys.
 //!
-//! The simulator keeps its bundles in a temporary directory
-//! (`isere-sim --bundles DIR`); the board has no bundle store yet, so every
-//! test here skips on it.
+//! Most tests keep the bundles in a host directory (`isere-sim --bundles
+//! DIR`); those named `..._littlefs_...` keep them in the file system of a
+//! LittleFS image, as the boards do, and the one that does not kill the
+//! device also runs on the QEMU board (`ISERE_TEST_BOARD=mps2-an385`).
 
 mod support;
 
@@ -164,7 +165,7 @@ fn admin_request(lab: &Lab, sim: &Sim, method: &str, path: &str, body: &[u8]) ->
 
 #[test]
 fn deploy_redeploy_rollback_and_delete_through_the_cli() {
-    if skip_on_board("ota_cycle", "the board has no bundle store yet") {
+    if skip_on_board("ota_cycle", "uses a host-directory store (--bundles)") {
         return;
     }
     let lab = Lab::new();
@@ -228,10 +229,11 @@ fn deploy_redeploy_rollback_and_delete_through_the_cli() {
 
 #[test]
 fn a_request_in_flight_finishes_on_the_old_version() {
-    if skip_on_board("ota_in_flight", "the board has no bundle store yet") {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_in_flight", "needs its own configuration and image") {
         return;
     }
-    let lab = Lab::new();
+    let lab = Lab::on_image();
     let sim = lab.start();
     let v1 = lab.build(
         "slow",
@@ -256,7 +258,7 @@ fn a_request_in_flight_finishes_on_the_old_version() {
 
 #[test]
 fn rejected_deploys_change_nothing() {
-    if skip_on_board("ota_rejections", "the board has no bundle store yet") {
+    if skip_on_board("ota_rejections", "uses a host-directory store (--bundles)") {
         return;
     }
     let lab = Lab::new();
@@ -459,10 +461,11 @@ fn rejected_deploys_change_nothing() {
 
 #[test]
 fn a_device_without_admin_credentials_refuses_every_call() {
-    if skip_on_board("ota_no_admin", "the board has no bundle store yet") {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_no_admin", "needs its own configuration and image") {
         return;
     }
-    let lab = Lab::new();
+    let lab = Lab::on_image();
     lab.dir.write(
         "open.json",
         r#"{"functions":[{"name":"hi","module":"hello"}],"routes":[{"prefix":"/hi","function":"hi"}]}"#,
@@ -478,10 +481,11 @@ fn a_device_without_admin_credentials_refuses_every_call() {
 
 #[test]
 fn configuration_is_signed_and_applied_without_a_reboot() {
-    if skip_on_board("ota_config", "the board has no bundle store yet") {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_config", "needs its own configuration and image") {
         return;
     }
-    let lab = Lab::new();
+    let lab = Lab::on_image();
     let sim = lab.start();
     let out = lab.admin(&sim, &["config", "get"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -589,7 +593,7 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
 
 #[test]
 fn a_fleet_deploy_reports_per_device_and_survives_a_dead_one() {
-    if skip_on_board("ota_fleet", "the board has no bundle store yet") {
+    if skip_on_board("ota_fleet", "uses a host-directory store (--bundles)") {
         return;
     }
     let lab = Lab::new();
@@ -833,10 +837,11 @@ fn power_loss(lab: &Lab, rounds: u32) {
 
 #[test]
 fn logs_follow_long_polls_for_new_lines() {
-    if skip_on_board("ota_logs", "the board has no bundle store yet") {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_logs", "needs its own configuration and image") {
         return;
     }
-    let lab = Lab::new();
+    let lab = Lab::on_image();
     let sim = lab.start();
     let url = format!("http://{}", sim.addr());
     let mut follower = Command::new(CLI)
@@ -901,10 +906,11 @@ fn logs_follow_long_polls_for_new_lines() {
 
 #[test]
 fn static_files_are_served_from_the_bundle_before_the_function() {
-    if skip_on_board("ota_static", "the board has no bundle store yet") {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_static", "needs its own configuration and image") {
         return;
     }
-    let lab = Lab::new();
+    let lab = Lab::on_image();
     let sim = lab.start();
     std::fs::create_dir_all(lab.path("public/css")).unwrap();
     lab.dir.write("public/index.html", "<h1>home</h1>");
@@ -947,7 +953,7 @@ fn static_files_are_served_from_the_bundle_before_the_function() {
 
 #[test]
 fn a_corrupted_active_bundle_falls_back_to_the_previous_version_at_start() {
-    if skip_on_board("ota_rot", "the board has no bundle store yet") {
+    if skip_on_board("ota_rot", "uses a host-directory store (--bundles)") {
         return;
     }
     let lab = Lab::new();
@@ -972,7 +978,8 @@ fn a_corrupted_active_bundle_falls_back_to_the_previous_version_at_start() {
 
 #[test]
 fn deploy_rollback_and_restart_on_the_littlefs_store() {
-    if skip_on_board("ota_fs", "the board test would need its own image") {
+    // Runs on the QEMU board too: its image is a host file (semihosting).
+    if support::skip_on_target("ota_fs", "needs its own configuration and image") {
         return;
     }
     let lab = Lab::on_image();
