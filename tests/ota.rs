@@ -1007,7 +1007,7 @@ fn deploy_rollback_and_restart_on_the_littlefs_store() {
     // A configuration pushed to this device is kept in the image too.
     let config = lab
         .read("device.json")
-        .replace(r#""admin""#, r#""log_level":"warn","admin""#);
+        .replace(r#""admin""#, r#""server":{"max_body_bytes":4096},"admin""#);
     lab.dir.write("warn.json", &config);
     let out = lab.admin(
         &sim,
@@ -1019,7 +1019,7 @@ fn deploy_rollback_and_restart_on_the_littlefs_store() {
     assert_eq!(get(&sim, "/app").1, "one");
     let out = lab.admin(&sim, &["config", "get"]);
     assert!(
-        text(&out).contains(r#""log_level":"warn""#),
+        text(&out).contains(r#""max_body_bytes":4096"#),
         "{}",
         text(&out)
     );

@@ -41,6 +41,10 @@ const READ_CHUNK: usize = 4096;
 /// answered with its 500 rather than a 504.
 const HANDLER_GRACE_MS: u64 = 500;
 
+/// Stack of the task an admin call that changes something runs on, in
+/// words (see `serve_admin_call`): 12 KiB on the 32-bit boards.
+const ADMIN_STACK_WORDS: usize = 3072;
+
 /// Sizes of the server's tasks.
 #[derive(Clone, Copy, Debug)]
 pub struct TaskSizes {
@@ -138,6 +142,8 @@ struct Shared {
     port: &'static Port,
     config: &'static Config,
     js: JsTask,
+    /// Priority of the server's tasks (and of admin calls' own tasks).
+    priority: u32,
     live: &'static LiveLimits,
     work: Queue<Socket>,
     idle: core::cell::UnsafeCell<usize>,
@@ -191,6 +197,7 @@ pub fn start(
         port,
         config,
         js,
+        priority: sizes.priority,
         live,
         work: Queue::new(s.max_connections)?,
         idle: core::cell::UnsafeCell::new(0),
@@ -754,12 +761,28 @@ impl Worker {
             query,
             authorization: authorization.as_deref(),
         };
+        let priority = self.shared.priority;
         let mut link = AdminLink {
             worker: self,
             socket,
             body: framing,
         };
-        let response = crate::ota::admin::handle(&request, &mut link);
+        // Calls that change something check signatures (Ed25519 wants a few
+        // KiB of stack): they run on a task of their own, with the stack a
+        // connection task does not keep for good.
+        let response = if request.method == "GET" || request.method == "HEAD" {
+            crate::ota::admin::handle(&request, &mut link)
+        } else {
+            rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
+                crate::ota::admin::handle(&request, &mut link)
+            })
+            .unwrap_or_else(|_| {
+                crate::ota::admin::AdminResponse::error(
+                    503,
+                    "not enough memory for an admin call now; try again",
+                )
+            })
+        };
         if !matches!(link.body, AdminBody::Done) {
             // The body was left unread: its framing is lost, so close.
             head.keep_alive = false;
