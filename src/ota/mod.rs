@@ -8,8 +8,11 @@
 //!   directory (`isere-sim --bundles DIR`).
 //! * [`admin`]: the admin API's endpoints.
 //!
-//! A port that has a store creates an [`Ota`] at start and [`install`]s it;
-//! without one, the admin endpoints (other than `/_isere/stats`) answer 501.
+//! A port that has a store creates an [`Ota`] at start, [`install`]s it and
+//! restores the deployed functions ([`Ota::restore_into`]; the boards do it
+//! in `port/common/boot.rs`); without one (no file system: the ESP32-C3,
+//! the RP2040 emulator build), the admin endpoints other than
+//! `/_isere/stats` answer 501.
 //!
 //! # Credentials
 //!

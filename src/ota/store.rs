@@ -1,8 +1,9 @@
 //! Where deployed bundles live: the [`BundleStore`] contract.
 //!
-//! The simulator implements it over a directory of host files
-//! (`port/posix/store.rs`); the boards will implement it over the LittleFS
-//! layer of `src/fs/` with the same layout and protocol.
+//! [`super::fs_store::FsStore`] implements it over the device's LittleFS
+//! file system (every port that mounts one, the simulator included);
+//! `port/posix/store.rs` over a directory of host files
+//! (`isere-sim --bundles DIR`). Both follow the layout and protocol below.
 //!
 //! # Layout
 //!
