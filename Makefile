@@ -48,7 +48,7 @@ unit:
 
 ## The core (`src/`) must stay no_std: check it for the Cortex-M and RISC-V targets
 check-core:
-	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --target $(t) &&) true
+	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --features ota --target $(t) &&) true
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -86,6 +86,20 @@ pub struct AdminConfig {
     pub max_bundle_bytes: u64,
 }
 
+/// Parses 64 hex digits (a SHA-256 or an Ed25519 key).
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    let s = s.as_bytes();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in s.chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
 /// Largest bundle accepted when the configuration does not say.
 pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 1 << 20;
 
@@ -111,7 +125,7 @@ struct RawAdmin {
 impl RawAdmin {
     fn check(self) -> Result<AdminConfig, ConfigError> {
         let hex = |what: &str, s: &str| {
-            crate::ota::bundle::parse_hex32(s)
+            parse_hex32(s)
                 .ok_or_else(|| ConfigError(format!("admin.{what}: '{s}' is not 64 hex digits")))
         };
         let token_sha256 = match self.token_sha256.as_deref() {

@@ -42,6 +42,7 @@ pub mod kv;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
+#[cfg(feature = "ota")]
 pub mod ota;
 pub mod port;
 pub mod rtos;

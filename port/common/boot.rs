@@ -12,8 +12,11 @@ use alloc::vec::Vec;
 use isere::config::Config;
 use isere::js::task::{JsConfig, JsTask, LoadedFunction};
 use isere::js::{Exchange, Reply};
+#[cfg(feature = "ota")]
 use isere::ota::fs_store::{DEFAULT_ROOT, FsStore};
+#[cfg(feature = "ota")]
 use isere::ota::store::BundleStore;
+#[cfg(feature = "ota")]
 use isere::ota::{self, Ota};
 use isere::rtos::{self, Queue};
 
@@ -87,10 +90,7 @@ pub fn self_test(js: &JsTask, config: &Config) -> bool {
 
 /// The bundle store of over-the-air deploys in the device's file system
 /// (`/.isere`), if the board mounted one.
-#[cfg_attr(
-    feature = "board-esp32c3",
-    allow(dead_code, reason = "the ESP32-C3 has no network nor file system yet")
-)]
+#[cfg(feature = "ota")]
 pub fn open_store() -> Option<&'static dyn BundleStore> {
     let storage = isere::fs::installed()?;
     match FsStore::open(storage, DEFAULT_ROOT) {
@@ -104,10 +104,7 @@ pub fn open_store() -> Option<&'static dyn BundleStore> {
 
 /// The configuration pushed over the air before this boot, which wins over
 /// the built-in one: its text, if there is one and it parses.
-#[cfg_attr(
-    feature = "board-esp32c3",
-    allow(dead_code, reason = "the ESP32-C3 has no network nor file system yet")
-)]
+#[cfg(feature = "ota")]
 pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>)> {
     let text = match store?.read_config() {
         Ok(text) => text?,
@@ -129,10 +126,7 @@ pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>
 /// `config`, whose text is `config_json`), a log ring of `log_ring_bytes`
 /// for `GET /_isere/logs`, and the functions deployed before this boot
 /// restored into `js`. Call after the JS task started, before the server.
-#[cfg_attr(
-    feature = "board-esp32c3",
-    allow(dead_code, reason = "the ESP32-C3 has no network nor file system yet")
-)]
+#[cfg(feature = "ota")]
 pub fn start_ota(
     store: &'static dyn BundleStore,
     config: &Config,

@@ -176,15 +176,21 @@ fn start() -> ! {
 }
 
 /// Log lines kept for `GET /_isere/logs` (from the heap: 2 KiB of the
-/// RP2040's budget).
+/// RP2040's budget), with the `ota` feature.
+#[cfg(feature = "ota")]
 const LOG_RING_BYTES: usize = 2 * 1024;
 
 fn init_task(board: Board) {
     log_flash_layout();
     // The file system first: it may hold a configuration pushed over the air.
     mount_file_system();
+    #[cfg(feature = "ota")]
     let store = boot::open_store();
-    let (config, config_json) = match boot::pushed_config(store) {
+    #[cfg(feature = "ota")]
+    let pushed = boot::pushed_config(store);
+    #[cfg(not(feature = "ota"))]
+    let pushed: Option<(Config, alloc::vec::Vec<u8>)> = None;
+    let (config, config_json) = match pushed {
         Some((c, text)) => (c, text),
         None => match Config::parse(BOARD_CONFIG.as_bytes()) {
             Ok(c) => (c, BOARD_CONFIG.as_bytes().to_vec()),
@@ -216,9 +222,12 @@ fn init_task(board: Board) {
             io_stack_words: TASK_STACK_WORDS,
         },
     );
+    #[cfg(feature = "ota")]
     if let Some(store) = store {
         boot::start_ota(store, config, config_json, js, LOG_RING_BYTES);
     }
+    #[cfg(not(feature = "ota"))]
+    let _ = config_json;
     let stack = start_network(board.usb);
     let listener = match stack.listen([0; 4], HTTP_PORT) {
         Ok(l) => l,

@@ -43,6 +43,7 @@ const HANDLER_GRACE_MS: u64 = 500;
 
 /// Stack of the task an admin call that changes something runs on, in
 /// words (see `serve_admin_call`): 12 KiB on the 32-bit boards.
+#[cfg(feature = "ota")]
 const ADMIN_STACK_WORDS: usize = 3072;
 
 /// Sizes of the server's tasks.
@@ -143,6 +144,7 @@ struct Shared {
     config: &'static Config,
     js: JsTask,
     /// Priority of the server's tasks (and of admin calls' own tasks).
+    #[cfg(feature = "ota")]
     priority: u32,
     live: &'static LiveLimits,
     work: Queue<Socket>,
@@ -197,6 +199,7 @@ pub fn start(
         port,
         config,
         js,
+        #[cfg(feature = "ota")]
         priority: sizes.priority,
         live,
         work: Queue::new(s.max_connections)?,
@@ -306,6 +309,7 @@ impl Worker {
                 }
             };
             self.buf.drain(..consumed);
+            #[cfg(feature = "ota")]
             if let Some((admin, query)) = admin_call(&head.target) {
                 let (admin, query) = (String::from(admin), String::from(query));
                 if !self.serve_admin_call(socket, &mut head, &admin, &query) {
@@ -434,6 +438,7 @@ impl Worker {
         if let Some(admin) = path.strip_prefix("/_isere/") {
             return self.serve_admin(socket, head, admin);
         }
+        #[cfg(feature = "ota")]
         if head.method == "GET" || head.method == "HEAD" {
             let asset = crate::ota::installed().and_then(|o| Some((o, o.asset(path)?)));
             if let Some((ota, asset)) = asset {
@@ -442,7 +447,9 @@ impl Worker {
         }
         // With over-the-air deploys, the routes of deployed functions and
         // those of a pushed configuration are in the OTA state.
+        #[cfg(feature = "ota")]
         let deployed;
+        #[cfg(feature = "ota")]
         let routed = match crate::ota::installed() {
             Some(ota) => {
                 deployed = ota.route(path, &self.shared.config.routes);
@@ -450,6 +457,8 @@ impl Worker {
             }
             None => self.shared.config.route(path),
         };
+        #[cfg(not(feature = "ota"))]
+        let routed = self.shared.config.route(path);
         let Some(route) = routed else {
             return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
@@ -678,6 +687,7 @@ impl Worker {
     /// Sends a deployed function's static file, read from the store in
     /// pieces (never whole in RAM); returns whether the connection may stay
     /// open.
+    #[cfg(feature = "ota")]
     fn send_asset(
         &self,
         socket: Socket,
@@ -736,6 +746,7 @@ impl Worker {
 
     /// Answers an admin call other than `stats` (see [`crate::ota::admin`]),
     /// streaming its body; returns whether the connection may stay open.
+    #[cfg(feature = "ota")]
     fn serve_admin_call(
         &mut self,
         socket: Socket,
@@ -858,6 +869,7 @@ impl Worker {
 }
 
 /// How much of an admin call's body is left.
+#[cfg(feature = "ota")]
 enum AdminBody {
     Done,
     Length(usize),
@@ -866,12 +878,14 @@ enum AdminBody {
 
 /// The connection side of an admin call: its body, streamed, and the way
 /// to the JS task.
+#[cfg(feature = "ota")]
 struct AdminLink<'w> {
     worker: &'w mut Worker,
     socket: Socket,
     body: AdminBody,
 }
 
+#[cfg(feature = "ota")]
 impl crate::ota::admin::Link for AdminLink<'_> {
     fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16> {
         out.clear();
@@ -955,6 +969,7 @@ impl crate::ota::admin::Link for AdminLink<'_> {
 
 /// The admin path (after `/_isere/`) and query of a target, for every admin
 /// call but `stats` (answered with the requests, as before OTA existed).
+#[cfg(feature = "ota")]
 fn admin_call(target: &str) -> Option<(&str, &str)> {
     let path = request_path(target)?;
     let admin = path.strip_prefix("/_isere/")?;

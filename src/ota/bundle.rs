@@ -873,19 +873,7 @@ pub fn hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Parses 64 hex digits.
-pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    let s = s.as_bytes();
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in s.chunks(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16);
-        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
-    }
-    Some(out)
-}
+pub use crate::config::parse_hex32;
 
 #[cfg(test)]
 mod tests {
