@@ -41,7 +41,7 @@ test-sim:
 
 ## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
 test-qemu: firmware
-	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test static_files --test ota -- --test-threads=4
+	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test static_files --test kv --test login --test ota -- --test-threads=4
 
 unit:
 	$(CARGO) test --lib
@@ -105,6 +105,10 @@ size: build firmware esp32c3 rp2040
 bench:
 	bash scripts/deps.sh --bench
 	bash bench/bench.sh
+
+## POST /login per user store (KV, PostgreSQL, Redis) on the release simulator
+bench-login:
+	bash bench/login.sh
 
 ## Instructions per request on the QEMU board (-icount shift=0)
 bench-qemu: firmware

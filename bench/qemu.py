@@ -5,7 +5,10 @@ QEMU runs with `-icount shift=0`: one guest instruction per virtual nanosecond,
 deterministic. The firmware's CPU meter (`cpu_busy_ns` in GET /_isere/stats)
 counts the virtual time the CPU was not asleep, i.e. the instructions it ran.
 Printed: instructions per request for hello.js and echo.js on one kept-alive
-connection, and the time from boot to the first response.
+connection, the time from boot to the first response, and for login.js (users
+in KV on a data image made by isere-sim) the instructions of a login with
+1000 and with 2000 PBKDF2 iterations, whose difference is the cost of 1000
+iterations.
 
     python3 bench/qemu.py [ELF]
 """
@@ -14,8 +17,10 @@ import json
 import os
 import re
 import socket
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,36 +35,83 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main():
+def boot(args=()):
+    """Starts the board with semihosting `args`; returns (qemu, port) once it listens."""
     port = free_port()
+    semihosting = ",".join(["enable=on,target=native,arg=isere"] + [f"arg={a}" for a in args])
     qemu = subprocess.Popen(
         ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none",
          "-icount", "shift=0",
          "-nic", f"user,model=lan9118,hostfwd=tcp:127.0.0.1:{port}-:80",
-         "-semihosting-config", "enable=on,target=native,arg=isere",
+         "-semihosting-config", semihosting,
          "-kernel", ELF],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    log = []
+    deadline = time.time() + 60
+    for line in qemu.stdout:
+        log.append(line)
+        if "isere listening on" in line:
+            return qemu, port
+        if time.time() > deadline:
+            qemu.terminate()
+            sys.exit("the board did not listen within 60 s:\n" + "".join(log))
+    sys.exit("QEMU exited before listening:\n" + "".join(log))
+
+
+def client(port):
+    """request(method, path, body) and busy() over one kept-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def request(method, path, body=None):
+        conn.request(method, path, body=body)
+        r = conn.getresponse()
+        data = r.read()
+        if r.status != 200:
+            sys.exit(f"{method} {path}: {r.status} {data!r}")
+        return data
+
+    return request
+
+
+def login_costs():
+    """Instructions of one login at 1000 and 2000 PBKDF2 iterations."""
+    sim = os.path.join(ROOT, "target/release/isere-sim")
+    if not os.path.exists(sim):
+        subprocess.run(["cargo", "build", "--release", "--bin", "isere-sim"], cwd=ROOT, check=True)
+    tmp = tempfile.mkdtemp(prefix="isere-qemu-login.", dir=os.path.join(ROOT, "target"))
+    image = os.path.join(tmp, "users.img")
+    for user, iterations in (("ada", "1000"), ("bob", "2000")):
+        subprocess.run([sim, "--data", image, "--add-user", user, "--password", "pw",
+                        "--iterations", iterations], check=True, stdout=subprocess.DEVNULL)
+    config = os.path.join(tmp, "config.json")
+    with open(config, "w") as f:
+        json.dump({"functions": [{"name": "login", "module": "login",
+                                  "env": {"JWT_SECRET": "bench", "PBKDF2_ITERATIONS": "1000"},
+                                  "bindings": {"USERS": {"type": "kv"}}}],
+                   "routes": [{"prefix": "/", "function": "login"}]}, f)
+    qemu, port = boot([f"config={os.path.relpath(config, ROOT)}", f"data={os.path.relpath(image, ROOT)}"])
     try:
-        log = []
-        deadline = time.time() + 60
-        for line in qemu.stdout:
-            log.append(line)
-            if "isere listening on" in line:
-                break
-            if time.time() > deadline:
-                sys.exit("the board did not listen within 60 s:\n" + "".join(log))
-        else:
-            sys.exit("QEMU exited before listening:\n" + "".join(log))
+        request = client(port)
+        busy = lambda: json.loads(request("GET", "/_isere/stats"))["cpu_busy_ns"]
+        costs = {}
+        for user in ("ada", "bob"):
+            body = json.dumps({"username": user, "password": "pw"}).encode()
+            request("POST", "/login", body)  # first use loads the APIs
+            start = busy()
+            for _ in range(5):
+                request("POST", "/login", body)
+            costs[user] = (busy() - start) / 5
+        return costs["ada"], costs["bob"]
+    finally:
+        qemu.terminate()
+        qemu.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-        def request(method, path, body=None):
-            conn.request(method, path, body=body)
-            r = conn.getresponse()
-            data = r.read()
-            if r.status != 200:
-                sys.exit(f"{method} {path}: {r.status} {data!r}")
-            return data
+def main():
+    qemu, port = boot()
+    try:
+        request = client(port)
 
         def stats():
             return json.loads(request("GET", "/_isere/stats"))
@@ -93,6 +145,11 @@ def main():
     finally:
         qemu.terminate()
         qemu.wait()
+    low, high = login_costs()
+    print("login.js POST /login, users in KV (semihosted image), mean of 5 logins each:")
+    print(f"  PBKDF2-SHA256 1000 iterations  {low:14,.0f} instructions")
+    print(f"  PBKDF2-SHA256 2000 iterations  {high:14,.0f} instructions")
+    print(f"  per 1000 iterations            {high - low:14,.0f} instructions")
 
 
 if __name__ == "__main__":

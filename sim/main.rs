@@ -64,7 +64,17 @@ const USAGE: &str =
                      partition; K and M suffixes)
   --put SRC DEST     copy the host file or directory SRC to DEST in the file system
                      (repeatable; directories recursively, keeping modification times)
-  --no-serve         stop after the --put steps (prepare an image for a board)";
+  --no-serve         stop after the --put steps (prepare an image for a board)
+
+Users for handlers/login.js (the password is read from stdin unless --password gives it):
+  --hash-password    print a password hash (pbkdf2-sha256$ITERATIONS$SALT$HASH) for a
+                     PostgreSQL or Redis user store, and exit
+  --add-user NAME    store NAME with the password's hash in the KV namespace of the
+                     --data image (--namespace, default USERS), and exit
+  --password PW      the password (avoid on shared machines: it shows in `ps`)
+  --iterations N     PBKDF2 iterations (default 10000; match the function's
+                     PBKDF2_ITERATIONS)
+  --namespace NS     KV namespace for --add-user (default USERS)";
 
 /// The image used without `--data`.
 const DEFAULT_DATA: &str = "isere-data.img";
@@ -99,6 +109,17 @@ struct Options {
     data_size: u64,
     puts: Vec<(String, String)>,
     serve: bool,
+    users: UserTool,
+}
+
+/// What `--hash-password` and `--add-user` were given.
+#[derive(Default)]
+struct UserTool {
+    hash_password: bool,
+    add_user: Option<String>,
+    password: Option<String>,
+    iterations: Option<u32>,
+    namespace: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -113,6 +134,7 @@ fn parse_args() -> Result<Options, String> {
         data_size: posix::flash::DEFAULT_IMAGE_BYTES,
         puts: Vec::new(),
         serve: true,
+        users: UserTool::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -160,6 +182,19 @@ fn parse_args() -> Result<Options, String> {
                 o.puts.push((src, dest));
             }
             "--no-serve" => o.serve = false,
+            "--hash-password" => o.users.hash_password = true,
+            "--add-user" => o.users.add_user = Some(value("--add-user")?),
+            "--password" => o.users.password = Some(value("--password")?),
+            "--namespace" => o.users.namespace = Some(value("--namespace")?),
+            "--iterations" => {
+                let v = value("--iterations")?;
+                o.users.iterations = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| format!("--iterations: '{v}' is not a positive number"))?,
+                );
+            }
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if o.function.is_none() => o.function = Some(s.to_string()),
             s => return Err(format!("unexpected argument '{s}'")),
@@ -169,6 +204,53 @@ fn parse_args() -> Result<Options, String> {
         return Err("give either FUNCTION.js or --config, not both".into());
     }
     Ok(o)
+}
+
+/// Default PBKDF2 iterations of `--hash-password` and `--add-user`.
+const DEFAULT_ITERATIONS: u32 = 10_000;
+
+/// The stored hash of the password given to `--password` or on stdin.
+fn hash_from_options(users: &UserTool) -> Result<String, String> {
+    let password = match &users.password {
+        Some(p) => p.clone(),
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.is_empty() {
+        return Err("the password is empty (give --password PW or a line on stdin)".into());
+    }
+    let mut salt = [0u8; isere::crypto::password::SALT_BYTES];
+    isere::port::Entropy::fill(&posix::ENTROPY, &mut salt)
+        .map_err(|e| format!("no random salt: {e}"))?;
+    let iterations = users.iterations.unwrap_or(DEFAULT_ITERATIONS);
+    isere::crypto::password::hash_password(&password, &salt, iterations).map_err(|e| e.to_string())
+}
+
+/// `--add-user NAME`: the user's record in the KV namespace of the image.
+fn add_user(fs: &mut Fs, name: &str, users: &UserTool) -> Result<String, String> {
+    let hash = hash_from_options(users)?;
+    let namespace = users.namespace.as_deref().unwrap_or("USERS");
+    let kv = isere::kv::Kv::open(
+        fs,
+        namespace,
+        isere::kv::KvLimits::default(),
+        posix::PORT.clock,
+    )
+    .map_err(|e| format!("KV namespace '{namespace}': {e}"))?;
+    let record = format!("{{\"password_hash\":\"{hash}\"}}");
+    kv.put(
+        fs,
+        name,
+        record.as_bytes(),
+        &isere::kv::PutOptions::default(),
+    )
+    .map_err(|e| format!("cannot store user '{name}': {e}"))?;
+    Ok(namespace.to_string())
 }
 
 /// `N`, `NK` or `NM` bytes.
@@ -332,6 +414,7 @@ fn init_task(boot: Boot) {
         priority: JS_PRIORITY,
         queue_len: 64 + 2 * config.server.max_connections,
         cpu_limit_ms: config.server.handler_timeout_ms,
+        entropy: &posix::ENTROPY,
         io_workers: IO_WORKERS,
         io_stack_words: TASK_STACK_WORDS,
     };
@@ -385,6 +468,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.users.hash_password {
+        return match hash_from_options(&options.users) {
+            Ok(hash) => {
+                println!("{hash}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("isere-sim: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(name) = &options.users.add_user {
+        let result = mount_data(&options).and_then(|mut fs| {
+            fs.set_clock(posix::PORT.clock);
+            add_user(&mut fs, name, &options.users)
+        });
+        return match result {
+            Ok(namespace) => {
+                let image = options.data.as_deref().unwrap_or(DEFAULT_DATA);
+                println!("user '{name}' stored in KV namespace {namespace} of {image}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("isere-sim: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let dir_store = match options.bundles.as_deref().map(|dir| {
         posix::store::DirStore::open(std::path::Path::new(dir))
             .map_err(|e| format!("--bundles {dir}: {e}"))

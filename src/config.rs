@@ -197,6 +197,9 @@ pub enum Binding {
     },
 }
 
+/// The namespace of the `KV` binding a function run on its own gets.
+pub const DEV_KV_NAMESPACE: &str = "dev";
+
 /// Timeout of a database binding that does not set `timeout_ms`.
 pub const DEFAULT_BINDING_TIMEOUT_MS: u32 = 5_000;
 
@@ -532,7 +535,7 @@ impl Config {
 
     /// The development configuration: the function in the JavaScript file
     /// `path` (compiled by the port when it starts) at every path, named after
-    /// the file.
+    /// the file, with a KV namespace as `env.KV` ([`DEV_KV_NAMESPACE`]).
     pub fn function_file(path: &str) -> Config {
         let file = path.rsplit('/').next().unwrap_or(path);
         let name = file.strip_suffix(".js").unwrap_or(file);
@@ -540,7 +543,12 @@ impl Config {
             name: String::from(if name.is_empty() { "function" } else { name }),
             source: FunctionSource::Path(String::from(path)),
             env: BTreeMap::new(),
-            bindings: BTreeMap::new(),
+            bindings: BTreeMap::from([(
+                String::from("KV"),
+                Binding::Kv {
+                    namespace: String::from(DEV_KV_NAMESPACE),
+                },
+            )]),
         })
     }
 

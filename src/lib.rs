@@ -19,6 +19,7 @@
 //! * [`http`]: the HTTP/1.1 wire format and the server (acceptor, bounded
 //!   pool of connection tasks).
 //! * [`js`]: the engine layer, the Web API glue and the JS task.
+//! * [`crypto`]: the algorithms under `crypto.subtle` and `node:crypto`.
 //! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
 //! * [`fs`]: LittleFS over the port's flash; [`kv`]: the Workers-KV-style
 //!   store on it.
@@ -33,6 +34,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod fs;
 pub mod heap;

@@ -1,7 +1,7 @@
 //! The port boundary: what the core needs from an OS or a board.
 //!
-//! Kept as small as FreeRTOS keeps `portable/`: TCP, a wall clock and a
-//! console. Every call that can block blocks only the calling FreeRTOS task
+//! Kept as small as FreeRTOS keeps `portable/`: TCP, a wall clock, an
+//! entropy source and a console. Every call that can block blocks only the calling FreeRTOS task
 //! (never the scheduler) and takes a timeout in ticks.
 
 use crate::rtos::TickType;
@@ -109,6 +109,26 @@ pub trait Clock: Sync {
     fn unix_time(&self) -> u64;
 }
 
+/// The port has no entropy to give (no source, or the source failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntropyError;
+
+impl core::fmt::Display for EntropyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("no entropy source")
+    }
+}
+
+/// Unpredictable bytes from the hardware (or the host), only used to seed
+/// and reseed the core's generator (`crypto::random::Drbg`), so it may be
+/// slow. Each byte should carry close to 8 bits of entropy: a source with
+/// biased raw bits debiases them itself. May block the calling task for a
+/// moment; never called from an interrupt.
+pub trait Entropy: Sync {
+    /// Fills all of `buf`, or fails without a partial result being used.
+    fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError>;
+}
+
 /// Where log lines go.
 pub trait Console: Sync {
     /// Writes one complete line (atomically with respect to other lines).
@@ -126,6 +146,30 @@ pub struct Port {
     /// Nanoseconds the CPU has spent awake since boot, where the port can
     /// tell (reported by `GET /_isere/stats`).
     pub cpu_busy_ns: Option<fn() -> u64>,
+}
+
+/// The port the firmware runs on, for the parts that are reached from JS
+/// (database bindings, KV) rather than handed the port at start.
+static INSTALLED: core::sync::atomic::AtomicPtr<Port> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// Makes `port` the firmware's port ([`installed`]); the HTTP server's start
+/// does it on every port.
+pub fn install(port: &'static Port) {
+    INSTALLED.store(
+        (port as *const Port).cast_mut(),
+        core::sync::atomic::Ordering::Release,
+    );
+}
+
+/// The port given to [`install`], if any yet.
+pub fn installed() -> Option<&'static Port> {
+    // SAFETY: only ever set from a `&'static Port`.
+    unsafe {
+        INSTALLED
+            .load(core::sync::atomic::Ordering::Acquire)
+            .as_ref()
+    }
 }
 
 /// Writes all of `buf`, each wait bounded by `timeout` ticks.

@@ -136,3 +136,6 @@ platform_test!(node_process, env = r#"{"GREETING":"hi","EMPTY":""}"#);
 platform_test!(node_stream);
 platform_test!(node_string_decoder);
 platform_test!(node_util);
+platform_test!(engine);
+platform_test!(crypto);
+platform_test!(node_crypto);

@@ -18,6 +18,7 @@ extern crate alloc;
 
 #[path = "../common/boot.rs"]
 mod boot;
+mod entropy;
 #[path = "../common/hooks.rs"]
 mod hooks;
 mod start;
@@ -102,6 +103,7 @@ fn init_task() {
             priority: JS_PRIORITY,
             queue_len: JS_QUEUE_LEN,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },

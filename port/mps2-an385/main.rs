@@ -33,6 +33,7 @@ extern crate alloc;
 
 #[path = "../common/boot.rs"]
 mod boot;
+mod entropy;
 #[path = "../common/hooks.rs"]
 mod hooks;
 mod lan9118;
@@ -289,6 +290,7 @@ fn init_task(args: BootArgs) {
             priority: JS_PRIORITY,
             queue_len: 16 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },

@@ -218,3 +218,29 @@ impl isere::port::BlockDevice for HostImage {
         Ok(())
     }
 }
+
+/// Fills `buf` from the start of a host file (e.g. `/dev/urandom`), without
+/// asking its length (a device has none).
+pub fn read_exact(path: &str, buf: &mut [u8]) -> Result<(), &'static str> {
+    let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
+    name.extend_from_slice(path.as_bytes());
+    name.push(0);
+    let open = [name.as_ptr() as usize, MODE_READ_BINARY, path.len()];
+    // SAFETY: the block names a NUL-terminated path of `len` bytes.
+    let handle = unsafe { call(SYS_OPEN, open.as_ptr() as usize) };
+    if handle < 0 {
+        return Err("cannot open the file on the host");
+    }
+    let read = [handle as usize, buf.as_mut_ptr() as usize, buf.len()];
+    // SAFETY: the block names `len` writable bytes; the host returns how
+    // many it did not fill.
+    let left = unsafe { call(SYS_READ, read.as_ptr() as usize) };
+    let block = [handle as usize];
+    // SAFETY: closes the handle opened above.
+    unsafe { call(SYS_CLOSE, block.as_ptr() as usize) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err("short read from the host")
+    }
+}

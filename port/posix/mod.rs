@@ -19,7 +19,7 @@ pub mod store;
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::io::Write as _;
 
-use crate::port::{Clock, Console, Port};
+use crate::port::{Clock, Console, Entropy, EntropyError, Port};
 
 /// Wall clock from the host.
 pub struct HostClock;
@@ -32,6 +32,33 @@ impl Clock for HostClock {
             .unwrap_or(0)
     }
 }
+
+/// Entropy from the host kernel (`getrandom(2)`).
+pub struct HostEntropy;
+
+impl Entropy for HostEntropy {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let rest = &mut buf[filled..];
+            // SAFETY: writes at most `rest.len()` bytes into `rest`. Once the
+            // kernel's pool is initialised (long before the simulator runs)
+            // getrandom does not block, so no FreeRTOS task stalls in it.
+            let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+            if n > 0 {
+                filled += n as usize;
+            } else if n < 0
+                && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
+                return Err(EntropyError);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The simulator's entropy source (for its `JsConfig`).
+pub static ENTROPY: HostEntropy = HostEntropy;
 
 /// Log lines to standard error, one `write` each.
 pub struct StderrConsole;

@@ -19,6 +19,7 @@ extern crate alloc;
 #[path = "../common/boot.rs"]
 mod boot;
 mod dhcp;
+mod entropy;
 #[cfg(not(feature = "rp2040-emulator"))]
 mod flash;
 #[path = "../common/hooks.rs"]
@@ -218,6 +219,7 @@ fn init_task(board: Board) {
             priority: JS_PRIORITY,
             queue_len: 4 + 2 * config.server.max_connections,
             cpu_limit_ms: config.server.handler_timeout_ms,
+            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },

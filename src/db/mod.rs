@@ -21,33 +21,27 @@ pub mod redis;
 
 use alloc::vec::Vec;
 
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::port::{NetError, Network, Port, Socket};
+use crate::port::{NetError, Network, Socket};
 use crate::rtos::{self, TickType};
 
-/// The port the firmware's database bindings connect through.
-static PORT: AtomicPtr<Port> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Gives the database bindings the port's network; the HTTP server's start
-/// does it for every port.
-pub fn set_port(port: &'static Port) {
-    PORT.store((port as *const Port).cast_mut(), Ordering::Release);
-}
-
-/// The network of the port given to [`set_port`], if any yet.
+/// The network of the installed port ([`crate::port::install`]), if any yet.
 fn installed_network() -> Option<&'static dyn Network> {
-    // SAFETY: only ever set from a `&'static Port`.
-    let port = unsafe { PORT.load(Ordering::Acquire).as_ref() }?;
-    Some(port.net)
+    crate::port::installed().map(|p| p.net)
 }
 
-/// Nonce bytes for SCRAM from what the core can observe: the tick count, a
-/// call counter and the heap's state, whitened with SHA-256. Not a
-/// cryptographic random source: the ports have no entropy contract yet
-/// (`crypto.getRandomValues` will bring one); a SCRAM client nonce needs to
-/// be unique per exchange, which this is, more than secret.
-pub fn observed_nonce(buf: &mut [u8]) {
+/// Nonce bytes for SCRAM: from the port's entropy source
+/// ([`crate::crypto::random::source`]). Where a port has none, or it fails,
+/// from what the core can observe (the tick count, a call counter, the
+/// heap's state, whitened with SHA-256): unique per exchange, which a SCRAM
+/// client nonce needs most, though not secret.
+pub fn scram_nonce(buf: &mut [u8]) {
+    if let Some(source) = crate::crypto::random::source()
+        && source.fill(buf).is_ok()
+    {
+        return;
+    }
     use sha2::{Digest, Sha256};
     static CALLS: AtomicU32 = AtomicU32::new(0);
     // A load and a store, not fetch_add: the RP2040 has no atomic RMW.
@@ -123,7 +117,7 @@ impl PortConnector {
         PortConnector { net: Some(net) }
     }
 
-    /// A connector over the port given to [`set_port`], looked up when it
+    /// A connector over the installed port ([`crate::port::install`]), looked up when it
     /// connects: the JS task makes its bindings before the server starts.
     pub fn installed() -> PortConnector {
         PortConnector { net: None }

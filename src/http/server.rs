@@ -190,7 +190,7 @@ pub fn start(
     sizes: TaskSizes,
 ) -> Result<(), rtos::OutOfMemory> {
     // The database bindings open their connections through the same port.
-    crate::db::set_port(port);
+    crate::port::install(port);
     let s = &config.server;
     let live: &'static LiveLimits =
         Box::leak(Box::new(LiveLimits::new(s, config.admin.max_bundle_bytes)));

@@ -4,7 +4,7 @@
 //! (storage, database round trips) run on the I/O workers ([`super::io`]).
 
 use super::engine::{Ctx, Thrown, Value};
-use super::natives::{postgres, redis, shared};
+use super::natives::{kv, postgres, redis, shared};
 use crate::config::Binding;
 
 /// The object behind binding `name` of the function of `ctx`.
@@ -15,9 +15,6 @@ pub fn create<'c>(ctx: &'c Ctx, name: &str, binding: &Binding) -> Result<Value<'
             postgres::binding(ctx, function, name, url, *timeout_ms)
         }
         Binding::Redis { url, timeout_ms } => redis::binding(ctx, function, name, url, *timeout_ms),
-        Binding::Kv { .. } => Err(ctx.throw_type_error(&alloc::format!(
-            "binding '{name}': {} bindings are not available in this firmware",
-            binding.type_name()
-        ))),
+        Binding::Kv { namespace } => kv::binding(ctx, function, name, namespace),
     }
 }

@@ -89,6 +89,8 @@ struct RuntimeState {
     natives: core::cell::RefCell<Vec<NativeFn>>,
     interrupt: core::cell::RefCell<Option<Box<dyn FnMut() -> bool>>>,
     modules: core::cell::Cell<Option<&'static ModuleHost>>,
+    /// Classes registered through [`Class::of`], by the Rust type they own.
+    classes: core::cell::RefCell<Vec<(core::any::TypeId, qjs::JSClassID)>>,
 }
 
 /// How a runtime finds the modules that modules import (`import x from "y"`).
@@ -278,6 +280,7 @@ impl Runtime {
             natives: core::cell::RefCell::new(Vec::new()),
             interrupt: core::cell::RefCell::new(None),
             modules: core::cell::Cell::new(None),
+            classes: core::cell::RefCell::new(Vec::new()),
         });
         // SAFETY: the malloc table is static; the state box outlives the runtime
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
@@ -1241,25 +1244,60 @@ unsafe extern "C" fn class_finalizer<T: 'static>(rt: *mut qjs::JSRuntime, v: qjs
     }
 }
 
+/// Registers a new class whose instances own a `T`; returns its id.
+///
+/// # Safety
+/// `rt` must be a live runtime.
+unsafe fn register_class<T: 'static>(
+    rt: *mut qjs::JSRuntime,
+    name: &'static CStr,
+) -> Option<qjs::JSClassID> {
+    let mut id: qjs::JSClassID = 0;
+    // SAFETY: the name is static; the finalizer matches T.
+    unsafe {
+        qjs::JS_NewClassID(rt, &mut id);
+        let def = qjs::JSClassDef {
+            class_name: name.as_ptr(),
+            finalizer: Some(class_finalizer::<T>),
+            gc_mark: None,
+            call: None,
+            exotic: ptr::null_mut(),
+        };
+        (qjs::JS_NewClass(rt, id, &def) >= 0).then_some(id)
+    }
+}
+
 impl<T: 'static> Class<T> {
     /// Registers a class named `name` with the runtime.
     pub fn register(rt: &Runtime, name: &'static CStr) -> Option<Class<T>> {
-        let mut id: qjs::JSClassID = 0;
-        // SAFETY: the name is static; the finalizer matches T.
-        unsafe {
-            qjs::JS_NewClassID(rt.rt.as_ptr(), &mut id);
-            let def = qjs::JSClassDef {
-                class_name: name.as_ptr(),
-                finalizer: Some(class_finalizer::<T>),
-                gc_mark: None,
-                call: None,
-                exotic: ptr::null_mut(),
-            };
-            if qjs::JS_NewClass(rt.rt.as_ptr(), id, &def) < 0 {
-                return None;
-            }
-        }
+        // SAFETY: the runtime is live.
+        let id = unsafe { register_class::<T>(rt.rt.as_ptr(), name) }?;
         Some(Class {
+            id,
+            _t: PhantomData,
+        })
+    }
+
+    /// The class owning `T` in `ctx`'s runtime, registered under `name` on
+    /// first use: lets a native module that only sees a context (see
+    /// `natives::MODULES`) have a class without the runtime knowing it.
+    pub fn of(ctx: &Ctx, name: &'static CStr) -> Result<Class<T>, Thrown> {
+        let state = Runtime::state_of(ctx);
+        let ty = core::any::TypeId::of::<T>();
+        let mut classes = state.classes.borrow_mut();
+        if let Some(&(_, id)) = classes.iter().find(|(t, _)| *t == ty) {
+            return Ok(Class {
+                id,
+                _t: PhantomData,
+            });
+        }
+        // SAFETY: the context is live, so is its runtime.
+        let rt = unsafe { qjs::JS_GetRuntime(ctx.raw()) };
+        // SAFETY: as in `register`; the runtime is live.
+        let id = unsafe { register_class::<T>(rt, name) }
+            .ok_or_else(|| ctx.throw_type_error("cannot register a native class"))?;
+        classes.push((ty, id));
+        Ok(Class {
             id,
             _t: PhantomData,
         })

@@ -155,7 +155,7 @@ pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Ve
 }
 
 /// Sizes and limits of the JS task.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct JsConfig {
     /// Most bytes the engine may allocate.
     pub memory_limit: usize,
@@ -169,6 +169,8 @@ pub struct JsConfig {
     pub queue_len: usize,
     /// Longest a handler may run without yielding before it is interrupted.
     pub cpu_limit_ms: u32,
+    /// The port's entropy source, seeding `crypto`'s random generator.
+    pub entropy: &'static dyn crate::port::Entropy,
     /// Worker tasks for I/O off the JS task (started on first use).
     pub io_workers: usize,
     /// Each I/O worker's FreeRTOS stack, in words.
@@ -530,6 +532,7 @@ fn js_task(start: Start) {
         rtos::exit_task();
     };
     rt.set_module_host(&super::modules::HOST);
+    crate::crypto::random::install_source(config.entropy);
     super::io::configure(super::io::PoolConfig {
         workers: config.io_workers,
         stack_words: config.io_stack_words,

@@ -143,9 +143,6 @@
       if (end <= start) return "";
       return decode(start === 0 && end === this.length ? this : this.subarray(start, end), enc);
     }
-    toLocaleString(encoding, start, end) {
-      return this.toString(encoding, start, end);
-    }
     toJSON() {
       return { type: "Buffer", data: Array.from(this) };
     }
@@ -235,6 +232,8 @@
       return swap(this, 8);
     }
   }
+  // As in Node, toLocaleString is toString itself.
+  Object.defineProperty(Buffer.prototype, "toLocaleString", { value: Buffer.prototype.toString, writable: true, configurable: true });
   Object.defineProperty(Buffer, "poolSize", { value: 8192, writable: true, enumerable: true });
 
   const fromBytes = (bytes) => {
@@ -298,101 +297,79 @@
     }
     return offset;
   }
-  const view = (buf) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  function defineInt(bits, signed) {
-    const size = bits / 8;
+  // The value range of an integer of `bits` bits, for writes.
+  function checkInt(value, bits, signed) {
     const min = signed ? -(2 ** (bits - 1)) : 0, max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-    const name = (signed ? "Int" : "UInt") + bits;
-    for (const le of size === 1 ? [undefined] : [true, false]) {
-      const suffix = le === undefined ? "" : le ? "LE" : "BE";
-      const read = function (offset) {
-        offset = checkOffset(this, offset, size);
-        let v = 0;
-        for (let i = 0; i < size; i++) v = v * 256 + this[offset + (le === false ? i : size - 1 - i)];
-        return signed && v > max ? v - 2 ** bits : v;
-      };
-      const write = function (value, offset) {
-        if (typeof value !== "number") value = Number(value);
-        if (!(value >= min && value <= max)) throw outOfRange("value", `>= ${min} and <= ${max}`, value);
-        offset = checkOffset(this, offset, size);
-        let v = value < 0 ? value + 2 ** bits : Math.trunc(value);
-        for (let i = 0; i < size; i++) {
-          this[offset + (le === false ? size - 1 - i : i)] = v & 255;
-          v = Math.floor(v / 256);
-        }
-        return offset + size;
-      };
-      for (const n of [name, name.replace("UInt", "Uint")]) {
+    if (!(value >= min && value <= max)) throw outOfRange("value", `>= ${min} and <= ${max}`, value);
+  }
+  function checkByteLength(n) {
+    if (typeof n !== "number") throw argType("byteLength", "of type number", n);
+    if (!Number.isInteger(n) || n < 1 || n > 6) throw outOfRange("byteLength", ">= 1 and <= 6", n);
+    return n;
+  }
+  // Kinds of value a fixed-size accessor moves.
+  const UNSIGNED = 0, SIGNED = 1, FLOAT = 2, BIGINT = 3, BIGUINT = 4;
+  // The DataView method names of the float and bigint kinds, by size.
+  const VIEW = { 4: "Float32", 8: "Float64" };
+  const viewName = (size, kind) => (kind === FLOAT ? VIEW[size] : kind === BIGINT ? "BigInt64" : "BigUint64");
+  // One reader and one writer serve every accessor (size 0: the byte length
+  // is the last argument, as in readUIntLE(offset, byteLength)).
+  function readAt(buf, offset, size, kind, le) {
+    offset = checkOffset(buf, offset, size);
+    if (kind > SIGNED) return new DataView(buf.buffer, buf.byteOffset, buf.byteLength)["get" + viewName(size, kind)](offset, le);
+    let v = 0;
+    for (let i = 0; i < size; i++) v = v * 256 + buf[offset + (le ? size - 1 - i : i)];
+    return kind === SIGNED && v >= 2 ** (size * 8 - 1) ? v - 2 ** (size * 8) : v;
+  }
+  function writeAt(buf, value, offset, size, kind, le) {
+    if (kind > FLOAT) {
+      if (typeof value !== "bigint") throw argType("value", "of type bigint", value);
+      const min = kind === BIGINT ? -(2n ** 63n) : 0n, max = kind === BIGINT ? 2n ** 63n - 1n : 2n ** 64n - 1n;
+      if (value < min || value > max) throw outOfRange("value", `>= ${min}n and <= ${max}n`, value + "n");
+    } else {
+      value = Number(value);
+      if (kind !== FLOAT) checkInt(value, size * 8, kind === SIGNED);
+    }
+    offset = checkOffset(buf, offset, size);
+    if (kind > SIGNED) {
+      new DataView(buf.buffer, buf.byteOffset, buf.byteLength)["set" + viewName(size, kind)](offset, value, le);
+      return offset + size;
+    }
+    let v = value < 0 ? value + 2 ** (size * 8) : Math.trunc(value);
+    for (let i = 0; i < size; i++) {
+      buf[offset + (le ? i : size - 1 - i)] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return offset + size;
+  }
+  // [name, size, kind] of readUInt8 ... readBigUInt64BE and their writers;
+  // each method is a small closure over its format (far cheaper in RAM than
+  // a function body per method). "UInt" names also exist as "Uint".
+  const FORMATS = [
+    ["UInt8", 1, UNSIGNED], ["Int8", 1, SIGNED], ["UInt16", 2, UNSIGNED], ["Int16", 2, SIGNED],
+    ["UInt32", 4, UNSIGNED], ["Int32", 4, SIGNED], ["Float", 4, FLOAT], ["Double", 8, FLOAT],
+    ["BigInt64", 8, BIGINT], ["BigUInt64", 8, BIGUINT], ["UInt", 0, UNSIGNED], ["Int", 0, SIGNED],
+  ];
+  for (const [name, size, kind] of FORMATS) {
+    for (const suffix of size === 1 ? [""] : ["LE", "BE"]) {
+      const le = suffix === "LE";
+      const read = size
+        ? function (offset) {
+            return readAt(this, offset, size, kind, le);
+          }
+        : function (offset, byteLength) {
+            return readAt(this, offset, checkByteLength(byteLength), kind, le);
+          };
+      const write = size
+        ? function (value, offset) {
+            return writeAt(this, value, offset, size, kind, le);
+          }
+        : function (value, offset, byteLength) {
+            return writeAt(this, value, offset, checkByteLength(byteLength), kind, le);
+          };
+      for (const n of name.startsWith("UInt") || name.startsWith("BigUInt") ? [name, name.replace("UInt", "Uint")] : [name]) {
         P["read" + n + suffix] = read;
         P["write" + n + suffix] = write;
-      }
-    }
-  }
-  for (const bits of [8, 16, 32]) {
-    defineInt(bits, false);
-    defineInt(bits, true);
-  }
-  function defineView(name, size, get, set, check) {
-    for (const le of [true, false]) {
-      const suffix = le ? "LE" : "BE";
-      P["read" + name + suffix] = function (offset) {
-        offset = checkOffset(this, offset, size);
-        return view(this)[get](offset, le);
-      };
-      P["write" + name + suffix] = function (value, offset) {
-        value = check(value);
-        offset = checkOffset(this, offset, size);
-        view(this)[set](offset, value, le);
-        return offset + size;
-      };
-    }
-  }
-  const toNumber = (v) => Number(v);
-  const bigRange = (min, max) => (v) => {
-    if (typeof v !== "bigint") throw argType("value", "of type bigint", v);
-    if (v < min || v > max) throw outOfRange("value", `>= ${min}n and <= ${max}n`, v + "n");
-    return v;
-  };
-  defineView("Float", 4, "getFloat32", "setFloat32", toNumber);
-  defineView("Double", 8, "getFloat64", "setFloat64", toNumber);
-  defineView("BigInt64", 8, "getBigInt64", "setBigInt64", bigRange(-(2n ** 63n), 2n ** 63n - 1n));
-  defineView("BigUInt64", 8, "getBigUint64", "setBigUint64", bigRange(0n, 2n ** 64n - 1n));
-  for (const suffix of ["LE", "BE"]) {
-    P["readBigUint64" + suffix] = P["readBigUInt64" + suffix];
-    P["writeBigUint64" + suffix] = P["writeBigUInt64" + suffix];
-  }
-  // readUIntLE(offset, byteLength) and friends: 1 to 6 bytes.
-  for (const signed of [false, true]) {
-    for (const le of [true, false]) {
-      const name = (signed ? "Int" : "UInt") + (le ? "LE" : "BE");
-      const checkLength = (n) => {
-        if (typeof n !== "number") throw argType("byteLength", "of type number", n);
-        if (!Number.isInteger(n) || n < 1 || n > 6) throw outOfRange("byteLength", ">= 1 and <= 6", n);
-        return n;
-      };
-      const read = function (offset, byteLength) {
-        const size = checkLength(byteLength);
-        offset = checkOffset(this, offset, size);
-        let v = 0;
-        for (let i = 0; i < size; i++) v = v * 256 + this[offset + (le ? size - 1 - i : i)];
-        return signed && v >= 2 ** (size * 8 - 1) ? v - 2 ** (size * 8) : v;
-      };
-      const write = function (value, offset, byteLength) {
-        const size = checkLength(byteLength), bits = size * 8;
-        const min = signed ? -(2 ** (bits - 1)) : 0, max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-        value = Number(value);
-        if (!(value >= min && value <= max)) throw outOfRange("value", `>= ${min} and <= ${max}`, value);
-        offset = checkOffset(this, offset, size);
-        let v = value < 0 ? value + 2 ** bits : Math.trunc(value);
-        for (let i = 0; i < size; i++) {
-          this[offset + (le ? i : size - 1 - i)] = v % 256;
-          v = Math.floor(v / 256);
-        }
-        return offset + size;
-      };
-      for (const n of [name, name.replace("UInt", "Uint")]) {
-        P["read" + n] = read;
-        P["write" + n] = write;
       }
     }
   }

@@ -13,7 +13,9 @@
 import internal from "isere:internal";
 import EventEmitter from "node:events";
 
-const Buffer = internal.Buffer;
+// Buffer is read from `internal` where used: an object-mode stream never
+// loads it (glue/buffer.js costs tens of KB of engine heap).
+
 const tick = (fn, ...args) => queueMicrotask(() => fn(...args));
 const err = (Type, code, message) => internal.nodeError(Type, code, message);
 const DEFAULT_HWM = 16 * 1024, DEFAULT_OBJECT_HWM = 16;
@@ -111,9 +113,9 @@ function addChunk(stream, chunk, encoding, front) {
   }
   if (!s.objectMode) {
     if (typeof chunk === "string") {
-      chunk = s.decoder && (encoding === undefined || encoding === s.encoding) ? chunk : Buffer.from(chunk, encoding);
+      chunk = s.decoder && (encoding === undefined || encoding === s.encoding) ? chunk : internal.Buffer.from(chunk, encoding);
     } else if (chunk instanceof Uint8Array) {
-      if (!(chunk instanceof Buffer)) chunk = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (!(chunk instanceof internal.Buffer)) chunk = internal.Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     } else if (chunk !== undefined) {
       stream.destroy(err(TypeError, "ERR_INVALID_ARG_TYPE", 'The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ' + typeof chunk));
       return false;
@@ -214,7 +216,7 @@ R.read = function (n) {
       s.length -= 1;
     } else if (n === undefined || n >= s.length) {
       if (n === undefined || n === s.length || s.ended) {
-        chunk = s.decoder ? s.buffer.join("") : s.buffer.length === 1 ? s.buffer[0] : Buffer.concat(s.buffer);
+        chunk = s.decoder ? s.buffer.join("") : s.buffer.length === 1 ? s.buffer[0] : internal.Buffer.concat(s.buffer);
         s.buffer = [];
         s.length = 0;
       }
@@ -236,7 +238,7 @@ function takeBytes(s, n) {
     s.length = all.length - n;
     return all.slice(0, n);
   }
-  const all = s.buffer.length === 1 ? s.buffer[0] : Buffer.concat(s.buffer);
+  const all = s.buffer.length === 1 ? s.buffer[0] : internal.Buffer.concat(s.buffer);
   s.buffer = [all.subarray(n)];
   s.length = all.length - n;
   return all.subarray(0, n);
@@ -283,7 +285,7 @@ R.setEncoding = function (encoding) {
   s.decoder = new StringDecoderLite(encoding);
   s.encoding = s.decoder.encoding;
   // Re-decode what is buffered.
-  const bytes = s.buffer.length ? Buffer.concat(s.buffer.map((c) => (typeof c === "string" ? Buffer.from(c) : c))) : null;
+  const bytes = s.buffer.length ? internal.Buffer.concat(s.buffer.map((c) => (typeof c === "string" ? internal.Buffer.from(c) : c))) : null;
   s.buffer = bytes ? [s.decoder.write(bytes)] : [];
   s.length = s.buffer.length ? s.buffer[0].length : 0;
   return this;
@@ -292,13 +294,13 @@ R.setEncoding = function (encoding) {
 // without importing it (characters split across chunks are held back).
 class StringDecoderLite {
   constructor(encoding) {
-    this.encoding = Buffer.isEncoding(encoding) ? String(encoding).toLowerCase().replace("utf-8", "utf8") : (() => {
+    this.encoding = internal.Buffer.isEncoding(encoding) ? String(encoding).toLowerCase().replace("utf-8", "utf8") : (() => {
       throw err(TypeError, "ERR_UNKNOWN_ENCODING", "Unknown encoding: " + encoding);
     })();
     this.rest = null;
   }
   write(b) {
-    if (this.rest) b = Buffer.concat([this.rest, b]);
+    if (this.rest) b = internal.Buffer.concat([this.rest, b]);
     let keep = 0;
     if (this.encoding === "utf8") {
       for (let back = 1; back <= Math.min(3, b.length); back++) {
@@ -573,11 +575,11 @@ W.write = function (chunk, encoding, cb) {
   else if (!s.objectMode) {
     if (typeof chunk === "string") {
       if (s.decodeStrings) {
-        chunk = Buffer.from(chunk, encoding);
+        chunk = internal.Buffer.from(chunk, encoding);
         encoding = "buffer";
       }
     } else if (chunk instanceof Uint8Array) {
-      if (!(chunk instanceof Buffer)) chunk = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (!(chunk instanceof internal.Buffer)) chunk = internal.Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       encoding = "buffer";
     } else {
       e = err(TypeError, "ERR_INVALID_ARG_TYPE", 'The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ' + (chunk === undefined ? "undefined" : typeof chunk));
@@ -699,7 +701,7 @@ W.uncork = function () {
   if (s.corked > 0 && --s.corked === 0 && !s.writing && s.buffered.length) doWrite(this, s.buffered.shift());
 };
 W.setDefaultEncoding = function (encoding) {
-  if (!Buffer.isEncoding(encoding)) throw err(TypeError, "ERR_UNKNOWN_ENCODING", "Unknown encoding: " + encoding);
+  if (!internal.Buffer.isEncoding(encoding)) throw err(TypeError, "ERR_UNKNOWN_ENCODING", "Unknown encoding: " + encoding);
   this._writableState.defaultEncoding = encoding;
   return this;
 };

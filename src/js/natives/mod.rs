@@ -22,6 +22,8 @@ use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
 
 pub mod buffer;
+pub mod crypto;
+pub mod kv;
 pub mod platform;
 pub mod process;
 pub mod text;
@@ -32,6 +34,7 @@ pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
 /// The API modules with natives, by the name `internal.natives.load` takes.
 pub const MODULES: &[(&str, Create)] = &[
     ("buffer", buffer::create),
+    ("crypto", crypto::create),
     ("platform", platform::create),
     ("process", process::create),
     ("text", text::create),

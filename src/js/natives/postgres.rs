@@ -52,7 +52,7 @@ pub fn binding<'c>(
     let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
     let index = CLIENTS
         .register(function, &key, || {
-            Client::new(connector, config, db::observed_nonce)
+            Client::new(connector, config, db::scram_nonce)
         })
         .map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
     let obj = ctx.object()?;
