@@ -123,24 +123,33 @@ pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>
 }
 
 /// Turns over-the-air deploys on: the admin state (credentials from
-/// `config`, whose text is `config_json`), a log ring of `log_ring_bytes`
-/// for `GET /_isere/logs`, and the functions deployed before this boot
-/// restored into `js`. Call after the JS task started, before the server.
+/// `config`, whose text is `config_json`) and a log ring of
+/// `log_ring_bytes` for `GET /_isere/logs`. Call before the JS task starts,
+/// so that the engine's memory limit is computed from what is left; then
+/// [`restore_deployed`] once it runs.
 #[cfg(feature = "ota")]
 pub fn start_ota(
     store: &'static dyn BundleStore,
     config: &Config,
     config_json: Vec<u8>,
-    js: JsTask,
     log_ring_bytes: usize,
-) {
+) -> Option<&'static Ota> {
     isere::logger::enable_ring(log_ring_bytes);
     match Ota::new(store, config, config_json) {
         Ok(o) => {
             let o: &'static Ota = Box::leak(Box::new(o));
             ota::install(o);
-            o.restore_into(js);
+            Some(o)
         }
-        Err(e) => log::error!(target: "board", "over-the-air deploys are off: {e}"),
+        Err(e) => {
+            log::error!(target: "board", "over-the-air deploys are off: {e}");
+            None
+        }
     }
+}
+
+/// Loads the functions deployed before this boot into the running `js`.
+#[cfg(feature = "ota")]
+pub fn restore_deployed(ota: &Ota, js: JsTask) {
+    ota.restore_into(js);
 }

@@ -274,6 +274,12 @@ fn init_task(args: BootArgs) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
+    // The OTA state and the log ring come from the heap before the engine's
+    // share of it is computed.
+    #[cfg(feature = "ota")]
+    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
+    #[cfg(not(feature = "ota"))]
+    let _ = config_json;
     let free = rtos::heap_stats().free;
     let js = boot::start_js(
         functions,
@@ -299,11 +305,9 @@ fn init_task(args: BootArgs) {
         semihosting::exit(if boot::self_test(&js, config) { 0 } else { 1 });
     }
     #[cfg(feature = "ota")]
-    if let Some(store) = store {
-        boot::start_ota(store, config, config_json, js, LOG_RING_BYTES);
+    if let Some(ota) = ota {
+        boot::restore_deployed(ota, js);
     }
-    #[cfg(not(feature = "ota"))]
-    let _ = config_json;
     let stack = start_network();
     let listener = match stack.listen([0; 4], HTTP_PORT) {
         Ok(l) => l,

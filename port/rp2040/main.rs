@@ -210,6 +210,10 @@ fn init_task(board: Board) {
         Ok(f) => f,
         Err(e) => fail_fmt(format_args!("{e}")),
     };
+    #[cfg(feature = "ota")]
+    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
+    #[cfg(not(feature = "ota"))]
+    let _ = config_json;
     let js = boot::start_js(
         functions,
         JsConfig {
@@ -225,11 +229,9 @@ fn init_task(board: Board) {
         },
     );
     #[cfg(feature = "ota")]
-    if let Some(store) = store {
-        boot::start_ota(store, config, config_json, js, LOG_RING_BYTES);
+    if let Some(ota) = ota {
+        boot::restore_deployed(ota, js);
     }
-    #[cfg(not(feature = "ota"))]
-    let _ = config_json;
     let stack = start_network(board.usb);
     let listener = match stack.listen([0; 4], HTTP_PORT) {
         Ok(l) => l,
