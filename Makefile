@@ -44,14 +44,14 @@ test-sim:
 
 ## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
 test-qemu: firmware
-	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test fetch --test static_files --test kv --test login -- --test-threads=4
+	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test fetch --test static_files --test kv --test login --test ota -- --test-threads=4
 
 unit:
 	$(CARGO) test --lib
 
 ## The core (`src/`) must stay no_std: check it for the Cortex-M and RISC-V targets
 check-core:
-	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --target $(t) &&) true
+	$(foreach t,$(BARE_TARGETS),$(CARGO) check --lib --no-default-features --features ota --target $(t) &&) true
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -3,6 +3,7 @@
 //! ```text
 //! isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
 //!           [--data IMAGE|:memory:] [--data-size BYTES] [--put SRC DEST]... [--no-serve]
+//!           [--bundles DIR]
 //! ```
 //!
 //! Without arguments it serves the example functions of `handlers/` (compiled
@@ -12,6 +13,11 @@
 //! The device's file system (static files, KV) lives in an image file,
 //! `isere-data.img` in the working directory unless `--data` names another
 //! (created and formatted on first start); `--put` copies host files into it.
+//!
+//! Functions deployed over the air (`isere deploy`, the admin API) and a
+//! configuration pushed over the air (which then wins over `--config`) are
+//! kept in the file system's `/.isere`, or in a host directory with
+//! `--bundles DIR`.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -24,6 +30,8 @@ use isere::fs::ram::RamDevice;
 use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
 use isere::http::server::{self, TaskSizes};
 use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
+use isere::ota::fs_store::FsStore;
+use isere::ota::store::BundleStore;
 use isere::port::BlockDevice as _;
 use isere::posix;
 use isere::posix::flash::{ImageDevice, ImageError};
@@ -38,9 +46,13 @@ const DEFAULT_CONFIG: &str = include_str!("../handlers/isere.json");
 const USAGE: &str =
     "usage: isere-sim [FUNCTION.js] [--config FILE] [--port N] [--host ADDR] [--log-level LEVEL]
                  [--data IMAGE|:memory:] [--data-size BYTES] [--put SRC DEST]... [--no-serve]
+                 [--bundles DIR]
 
   FUNCTION.js        serve this one function at every path (compiled at start)
   --config FILE      routes, functions and limits (JSON; see handlers/isere.json)
+  --bundles DIR      keep deployed function bundles (and a configuration pushed
+                     over the air, which wins over --config) in this host directory
+                     instead of the file system's /.isere
   --port N           TCP port (default 8080; 0 picks a free one)
   --host ADDR        IPv4 address to listen on (default 127.0.0.1)
   --log-level LEVEL  error, warn, info, debug or trace (default: the config's, else info)
@@ -89,6 +101,7 @@ const JS_STACK_LIMIT: usize = 1 << 20;
 struct Options {
     function: Option<String>,
     config: Option<String>,
+    bundles: Option<String>,
     port: u16,
     host: [u8; 4],
     log_level: Option<log::LevelFilter>,
@@ -113,6 +126,7 @@ fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         function: None,
         config: None,
+        bundles: None,
         port: 8080,
         host: [127, 0, 0, 1],
         log_level: None,
@@ -128,6 +142,7 @@ fn parse_args() -> Result<Options, String> {
         match a.as_str() {
             "-h" | "--help" => return Err(String::new()),
             "--config" => o.config = Some(value("--config")?),
+            "--bundles" => o.bundles = Some(value("--bundles")?),
             "--port" => {
                 let v = value("--port")?;
                 o.port = v
@@ -341,16 +356,32 @@ fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
     Ok(1)
 }
 
-fn load_config(o: &Options) -> Result<Config, String> {
+/// The configuration and the JSON it came from: the one pushed over the
+/// air if `--bundles DIR` has one, else `--config`, else the built-in one
+/// (`main` then prefers one pushed to the file system's store).
+fn load_config(
+    o: &Options,
+    store: Option<&posix::store::DirStore>,
+) -> Result<(Config, Vec<u8>), String> {
+    if let Some(stored) = store
+        .map(|s| s.read_config())
+        .transpose()
+        .map_err(|e| format!("--bundles: {e}"))?
+        .flatten()
+    {
+        let config = Config::parse(&stored).map_err(|e| format!("stored configuration: {e}"))?;
+        return Ok((config, stored));
+    }
     if let Some(path) = &o.function {
-        return Ok(Config::function_file(path));
+        return Ok((Config::function_file(path), b"{}".to_vec()));
     }
     let text = match &o.config {
         Some(path) => std::fs::read(path).map_err(|e| format!("{path}: {e}"))?,
         None => DEFAULT_CONFIG.as_bytes().to_vec(),
     };
     let name = o.config.as_deref().unwrap_or("built-in configuration");
-    Config::parse(&text).map_err(|e| format!("{name}: {e}"))
+    let config = Config::parse(&text).map_err(|e| format!("{name}: {e}"))?;
+    Ok((config, text))
 }
 
 /// Compiles the function file `path` with the engine the JS task runs.
@@ -396,6 +427,9 @@ fn init_task(boot: Boot) {
             return;
         }
     };
+    if let Some(ota) = isere::ota::installed() {
+        ota.restore_into(js);
+    }
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
         priority: SERVER_PRIORITY,
@@ -463,7 +497,18 @@ fn main() -> ExitCode {
             }
         };
     }
-    let config = match load_config(&options) {
+    let dir_store = match options.bundles.as_deref().map(|dir| {
+        posix::store::DirStore::open(std::path::Path::new(dir))
+            .map_err(|e| format!("--bundles {dir}: {e}"))
+    }) {
+        None => None,
+        Some(Ok(s)) => Some(&*Box::leak(Box::new(s))),
+        Some(Err(e)) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let (mut config, mut config_json) = match load_config(&options, dir_store) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("isere-sim: {e}");
@@ -472,13 +517,7 @@ fn main() -> ExitCode {
     };
     let level = options.log_level.unwrap_or(config.log_level);
     isere::logger::init(posix::PORT.console, level);
-    let functions = match resolve_functions(&config, compile_file) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
-    };
+    isere::logger::enable_ring(isere::logger::RING_BYTES);
     let mut fs = match mount_data(&options) {
         Ok(fs) => fs,
         Err(e) => {
@@ -502,13 +541,53 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match Storage::new(fs) {
-        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
+    let storage: &'static Storage = match Storage::new(fs) {
+        Ok(storage) => Box::leak(Box::new(storage)),
         Err(e) => {
             eprintln!("isere-sim: {e}");
             return ExitCode::from(1);
         }
+    };
+    isere::fs::install(storage);
+    // Deployed bundles live in --bundles DIR, else on the device's file
+    // system, as on the boards.
+    let store: &'static dyn BundleStore = match dir_store {
+        Some(s) => s,
+        None => match FsStore::open(storage, isere::ota::fs_store::DEFAULT_ROOT) {
+            Ok(s) => Box::leak(Box::new(s)),
+            Err(e) => {
+                eprintln!("isere-sim: bundle store on the file system: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    if dir_store.is_none() {
+        match store.read_config() {
+            Ok(Some(stored)) => match Config::parse(&stored) {
+                Ok(c) => {
+                    config = c;
+                    config_json = stored;
+                    isere::logger::set_level(options.log_level.unwrap_or(config.log_level));
+                }
+                Err(e) => {
+                    eprintln!("isere-sim: stored configuration: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("isere-sim: stored configuration: {e}");
+                return ExitCode::from(1);
+            }
+        }
     }
+    let functions = match resolve_functions(&config, compile_file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
     if let Err(e) = posix::init() {
         eprintln!("isere-sim: cannot set up the host port: {e}");
         return ExitCode::from(1);
@@ -525,6 +604,13 @@ fn main() -> ExitCode {
         }
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
+    match isere::ota::Ota::new(store, &config, config_json) {
+        Ok(ota) => isere::ota::install(Box::leak(Box::new(ota))),
+        Err(e) => {
+            eprintln!("isere-sim: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let boot = Boot {
         host: options.host,
         config: Box::leak(Box::new(config)),

@@ -74,6 +74,83 @@ impl Default for ServerLimits {
     }
 }
 
+/// Who may administer the device over the air (see [`crate::ota`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminConfig {
+    /// SHA-256 of the admin bearer token; `None` disables the admin API.
+    pub token_sha256: Option<[u8; 32]>,
+    /// Ed25519 public keys whose signatures the device accepts on bundles
+    /// and configurations.
+    pub trusted_keys: Vec<[u8; 32]>,
+    /// Largest bundle accepted (it is streamed to storage, never held whole).
+    pub max_bundle_bytes: u64,
+}
+
+/// Parses 64 hex digits (a SHA-256 or an Ed25519 key).
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    let s = s.as_bytes();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in s.chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+/// Largest bundle accepted when the configuration does not say.
+pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 1 << 20;
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            token_sha256: None,
+            trusted_keys: Vec::new(),
+            max_bundle_bytes: DEFAULT_MAX_BUNDLE_BYTES,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    token_sha256: Option<String>,
+    #[serde(default)]
+    trusted_keys: Vec<String>,
+    max_bundle_bytes: Option<u64>,
+}
+
+impl RawAdmin {
+    fn check(self) -> Result<AdminConfig, ConfigError> {
+        let hex = |what: &str, s: &str| {
+            parse_hex32(s)
+                .ok_or_else(|| ConfigError(format!("admin.{what}: '{s}' is not 64 hex digits")))
+        };
+        let token_sha256 = match self.token_sha256.as_deref() {
+            Some(t) => Some(hex("token_sha256", t)?),
+            None => None,
+        };
+        let trusted_keys = self
+            .trusted_keys
+            .iter()
+            .map(|k| hex("trusted_keys", k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let max_bundle_bytes = self.max_bundle_bytes.unwrap_or(DEFAULT_MAX_BUNDLE_BYTES);
+        if max_bundle_bytes == 0 {
+            return Err(ConfigError(String::from(
+                "admin.max_bundle_bytes must be greater than 0",
+            )));
+        }
+        Ok(AdminConfig {
+            token_sha256,
+            trusted_keys,
+            max_bundle_bytes,
+        })
+    }
+}
+
 /// Where a function's code comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FunctionSource {
@@ -180,6 +257,8 @@ pub struct Config {
     pub functions: Vec<FunctionConfig>,
     /// Routes, in the order given.
     pub routes: Vec<Route>,
+    /// Admin credentials for over-the-air deploys.
+    pub admin: AdminConfig,
 }
 
 #[derive(Deserialize)]
@@ -194,9 +273,10 @@ struct RawFunction {
     bindings: ObjectMap<RawBinding>,
 }
 
+/// A binding as written in JSON (also in OTA bundle manifests).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawBinding {
+pub(crate) struct RawBinding {
     #[serde(rename = "type")]
     kind: String,
     namespace: Option<String>,
@@ -206,7 +286,7 @@ struct RawBinding {
 
 /// A JSON object of `T` values by name. serde-json-core reads map keys only
 /// as borrowed `&str` (no escapes), which is all names need.
-struct ObjectMap<T>(BTreeMap<String, T>);
+pub(crate) struct ObjectMap<T>(pub(crate) BTreeMap<String, T>);
 
 impl<T> Default for ObjectMap<T> {
     fn default() -> Self {
@@ -239,7 +319,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectMap<T> {
 }
 
 /// Checks one binding of function `function` and turns it into a [`Binding`].
-fn binding(function: &str, name: &str, raw: RawBinding) -> Result<Binding, ConfigError> {
+pub(crate) fn binding(function: &str, name: &str, raw: RawBinding) -> Result<Binding, ConfigError> {
     let err =
         |what: &str| ConfigError(format!("functions: '{function}': binding '{name}': {what}"));
     let url = |scheme: &str| match raw.url.as_deref() {
@@ -322,6 +402,7 @@ struct RawConfig {
     functions: Vec<RawFunction>,
     #[serde(default)]
     routes: Vec<RawRoute>,
+    admin: Option<RawAdmin>,
 }
 
 /// Why a configuration was refused.
@@ -422,11 +503,16 @@ impl Config {
                 methods: r.methods,
             });
         }
+        let admin = match raw.admin {
+            Some(a) => a.check()?,
+            None => AdminConfig::default(),
+        };
         let config = Config {
             log_level,
             server: raw.server,
             functions,
             routes,
+            admin,
         };
         config.validate()?;
         Ok(config)
@@ -443,6 +529,7 @@ impl Config {
                 target: RouteTarget::Function(0),
                 methods: None,
             }],
+            admin: AdminConfig::default(),
         }
     }
 
@@ -528,7 +615,7 @@ fn static_dir(prefix: &str, dir: &str) -> Result<String, ConfigError> {
 
 /// Whether `prefix` covers `path` at a segment boundary (`/a` covers `/a`,
 /// `/a/b`, not `/ab`).
-fn prefix_matches(prefix: &str, path: &str) -> bool {
+pub(crate) fn prefix_matches(prefix: &str, path: &str) -> bool {
     let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
     match path.strip_prefix(prefix) {
         Some(rest) => rest.is_empty() || rest.starts_with('/'),

@@ -23,6 +23,7 @@
 //! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
 //! * [`fs`]: LittleFS over the port's flash; [`kv`]: the Workers-KV-style
 //!   store on it.
+//! * [`ota`]: over-the-air deploys (signed bundles, their store, the admin API).
 
 #![no_std]
 #![warn(missing_docs)]
@@ -43,6 +44,8 @@ pub mod kv;
 pub mod logger;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
+#[cfg(feature = "ota")]
+pub mod ota;
 pub mod port;
 pub mod rtos;
 

@@ -3,7 +3,10 @@
 //! A line looks like `[   12.345] INFO  http: listening on port 8080`: seconds
 //! since boot (from the kernel tick), the level, the record's target (each
 //! subsystem logs with its own short target: `http`, `js`, `net`, ...), the
-//! message. Lines go to the port's console in one write each.
+//! message. Lines go to the port's console in one write each and, once a
+//! port calls [`enable_ring`], into a ring buffer of the last lines that the
+//! admin API serves (`GET /_isere/logs`, see [`read_ring`]). The ring comes
+//! from the heap, so a board that does not serve the admin API pays nothing.
 
 use alloc::string::String;
 use core::fmt::Write as _;
@@ -40,6 +43,8 @@ impl Log for Logger {
             record.args()
         );
         self.console.write_line(&line);
+        line.push('\n');
+        ring_append(line.as_bytes());
     }
 
     fn flush(&self) {}
@@ -53,6 +58,88 @@ fn level_name(level: Level) -> &'static str {
         Level::Debug => "DEBUG",
         Level::Trace => "TRACE",
     }
+}
+
+/// The ring size the simulator uses: 8 KiB of lines.
+pub const RING_BYTES: usize = 8 * 1024;
+
+/// The last bytes logged; `written` counts every byte ever logged, so a
+/// reader's cursor says what it has already seen.
+struct Ring {
+    buf: alloc::vec::Vec<u8>,
+    written: u64,
+}
+
+impl Ring {
+    fn new(bytes: usize) -> Ring {
+        Ring {
+            buf: alloc::vec![0; bytes.max(1)],
+            written: 0,
+        }
+    }
+
+    fn at(&self, i: u64) -> usize {
+        (i % self.buf.len() as u64) as usize
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let skip = bytes.len().saturating_sub(self.buf.len());
+        for &b in &bytes[skip..] {
+            let at = self.at(self.written);
+            self.buf[at] = b;
+            self.written += 1;
+        }
+    }
+
+    fn read(&self, since: u64) -> (alloc::vec::Vec<u8>, u64) {
+        let oldest = self.written.saturating_sub(self.buf.len() as u64);
+        let start = since.clamp(oldest, self.written);
+        let mut out: alloc::vec::Vec<u8> = (start..self.written)
+            .map(|i| self.buf[self.at(i)])
+            .collect();
+        // Bytes were overwritten: start at the next whole line.
+        if since < oldest
+            && let Some(nl) = out.iter().position(|&b| b == b'\n')
+        {
+            out.drain(..=nl);
+        }
+        (out, self.written)
+    }
+}
+
+static mut RING: Option<Ring> = None;
+
+/// Keeps the last `bytes` bytes of log lines for [`read_ring`]; call once,
+/// before the scheduler starts (the simulator does, with [`RING_BYTES`]).
+pub fn enable_ring(bytes: usize) {
+    let ring = Ring::new(bytes);
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe { *core::ptr::addr_of_mut!(RING) = Some(ring) })
+}
+
+fn ring_append(bytes: &[u8]) {
+    // A copy of one line under a critical section: short, and safe from
+    // any task (log lines are never written from interrupts).
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe {
+        if let Some(ring) = (*core::ptr::addr_of_mut!(RING)).as_mut() {
+            ring.push(bytes);
+        }
+    })
+}
+
+/// The bytes logged after cursor `since` that are still in the ring (from
+/// the next whole line when older bytes were overwritten), and the cursor
+/// to ask with next time (`since = 0`: everything kept). Empty when the
+/// port did not [`enable_ring`].
+pub fn read_ring(since: u64) -> (alloc::vec::Vec<u8>, u64) {
+    // SAFETY: RING is only touched inside critical sections.
+    crate::rtos::critical(|| unsafe {
+        match (*core::ptr::addr_of!(RING)).as_ref() {
+            Some(ring) => ring.read(since),
+            None => (alloc::vec::Vec::new(), 0),
+        }
+    })
 }
 
 /// Parses `error`, `warn`, `info`, `debug`, `trace` or `off`.
@@ -92,6 +179,20 @@ pub fn set_level(level: LevelFilter) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ring_keeps_the_last_lines() {
+        let mut ring = Ring::new(RING_BYTES);
+        ring.push(b"first\n");
+        ring.push(b"second\n");
+        let (text, next) = ring.read(0);
+        assert_eq!(text, b"first\nsecond\n");
+        assert_eq!(ring.read(next).0, b"");
+        ring.push(&alloc::vec![b'x'; RING_BYTES]);
+        ring.push(b"\nlast\n");
+        let (text, _) = ring.read(0);
+        assert_eq!(text, b"last\n", "a partial line is dropped");
+    }
 
     #[test]
     fn levels_parse() {

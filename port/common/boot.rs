@@ -1,6 +1,6 @@
 //! Start-up steps every board firmware shares: starting the JS task with a
-//! report of what it costs, and the self-test that sends one request through
-//! it without the network.
+//! report of what it costs, the self-test that sends one request through
+//! it without the network, and over-the-air deploys on the file system.
 //!
 //! A board's `main.rs` includes this file (`#[path = "../common/boot.rs"]
 //! mod boot;`) next to `hooks.rs`, whose `crate::fail_fmt` it uses.
@@ -12,6 +12,12 @@ use alloc::vec::Vec;
 use isere::config::Config;
 use isere::js::task::{JsConfig, JsTask, LoadedFunction};
 use isere::js::{Exchange, Reply};
+#[cfg(feature = "ota")]
+use isere::ota::fs_store::{DEFAULT_ROOT, FsStore};
+#[cfg(feature = "ota")]
+use isere::ota::store::BundleStore;
+#[cfg(feature = "ota")]
+use isere::ota::{self, Ota};
 use isere::rtos::{self, Queue};
 
 /// Starts the JS task with `functions` and logs the heap it took; a
@@ -80,4 +86,70 @@ pub fn self_test(js: &JsTask, config: &Config) -> bool {
         after.peak - before.used
     );
     reply.status == 200
+}
+
+/// The bundle store of over-the-air deploys in the device's file system
+/// (`/.isere`), if the board mounted one.
+#[cfg(feature = "ota")]
+pub fn open_store() -> Option<&'static dyn BundleStore> {
+    let storage = isere::fs::installed()?;
+    match FsStore::open(storage, DEFAULT_ROOT) {
+        Ok(store) => Some(Box::leak(Box::new(store))),
+        Err(e) => {
+            log::error!(target: "board", "bundle store: {e}; over-the-air deploys are off");
+            None
+        }
+    }
+}
+
+/// The configuration pushed over the air before this boot, which wins over
+/// the built-in one: its text, if there is one and it parses.
+#[cfg(feature = "ota")]
+pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>)> {
+    let text = match store?.read_config() {
+        Ok(text) => text?,
+        Err(e) => {
+            log::error!(target: "board", "stored configuration: {e}");
+            return None;
+        }
+    };
+    match Config::parse(&text) {
+        Ok(config) => Some((config, text)),
+        Err(e) => {
+            log::error!(target: "board", "stored configuration ignored: {e}");
+            None
+        }
+    }
+}
+
+/// Turns over-the-air deploys on: the admin state (credentials from
+/// `config`, whose text is `config_json`) and a log ring of
+/// `log_ring_bytes` for `GET /_isere/logs`. Call before the JS task starts,
+/// so that the engine's memory limit is computed from what is left; then
+/// [`restore_deployed`] once it runs.
+#[cfg(feature = "ota")]
+pub fn start_ota(
+    store: &'static dyn BundleStore,
+    config: &Config,
+    config_json: Vec<u8>,
+    log_ring_bytes: usize,
+) -> Option<&'static Ota> {
+    isere::logger::enable_ring(log_ring_bytes);
+    match Ota::new(store, config, config_json) {
+        Ok(o) => {
+            let o: &'static Ota = Box::leak(Box::new(o));
+            ota::install(o);
+            Some(o)
+        }
+        Err(e) => {
+            log::error!(target: "board", "over-the-air deploys are off: {e}");
+            None
+        }
+    }
+}
+
+/// Loads the functions deployed before this boot into the running `js`.
+#[cfg(feature = "ota")]
+pub fn restore_deployed(ota: &Ota, js: JsTask) {
+    ota.restore_into(js);
 }

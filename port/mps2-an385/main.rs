@@ -62,6 +62,16 @@ use lan9118::{InterruptHandle, Lan9118};
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 
+/// Log lines kept for `GET /_isere/logs` (from the heap).
+#[cfg(feature = "ota")]
+const LOG_RING_BYTES: usize = 8 * 1024;
+
+/// The bundle store of over-the-air deploys (nothing without them).
+#[cfg(feature = "ota")]
+type Store = dyn isere::ota::store::BundleStore;
+#[cfg(not(feature = "ota"))]
+type Store = ();
+
 /// The configuration the board boots with: the example functions.
 const DEFAULT_CONFIG: &str = include_str!("../../handlers/isere.json");
 
@@ -212,10 +222,18 @@ fn exit_with_error(message: &str) -> ! {
     semihosting::exit(1);
 }
 
-fn load_config(args: &BootArgs) -> Result<Config, String> {
+/// The configuration and its text: `function=`'s, else one pushed over the
+/// air (kept in the file system), else `config=`'s, else the built-in one.
+fn load_config(args: &BootArgs, store: Option<&Store>) -> Result<(Config, Vec<u8>), String> {
     if let Some(path) = &args.function {
-        return Ok(Config::function_file(path));
+        return Ok((Config::function_file(path), b"{}".to_vec()));
     }
+    #[cfg(feature = "ota")]
+    if let Some(pushed) = boot::pushed_config(store) {
+        return Ok(pushed);
+    }
+    #[cfg(not(feature = "ota"))]
+    let _ = store;
     let (text, name) = match &args.config {
         Some(path) => (host_file(path)?, path.as_str()),
         None => (DEFAULT_CONFIG.as_bytes().to_vec(), "built-in configuration"),
@@ -231,12 +249,18 @@ fn load_config(args: &BootArgs) -> Result<Config, String> {
         config = Config::single(f.clone());
         config.server = server;
     }
-    Ok(config)
+    Ok((config, text))
 }
 
 fn init_task(args: BootArgs) {
-    let config: &'static Config = match load_config(&args) {
-        Ok(c) => Box::leak(Box::new(c)),
+    // The file system first: it may hold a configuration pushed over the air.
+    mount_file_system(args.data.as_deref());
+    #[cfg(feature = "ota")]
+    let store = boot::open_store();
+    #[cfg(not(feature = "ota"))]
+    let store: Option<&Store> = None;
+    let (config, config_json) = match load_config(&args, store) {
+        Ok((c, text)) => (&*Box::leak(Box::new(c)), text),
         Err(e) => exit_with_error(&e),
     };
     isere::logger::set_level(args.log.unwrap_or(config.log_level));
@@ -250,7 +274,12 @@ fn init_task(args: BootArgs) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
-    mount_file_system(args.data.as_deref());
+    // The OTA state and the log ring come from the heap before the engine's
+    // share of it is computed.
+    #[cfg(feature = "ota")]
+    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
+    #[cfg(not(feature = "ota"))]
+    let _ = config_json;
     let free = rtos::heap_stats().free;
     let js = boot::start_js(
         functions,
@@ -274,6 +303,10 @@ fn init_task(args: BootArgs) {
     );
     if args.selftest {
         semihosting::exit(if boot::self_test(&js, config) { 0 } else { 1 });
+    }
+    #[cfg(feature = "ota")]
+    if let Some(ota) = ota {
+        boot::restore_deployed(ota, js);
     }
     let stack = start_network();
     let listener = match stack.listen([0; 4], HTTP_PORT) {

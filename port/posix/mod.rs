@@ -14,6 +14,7 @@
 
 pub mod flash;
 pub mod net;
+pub mod store;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::io::Write as _;

@@ -176,14 +176,30 @@ fn start() -> ! {
     fail("the scheduler returned");
 }
 
+/// Log lines kept for `GET /_isere/logs` (from the heap: 2 KiB of the
+/// RP2040's budget), with the `ota` feature.
+#[cfg(feature = "ota")]
+const LOG_RING_BYTES: usize = 2 * 1024;
+
 fn init_task(board: Board) {
-    let config: &'static Config = match Config::parse(BOARD_CONFIG.as_bytes()) {
-        Ok(c) => Box::leak(Box::new(c)),
-        Err(e) => fail_fmt(format_args!("board configuration: {e}")),
-    };
-    isere::logger::set_level(config.log_level);
     log_flash_layout();
+    // The file system first: it may hold a configuration pushed over the air.
     mount_file_system();
+    #[cfg(feature = "ota")]
+    let store = boot::open_store();
+    #[cfg(feature = "ota")]
+    let pushed = boot::pushed_config(store);
+    #[cfg(not(feature = "ota"))]
+    let pushed: Option<(Config, alloc::vec::Vec<u8>)> = None;
+    let (config, config_json) = match pushed {
+        Some((c, text)) => (c, text),
+        None => match Config::parse(BOARD_CONFIG.as_bytes()) {
+            Ok(c) => (c, BOARD_CONFIG.as_bytes().to_vec()),
+            Err(e) => fail_fmt(format_args!("board configuration: {e}")),
+        },
+    };
+    let config: &'static Config = Box::leak(Box::new(config));
+    isere::logger::set_level(config.log_level);
     // Functions are not compiled from files on this board yet.
     let no_files = |path: &str| {
         Err(alloc::format!(
@@ -194,6 +210,10 @@ fn init_task(board: Board) {
         Ok(f) => f,
         Err(e) => fail_fmt(format_args!("{e}")),
     };
+    #[cfg(feature = "ota")]
+    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
+    #[cfg(not(feature = "ota"))]
+    let _ = config_json;
     let js = boot::start_js(
         functions,
         JsConfig {
@@ -208,6 +228,10 @@ fn init_task(board: Board) {
             io_stack_words: TASK_STACK_WORDS,
         },
     );
+    #[cfg(feature = "ota")]
+    if let Some(ota) = ota {
+        boot::restore_deployed(ota, js);
+    }
     let stack = start_network(board.usb);
     let listener = match stack.listen([0; 4], HTTP_PORT) {
         Ok(l) => l,

@@ -19,12 +19,13 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use super::chunked::ChunkedDecoder;
 use super::request::{self, BodyFraming, Limits, RequestHead};
 use super::response::{self, ResponseFraming};
 use super::static_files::{self, Conditions};
-use crate::config::{Config, RouteTarget};
+use crate::config::{Config, RouteTarget, ServerLimits};
 use crate::fs::{FileKind, FsError};
 use crate::js::{Exchange, JsTask, Reply};
 use crate::port::{self, Listener, NetError, Port, Socket};
@@ -40,6 +41,11 @@ const READ_CHUNK: usize = 4096;
 /// answered with its 500 rather than a 504.
 const HANDLER_GRACE_MS: u64 = 500;
 
+/// Stack of the task an admin call that changes something runs on, in
+/// words (see `serve_admin_call`): 12 KiB on the 32-bit boards.
+#[cfg(feature = "ota")]
+const ADMIN_STACK_WORDS: usize = 3072;
+
 /// Sizes of the server's tasks.
 #[derive(Clone, Copy, Debug)]
 pub struct TaskSizes {
@@ -49,11 +55,98 @@ pub struct TaskSizes {
     pub priority: u32,
 }
 
+/// The server limits that a configuration pushed over the air changes at
+/// once (`max_connections` sizes the task pool: it waits for a restart).
+/// Each is its own atomic: a request that reads them during a change may
+/// see old and new values mixed, never a torn one.
+pub struct LiveLimits {
+    max_request_line: AtomicUsize,
+    max_header_bytes: AtomicUsize,
+    max_headers: AtomicUsize,
+    max_body_bytes: AtomicUsize,
+    max_bundle_bytes: AtomicUsize,
+    header_timeout_ms: AtomicU32,
+    keep_alive_timeout_ms: AtomicU32,
+    handler_timeout_ms: AtomicU32,
+}
+
+impl LiveLimits {
+    fn new(s: &ServerLimits, max_bundle_bytes: u64) -> LiveLimits {
+        let live = LiveLimits {
+            max_request_line: AtomicUsize::new(0),
+            max_header_bytes: AtomicUsize::new(0),
+            max_headers: AtomicUsize::new(0),
+            max_body_bytes: AtomicUsize::new(0),
+            max_bundle_bytes: AtomicUsize::new(0),
+            header_timeout_ms: AtomicU32::new(0),
+            keep_alive_timeout_ms: AtomicU32::new(0),
+            handler_timeout_ms: AtomicU32::new(0),
+        };
+        live.set(s, max_bundle_bytes);
+        live
+    }
+
+    fn set(&self, s: &ServerLimits, max_bundle_bytes: u64) {
+        let r = Ordering::Relaxed;
+        self.max_request_line.store(s.max_request_line, r);
+        self.max_header_bytes.store(s.max_header_bytes, r);
+        self.max_headers.store(s.max_headers, r);
+        self.max_body_bytes.store(s.max_body_bytes, r);
+        self.max_bundle_bytes
+            .store(usize::try_from(max_bundle_bytes).unwrap_or(usize::MAX), r);
+        self.header_timeout_ms.store(s.header_timeout_ms, r);
+        self.keep_alive_timeout_ms.store(s.keep_alive_timeout_ms, r);
+        self.handler_timeout_ms.store(s.handler_timeout_ms, r);
+    }
+
+    /// The limits of a request head. Bundle uploads stream past the body
+    /// limit of functions, which `serve` applies to every other request.
+    fn request(&self) -> Limits {
+        let r = Ordering::Relaxed;
+        Limits {
+            max_request_line: self.max_request_line.load(r),
+            max_header_bytes: self.max_header_bytes.load(r),
+            max_headers: self.max_headers.load(r),
+            max_body: self.max_body_bytes().max(self.max_bundle_bytes.load(r)),
+        }
+    }
+
+    fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes.load(Ordering::Relaxed)
+    }
+
+    fn header_timeout(&self) -> TickType {
+        rtos::ms_to_ticks(self.header_timeout_ms.load(Ordering::Relaxed) as u64)
+    }
+
+    fn keep_alive_timeout(&self) -> TickType {
+        rtos::ms_to_ticks(self.keep_alive_timeout_ms.load(Ordering::Relaxed) as u64)
+    }
+
+    fn handler_timeout_ms(&self) -> u64 {
+        self.handler_timeout_ms.load(Ordering::Relaxed) as u64
+    }
+}
+
+static LIVE: AtomicPtr<LiveLimits> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Applies new server limits (all but `max_connections`) and the largest
+/// bundle accepted to the running server, from the next request on.
+pub fn apply_limits(s: &ServerLimits, max_bundle_bytes: u64) {
+    // SAFETY: set once in `start` from a leaked box, never freed.
+    if let Some(live) = unsafe { LIVE.load(Ordering::Acquire).as_ref() } {
+        live.set(s, max_bundle_bytes);
+    }
+}
+
 struct Shared {
     port: &'static Port,
     config: &'static Config,
     js: JsTask,
-    limits: Limits,
+    /// Priority of the server's tasks (and of admin calls' own tasks).
+    #[cfg(feature = "ota")]
+    priority: u32,
+    live: &'static LiveLimits,
     work: Queue<Socket>,
     idle: core::cell::UnsafeCell<usize>,
     listen_host: String,
@@ -99,16 +192,16 @@ pub fn start(
     // The database bindings open their connections through the same port.
     crate::port::install(port);
     let s = &config.server;
+    let live: &'static LiveLimits =
+        Box::leak(Box::new(LiveLimits::new(s, config.admin.max_bundle_bytes)));
+    LIVE.store((live as *const LiveLimits).cast_mut(), Ordering::Release);
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,
         config,
         js,
-        limits: Limits {
-            max_request_line: s.max_request_line,
-            max_header_bytes: s.max_header_bytes,
-            max_headers: s.max_headers,
-            max_body: s.max_body_bytes,
-        },
+        #[cfg(feature = "ota")]
+        priority: sizes.priority,
+        live,
         work: Queue::new(s.max_connections)?,
         idle: core::cell::UnsafeCell::new(0),
         listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
@@ -216,6 +309,19 @@ impl Worker {
                 }
             };
             self.buf.drain(..consumed);
+            #[cfg(feature = "ota")]
+            if let Some((admin, query)) = admin_call(&head.target) {
+                let (admin, query) = (String::from(admin), String::from(query));
+                if !self.serve_admin_call(socket, &mut head, &admin, &query) {
+                    return;
+                }
+                continue;
+            }
+            if matches!(head.framing, BodyFraming::Length(n) if n > self.shared.live.max_body_bytes())
+            {
+                self.send_error(socket, 413, true, &[]);
+                return;
+            }
             let body = match self.read_body(socket, &head) {
                 Ok(b) => b,
                 Err(status) => {
@@ -232,13 +338,13 @@ impl Worker {
 
     /// Reads until a complete request head is buffered.
     fn read_head(&mut self, socket: Socket) -> HeadOutcome {
-        let s = &self.shared.config.server;
-        let idle_wait = rtos::ms_to_ticks(s.keep_alive_timeout_ms as u64);
-        let head_wait = rtos::ms_to_ticks(s.header_timeout_ms as u64);
+        let idle_wait = self.shared.live.keep_alive_timeout();
+        let head_wait = self.shared.live.header_timeout();
+        let limits = self.shared.live.request();
         let mut head_deadline: Option<TickType> = None;
         loop {
             if !self.buf.is_empty() {
-                match request::parse_head(&self.buf, &self.shared.limits) {
+                match request::parse_head(&self.buf, &limits) {
                     Ok(Some((head, consumed))) => return HeadOutcome::Request(head, consumed),
                     Ok(None) => {}
                     Err(e) => {
@@ -278,7 +384,7 @@ impl Worker {
 
     /// Reads the body the head announced (what is already buffered first).
     fn read_body(&mut self, socket: Socket, head: &RequestHead) -> Result<Option<Vec<u8>>, u16> {
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         let announced = !matches!(head.framing, BodyFraming::None);
         if head.expect_continue && announced && self.buf.is_empty() {
             let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
@@ -298,7 +404,7 @@ impl Worker {
                 Ok(Some(core::mem::replace(&mut self.buf, rest)))
             }
             BodyFraming::Chunked => {
-                let mut decoder = ChunkedDecoder::new(self.shared.limits.max_body);
+                let mut decoder = ChunkedDecoder::new(self.shared.live.max_body_bytes());
                 let mut body = Vec::new();
                 loop {
                     match decoder.decode(&self.buf, &mut body) {
@@ -332,7 +438,28 @@ impl Worker {
         if let Some(admin) = path.strip_prefix("/_isere/") {
             return self.serve_admin(socket, head, admin);
         }
-        let Some(route) = self.shared.config.route(path) else {
+        #[cfg(feature = "ota")]
+        if head.method == "GET" || head.method == "HEAD" {
+            let asset = crate::ota::installed().and_then(|o| Some((o, o.asset(path)?)));
+            if let Some((ota, asset)) = asset {
+                return self.send_asset(socket, head, ota, &asset);
+            }
+        }
+        // With over-the-air deploys, the routes of deployed functions and
+        // those of a pushed configuration are in the OTA state.
+        #[cfg(feature = "ota")]
+        let deployed;
+        #[cfg(feature = "ota")]
+        let routed = match crate::ota::installed() {
+            Some(ota) => {
+                deployed = ota.route(path, &self.shared.config.routes);
+                deployed.as_ref()
+            }
+            None => self.shared.config.route(path),
+        };
+        #[cfg(not(feature = "ota"))]
+        let routed = self.shared.config.route(path);
+        let Some(route) = routed else {
             return self.send_error(socket, 404, !head.keep_alive, &[]);
         };
         if let Some(methods) = &route.methods
@@ -557,11 +684,142 @@ impl Worker {
         self.write_reply(socket, head, &reply)
     }
 
+    /// Sends a deployed function's static file, read from the store in
+    /// pieces (never whole in RAM); returns whether the connection may stay
+    /// open.
+    #[cfg(feature = "ota")]
+    fn send_asset(
+        &self,
+        socket: Socket,
+        head: &RequestHead,
+        ota: &crate::ota::Ota,
+        asset: &crate::ota::Asset,
+    ) -> bool {
+        let len = asset.range.len as usize;
+        let mut out = Vec::with_capacity(256);
+        let headers = [
+            (
+                String::from("content-type"),
+                String::from(asset.content_type),
+            ),
+            (String::from("cache-control"), String::from("no-cache")),
+        ];
+        response::write_head(
+            &mut out,
+            head.version,
+            200,
+            "",
+            &headers,
+            ResponseFraming::Length(len),
+            head.keep_alive,
+            &self.shared.date(),
+        );
+        let wait = self.shared.live.header_timeout();
+        if port::send_all(self.net(), socket, &out, wait).is_err() {
+            return false;
+        }
+        if head.method == "HEAD" {
+            return head.keep_alive;
+        }
+        let mut buf = alloc::vec![0u8; READ_CHUNK.min(len.max(1))];
+        let mut at = 0usize;
+        while at < len {
+            let n = buf.len().min(len - at);
+            let read = ota.store().read(
+                &asset.name,
+                &asset.version,
+                asset.range.offset + at as u64,
+                &mut buf[..n],
+            );
+            if let Err(e) = read {
+                // The head promised bytes that cannot come: close.
+                log::error!(target: TAG, "{}: static file unreadable: {e}", asset.name);
+                return false;
+            }
+            if port::send_all(self.net(), socket, &buf[..n], wait).is_err() {
+                return false;
+            }
+            at += n;
+        }
+        head.keep_alive
+    }
+
+    /// Answers an admin call other than `stats` (see [`crate::ota::admin`]),
+    /// streaming its body; returns whether the connection may stay open.
+    #[cfg(feature = "ota")]
+    fn serve_admin_call(
+        &mut self,
+        socket: Socket,
+        head: &mut RequestHead,
+        path: &str,
+        query: &str,
+    ) -> bool {
+        let announced = !matches!(head.framing, BodyFraming::None);
+        if head.expect_continue && announced && self.buf.is_empty() {
+            let wait = self.shared.live.header_timeout();
+            let _ = port::send_all(self.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
+        }
+        let framing = match head.framing {
+            BodyFraming::None => AdminBody::Done,
+            BodyFraming::Length(n) => AdminBody::Length(n),
+            BodyFraming::Chunked => AdminBody::Chunked(ChunkedDecoder::new(usize::MAX)),
+        };
+        let method = head.method.clone();
+        let authorization = head.header("authorization").map(<[u8]>::to_vec);
+        let request = crate::ota::admin::AdminRequest {
+            method: &method,
+            path,
+            query,
+            authorization: authorization.as_deref(),
+        };
+        let priority = self.shared.priority;
+        let mut link = AdminLink {
+            worker: self,
+            socket,
+            body: framing,
+        };
+        // Calls that change something check signatures (Ed25519 wants a few
+        // KiB of stack): they run on a task of their own, with the stack a
+        // connection task does not keep for good.
+        let response = if request.method == "GET" || request.method == "HEAD" {
+            crate::ota::admin::handle(&request, &mut link)
+        } else {
+            rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
+                crate::ota::admin::handle(&request, &mut link)
+            })
+            .unwrap_or_else(|_| {
+                crate::ota::admin::AdminResponse::error(
+                    503,
+                    "not enough memory for an admin call now; try again",
+                )
+            })
+        };
+        if !matches!(link.body, AdminBody::Done) {
+            // The body was left unread: its framing is lost, so close.
+            head.keep_alive = false;
+        }
+        let reply = Reply {
+            seq: self.seq,
+            status: response.status,
+            status_text: String::new(),
+            headers: [
+                (
+                    String::from("content-type"),
+                    String::from(response.content_type),
+                ),
+                (String::from("cache-control"), String::from("no-store")),
+            ]
+            .into_iter()
+            .chain(response.headers)
+            .collect(),
+            body: Some(response.body),
+        };
+        self.write_reply(socket, head, &reply) && head.keep_alive
+    }
+
     /// Waits for the reply to the current request, dropping stale ones.
     fn wait_reply(&self) -> Option<Box<Reply>> {
-        let wait = rtos::ms_to_ticks(
-            self.shared.config.server.handler_timeout_ms as u64 + HANDLER_GRACE_MS,
-        );
+        let wait = rtos::ms_to_ticks(self.shared.live.handler_timeout_ms() + HANDLER_GRACE_MS);
         let deadline = rtos::tick_count().saturating_add(wait);
         loop {
             let left = deadline.saturating_sub(rtos::tick_count());
@@ -597,7 +855,7 @@ impl Worker {
         if head.method != "HEAD" && !matches!(sent, ResponseFraming::None) {
             out.extend_from_slice(body);
         }
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         port::send_all(self.net(), socket, &out, wait).is_ok()
     }
 
@@ -605,9 +863,124 @@ impl Worker {
     fn send_error(&self, socket: Socket, status: u16, close: bool, extra: &[(&str, &str)]) -> bool {
         let mut out = Vec::new();
         response::simple_response(&mut out, status, close, &self.shared.date(), extra);
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         port::send_all(self.net(), socket, &out, wait).is_ok() && !close
     }
+}
+
+/// How much of an admin call's body is left.
+#[cfg(feature = "ota")]
+enum AdminBody {
+    Done,
+    Length(usize),
+    Chunked(ChunkedDecoder),
+}
+
+/// The connection side of an admin call: its body, streamed, and the way
+/// to the JS task.
+#[cfg(feature = "ota")]
+struct AdminLink<'w> {
+    worker: &'w mut Worker,
+    socket: Socket,
+    body: AdminBody,
+}
+
+#[cfg(feature = "ota")]
+impl crate::ota::admin::Link for AdminLink<'_> {
+    fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16> {
+        out.clear();
+        let wait = self.worker.shared.live.header_timeout();
+        loop {
+            match &mut self.body {
+                AdminBody::Done => return Ok(false),
+                AdminBody::Length(0) => {
+                    self.body = AdminBody::Done;
+                    return Ok(false);
+                }
+                AdminBody::Length(left) => {
+                    if !self.worker.buf.is_empty() {
+                        let n = (*left).min(self.worker.buf.len());
+                        out.extend(self.worker.buf.drain(..n));
+                        *left -= n;
+                        return Ok(true);
+                    }
+                }
+                AdminBody::Chunked(decoder) => match decoder.decode(&self.worker.buf, out) {
+                    Ok((used, done)) => {
+                        self.worker.buf.drain(..used);
+                        if done {
+                            self.body = AdminBody::Done;
+                            return Ok(!out.is_empty());
+                        }
+                        if !out.is_empty() {
+                            return Ok(true);
+                        }
+                    }
+                    Err(e) => return Err(e.status()),
+                },
+            }
+            match self.worker.fill(self.socket, wait) {
+                Ok(0) => return Err(400),
+                Ok(_) => {}
+                Err(NetError::TimedOut) => return Err(408),
+                Err(_) => return Err(400),
+            }
+        }
+    }
+
+    fn activate(
+        &mut self,
+        number: usize,
+        load: Option<crate::js::task::LoadedFunction>,
+        init_ms: u32,
+    ) -> Result<(), String> {
+        self.worker.seq = self.worker.seq.wrapping_add(1);
+        let mut activation = Box::new(crate::js::task::Activation {
+            seq: self.worker.seq,
+            function: number,
+            load,
+            init_limit_ms: init_ms,
+            reply_to: self.worker.replies,
+        });
+        // The queue is full only under a burst of requests: wait it out.
+        let mut tries = 0;
+        loop {
+            match self.worker.shared.js.activate(activation) {
+                Ok(()) => break,
+                Err(a) if tries < 50 => {
+                    activation = a;
+                    tries += 1;
+                    rtos::delay(rtos::ms_to_ticks(20));
+                }
+                Err(_) => return Err(String::from("the JS task is too busy; try again")),
+            }
+        }
+        let Some(reply) = self.worker.wait_reply() else {
+            return Err(String::from("the JS task did not answer in time"));
+        };
+        if reply.status == 200 {
+            Ok(())
+        } else {
+            let body = reply.body.as_deref().unwrap_or(&[]);
+            Err(String::from_utf8_lossy(body).into_owned())
+        }
+    }
+}
+
+/// The admin path (after `/_isere/`) and query of a target, for every admin
+/// call but `stats` (answered with the requests, as before OTA existed).
+#[cfg(feature = "ota")]
+fn admin_call(target: &str) -> Option<(&str, &str)> {
+    let path = request_path(target)?;
+    let admin = path.strip_prefix("/_isere/")?;
+    if admin == "stats" {
+        return None;
+    }
+    let query = target
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(""))
+        .unwrap_or("");
+    Some((admin, query))
 }
 
 /// The path of an origin-form (`/a?b`) or absolute-form (`http://h/a?b`) target.

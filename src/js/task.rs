@@ -21,7 +21,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::builtin;
 use super::engine::{
@@ -62,6 +62,26 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// The body; `None` for a null body.
     pub body: Option<Vec<u8>>,
+}
+
+/// A change of the deployed functions (over-the-air deploys), applied by the
+/// JS task between requests: the new version is loaded into a fresh context
+/// and its module's top level run under `init_limit_ms`; only if that
+/// succeeds does it replace the old version. Requests in flight finish on
+/// the old context, which is freed once the last of them is answered; the
+/// next request sees the new one. The outcome goes to `reply_to` as a
+/// [`Reply`] with status 200, or 422 and the load error as its body.
+pub struct Activation {
+    /// Matches the [`Reply`].
+    pub seq: u32,
+    /// The function number (as in [`Exchange::function`]).
+    pub function: usize,
+    /// The new version; `None` removes the function.
+    pub load: Option<LoadedFunction>,
+    /// Longest the module's top level may run (0: the handler limit).
+    pub init_limit_ms: u32,
+    /// Where the outcome goes.
+    pub reply_to: &'static Queue<Reply>,
 }
 
 /// A function ready to be loaded into its context.
@@ -159,6 +179,7 @@ pub struct JsConfig {
 
 enum Message {
     Request(Box<Exchange>),
+    Activate(Box<Activation>),
     Timer {
         function: usize,
         id: u32,
@@ -236,6 +257,18 @@ impl JsTask {
         }
         let outcome = result.borrow_mut().take().unwrap_or(Ok(()));
         outcome.map(|()| JsTask { queue })
+    }
+
+    /// Hands an [`Activation`] to the JS task without waiting; gives it back
+    /// when the queue is full.
+    pub fn activate(&self, activation: Box<Activation>) -> Result<(), Box<Activation>> {
+        match self.queue.send(Box::new(Message::Activate(activation)), 0) {
+            Ok(()) => Ok(()),
+            Err(msg) => match *msg {
+                Message::Activate(a) => Err(a),
+                _ => unreachable!("sent an activation"),
+            },
+        }
     }
 
     /// Hands a request to the JS task without waiting; gives it back when the
@@ -433,6 +466,7 @@ struct Function {
 }
 
 struct InFlight {
+    /// The context slot the request runs in.
     function: usize,
     promise: Persistent,
     seq: u32,
@@ -447,10 +481,32 @@ const GC_SLACK: usize = 16 * 1024;
 struct EventLoop {
     /// Engine bytes after the last cycle collection.
     collected_at: usize,
-    functions: Vec<Function>,
+    /// Loaded contexts by slot (a slot is the `function` of timers, I/O and
+    /// requests in flight). A slot emptied by an activation is reused only
+    /// after the other slots, so a timer event still queued for a freed
+    /// context does not reach its successor.
+    functions: Vec<Option<Function>>,
+    /// Function number -> the slot of its active version.
+    active: Vec<Option<usize>>,
+    /// Slots of replaced versions, freed when their last request is answered.
+    retired: Vec<usize>,
+    /// Where the last slot search stopped.
+    last_slot: usize,
     in_flight: Vec<InFlight>,
     deadline: alloc::rc::Rc<Cell<TickType>>,
-    cpu_limit: TickType,
+}
+
+/// Longest a handler may run without yielding, in ms ([`set_cpu_limit_ms`]).
+static CPU_LIMIT_MS: AtomicU32 = AtomicU32::new(30_000);
+
+/// Changes how long a handler may run without yielding, from the next
+/// message the JS task takes on (a configuration pushed over the air).
+pub fn set_cpu_limit_ms(ms: u32) {
+    CPU_LIMIT_MS.store(ms.max(1), Ordering::Relaxed);
+}
+
+fn cpu_limit() -> TickType {
+    rtos::ms_to_ticks(CPU_LIMIT_MS.load(Ordering::Relaxed) as u64)
 }
 
 fn js_task(start: Start) {
@@ -489,14 +545,21 @@ fn js_task(start: Start) {
     let mut ev = EventLoop {
         collected_at: 0,
         functions: Vec::new(),
+        active: Vec::new(),
+        retired: Vec::new(),
+        last_slot: 0,
         in_flight: Vec::new(),
         deadline,
-        cpu_limit: rtos::ms_to_ticks(config.cpu_limit_ms as u64),
     };
+    set_cpu_limit_ms(config.cpu_limit_ms);
     let loaded = functions.len();
     for (index, f) in functions.into_iter().enumerate() {
         match ev.load(&rt, index, f) {
-            Ok(function) => ev.functions.push(function),
+            Ok(function) => {
+                ev.functions.push(Some(function));
+                ev.active.push(Some(index));
+                ev.last_slot = index;
+            }
             Err(e) => {
                 ev.free_all();
                 rt.free();
@@ -585,7 +648,10 @@ impl EventLoop {
                         .map_err(|e| fail(name, e))?;
                 }
                 let now = rt.allocated();
-                log::debug!(target: TAG, "[{}] glue {name}: +{} bytes", f.name, now - used);
+                // Signed: a file's allocations can trigger a collection
+                // that frees more than the file took.
+                let delta = now as isize - used as isize;
+                log::debug!(target: TAG, "[{}] glue {name}: {delta:+} bytes", f.name);
                 used = now;
             }
             let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
@@ -657,6 +723,7 @@ impl EventLoop {
             };
             match *msg {
                 Message::Request(ex) => self.dispatch(ex),
+                Message::Activate(a) => self.activate(rt, *a),
                 Message::Timer { function, id } => self.fire_timer(function, id),
                 Message::Io {
                     function,
@@ -690,16 +757,119 @@ impl EventLoop {
 
     fn arm(&self) {
         self.deadline
-            .set(rtos::tick_count().saturating_add(self.cpu_limit));
+            .set(rtos::tick_count().saturating_add(cpu_limit()));
     }
 
     fn disarm(&self) {
         self.deadline.set(TickType::MAX);
     }
 
+    /// The context in `slot`, if loaded.
+    fn slot(&self, slot: usize) -> Option<&Function> {
+        loaded(&self.functions, slot)
+    }
+
+    /// Applies an over-the-air change (see [`Activation`]).
+    fn activate(&mut self, rt: &Runtime, a: Activation) {
+        let Activation {
+            seq,
+            function,
+            load,
+            init_limit_ms,
+            reply_to,
+        } = a;
+        let outcome = match load {
+            Some(f) => self.load_new_version(rt, function, f, init_limit_ms),
+            None => {
+                if let Some(old) = self.active.get_mut(function).and_then(Option::take) {
+                    self.retired.push(old);
+                }
+                Ok(())
+            }
+        };
+        self.free_retired();
+        let reply = match outcome {
+            Ok(()) => Reply {
+                seq,
+                status: 200,
+                status_text: String::new(),
+                headers: Vec::new(),
+                body: None,
+            },
+            Err(e) => {
+                log::error!(target: TAG, "activation refused: {e}");
+                Reply {
+                    seq,
+                    status: 422,
+                    status_text: String::new(),
+                    headers: Vec::new(),
+                    body: Some(e.into_bytes()),
+                }
+            }
+        };
+        if reply_to.send(Box::new(reply), 0).is_err() {
+            log::warn!(target: TAG, "activation {seq}: its caller no longer waits");
+        }
+    }
+
+    /// Loads `f` into a fresh context under the time limit and makes it
+    /// function `number`'s active version.
+    fn load_new_version(
+        &mut self,
+        rt: &Runtime,
+        number: usize,
+        f: LoadedFunction,
+        init_limit_ms: u32,
+    ) -> Result<(), String> {
+        let free = (1..=MAX_FUNCTIONS)
+            .map(|i| (self.last_slot + i) % MAX_FUNCTIONS)
+            .find(|&i| self.slot(i).is_none())
+            .ok_or_else(|| alloc::format!("more than {MAX_FUNCTIONS} function contexts"))?;
+        let limit = match init_limit_ms {
+            0 => cpu_limit(),
+            ms => rtos::ms_to_ticks(ms as u64),
+        };
+        self.deadline.set(rtos::tick_count().saturating_add(limit));
+        let name = f.name.clone();
+        let loaded = self.load(rt, free, f);
+        self.disarm();
+        let function = loaded?;
+        if self.functions.len() <= free {
+            self.functions.resize_with(free + 1, || None);
+        }
+        self.functions[free] = Some(function);
+        self.last_slot = free;
+        if self.active.len() <= number {
+            self.active.resize(number + 1, None);
+        }
+        if let Some(old) = self.active[number].replace(free) {
+            self.retired.push(old);
+        }
+        log::info!(target: TAG, "[{name}] new version active (context {free})");
+        Ok(())
+    }
+
+    /// Frees the retired contexts no request in flight still uses.
+    fn free_retired(&mut self) {
+        let mut i = 0;
+        while i < self.retired.len() {
+            let slot = self.retired[i];
+            if self.in_flight.iter().any(|fl| fl.function == slot) {
+                i += 1;
+                continue;
+            }
+            self.retired.swap_remove(i);
+            if let Some(f) = self.functions.get_mut(slot).and_then(Option::take) {
+                log::debug!(target: TAG, "[{}] old version freed (context {slot})", f.state.name);
+                free_function(f);
+            }
+        }
+    }
+
     fn dispatch(&mut self, ex: Box<Exchange>) {
-        let Some(f) = self.functions.get(ex.function) else {
-            reply_error(&ex, 500);
+        let slot = self.active.get(ex.function).copied().flatten();
+        let Some((slot, f)) = slot.and_then(|s| Some((s, loaded(&self.functions, s)?))) else {
+            reply_error(&ex, 404);
             return;
         };
         let ctx: &Ctx = &f.ctx;
@@ -709,11 +879,11 @@ impl EventLoop {
         self.disarm();
         match started {
             Ok(promise) => self.in_flight.push(InFlight {
-                function: ex.function,
+                function: slot,
                 promise: Persistent::new(promise),
                 seq: ex.seq,
                 reply_to: ex.reply_to,
-                give_up: rtos::tick_count().saturating_add(self.cpu_limit.saturating_mul(2)),
+                give_up: rtos::tick_count().saturating_add(cpu_limit().saturating_mul(2)),
             }),
             Err(Thrown) => {
                 let e = ctx.take_exception();
@@ -724,7 +894,7 @@ impl EventLoop {
     }
 
     fn fire_timer(&mut self, function: usize, id: u32) {
-        let Some(f) = self.functions.get(function) else {
+        let Some(f) = self.slot(function) else {
             return;
         };
         {
@@ -755,7 +925,7 @@ impl EventLoop {
 
     /// Settles the promise of I/O job `id` with its completion's outcome.
     fn finish_io(&mut self, function: usize, id: u32, completion: super::io::Completion) {
-        let Some(f) = self.functions.get(function) else {
+        let Some(f) = self.slot(function) else {
             return;
         };
         let Some((resolve, reject)) = f.state.pending_io.borrow_mut().remove(&id) else {
@@ -781,7 +951,11 @@ impl EventLoop {
         let mut i = 0;
         while i < self.in_flight.len() {
             let fl = &self.in_flight[i];
-            let f = &self.functions[fl.function];
+            let Some(f) = loaded(&self.functions, fl.function) else {
+                // Cannot happen: a slot is freed only without requests in flight.
+                self.in_flight.swap_remove(i);
+                continue;
+            };
             let ctx: &Ctx = &f.ctx;
             let promise = fl.promise.get(ctx);
             let state = ctx.promise_state(&promise);
@@ -791,7 +965,7 @@ impl EventLoop {
                     log::warn!(target: TAG, "[{}] request {} never settled; forgotten", f.state.name, fl.seq);
                     drop(promise);
                     let fl = self.in_flight.swap_remove(i);
-                    fl.promise.free(&self.functions[fl.function].ctx);
+                    fl.promise.free(&f.ctx);
                 } else {
                     i += 1;
                 }
@@ -810,36 +984,49 @@ impl EventLoop {
             drop(promise);
             let fl = self.in_flight.swap_remove(i);
             let reply = reply.unwrap_or_else(|| error_reply(fl.seq, 500));
-            fl.promise.free(&self.functions[fl.function].ctx);
+            fl.promise.free(&f.ctx);
             if fl.reply_to.send(Box::new(reply), 0).is_err() {
                 log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", fl.seq);
             }
         }
+        if !self.retired.is_empty() {
+            self.free_retired();
+        }
     }
 
     fn free_all(&mut self) {
-        for fl in self.in_flight.drain(..) {
-            if let Some(f) = self.functions.get(fl.function) {
+        for fl in core::mem::take(&mut self.in_flight) {
+            if let Some(f) = self.slot(fl.function) {
                 fl.promise.free(&f.ctx);
             }
         }
-        for f in self.functions.drain(..) {
-            let Function {
-                ctx,
-                state,
-                name,
-                dispatch,
-                namespace,
-                env,
-            } = f;
-            state.release(&ctx);
-            for p in [name, dispatch, namespace, env] {
-                p.free(&ctx);
-            }
-            drop(ctx);
-            drop(state);
+        for f in self.functions.drain(..).flatten() {
+            free_function(f);
         }
     }
+}
+
+/// The context in `slot` of `functions`, if loaded.
+fn loaded(functions: &[Option<Function>], slot: usize) -> Option<&Function> {
+    functions.get(slot).and_then(Option::as_ref)
+}
+
+/// Stops a context's timers, drops its pending I/O and frees it.
+fn free_function(f: Function) {
+    let Function {
+        ctx,
+        state,
+        name,
+        dispatch,
+        namespace,
+        env,
+    } = f;
+    state.release(&ctx);
+    for p in [name, dispatch, namespace, env] {
+        p.free(&ctx);
+    }
+    drop(ctx);
+    drop(state);
 }
 
 /// The accessor behind each name of a lazy glue file (see

@@ -249,6 +249,56 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     }
 }
 
+/// Runs `f` on a new task with `stack_words` of stack at `priority` and
+/// waits (blocking the calling task) until it returns, then gives back its
+/// result; the new task is deleted after it. For rare calls that need far
+/// more stack than their task has (the admin API's signature checks run on
+/// connection tasks sized for serving requests), so that no task keeps that
+/// stack for good. Uses the calling task's [`Notification::Reply`] slot.
+pub fn run_on_new_task<R, F: FnOnce() -> R + Send>(
+    name: &CStr,
+    stack_words: usize,
+    priority: u32,
+    f: F,
+) -> Result<R, OutOfMemory> {
+    struct Erased(*mut (dyn FnMut() + 'static));
+    // SAFETY: the pointee is only used by the new task while its creator
+    // waits, never by both at once.
+    unsafe impl Send for Erased {}
+    let mut f = Some(f);
+    let mut result: Option<R> = None;
+    let done = core::sync::atomic::AtomicBool::new(false);
+    let waiter = TaskHandle::current();
+    let mut call = || {
+        if let Some(f) = f.take() {
+            result = Some(f());
+        }
+    };
+    let call: &mut dyn FnMut() = &mut call;
+    // SAFETY: the lifetime is erased only for the duration of this function,
+    // which does not return before the new task has finished with `call`
+    // (it waits for `done`, set after the last use).
+    let erased = Erased(unsafe {
+        core::mem::transmute::<*mut (dyn FnMut() + '_), *mut (dyn FnMut() + 'static)>(call)
+    });
+    let done_ptr = &done as *const core::sync::atomic::AtomicBool as usize;
+    clear_notification(Notification::Reply);
+    spawn(name, stack_words, priority, move || {
+        let erased = erased;
+        // SAFETY: see above: the creator waits until `done` is set.
+        unsafe { (*erased.0)() };
+        // SAFETY: `done` lives in the waiting creator's frame.
+        let done = unsafe { &*(done_ptr as *const core::sync::atomic::AtomicBool) };
+        done.store(true, core::sync::atomic::Ordering::Release);
+        // After this the creator may return: touch nothing of its frame.
+        let _ = waiter.notify(Notification::Reply);
+    })?;
+    while !done.load(core::sync::atomic::Ordering::Acquire) {
+        wait_notification(Notification::Reply, WAIT_FOREVER);
+    }
+    Ok(result.expect("the task ran the call"))
+}
+
 /// Deletes the calling task.
 pub fn exit_task() -> ! {
     // SAFETY: deleting self never returns.

@@ -1,0 +1,1028 @@
+//! Over-the-air deploys end to end: the `isere` CLI against the simulator
+//! over real HTTP (deploy, redeploy, rollback, delete, configuration, logs,
+//! fleets, every rejection), and power loss (SIGKILL) in the middle of
+//! deploys.
+//!
+//! Most tests keep the bundles in a host directory (`isere-sim --bundles
+//! DIR`); those named `..._littlefs_...` keep them in the file system of a
+//! LittleFS image, as the boards do, and the one that does not kill the
+//! device also runs on the QEMU board (`ISERE_TEST_BOARD=mps2-an385`).
+
+mod support;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use isere::ota::bundle;
+use support::{Sim, TempDir, skip_on_board};
+
+const CLI: &str = env!("CARGO_BIN_EXE_isere");
+
+/// A device set-up: keys, a configuration trusting them, a bundle store.
+struct Lab {
+    dir: TempDir,
+    /// The store: the file system's `/.isere` in a LittleFS image file
+    /// (`--data`, as on the boards), else a host directory (`--bundles`).
+    image: bool,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab::with_store(false)
+    }
+
+    /// A lab whose device keeps its bundles in a LittleFS image.
+    fn on_image() -> Lab {
+        Lab::with_store(true)
+    }
+
+    fn with_store(image: bool) -> Lab {
+        let dir = TempDir::new("ota");
+        let lab = Lab { dir, image };
+        let out = lab.isere(&["keygen", "--out", "keys"]);
+        assert!(out.status.success(), "keygen: {}", text(&out));
+        let public = lab.read("keys/isere.pub");
+        let token = lab.read("keys/admin.token");
+        let config = format!(
+            r#"{{"functions":[{{"name":"hi","module":"hello"}}],
+                "routes":[{{"prefix":"/hi","function":"hi"}}],
+                "admin":{{"token_sha256":"{}","trusted_keys":["{}"]}}}}"#,
+            sha256_hex(token.as_bytes()),
+            public
+        );
+        lab.dir.write("device.json", &config);
+        std::fs::create_dir_all(lab.path("store")).unwrap();
+        lab
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// Runs the CLI in the lab directory.
+    fn isere(&self, args: &[&str]) -> Output {
+        Command::new(CLI)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("ISERE_TOKEN")
+            .output()
+            .unwrap_or_else(|e| panic!("run {CLI}: {e}"))
+    }
+
+    /// Starts a simulator on the lab's configuration and store.
+    fn start(&self) -> Sim {
+        self.start_with("device.json", "store")
+    }
+
+    fn start_with(&self, config: &str, store: &str) -> Sim {
+        let args: Vec<OsString> = vec![
+            "--config".into(),
+            self.path(config).into(),
+            if self.image { "--data" } else { "--bundles" }.into(),
+            self.path(&format!("{store}{}", if self.image { ".img" } else { "" }))
+                .into(),
+        ];
+        Sim::spawn(args, None)
+    }
+
+    /// Writes function `name` answering `body`, builds version `version` of
+    /// it, and returns the bundle's path (relative to the lab).
+    fn build(&self, name: &str, version: &str, js: &str) -> String {
+        let src = format!("{name}-{version}.js");
+        self.dir.write(&src, js);
+        let bundle = format!("{name}-{version}.bundle");
+        let out = self.isere(&[
+            "build",
+            &src,
+            "--name",
+            name,
+            "--version",
+            version,
+            "--key",
+            "keys/isere.key",
+            "--out",
+            &bundle,
+        ]);
+        assert!(out.status.success(), "build: {}", text(&out));
+        bundle
+    }
+
+    /// A function answering `body`.
+    fn build_answering(&self, name: &str, version: &str, body: &str) -> String {
+        self.build(
+            name,
+            version,
+            &format!("export default {{ async fetch() {{ return new Response({body:?}); }} }};\n"),
+        )
+    }
+
+    /// `isere ARGS --device URL --token-file keys/admin.token`.
+    fn admin(&self, sim: &Sim, args: &[&str]) -> Output {
+        let url = format!("http://{}", sim.addr());
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--device", &url, "--token-file", "keys/admin.token"]);
+        self.isere(&all)
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let mut s = String::new();
+    bundle::hex(&mut s, &sha2::Sha256::digest(bytes));
+    s
+}
+
+/// What `GET path` answers: (status, body).
+fn get(sim: &Sim, path: &str) -> (u16, String) {
+    let r = sim.conn().get(path);
+    (r.status, r.text().to_string())
+}
+
+/// A raw admin request with the lab's token; returns (status, body).
+fn admin_request(lab: &Lab, sim: &Sim, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let auth = format!("Bearer {}", lab.read("keys/admin.token"));
+    let mut c = sim.conn();
+    let r = c.request(method, path, &[("authorization", &auth)], body);
+    (r.status, r.text().to_string())
+}
+
+#[test]
+fn deploy_redeploy_rollback_and_delete_through_the_cli() {
+    if skip_on_board("ota_cycle", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app").0, 404);
+    let v1 = lab.build_answering("app", "1", "one");
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("app 1 active"), "{}", text(&out));
+    assert!(
+        text(&out).contains("100%"),
+        "a progress bar: {}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/app"), (200, "one".into()));
+    assert_eq!(
+        get(&sim, "/app/below").1,
+        "one",
+        "the route covers its subtree"
+    );
+    assert_eq!(
+        get(&sim, "/hi").1,
+        "Hello from Isère!\n",
+        "configured routes stay"
+    );
+
+    let v2 = lab.build_answering("app", "2", "two");
+    let out = lab.admin(&sim, &["deploy", &v2]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("previous 1"), "{}", text(&out));
+    assert_eq!(get(&sim, "/app").1, "two");
+
+    let out = lab.admin(&sim, &["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let status = text(&out);
+    assert!(
+        status.contains(r#""name":"app","active":"2","previous":"1""#),
+        "{status}"
+    );
+
+    let out = lab.admin(&sim, &["rollback", "app"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("rolled back to 1"), "{}", text(&out));
+    assert_eq!(get(&sim, "/app").1, "one");
+
+    // What is active survives a restart.
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app").1, "one");
+    let out = lab.admin(&sim, &["logs"]);
+    assert!(text(&out).contains("app 1 restored"), "{}", text(&out));
+
+    let out = lab.admin(&sim, &["delete", "app"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(get(&sim, "/app").0, 404);
+    assert!(!lab.path("store/functions/app").exists());
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app").0, 404, "deleted for good");
+}
+
+#[test]
+fn a_request_in_flight_finishes_on_the_old_version() {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_in_flight", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    let v1 = lab.build(
+        "slow",
+        "1",
+        "export default { async fetch() { await new Promise(r => setTimeout(r, 1500)); return new Response('old'); } };\n",
+    );
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    let addr = sim.addr();
+    let slow = std::thread::spawn(move || support::Conn::connect(addr).get("/slow"));
+    std::thread::sleep(Duration::from_millis(300));
+    let v2 = lab.build_answering("slow", "2", "new");
+    let out = lab.admin(&sim, &["deploy", &v2]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        get(&sim, "/slow").1,
+        "new",
+        "the next request sees the new one"
+    );
+    let r = slow.join().unwrap();
+    assert_eq!((r.status, r.text()), (200, "old"));
+}
+
+#[test]
+fn rejected_deploys_change_nothing() {
+    if skip_on_board("ota_rejections", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    let v1 = lab.build_answering("app", "1", "one");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    let unchanged = |why: &str| {
+        assert_eq!(get(&sim, "/app"), (200, "one".into()), "after {why}");
+        let (status, body) = admin_request(&lab, &sim, "GET", "/_isere/functions", b"");
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(r#""active":"1","previous":null"#),
+            "after {why}: {body}"
+        );
+        let mut files: Vec<String> = std::fs::read_dir(lab.path("store/functions/app"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["1.bundle", "pointer"], "after {why}");
+    };
+    let v2 = lab.build_answering("app", "2", "two");
+    let url = format!("http://{}", sim.addr());
+
+    // No token, a wrong token: 401.
+    let out = lab.isere(&["deploy", &v2, "--device", &url]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no admin token"), "{}", text(&out));
+    let out = lab.isere(&["deploy", &v2, "--device", &url, "--token", "nope"]);
+    assert!(text(&out).contains("401"), "{}", text(&out));
+    unchanged("a wrong token");
+    let (status, _) = {
+        let mut c = sim.conn();
+        let r = c.request("GET", "/_isere/functions", &[], b"");
+        (r.status, r.text().to_string())
+    };
+    assert_eq!(status, 401);
+
+    // Signed by a key the device does not trust: 403.
+    assert!(lab.isere(&["keygen", "--out", "other"]).status.success());
+    lab.dir.write(
+        "app-x.js",
+        "export default { fetch() { return new Response('x'); } };\n",
+    );
+    let out = lab.isere(&[
+        "build",
+        "app-x.js",
+        "--name",
+        "app",
+        "--version",
+        "3",
+        "--key",
+        "other/isere.key",
+        "--out",
+        "untrusted.bundle",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = lab.admin(&sim, &["deploy", "untrusted.bundle"]);
+    assert!(text(&out).contains("403 bad signature"), "{}", text(&out));
+    unchanged("an untrusted key");
+
+    // Tampered: a flipped byte in the module, in the manifest, a truncation.
+    let good = std::fs::read(lab.path(&v2)).unwrap();
+    let manifest_len = u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+    let mut in_module = good.clone();
+    in_module[16 + manifest_len + 4 + 10] ^= 0x40;
+    let mut in_manifest = good.clone();
+    let at = 16
+        + String::from_utf8_lossy(&good[16..16 + manifest_len])
+            .find("\"version\":\"2\"")
+            .unwrap()
+        + 11;
+    in_manifest[at] = b'9';
+    for (bytes, status, needle) in [
+        (in_module, 422, "SHA-256 differs"),
+        (in_manifest, 403, "bad signature"),
+        (good[..good.len() - 10].to_vec(), 422, "truncated"),
+        (b"not a bundle at all".to_vec(), 422, "bad magic"),
+    ] {
+        let (s, body) = admin_request(&lab, &sim, "PUT", "/_isere/functions/app", &bytes);
+        assert_eq!(s, status, "{needle}: {body}");
+        assert!(body.contains(needle), "{needle}: {body}");
+        unchanged(needle);
+    }
+
+    // Built for another engine: 422 naming both versions.
+    let key = ed25519_dalek::SigningKey::from_bytes(
+        &bundle::parse_hex32(&lab.read("keys/isere.key")).unwrap(),
+    );
+    let mut engine = isere::ota::engine_version();
+    engine.quickjs = "0.9.0".into();
+    let manifest = bundle::Manifest {
+        name: "app".into(),
+        version: "4".into(),
+        entry: "app.js".into(),
+        engine,
+        routes: vec![bundle::BundleRoute {
+            prefix: "/app".into(),
+            methods: None,
+        }],
+        env: Default::default(),
+        bindings: Default::default(),
+        limits: Default::default(),
+        members: Vec::new(),
+    };
+    let other_engine = bundle::build(
+        manifest,
+        &[bundle::MemberData {
+            name: "app.js",
+            kind: bundle::MemberKind::Module,
+            bytes: b"whatever",
+        }],
+        &key,
+    )
+    .unwrap();
+    let (s, body) = admin_request(&lab, &sim, "PUT", "/_isere/functions/app", &other_engine);
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("built for QuickJS-NG 0.9.0"), "{body}");
+    unchanged("another engine");
+
+    // Uploaded under another name.
+    let (s, body) = admin_request(
+        &lab,
+        &sim,
+        "PUT",
+        "/_isere/functions/other",
+        &std::fs::read(lab.path(&v2)).unwrap(),
+    );
+    assert_eq!(s, 422, "{body}");
+    assert!(
+        body.contains("upload it to /_isere/functions/app"),
+        "{body}"
+    );
+    unchanged("a wrong name");
+
+    // A module whose top level throws, or runs past its time limit.
+    let throws = lab.build(
+        "app",
+        "5",
+        "throw new Error('boom at start');\nexport default { fetch() {} };\n",
+    );
+    let out = lab.admin(&sim, &["deploy", &throws]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("boom at start"), "{}", text(&out));
+    assert!(
+        text(&out).contains("version 1 still serves"),
+        "{}",
+        text(&out)
+    );
+    unchanged("a throwing module");
+    lab.dir.write("isere.json", r#"{"limits":{"init_ms":200}}"#);
+    let spins = lab.build(
+        "app",
+        "6",
+        "while (true) {}\nexport default { fetch() {} };\n",
+    );
+    std::fs::remove_file(lab.path("isere.json")).unwrap();
+    let started = Instant::now();
+    let out = lab.admin(&sim, &["deploy", &spins]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("failed to start"), "{}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    unchanged("a module that never finishes");
+    let no_handler = lab.build("app", "7", "export const x = 1;\n");
+    let out = lab.admin(&sim, &["deploy", &no_handler]);
+    assert!(text(&out).contains("neither"), "{}", text(&out));
+    unchanged("a module without a handler");
+
+    // The active version again: 409.
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(text(&out).contains("409"), "{}", text(&out));
+    unchanged("the same version");
+
+    // An upload cut off half-way (the client disconnects).
+    {
+        let auth = format!("Bearer {}", lab.read("keys/admin.token"));
+        let mut c = sim.conn();
+        let bytes = std::fs::read(lab.path(&v2)).unwrap();
+        let head = format!(
+            "PUT /_isere/functions/app HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: {}\r\n\r\n",
+            bytes.len()
+        );
+        c.send(head.as_bytes());
+        c.send(&bytes[..bytes.len() / 2]);
+        c.shutdown_write();
+        let _ = c.read_until_close();
+    }
+    unchanged("a cut-off upload");
+
+    // Rolling back without a previous version.
+    let out = lab.admin(&sim, &["rollback", "app"]);
+    assert!(text(&out).contains("no previous version"), "{}", text(&out));
+    unchanged("a rollback with nothing to return to");
+
+    // The contexts of the versions that failed to start were freed whole.
+    let (status, log) = sim.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("leak check passed"), "{log}");
+}
+
+#[test]
+fn a_device_without_admin_credentials_refuses_every_call() {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_no_admin", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    lab.dir.write(
+        "open.json",
+        r#"{"functions":[{"name":"hi","module":"hello"}],"routes":[{"prefix":"/hi","function":"hi"}]}"#,
+    );
+    let sim = lab.start_with("open.json", "store");
+    let v1 = lab.build_answering("app", "1", "one");
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(text(&out).contains("401"), "{}", text(&out));
+    assert_eq!(get(&sim, "/app").0, 404);
+    // Stats stay open.
+    assert_eq!(get(&sim, "/_isere/stats").0, 200);
+}
+
+#[test]
+fn configuration_is_signed_and_applied_without_a_reboot() {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_config", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    let out = lab.admin(&sim, &["config", "get"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("trusted_keys"), "{}", text(&out));
+
+    // Unsigned or signed by a stranger: 403; nothing stored.
+    let r = sim.conn().request("POST", "/hi", &[], &[b'x'; 100]);
+    assert_eq!(r.status, 200, "the body limit before");
+    let (s, body) = admin_request(
+        &lab,
+        &sim,
+        "PUT",
+        "/_isere/config",
+        b"{\"log_level\":\"debug\"}",
+    );
+    assert_eq!(s, 403, "{body}");
+    assert!(!lab.path("store/config.json").exists());
+
+    // A new configuration: debug logging (applied now), a new admin token.
+    let token2 = "second-token";
+    let config = lab.read("device.json").replace(
+        r#""admin""#,
+        r#""log_level":"debug","server":{"max_body_bytes":16},"admin""#,
+    );
+    let old_sha = sha256_hex(lab.read("keys/admin.token").as_bytes());
+    let config = config.replace(&old_sha, &sha256_hex(token2.as_bytes()));
+    // Routes change at once: /hey serves the running function "hi"; a
+    // route to a function that is not running waits for the restart.
+    let config = config
+        .replace(
+            r#"{"prefix":"/hi","function":"hi"}"#,
+            r#"{"prefix":"/hey","function":"hi"},{"prefix":"/later","function":"new"}"#,
+        )
+        .replace(
+            r#"{"name":"hi","module":"hello"}"#,
+            r#"{"name":"hi","module":"hello"},{"name":"new","module":"echo"}"#,
+        );
+    assert!(config.contains("/later"), "{config}");
+    lab.dir.write("new.json", &config);
+    let out = lab.admin(
+        &sim,
+        &["config", "push", "new.json", "--key", "keys/isere.key"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("after_restart"), "{}", text(&out));
+    assert!(text(&out).contains("routes to new"), "{}", text(&out));
+    assert_eq!(get(&sim, "/hey"), (200, "Hello from Isère!\n".into()));
+    assert_eq!(get(&sim, "/hi").0, 404, "the old route is gone");
+    assert_eq!(get(&sim, "/later").0, 404, "not before the restart");
+    // Server limits apply at once too.
+    let r = sim.conn().request("POST", "/hey", &[], &[b'x'; 100]);
+    assert_eq!(r.status, 413, "the new body limit");
+    // The old token no longer works; the new one does, at once.
+    let out = lab.admin(&sim, &["status"]);
+    assert!(text(&out).contains("401"), "{}", text(&out));
+    let url = format!("http://{}", sim.addr());
+    let out = lab.isere(&["logs", "--device", &url, "--token", token2]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Debug lines appear only once the new level is in force.
+    let _ = get(&sim, "/hi");
+    let out = lab.isere(&["logs", "--device", &url, "--token", token2]);
+    assert!(text(&out).contains("DEBUG"), "{}", text(&out));
+
+    // A configuration that would lock the device out is refused.
+    lab.dir.write("locked.json", r#"{"log_level":"info"}"#);
+    let out = lab.isere(&[
+        "config",
+        "push",
+        "locked.json",
+        "--key",
+        "keys/isere.key",
+        "--device",
+        &url,
+        "--token",
+        token2,
+    ]);
+    assert!(
+        text(&out).contains("could never be administered"),
+        "{}",
+        text(&out)
+    );
+
+    // The stored configuration wins at the next start.
+    drop(sim);
+    let sim = lab.start();
+    let out = lab.isere(&[
+        "config",
+        "get",
+        "--device",
+        &format!("http://{}", sim.addr()),
+        "--token",
+        token2,
+    ]);
+    assert!(
+        text(&out).contains("\"log_level\":\"debug\""),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        get(&sim, "/later").0,
+        200,
+        "the new function runs after the restart"
+    );
+}
+
+#[test]
+fn a_fleet_deploy_reports_per_device_and_survives_a_dead_one() {
+    if skip_on_board("ota_fleet", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    let a = lab.start_with("device.json", "store");
+    std::fs::create_dir_all(lab.path("store-b")).unwrap();
+    let b = lab.start_with("device.json", "store-b");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    lab.dir.write(
+        "fleet.txt",
+        &format!(
+            "# the lab\nhttp://{}\n{dead_url}\n\nhttp://{}\n",
+            a.addr(),
+            b.addr()
+        ),
+    );
+    let v1 = lab.build_answering("app", "1", "one");
+    let out = lab.isere(&[
+        "deploy",
+        &v1,
+        "--fleet",
+        "fleet.txt",
+        "--token-file",
+        "keys/admin.token",
+    ]);
+    assert!(!out.status.success(), "one device failed");
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("http://{}: app 1 active", a.addr())),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("http://{}: app 1 active", b.addr())),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("{dead_url}: FAILED: cannot reach")),
+        "{t}"
+    );
+    assert!(t.contains("1 of 3 device(s) failed"), "{t}");
+    assert_eq!(get(&a, "/app").1, "one");
+    assert_eq!(get(&b, "/app").1, "one");
+}
+
+#[test]
+fn the_cli_makes_projects_and_reports_source_errors_with_positions() {
+    let lab = Lab::new();
+    let out = lab.isere(&["new", "shop"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for f in [
+        "shop.js",
+        "isere.json",
+        "isere.d.ts",
+        "jsconfig.json",
+        "README.md",
+    ] {
+        assert!(lab.path("shop").join(f).exists(), "{f}");
+    }
+    let dts = lab.read("shop/isere.d.ts");
+    for needle in [
+        "declare class Request",
+        "interface KVNamespace",
+        "declare module \"node:crypto\"",
+        "declare function fetch",
+    ] {
+        assert!(dts.contains(needle), "{needle}");
+    }
+    // The template builds as is, with the project's name and version.
+    let out = lab.isere(&[
+        "build",
+        "shop/shop.js",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "shop.bundle",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("shop 0.1.0"), "{}", text(&out));
+    let keys = [ed25519_dalek::VerifyingKey::from_bytes(
+        &bundle::parse_hex32(&lab.read("keys/isere.pub")).unwrap(),
+    )
+    .unwrap()];
+    let bytes = std::fs::read(lab.path("shop.bundle")).unwrap();
+    let v = bundle::verify(&bytes, &keys, &isere::ota::engine_version()).unwrap();
+    assert_eq!(v.manifest.routes[0].prefix, "/shop");
+
+    lab.dir.write(
+        "broken.js",
+        "export default {\n  fetch() {\n    return 1 +;\n  }\n};\n",
+    );
+    let out = lab.isere(&[
+        "build",
+        "broken.js",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "b.bundle",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("broken.js:3:"), "{}", text(&out));
+    assert!(!lab.path("b.bundle").exists());
+    let out = lab.isere(&["build", "shop/shop.js", "--key", "nokey", "--out", "x"]);
+    assert!(text(&out).contains("isere keygen"), "{}", text(&out));
+    assert!(
+        !lab.isere(&["new", "shop"]).status.success(),
+        "never overwrites"
+    );
+}
+
+/// A cheap pseudo-random sequence (no dependency): xorshift seeded by the clock.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        eprintln!("power-loss seed {seed}");
+        Rng(seed | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn power_loss_during_deploys_leaves_the_old_or_the_new_version() {
+    if skip_on_board("ota_power_loss", "SIGKILL is for the simulator") {
+        return;
+    }
+    power_loss(&Lab::new(), 30);
+}
+
+#[test]
+fn power_loss_on_the_littlefs_store_leaves_the_old_or_the_new_version() {
+    if skip_on_board("ota_power_loss_fs", "SIGKILL is for the simulator") {
+        return;
+    }
+    power_loss(&Lab::on_image(), 30);
+}
+
+/// Deploys version after version, killing the simulator (SIGKILL) at a
+/// random moment of each, and checks after every restart that the old or
+/// the new version serves.
+fn power_loss(lab: &Lab, rounds: u32) {
+    // A big module (about 200 KB of bytecode) so that the upload and the
+    // activation take long enough to be cut at every stage.
+    let filler = "x".repeat(200_000);
+    let mut bundles = Vec::new();
+    for v in 1..=4 {
+        let js = format!(
+            "const filler = {filler:?};\nexport default {{ fetch() {{ return new Response('v{v}:' + filler.length); }} }};\n"
+        );
+        bundles.push(lab.build("app", &v.to_string(), &js));
+    }
+    let mut rng = Rng::new();
+    let mut served: Option<u32> = None;
+    let mut outcomes = Vec::new();
+    for round in 0..rounds {
+        let sim = lab.start();
+        let (status, body) = get(&sim, "/app");
+        let now = match (status, body.strip_prefix('v')) {
+            (200, Some(rest)) => Some(rest.split(':').next().unwrap().parse::<u32>().unwrap()),
+            (404, _) => None,
+            other => panic!(
+                "round {round}: neither version serves: {other:?}\n{}",
+                sim.stderr()
+            ),
+        };
+        if let Some(before) = served {
+            let next = before % 4 + 1;
+            assert!(
+                now == Some(before) || now == Some(next),
+                "round {round}: served {now:?}, expected v{before} or v{next}\n{}",
+                sim.stderr()
+            );
+        }
+        served = now.or(served);
+        if let Some(s) = now {
+            outcomes.push(s);
+        }
+        // Deploy the next version and pull the plug at a random moment.
+        let next = served.map_or(1, |s| s % 4 + 1);
+        let bundle = bundles[next as usize - 1].clone();
+        let url = format!("http://{}", sim.addr());
+        let dir = lab.dir.path().to_path_buf();
+        let deploy = std::thread::spawn(move || {
+            Command::new(CLI)
+                .args([
+                    "deploy",
+                    &bundle,
+                    "--device",
+                    &url,
+                    "--token-file",
+                    "keys/admin.token",
+                ])
+                .current_dir(dir)
+                .output()
+        });
+        std::thread::sleep(Duration::from_millis(rng.below(120)));
+        drop(sim); // SIGKILL
+        let _ = deploy.join();
+        if served.is_none() {
+            // The very first deploy may not have happened: either state is fine.
+            let sim = lab.start();
+            let (status, body) = get(&sim, "/app");
+            assert!(status == 404 || body.starts_with("v1:"), "{status} {body}");
+            if status == 200 {
+                served = Some(1);
+            }
+        }
+    }
+    eprintln!("versions seen after each restart: {outcomes:?}");
+    if lab.image {
+        return;
+    }
+    // Stray uploads and orphans are cleaned at start.
+    let sim = lab.start();
+    let files: Vec<String> = std::fs::read_dir(lab.path("store/functions/app"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        files
+            .iter()
+            .all(|f| f == "pointer" || f.ends_with(".bundle")),
+        "{files:?}"
+    );
+    assert!(files.len() <= 3, "{files:?}");
+    drop(sim);
+    let _: &Path = lab.dir.path();
+}
+
+#[test]
+fn logs_follow_long_polls_for_new_lines() {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_logs", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    let url = format!("http://{}", sim.addr());
+    let mut follower = Command::new(CLI)
+        .args([
+            "logs",
+            "--follow",
+            "--device",
+            &url,
+            "--token-file",
+            "keys/admin.token",
+        ])
+        .current_dir(lab.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = follower.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let pump = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = std::io::Read::read(&mut out, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let v1 = lab.build_answering("app", "1", "one");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !seen.lock().unwrap().contains("app 1 deployed") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let _ = pump.join();
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains("listening") || seen.contains("loaded"),
+        "the backlog first: {seen}"
+    );
+    assert!(
+        seen.contains("app 1 deployed"),
+        "then new lines as they come: {seen}"
+    );
+    // Unknown admin paths and wrong methods.
+    assert_eq!(
+        admin_request(&lab, &sim, "GET", "/_isere/nothing", b"").0,
+        404
+    );
+    assert_eq!(
+        admin_request(&lab, &sim, "POST", "/_isere/functions", b"").0,
+        405
+    );
+}
+
+#[test]
+fn static_files_are_served_from_the_bundle_before_the_function() {
+    // On a LittleFS image: runs on the QEMU board too.
+    if support::skip_on_target("ota_static", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    std::fs::create_dir_all(lab.path("public/css")).unwrap();
+    lab.dir.write("public/index.html", "<h1>home</h1>");
+    lab.dir.write("public/css/site.css", "h1 { color: red }");
+    let big = "0123456789".repeat(10_000);
+    lab.dir.write("public/big.txt", &big);
+    lab.dir.write(
+        "site.js",
+        "export default { fetch(r) { return new Response('dynamic ' + new URL(r.url).pathname); } };\n",
+    );
+    let out = lab.isere(&[
+        "build",
+        "site.js",
+        "--version",
+        "1",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "site.bundle",
+        "--static",
+        "public",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(lab.admin(&sim, &["deploy", "site.bundle"]).status.success());
+    let r = sim.conn().get("/site");
+    assert_eq!((r.status, r.text()), (200, "<h1>home</h1>"));
+    assert_eq!(r.header("content-type"), Some("text/html;charset=UTF-8"));
+    let r = sim.conn().get("/site/css/site.css");
+    assert_eq!(r.text(), "h1 { color: red }");
+    assert_eq!(r.header("content-type"), Some("text/css;charset=UTF-8"));
+    let mut c = sim.conn();
+    let r = c.get("/site/big.txt");
+    assert_eq!(r.text(), big, "streamed from the store in pieces");
+    let r = c.get("/site/css/site.css");
+    assert_eq!(r.status, 200, "the connection stays usable");
+    let r = c.request("HEAD", "/site/big.txt", &[], b"");
+    assert_eq!(r.header("content-length"), Some("100000"));
+    assert_eq!(get(&sim, "/site/other").1, "dynamic /site/other");
+}
+
+#[test]
+fn a_corrupted_active_bundle_falls_back_to_the_previous_version_at_start() {
+    if skip_on_board("ota_rot", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    let sim = lab.start();
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    assert_eq!(get(&sim, "/app").1, "two");
+    drop(sim);
+    // Flash rot in the active bundle: its hashes no longer match.
+    let active = lab.path("store/functions/app/2.bundle");
+    let mut bytes = std::fs::read(&active).unwrap();
+    let at = bytes.len() - 80;
+    bytes[at] ^= 0xff;
+    std::fs::write(&active, bytes).unwrap();
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app"), (200, "one".into()));
+    sim.expect_stderr("app 2 cannot run", Duration::from_secs(5));
+    sim.expect_stderr("app 1 restored", Duration::from_secs(5));
+}
+
+#[test]
+fn deploy_rollback_and_restart_on_the_littlefs_store() {
+    // Runs on the QEMU board too: its image is a host file (semihosting).
+    if support::skip_on_target("ota_fs", "needs its own configuration and image") {
+        return;
+    }
+    let lab = Lab::on_image();
+    let sim = lab.start();
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v1]).status.success());
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    assert_eq!(get(&sim, "/app").1, "two");
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(
+        get(&sim, "/app").1,
+        "two",
+        "kept in the image across a restart"
+    );
+    assert!(lab.admin(&sim, &["rollback", "app"]).status.success());
+    assert_eq!(get(&sim, "/app").1, "one");
+    let out = lab.admin(&sim, &["status"]);
+    assert!(
+        text(&out).contains(r#""active":"1","previous":"2""#),
+        "{}",
+        text(&out)
+    );
+    // A configuration pushed to this device is kept in the image too.
+    let config = lab
+        .read("device.json")
+        .replace(r#""admin""#, r#""server":{"max_body_bytes":4096},"admin""#);
+    lab.dir.write("warn.json", &config);
+    let out = lab.admin(
+        &sim,
+        &["config", "push", "warn.json", "--key", "keys/isere.key"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    drop(sim);
+    let sim = lab.start();
+    assert_eq!(get(&sim, "/app").1, "one");
+    let out = lab.admin(&sim, &["config", "get"]);
+    assert!(
+        text(&out).contains(r#""max_body_bytes":4096"#),
+        "{}",
+        text(&out)
+    );
+    assert!(lab.admin(&sim, &["delete", "app"]).status.success());
+    assert_eq!(get(&sim, "/app").0, 404);
+}
