@@ -83,9 +83,9 @@ impl core::fmt::Display for JsError {
 
 /// Runtime-wide state reachable from C callbacks through the runtime opaque.
 struct RuntimeState {
-    /// Bytes the engine holds now (kept by the allocator; first field, see
+    /// The engine's bytes and memory limit (the allocator's opaque, see
     /// `super::heap`).
-    allocated: core::cell::Cell<usize>,
+    budget: super::heap::Budget,
     natives: core::cell::RefCell<Vec<NativeFn>>,
     interrupt: core::cell::RefCell<Option<Box<dyn FnMut() -> bool>>>,
     modules: core::cell::Cell<Option<&'static ModuleHost>>,
@@ -276,7 +276,7 @@ impl Runtime {
     /// A runtime with our allocator and `limits`.
     pub fn new(limits: RuntimeLimits) -> Option<Runtime> {
         let state = Box::new(RuntimeState {
-            allocated: core::cell::Cell::new(0),
+            budget: super::heap::Budget::default(),
             natives: core::cell::RefCell::new(Vec::new()),
             interrupt: core::cell::RefCell::new(None),
             modules: core::cell::Cell::new(None),
@@ -286,13 +286,15 @@ impl Runtime {
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
         unsafe {
             let opaque: *const RuntimeState = &*state;
-            let counter: *const core::cell::Cell<usize> = &state.allocated;
+            let counter: *const super::heap::Budget = &state.budget;
             let rt = NonNull::new(qjs::JS_NewRuntime2(
                 limits.heap.functions(),
                 counter.cast_mut().cast(),
             ))?;
             qjs::JS_SetRuntimeOpaque(rt.as_ptr(), opaque.cast_mut().cast());
-            qjs::JS_SetMemoryLimit(rt.as_ptr(), limits.memory as _);
+            // The limit is the allocator's (with a reserve to report running
+            // out, see `super::heap`), not QuickJS's.
+            state.budget.limit.set(limits.memory);
             qjs::JS_SetMaxStackSize(rt.as_ptr(), limits.stack as _);
             qjs::JS_SetInterruptHandler(
                 rt.as_ptr(),
@@ -353,7 +355,7 @@ impl Runtime {
 
     /// Bytes the engine holds now (a cheap read, unlike [`Runtime::memory_usage`]).
     pub fn allocated(&self) -> usize {
-        self.state.allocated.get()
+        self.state.budget.allocated.get()
     }
 
     /// Runs the garbage collector (cycles included).

@@ -8,9 +8,48 @@
 //! * [`EngineHeap::Global`]: through the Rust global allocator, with a size
 //!   header of our own: for hosts without the kernel (unit tests, tools).
 //!
-//! Both count the bytes the engine holds in a `Cell<usize>` given as the
-//! allocator's opaque pointer, so the JS task can read the engine's size
-//! cheaply (QuickJS's own statistics walk every object).
+//! Both keep a [`Budget`], given as the allocator's opaque pointer: the bytes
+//! the engine holds (so the JS task reads the engine's size cheaply; QuickJS's
+//! own statistics walk every object) and the memory limit, enforced here
+//! rather than by QuickJS so that running out leaves room to say so: the
+//! first refused allocation opens a reserve of [`OOM_RESERVE`] bytes above
+//! the limit, in which QuickJS builds its `InternalError: out of memory` and
+//! rejects the handler's promise (without it, that error itself often fails
+//! and the handler's failure is reported as `null`). The reserve closes when
+//! the engine is back under its limit.
+
+/// Bytes above the limit the engine may use once it ran out (see above).
+pub const OOM_RESERVE: usize = 32 * 1024;
+
+/// The engine's memory account (the allocator's opaque pointer).
+#[derive(Debug, Default)]
+pub struct Budget {
+    /// Bytes the engine holds now.
+    pub allocated: Cell<usize>,
+    /// Most bytes it may hold (0: no limit).
+    pub limit: Cell<usize>,
+    /// An allocation was refused and the reserve is in use.
+    reserve_open: Cell<bool>,
+}
+
+/// Whether the engine may take `size` more bytes (see the module docs).
+fn admit(opaque: *mut c_void, size: usize) -> bool {
+    // SAFETY: the runtime passes the budget it was created with, which
+    // outlives it; QuickJS calls the allocator from its one thread.
+    let Some(b) = (unsafe { opaque.cast::<Budget>().as_ref() }) else {
+        return true;
+    };
+    let limit = b.limit.get();
+    let after = b.allocated.get().saturating_add(size);
+    if limit == 0 || after <= limit {
+        return true;
+    }
+    if b.reserve_open.get() {
+        return after <= limit.saturating_add(OOM_RESERVE);
+    }
+    b.reserve_open.set(true);
+    false
+}
 
 use core::alloc::Layout;
 use core::cell::Cell;
@@ -40,12 +79,15 @@ impl EngineHeap {
     }
 }
 
-/// Adjusts the byte counter behind `opaque` (a `Cell<usize>`, or null).
+/// Adjusts the byte count of the [`Budget`] behind `opaque` (or null).
 fn count(opaque: *mut c_void, add: usize, sub: usize) {
-    // SAFETY: the runtime passes the counter it was created with, which
-    // outlives it; QuickJS calls the allocator from its one thread.
-    if let Some(c) = unsafe { opaque.cast::<Cell<usize>>().as_ref() } {
-        c.set(c.get().wrapping_add(add).wrapping_sub(sub));
+    // SAFETY: see `admit`.
+    if let Some(b) = unsafe { opaque.cast::<Budget>().as_ref() } {
+        let now = b.allocated.get().wrapping_add(add).wrapping_sub(sub);
+        b.allocated.set(now);
+        if now <= b.limit.get() {
+            b.reserve_open.set(false);
+        }
     }
 }
 
@@ -58,6 +100,9 @@ static KERNEL: qjs::JSMallocFunctions = qjs::JSMallocFunctions {
 };
 
 unsafe extern "C" fn kernel_malloc(opaque: *mut c_void, size: qjs::size_t) -> *mut c_void {
+    if !admit(opaque, size as usize) {
+        return ptr::null_mut();
+    }
     // SAFETY: plain kernel allocation; the usable size is read back from it.
     unsafe {
         let p = ffi::pvPortMalloc((size as usize).max(1));
@@ -161,6 +206,9 @@ static GLOBAL: qjs::JSMallocFunctions = qjs::JSMallocFunctions {
 };
 
 unsafe extern "C" fn global_malloc(opaque: *mut c_void, size: qjs::size_t) -> *mut c_void {
+    if !admit(opaque, size as usize) {
+        return ptr::null_mut();
+    }
     let Some(l) = layout(size as usize) else {
         return ptr::null_mut();
     };
@@ -210,6 +258,11 @@ unsafe extern "C" fn global_realloc(
     let Some(new) = layout(size as usize) else {
         return ptr::null_mut();
     };
+    // SAFETY: `p` came from global_malloc, whose header holds the size.
+    let old = unsafe { p.cast::<u8>().sub(HDR).cast::<usize>().read() };
+    if !admit(opaque, (size as usize).saturating_sub(old)) {
+        return ptr::null_mut();
+    }
     // SAFETY: `p` came from global_malloc; realloc keeps the header's alignment.
     unsafe {
         let base = p.cast::<u8>().sub(HDR);
