@@ -451,15 +451,10 @@ fn huge_response_is_over_the_limit() {
     };
     let (name, message, _) = error_of(&j);
     assert_eq!(name, "TypeError", "{j:?}");
-    assert!(
-        message.contains("larger than the limit of 1048576 bytes"),
-        "{message}"
-    );
+    // 1 MiB, or less on a board with less free heap.
+    assert!(message.contains("larger than the limit of"), "{message}");
     let j = run("huge_close_response", "hugeClose").unwrap();
     let (name, message, _) = error_of(&j);
     assert_eq!(name, "TypeError", "{j:?}");
-    assert!(
-        message.contains("larger than the limit of 1048576 bytes"),
-        "{message}"
-    );
+    assert!(message.contains("larger than the limit of"), "{message}");
 }
