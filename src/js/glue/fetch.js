@@ -40,8 +40,9 @@
       signal?.throwIfAborted();
     }
     let timeoutMs = 0;
+    let deadline = Infinity;
     if (signal !== null) {
-      const deadline = internal.signalDeadline(signal);
+      deadline = internal.signalDeadline(signal);
       if (deadline !== Infinity) timeoutMs = Math.max(1, deadline - Date.now());
     }
     N ??= internal.natives.load("fetch");
@@ -72,7 +73,16 @@
             settle(reject, e);
           }
         },
-        (e) => settle(reject, e),
+        (e) => {
+          // The worker stops at the signal's deadline too, and may get
+          // there first: the signal's own timeout then rejects with its
+          // reason (a TimeoutError), as the caller asked.
+          if (deadline !== Infinity && Date.now() >= deadline - 50) {
+            setTimeout(() => settle(reject, e), 1000);
+          } else {
+            settle(reject, e);
+          }
+        },
       );
     });
   }
