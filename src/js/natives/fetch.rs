@@ -80,7 +80,9 @@ fn send<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<
     // A body is held whole and grows by doubling: on a board with little
     // free heap the limit is a quarter of what is free, so a large response
     // is refused as too large instead of failing for memory half-way.
-    limits.max_body_bytes = limits.max_body_bytes.min(crate::rtos::heap_stats().free / 4);
+    limits.max_body_bytes = limits
+        .max_body_bytes
+        .min(crate::rtos::heap_stats().free / 4);
     if timeout.is_finite() && timeout >= 1.0 {
         limits.timeout_ms = limits.timeout_ms.min(timeout as u32);
     }
