@@ -53,25 +53,29 @@ const SYS_FLEN: u32 = 0x0C;
 /// `fopen` mode "rb" in the semihosting numbering.
 const MODE_READ_BINARY: usize = 1;
 
-/// Reads a whole file of the host (relative to QEMU's working directory).
-pub fn read_file(path: &str) -> Result<alloc::vec::Vec<u8>, &'static str> {
+/// Opens the host file `path` (relative to QEMU's working directory) in the
+/// semihosting `fopen` mode `mode`; its handle, or `None`.
+fn open_host(path: &str, mode: usize) -> Option<usize> {
     let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
     name.extend_from_slice(path.as_bytes());
     name.push(0);
-    let open = [name.as_ptr() as usize, MODE_READ_BINARY, path.len()];
+    let block = [name.as_ptr() as usize, mode, path.len()];
     // SAFETY: the block names a NUL-terminated path of `len` bytes.
-    let handle = unsafe { call(SYS_OPEN, open.as_ptr() as usize) };
-    if handle < 0 {
-        return Err("cannot open the file on the host");
-    }
-    let block = [handle as usize];
+    let handle = unsafe { call(SYS_OPEN, block.as_ptr() as usize) };
+    (handle >= 0).then_some(handle as usize)
+}
+
+/// Reads a whole file of the host (relative to QEMU's working directory).
+pub fn read_file(path: &str) -> Result<alloc::vec::Vec<u8>, &'static str> {
+    let handle = open_host(path, MODE_READ_BINARY).ok_or("cannot open the file on the host")?;
+    let block = [handle];
     // SAFETY: the block holds an open handle.
     let len = unsafe { call(SYS_FLEN, block.as_ptr() as usize) };
     let result = if len < 0 {
         Err("cannot read the file's length")
     } else {
         let mut data = alloc::vec![0u8; len as usize];
-        let read = [handle as usize, data.as_mut_ptr() as usize, data.len()];
+        let read = [handle, data.as_mut_ptr() as usize, data.len()];
         // SAFETY: the block names `len` writable bytes; the host returns how
         // many it did not fill.
         let left = unsafe { call(SYS_READ, read.as_ptr() as usize) };
@@ -105,25 +109,10 @@ impl HostImage {
     /// Opens the host file `path` (relative to QEMU's working directory),
     /// creating it with `create_bytes` if it does not exist.
     pub fn open(path: &str, create_bytes: u32) -> Result<HostImage, &'static str> {
-        let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
-        name.extend_from_slice(path.as_bytes());
-        name.push(0);
-        let open = |mode: usize| {
-            let block = [name.as_ptr() as usize, mode, path.len()];
-            // SAFETY: the block names a NUL-terminated path of `len` bytes.
-            unsafe { call(SYS_OPEN, block.as_ptr() as usize) }
-        };
-        let mut handle = open(MODE_UPDATE_BINARY);
-        if handle < 0 {
-            handle = open(MODE_CREATE_BINARY);
-        }
-        if handle < 0 {
-            return Err("cannot open or create the image on the host");
-        }
-        let mut image = HostImage {
-            handle: handle as usize,
-            blocks: 0,
-        };
+        let handle = open_host(path, MODE_UPDATE_BINARY)
+            .or_else(|| open_host(path, MODE_CREATE_BINARY))
+            .ok_or("cannot open or create the image on the host")?;
+        let mut image = HostImage { handle, blocks: 0 };
         let block = [image.handle];
         // SAFETY: the block holds an open handle.
         let mut len = unsafe { call(SYS_FLEN, block.as_ptr() as usize) };
@@ -222,20 +211,12 @@ impl isere::port::BlockDevice for HostImage {
 /// Fills `buf` from the start of a host file (e.g. `/dev/urandom`), without
 /// asking its length (a device has none).
 pub fn read_exact(path: &str, buf: &mut [u8]) -> Result<(), &'static str> {
-    let mut name = alloc::vec::Vec::with_capacity(path.len() + 1);
-    name.extend_from_slice(path.as_bytes());
-    name.push(0);
-    let open = [name.as_ptr() as usize, MODE_READ_BINARY, path.len()];
-    // SAFETY: the block names a NUL-terminated path of `len` bytes.
-    let handle = unsafe { call(SYS_OPEN, open.as_ptr() as usize) };
-    if handle < 0 {
-        return Err("cannot open the file on the host");
-    }
-    let read = [handle as usize, buf.as_mut_ptr() as usize, buf.len()];
+    let handle = open_host(path, MODE_READ_BINARY).ok_or("cannot open the file on the host")?;
+    let read = [handle, buf.as_mut_ptr() as usize, buf.len()];
     // SAFETY: the block names `len` writable bytes; the host returns how
     // many it did not fill.
     let left = unsafe { call(SYS_READ, read.as_ptr() as usize) };
-    let block = [handle as usize];
+    let block = [handle];
     // SAFETY: closes the handle opened above.
     unsafe { call(SYS_CLOSE, block.as_ptr() as usize) };
     if left == 0 {

@@ -587,9 +587,9 @@ impl Ctx {
         unsafe {
             let func = self.wrap(qjs::JS_NewCFunctionData(
                 self.raw(),
-                Some(accessor_trampoline),
+                Some(native_trampoline),
                 0,
-                0,
+                ACCESSOR,
                 3,
                 data.as_mut_ptr(),
             ))?;
@@ -838,44 +838,19 @@ impl Ctx {
     }
 }
 
+/// The `magic` of the functions made by [`Ctx::define_native_accessor`].
+const ACCESSOR: c_int = 1;
+
 unsafe extern "C" fn native_trampoline(
     ctx: *mut qjs::JSContext,
     this: qjs::JSValue,
     argc: c_int,
     argv: *mut qjs::JSValue,
-    _magic: c_int,
+    magic: c_int,
     data: *mut qjs::JSValue,
 ) -> qjs::JSValue {
-    // SAFETY: QuickJS passes a live context, `argc` arguments and our one data
-    // value; borrowed arguments are duplicated into owned `Value`s.
-    unsafe {
-        let ctx = Ctx::from_raw(ctx);
-        let index = raw::JS_VALUE_GET_INT(*data) as usize;
-        let Some(f) = Runtime::state_of(ctx).natives.borrow().get(index).copied() else {
-            ctx.throw_type_error("unknown native function");
-            return raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0);
-        };
-        let this = Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), this));
-        let args: Vec<Value<'_>> = (0..argc.max(0) as usize)
-            .map(|i| Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), *argv.add(i))))
-            .collect();
-        match f(ctx, this, &args) {
-            Ok(v) => v.into_raw(),
-            Err(Thrown) => raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
-        }
-    }
-}
-
-unsafe extern "C" fn accessor_trampoline(
-    ctx: *mut qjs::JSContext,
-    this: qjs::JSValue,
-    argc: c_int,
-    argv: *mut qjs::JSValue,
-    _magic: c_int,
-    data: *mut qjs::JSValue,
-) -> qjs::JSValue {
-    // SAFETY: QuickJS passes a live context, `argc` arguments and the three
-    // data values of `define_native_accessor`; all are duplicated into owned
+    // SAFETY: QuickJS passes a live context, `argc` arguments and our data
+    // values (one, or three for an accessor); all are duplicated into owned
     // `Value`s.
     unsafe {
         let ctx = Ctx::from_raw(ctx);
@@ -886,10 +861,17 @@ unsafe extern "C" fn accessor_trampoline(
         };
         let dup = |v: qjs::JSValue| Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), v));
         let this = dup(this);
-        let mut args = alloc::vec![dup(*data.add(2)), dup(*data.add(1))];
-        if argc > 0 {
-            args.push(dup(*argv));
-        }
+        let argc = argc.max(0) as usize;
+        let args: Vec<Value<'_>> = if magic == ACCESSOR {
+            // [name, tag] to get, [name, tag, value] to set.
+            let mut args = alloc::vec![dup(*data.add(2)), dup(*data.add(1))];
+            if argc > 0 {
+                args.push(dup(*argv));
+            }
+            args
+        } else {
+            (0..argc).map(|i| dup(*argv.add(i))).collect()
+        };
         match f(ctx, this, &args) {
             Ok(v) => v.into_raw(),
             Err(Thrown) => raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),

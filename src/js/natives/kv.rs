@@ -17,7 +17,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::shared::{INDEX_KEY, Registry, client_of};
+use super::shared::{Registry, binding_object, client_of};
 use crate::js::engine::{Ctx, NativeFn, Thrown, Value};
 use crate::js::io;
 use crate::kv::{KvEntry, KvError, KvLimits, ListOptions, ListResult, PutOptions, SharedKv};
@@ -57,14 +57,10 @@ pub fn binding<'c>(
     name: &str,
     namespace: &str,
 ) -> Result<Value<'c>, Thrown> {
-    let index = NAMESPACES
-        .register(function, namespace, || Namespace {
-            name: String::from(namespace),
-            kv: None,
-        })
-        .map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
-    let obj = ctx.object()?;
-    obj.define_readonly(INDEX_KEY, ctx.number(index as f64))?;
+    let index = NAMESPACES.register(function, namespace, || Namespace {
+        name: String::from(namespace),
+        kv: None,
+    });
     let methods: [(&core::ffi::CStr, u8, NativeFn); 5] = [
         (c"get", 2, get),
         (c"getWithMetadata", 2, get_with_metadata),
@@ -72,10 +68,7 @@ pub fn binding<'c>(
         (c"delete", 1, delete),
         (c"list", 1, list),
     ];
-    for (name, arity, f) in methods {
-        obj.set(name, ctx.function(name, arity, f)?)?;
-    }
-    Ok(obj)
+    binding_object(ctx, name, index, &methods)
 }
 
 /// Rejects with a `TypeError` for argument errors (marked by the worker),

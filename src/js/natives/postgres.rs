@@ -50,15 +50,10 @@ pub fn binding<'c>(
     config.query_timeout_ms = timeout_ms;
     let connector = PortConnector::installed();
     let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
-    let index = CLIENTS
-        .register(function, &key, || {
-            Client::new(connector, config, db::scram_nonce)
-        })
-        .map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
-    let obj = ctx.object()?;
-    obj.define_readonly(super::shared::INDEX_KEY, ctx.number(index as f64))?;
-    obj.set(c"query", ctx.function(c"query", 2, query)?)?;
-    Ok(obj)
+    let index = CLIENTS.register(function, &key, || {
+        Client::new(connector, config, db::scram_nonce)
+    });
+    super::shared::binding_object(ctx, name, index, &[(c"query", 2, query)])
 }
 
 /// A parameter's text form (see the module docs).

@@ -21,7 +21,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::shared::{INDEX_KEY, Registry, client_of};
+use super::shared::{Registry, binding_object, client_of};
 use crate::db::PortConnector;
 use crate::db::redis::{self, Client, Reply};
 use crate::js::engine::{Ctx, NativeFn, Thrown, Value};
@@ -48,11 +48,7 @@ pub fn binding<'c>(
     config.command_timeout_ms = timeout_ms;
     let connector = PortConnector::installed();
     let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
-    let index = CLIENTS
-        .register(function, &key, || Client::new(connector, config))
-        .map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
-    let obj = ctx.object()?;
-    obj.define_readonly(INDEX_KEY, ctx.number(index as f64))?;
+    let index = CLIENTS.register(function, &key, || Client::new(connector, config));
     let methods: [(&core::ffi::CStr, u8, NativeFn); 9] = [
         (c"get", 1, get),
         (c"set", 3, set),
@@ -64,10 +60,7 @@ pub fn binding<'c>(
         (c"hgetall", 1, hgetall),
         (c"command", 1, command),
     ];
-    for (name, arity, f) in methods {
-        obj.set(name, ctx.function(name, arity, f)?)?;
-    }
-    Ok(obj)
+    binding_object(ctx, name, index, &methods)
 }
 
 /// One argument as bytes: a string, a number or bytes.

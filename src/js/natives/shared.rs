@@ -121,6 +121,24 @@ pub fn client_of<T: Send + 'static>(
         .ok_or_else(misuse)
 }
 
+/// The JS object of a binding: its client's `index` (from
+/// [`Registry::register`]) as a read-only property, and its `methods`.
+pub fn binding_object<'c>(
+    ctx: &'c Ctx,
+    name: &str,
+    index: Result<usize, &'static str>,
+    methods: &[(&CStr, u8, crate::js::engine::NativeFn)],
+) -> Result<Value<'c>, Thrown> {
+    let index =
+        index.map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
+    let obj = ctx.object()?;
+    obj.define_readonly(INDEX_KEY, ctx.number(index as f64))?;
+    for &(method, arity, f) in methods {
+        obj.set(method, ctx.function(method, arity, f)?)?;
+    }
+    Ok(obj)
+}
+
 /// A string argument, or a TypeError with `message`.
 pub fn string_arg(ctx: &Ctx, v: Option<&Value<'_>>, message: &str) -> Result<String, Thrown> {
     match v {
