@@ -1040,3 +1040,52 @@ fn deploy_rollback_and_restart_on_the_littlefs_store() {
     assert!(lab.admin(&sim, &["delete", "app"]).status.success());
     assert_eq!(get(&sim, "/app").0, 404);
 }
+
+#[test]
+fn a_bundles_cpu_limit_stops_its_spinning_handler() {
+    let lab = if support::board_firmware().is_some() {
+        Lab::on_image()
+    } else {
+        Lab::new()
+    };
+    let sim = lab.start();
+    lab.dir.write(
+        "spin.json",
+        r#"{ "name": "spin", "version": "1", "routes": [ { "prefix": "/spin" } ],
+             "limits": { "cpu_ms": 200, "init_ms": 0 } }"#,
+    );
+    lab.dir.write(
+        "spin.js",
+        "export default { async fetch(r) {\n\
+           if (new URL(r.url).searchParams.has('spin')) for (;;) {}\n\
+           return new Response('fine');\n\
+         } };\n",
+    );
+    let out = lab.isere(&[
+        "build",
+        "spin.js",
+        "--project",
+        "spin.json",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "spin.bundle",
+    ]);
+    assert!(out.status.success(), "build: {}", text(&out));
+    assert!(lab.admin(&sim, &["deploy", "spin.bundle"]).status.success());
+    // The device's own limit is handler_timeout_ms (30 s by default): the
+    // bundle's 200 ms stops the loop long before.
+    let started = std::time::Instant::now();
+    let (status, _) = get(&sim, "/spin?spin");
+    assert_eq!(status, 500);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        get(&sim, "/spin"),
+        (200, "fine".into()),
+        "the next request is served"
+    );
+}

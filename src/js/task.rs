@@ -94,6 +94,9 @@ pub struct LoadedFunction {
     pub env: BTreeMap<String, String>,
     /// Its `env` bindings.
     pub bindings: BTreeMap<String, crate::config::Binding>,
+    /// Its own CPU limit in ms (a bundle's `limits.cpu_ms`), below the
+    /// device's `handler_timeout_ms`; 0: the device's.
+    pub cpu_limit_ms: u32,
 }
 
 /// Turns a configuration's functions into bytecode: built-in ones from the
@@ -127,6 +130,7 @@ pub fn resolve_functions(
                 bytecode,
                 env: f.env.clone(),
                 bindings: f.bindings.clone(),
+                cpu_limit_ms: 0,
             })
         })
         .collect()
@@ -459,6 +463,8 @@ extern "C" fn on_timer(handle: *mut c_void) {
 struct Function {
     ctx: Context,
     state: Box<ContextState>,
+    /// [`LoadedFunction::cpu_limit_ms`].
+    cpu_limit_ms: u32,
     name: Persistent,
     dispatch: Persistent,
     namespace: Persistent,
@@ -494,6 +500,9 @@ struct EventLoop {
     last_slot: usize,
     in_flight: Vec<InFlight>,
     deadline: alloc::rc::Rc<Cell<TickType>>,
+    /// The CPU limit (ms, 0: the device's) of the function whose event is
+    /// being run: its handler and the promise jobs that follow run under it.
+    event_limit_ms: Cell<u32>,
 }
 
 /// Longest a handler may run without yielding, in ms ([`set_cpu_limit_ms`]).
@@ -550,6 +559,7 @@ fn js_task(start: Start) {
         last_slot: 0,
         in_flight: Vec::new(),
         deadline,
+        event_limit_ms: Cell::new(0),
     };
     set_cpu_limit_ms(config.cpu_limit_ms);
     let loaded = functions.len();
@@ -708,6 +718,7 @@ impl EventLoop {
         Ok(Function {
             ctx,
             state,
+            cpu_limit_ms: f.cpu_limit_ms,
             name,
             dispatch,
             namespace,
@@ -735,6 +746,7 @@ impl EventLoop {
             self.arm();
             rt.run_jobs(|e| log::error!(target: TAG, "uncaught error in a promise job: {e}"));
             self.disarm();
+            self.event_limit_ms.set(0);
             self.answer_settled();
             self.collect_when_idle(rt, q);
         }
@@ -755,9 +767,14 @@ impl EventLoop {
         }
     }
 
+    /// Starts the CPU deadline: the device's limit, or the current event's
+    /// function's own when that is lower.
     fn arm(&self) {
-        self.deadline
-            .set(rtos::tick_count().saturating_add(cpu_limit()));
+        let limit = match self.event_limit_ms.get() {
+            0 => cpu_limit(),
+            ms => cpu_limit().min(rtos::ms_to_ticks(ms as u64).max(1)),
+        };
+        self.deadline.set(rtos::tick_count().saturating_add(limit));
     }
 
     fn disarm(&self) {
@@ -873,6 +890,7 @@ impl EventLoop {
             return;
         };
         let ctx: &Ctx = &f.ctx;
+        self.event_limit_ms.set(f.cpu_limit_ms);
         self.arm();
         let started = request_args(ctx, f, &ex)
             .and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
@@ -907,6 +925,7 @@ impl EventLoop {
             }
         }
         let ctx: &Ctx = &f.ctx;
+        self.event_limit_ms.set(f.cpu_limit_ms);
         self.arm();
         // Timers exist only once the timers glue has run, so this never loads it.
         let internal = f.state.internal.borrow().as_ref().map(|i| i.get(ctx));
@@ -932,6 +951,7 @@ impl EventLoop {
             return;
         };
         let ctx: &Ctx = &f.ctx;
+        self.event_limit_ms.set(f.cpu_limit_ms);
         self.arm();
         let (settle, value) = match completion(ctx) {
             Ok(v) => (resolve.get(ctx), v),
@@ -1020,6 +1040,7 @@ fn free_function(f: Function) {
         dispatch,
         namespace,
         env,
+        ..
     } = f;
     state.release(&ctx);
     for p in [name, dispatch, namespace, env] {

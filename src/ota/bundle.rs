@@ -139,9 +139,10 @@ pub struct BundleRoute {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BundleLimits {
-    /// Longest a handler may run without yielding. Carried and checked,
-    /// not enforced yet: the JS task runs every context's promise jobs under
-    /// one limit (`server.handler_timeout_ms`), which is what applies.
+    /// Longest (ms) the function's handler, timer or I/O callback and the
+    /// promise jobs that follow may run without yielding, before it is
+    /// interrupted (500); 0 or above the device's `server.handler_timeout_ms`:
+    /// the device's.
     pub cpu_ms: u32,
     /// Longest the module's top level may run when it is activated.
     pub init_ms: u32,

@@ -351,6 +351,7 @@ impl Ota {
             bytecode,
             env: m.env.clone(),
             bindings: m.bindings.clone(),
+            cpu_limit_ms: m.limits.cpu_ms,
         })
     }
 
