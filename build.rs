@@ -254,11 +254,10 @@ fn compile_js(root: &Path, out: &Path) {
             compile_file(ctx, &path, &format!("isere:{name}"), SourceKind::Script),
         )
         .unwrap();
-        let is_lazy = lazy.is_some();
         let (globals, internals) = lazy.unwrap_or_default();
         writeln!(
             table,
-            "    Glue {{ name: {name:?}, bytecode: include_bytes!({:?}), lazy: {is_lazy}, globals: &{globals:?}, internals: &{internals:?} }},",
+            "    Glue {{ name: {name:?}, bytecode: include_bytes!({:?}), globals: &{globals:?}, internals: &{internals:?} }},",
             file.display(),
         )
         .unwrap();

@@ -7,12 +7,18 @@ pub struct Glue {
     pub name: &'static str,
     /// Its bytecode: a script whose value is `(internal, global) => void`.
     pub bytecode: &'static [u8],
-    /// Runs on first use of one of its names rather than at context creation.
-    pub lazy: bool,
     /// Globals that load it (lazy files).
     pub globals: &'static [&'static str],
     /// `internal` properties that load it (lazy files).
     pub internals: &'static [&'static str],
+}
+
+impl Glue {
+    /// Runs on first use of one of its names rather than at context creation
+    /// (every lazy file lists at least one).
+    pub fn is_lazy(&self) -> bool {
+        !self.globals.is_empty() || !self.internals.is_empty()
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin_js.rs"));

@@ -972,19 +972,7 @@ impl<'c> Value<'c> {
 
     /// Defines a non-writable, non-enumerable property.
     pub fn define_readonly(&self, name: &CStr, value: Value<'c>) -> Result<(), Thrown> {
-        // SAFETY: the atom is freed; JS_DefinePropertyValue consumes `value`.
-        unsafe {
-            let atom = qjs::JS_NewAtom(self.ctx.raw(), name.as_ptr());
-            let r = qjs::JS_DefinePropertyValue(
-                self.ctx.raw(),
-                self.raw,
-                atom,
-                value.into_raw(),
-                qjs::JS_PROP_CONFIGURABLE as c_int,
-            );
-            qjs::JS_FreeAtom(self.ctx.raw(), atom);
-            if r < 0 { Err(Thrown) } else { Ok(()) }
-        }
+        self.define(name, value, qjs::JS_PROP_CONFIGURABLE)
     }
 
     /// Defines `name` as a writable, configurable data property.
@@ -1000,9 +988,13 @@ impl<'c> Value<'c> {
         if enumerable {
             flags |= qjs::JS_PROP_ENUMERABLE;
         }
+        self.define(&cname, value, flags)
+    }
+
+    fn define(&self, name: &CStr, value: Value<'c>, flags: u32) -> Result<(), Thrown> {
         // SAFETY: the atom is freed; JS_DefinePropertyValue consumes `value`.
         unsafe {
-            let atom = qjs::JS_NewAtom(self.ctx.raw(), cname.as_ptr());
+            let atom = qjs::JS_NewAtom(self.ctx.raw(), name.as_ptr());
             let r = qjs::JS_DefinePropertyValue(
                 self.ctx.raw(),
                 self.raw,
@@ -1013,6 +1005,22 @@ impl<'c> Value<'c> {
             qjs::JS_FreeAtom(self.ctx.raw(), atom);
             if r < 0 { Err(Thrown) } else { Ok(()) }
         }
+    }
+
+    /// A flat `[name, value, name, value, ...]` array as string pairs (an
+    /// odd last element is ignored).
+    pub fn string_pairs(&self) -> Result<Vec<(String, String)>, Thrown> {
+        let n = self.length()?;
+        let mut pairs = Vec::with_capacity(n as usize / 2);
+        let mut i = 0;
+        while i + 1 < n {
+            pairs.push((
+                self.get_index(i)?.to_string()?,
+                self.get_index(i + 1)?.to_string()?,
+            ));
+            i += 2;
+        }
+        Ok(pairs)
     }
 
     /// Whether the object's own property `name` is an accessor (false when

@@ -640,7 +640,7 @@ impl EventLoop {
             // on first use, so a function pays RAM only for what it touches.
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
-                if glue.lazy {
+                if glue.is_lazy() {
                     let global = ctx.global();
                     let targets = [(&global, glue.globals, 0), (&internal, glue.internals, 1)];
                     for (target, names, is_internal) in targets {
@@ -1146,17 +1146,7 @@ fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
             500
         };
         let status_text = v.get_index(1)?.to_string()?;
-        let flat = v.get_index(2)?;
-        let n = flat.length()?;
-        let mut headers = Vec::with_capacity(n as usize / 2);
-        let mut i = 0;
-        while i + 1 < n {
-            headers.push((
-                flat.get_index(i)?.to_string()?,
-                flat.get_index(i + 1)?.to_string()?,
-            ));
-            i += 2;
-        }
+        let headers = v.get_index(2)?.string_pairs()?;
         let body = v.get_index(3)?;
         let body = if body.is_nullish() {
             None

@@ -457,9 +457,8 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\"],\"after_restart\":[\"server.max_connections\",\"server.js_memory_bytes\",\"functions\"",
     );
     for name in &later {
-        body.push_str(",\"routes to ");
-        body.push_str(&name.replace('"', ""));
-        body.push('"');
+        body.push(',');
+        super::bundle::json_string(&mut body, &alloc::format!("routes to {name}"));
     }
     body.push_str("]}\n");
     AdminResponse::json(200, body)

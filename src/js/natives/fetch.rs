@@ -44,18 +44,11 @@ fn send<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<
     let method = arg(0).to_string()?;
     let url = arg(1).to_string()?;
     let flat = arg(2);
-    let mut headers = Vec::new();
-    if flat.is_array() {
-        let n = flat.length()?;
-        let mut i = 0;
-        while i + 1 < n {
-            headers.push((
-                flat.get_index(i)?.to_string()?,
-                flat.get_index(i + 1)?.to_string()?,
-            ));
-            i += 2;
-        }
-    }
+    let headers = if flat.is_array() {
+        flat.string_pairs()?
+    } else {
+        Vec::new()
+    };
     let body = arg(3);
     let body = if body.is_nullish() {
         None
