@@ -57,8 +57,10 @@ define() { sed -n "s/^#define $1 *( *( *[a-z ]* *) *\([0-9]*\) *).*/\1/p" "$CONF
 field() { sed -n "s/^ *$1: \([0-9_]*\),.*/\1/p" "$MAIN" | tr -d _; }
 json() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" "$2"; }
 
-cargo build -q --profile firmware --no-default-features --features board-rp2040 \
-  --target thumbv6m-none-eabi --bin isere-rp2040
+# `make size-rp2040` builds both images first, with the RP2040's C flags.
+for elf in "$ELF" "$MPS2_ELF"; do
+  [ -f "$elf" ] || { echo "size.sh: no $elf; run make size-rp2040" >&2; exit 2; }
+done
 
 # --- Flash: every loadable byte, from boot2 at 0x10000000 to the end.
 flash_end=0
@@ -101,8 +103,6 @@ if [ -n "${ISERE_JS_HELLO_BYTES:-}" ]; then
   mps2_js=$ISERE_JS_HELLO_BYTES
   js_source="given (ISERE_JS_HELLO_BYTES)"
 else
-  cargo build -q --profile firmware --no-default-features --features board-mps2-an385 \
-    --target thumbv6m-none-eabi --bin isere-mps2-an385
   log=$(QEMU_PORT=${QEMU_PORT:-18089} timeout 120 scripts/qemu.sh "$MPS2_ELF" selftest only=hello 2>&1 || true)
   mps2_js=$(sed -n 's/.*(\([0-9]*\) by the JS runtime and its functions).*/\1/p' <<<"$log")
   if [ -z "$mps2_js" ]; then
