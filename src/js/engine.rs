@@ -563,52 +563,6 @@ impl Ctx {
         Ok(v)
     }
 
-    /// Defines `name` on `target` as an accessor property (configurable, not
-    /// enumerable) whose getter and setter are one native function `f`,
-    /// called as `f(this, [name, tag])` to get and `f(this, [name, tag,
-    /// value])` to set: one function object per property, for the many
-    /// properties that only exist to be replaced on first use.
-    pub fn define_native_accessor(
-        &self,
-        target: &Value<'_>,
-        name: &str,
-        f: NativeFn,
-        tag: i32,
-    ) -> Result<(), Thrown> {
-        let index = self.native_index(f);
-        let name_value = self.string(name)?;
-        let mut data = [
-            raw::JS_MKVAL(qjs::JS_TAG_INT, index as i32),
-            raw::JS_MKVAL(qjs::JS_TAG_INT, tag),
-            name_value.raw(),
-        ];
-        // SAFETY: QuickJS copies (duplicates) the data values; the accessor
-        // pair takes one reference each, the atom is freed.
-        unsafe {
-            let func = self.wrap(qjs::JS_NewCFunctionData(
-                self.raw(),
-                Some(native_trampoline),
-                0,
-                ACCESSOR,
-                3,
-                data.as_mut_ptr(),
-            ))?;
-            let cname =
-                CString::new(name).map_err(|_| self.throw_type_error("bad property name"))?;
-            let atom = qjs::JS_NewAtom(self.raw(), cname.as_ptr());
-            let r = qjs::JS_DefinePropertyGetSet(
-                self.raw(),
-                target.raw(),
-                atom,
-                qjs::JS_DupValue(self.raw(), func.raw()),
-                func.into_raw(),
-                qjs::JS_PROP_CONFIGURABLE as c_int,
-            );
-            qjs::JS_FreeAtom(self.raw(), atom);
-            if r < 0 { Err(Thrown) } else { Ok(()) }
-        }
-    }
-
     /// The index of `f` in the runtime's table of natives (added if new).
     fn native_index(&self, f: NativeFn) -> usize {
         let mut natives = Runtime::state_of(self).natives.borrow_mut();
@@ -838,15 +792,12 @@ impl Ctx {
     }
 }
 
-/// The `magic` of the functions made by [`Ctx::define_native_accessor`].
-const ACCESSOR: c_int = 1;
-
 unsafe extern "C" fn native_trampoline(
     ctx: *mut qjs::JSContext,
     this: qjs::JSValue,
     argc: c_int,
     argv: *mut qjs::JSValue,
-    magic: c_int,
+    _magic: c_int,
     data: *mut qjs::JSValue,
 ) -> qjs::JSValue {
     // SAFETY: QuickJS passes a live context, `argc` arguments and our data
@@ -862,16 +813,7 @@ unsafe extern "C" fn native_trampoline(
         let dup = |v: qjs::JSValue| Value::from_raw(ctx, qjs::JS_DupValue(ctx.raw(), v));
         let this = dup(this);
         let argc = argc.max(0) as usize;
-        let args: Vec<Value<'_>> = if magic == ACCESSOR {
-            // [name, tag] to get, [name, tag, value] to set.
-            let mut args = alloc::vec![dup(*data.add(2)), dup(*data.add(1))];
-            if argc > 0 {
-                args.push(dup(*argv));
-            }
-            args
-        } else {
-            (0..argc).map(|i| dup(*argv.add(i))).collect()
-        };
+        let args: Vec<Value<'_>> = (0..argc).map(|i| dup(*argv.add(i))).collect();
         match f(ctx, this, &args) {
             Ok(v) => v.into_raw(),
             Err(Thrown) => raw::JS_MKVAL(qjs::JS_TAG_EXCEPTION, 0),
@@ -1023,27 +965,27 @@ impl<'c> Value<'c> {
         Ok(pairs)
     }
 
-    /// Whether the object's own property `name` is an accessor (false when
-    /// it is a data property or missing).
-    pub fn is_own_accessor(&self, name: &str) -> Result<bool, Thrown> {
+    /// Deletes the object's own property `name`, if it has one.
+    pub fn delete_own(&self, name: &str) -> Result<(), Thrown> {
         let cname =
             CString::new(name).map_err(|_| self.ctx.throw_type_error("bad property name"))?;
-        // SAFETY: the descriptor's values are freed when present; the atom too.
+        // SAFETY: the atom is freed.
         unsafe {
             let atom = qjs::JS_NewAtom(self.ctx.raw(), cname.as_ptr());
-            let mut desc: qjs::JSPropertyDescriptor = core::mem::zeroed();
-            let r = qjs::JS_GetOwnProperty(self.ctx.raw(), &mut desc, self.raw, atom);
+            let r = qjs::JS_DeleteProperty(self.ctx.raw(), self.raw, atom, 0);
             qjs::JS_FreeAtom(self.ctx.raw(), atom);
-            if r < 0 {
-                return Err(Thrown);
-            }
-            if r == 0 {
-                return Ok(false);
-            }
-            for v in [desc.getter, desc.setter, desc.value] {
-                qjs::JS_FreeValue(self.ctx.raw(), v);
-            }
-            Ok(desc.flags & qjs::JS_PROP_GETSET as c_int != 0)
+            if r < 0 { Err(Thrown) } else { Ok(()) }
+        }
+    }
+
+    /// Whether the object has an own property `name`.
+    pub fn has_own(&self, name: &CStr) -> Result<bool, Thrown> {
+        // SAFETY: a null descriptor asks for presence only; the atom is freed.
+        unsafe {
+            let atom = qjs::JS_NewAtom(self.ctx.raw(), name.as_ptr());
+            let r = qjs::JS_GetOwnProperty(self.ctx.raw(), ptr::null_mut(), self.raw, atom);
+            qjs::JS_FreeAtom(self.ctx.raw(), atom);
+            if r < 0 { Err(Thrown) } else { Ok(r == 1) }
         }
     }
 
@@ -1243,6 +1185,7 @@ unsafe extern "C" fn class_finalizer<T: 'static>(rt: *mut qjs::JSRuntime, v: qjs
 unsafe fn register_class<T: 'static>(
     rt: *mut qjs::JSRuntime,
     name: &'static CStr,
+    exotic: Option<&'static qjs::JSClassExoticMethods>,
 ) -> Option<qjs::JSClassID> {
     let mut id: qjs::JSClassID = 0;
     // SAFETY: the name is static; the finalizer matches T.
@@ -1253,7 +1196,8 @@ unsafe fn register_class<T: 'static>(
             finalizer: Some(class_finalizer::<T>),
             gc_mark: None,
             call: None,
-            exotic: ptr::null_mut(),
+            // QuickJS only reads the table.
+            exotic: exotic.map_or(ptr::null_mut(), |e| ptr::from_ref(e).cast_mut()),
         };
         (qjs::JS_NewClass(rt, id, &def) >= 0).then_some(id)
     }
@@ -1263,7 +1207,7 @@ impl<T: 'static> Class<T> {
     /// Registers a class named `name` with the runtime.
     pub fn register(rt: &Runtime, name: &'static CStr) -> Option<Class<T>> {
         // SAFETY: the runtime is live.
-        let id = unsafe { register_class::<T>(rt.rt.as_ptr(), name) }?;
+        let id = unsafe { register_class::<T>(rt.rt.as_ptr(), name, None) }?;
         Some(Class {
             id,
             _t: PhantomData,
@@ -1274,6 +1218,16 @@ impl<T: 'static> Class<T> {
     /// first use: lets a native module that only sees a context (see
     /// `natives::MODULES`) have a class without the runtime knowing it.
     pub fn of(ctx: &Ctx, name: &'static CStr) -> Result<Class<T>, Thrown> {
+        Self::of_exotic(ctx, name, None)
+    }
+
+    /// [`Class::of`] for a class whose objects behave as `exotic` says
+    /// (QuickJS's hooks for property lookups; see `super::lazy`).
+    pub fn of_exotic(
+        ctx: &Ctx,
+        name: &'static CStr,
+        exotic: Option<&'static qjs::JSClassExoticMethods>,
+    ) -> Result<Class<T>, Thrown> {
         let state = Runtime::state_of(ctx);
         let ty = core::any::TypeId::of::<T>();
         let mut classes = state.classes.borrow_mut();
@@ -1286,7 +1240,7 @@ impl<T: 'static> Class<T> {
         // SAFETY: the context is live, so is its runtime.
         let rt = unsafe { qjs::JS_GetRuntime(ctx.raw()) };
         // SAFETY: as in `register`; the runtime is live.
-        let id = unsafe { register_class::<T>(rt, name) }
+        let id = unsafe { register_class::<T>(rt, name, exotic) }
             .ok_or_else(|| ctx.throw_type_error("cannot register a native class"))?;
         classes.push((ty, id));
         Ok(Class {
@@ -1303,6 +1257,30 @@ impl<T: 'static> Class<T> {
             qjs::JS_SetOpaque(obj.raw, Box::into_raw(Box::new(value)).cast());
             Ok(obj)
         }
+    }
+
+    /// A new instance owning `value`, whose prototype is `proto`.
+    pub fn instance_with_proto<'c>(
+        &self,
+        ctx: &'c Ctx,
+        proto: &Value<'_>,
+        value: T,
+    ) -> Result<Value<'c>, Thrown> {
+        // SAFETY: as in `instance`.
+        unsafe {
+            let obj = ctx.wrap(qjs::JS_NewObjectProtoClass(ctx.raw(), proto.raw, self.id))?;
+            qjs::JS_SetOpaque(obj.raw, Box::into_raw(Box::new(value)).cast());
+            Ok(obj)
+        }
+    }
+
+    /// The `T` inside the object `raw`, if it is an instance of this class.
+    ///
+    /// # Safety
+    /// `raw` must be a live value; the reference must not outlive it.
+    pub unsafe fn get_raw<'v>(&self, raw: qjs::JSValue) -> Option<&'v T> {
+        // SAFETY: as in `get`.
+        unsafe { qjs::JS_GetOpaque(raw, self.id).cast::<T>().as_ref() }
     }
 
     /// The `T` inside `v`, if `v` is an instance of this class.

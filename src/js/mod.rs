@@ -16,6 +16,7 @@ pub mod compiler;
 pub mod engine;
 pub mod heap;
 pub mod io;
+pub mod lazy;
 pub mod modules;
 pub mod natives;
 pub mod task;

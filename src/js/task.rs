@@ -27,6 +27,7 @@ use super::builtin;
 use super::engine::{
     Context, Ctx, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown, Value,
 };
+use super::lazy;
 use super::natives;
 use crate::rtos::{self, Notification, Queue, TaskHandle, TickType, Timer, WAIT_FOREVER};
 
@@ -394,10 +395,15 @@ impl ContextState {
         }
     }
 
+    /// Whether glue file `index` ran (or is running).
+    fn is_glue_loaded(&self, index: usize) -> bool {
+        self.glue_loaded.get() & (1u64 << index) != 0
+    }
+
     /// Runs glue file `index` (of `builtin::GLUE`) in this context, once.
     pub fn load_glue(&self, ctx: &Ctx, index: usize) -> Result<(), Thrown> {
         let bit = 1u64 << index;
-        if self.glue_loaded.get() & bit != 0 {
+        if self.is_glue_loaded(index) {
             return Ok(());
         }
         let Some(builtin::Glue { name, bytecode, .. }) = builtin::GLUE.get(index) else {
@@ -636,22 +642,25 @@ impl EventLoop {
             *state.internal.borrow_mut() = Some(Persistent::new(internal.clone()));
             let mut used = rt.allocated();
             log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
-            // Eager files run now; lazy ones become accessors that run them
-            // on first use, so a function pays RAM only for what it touches.
+            // Eager files run now; lazy ones run when one of their names is
+            // first used, so a function pays RAM only for what it touches.
+            let global = ctx.global();
+            // The engine's own versions of a few (DOMException, performance)
+            // would hide ours.
+            for name in builtin::GLUE.iter().flat_map(|g| g.globals) {
+                global
+                    .delete_own(name)
+                    .map_err(thrown)
+                    .map_err(|e| fail("setup", e))?;
+            }
+            for (target, tag) in [(&global, GLOBAL_NAMES), (&internal, INTERNAL_NAMES)] {
+                lazy::install(&ctx, target, tag, &LAZY_GLUE)
+                    .map_err(thrown)
+                    .map_err(|e| fail("setup", e))?;
+            }
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
-                if glue.is_lazy() {
-                    let global = ctx.global();
-                    let targets = [(&global, glue.globals, 0), (&internal, glue.internals, 1)];
-                    for (target, names, is_internal) in targets {
-                        for name in names {
-                            let tag = ((i as i32) << 1) | is_internal;
-                            ctx.define_native_accessor(target, name, lazy_property, tag)
-                                .map_err(thrown)
-                                .map_err(|e| fail(glue.name, e))?;
-                        }
-                    }
-                } else {
+                if !glue.is_lazy() {
                     state
                         .load_glue(&ctx, i)
                         .map_err(thrown)
@@ -1050,39 +1059,51 @@ fn free_function(f: Function) {
     drop(state);
 }
 
-/// The accessor behind each name of a lazy glue file (see
-/// `Ctx::define_native_accessor`; the tag is the file's index times two,
-/// plus one on `internal`). Getting it runs the file, which replaces the
-/// accessor with the real value; setting it replaces the accessor with the
-/// value set (a file's `internal.NAME = ...` does that).
-fn lazy_property<'c>(
-    ctx: &'c Ctx,
-    _this: Value<'c>,
-    args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    let (Some(name), Some(tag)) = (args.first(), args.get(1)) else {
-        return Err(ctx.throw_type_error("lazy glue: bad call"));
-    };
-    let name = name.to_string()?;
-    let tag = tag.to_f64()? as usize;
+/// The `tag` of the global object's lazy names (see [`lazy::install`]).
+const GLOBAL_NAMES: i32 = 0;
+/// The `tag` of `internal`'s lazy names.
+const INTERNAL_NAMES: i32 = 1;
+
+/// The names of the lazy glue files, on the global object and on `internal`.
+static LAZY_GLUE: lazy::LazyNames = lazy::LazyNames {
+    pending: |ctx, tag, name| {
+        // SAFETY: every context of the JS task carries its ContextState.
+        let state = unsafe { ctx.opaque::<ContextState>() };
+        state.is_some_and(|s| glue_of(tag, name).is_some_and(|i| !s.is_glue_loaded(i)))
+    },
+    load: load_lazy_name,
+};
+
+/// The lazy glue file that defines `name` on the object of `tag`.
+fn glue_of(tag: i32, name: &str) -> Option<usize> {
+    builtin::GLUE.iter().position(|g| {
+        let names = if tag == GLOBAL_NAMES {
+            g.globals
+        } else {
+            g.internals
+        };
+        names.contains(&name)
+    })
+}
+
+/// Runs the glue file that defines `name` on the object of `tag` and
+/// returns the value it got.
+fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, Thrown> {
     // SAFETY: every context of the JS task carries its ContextState.
     let state = unsafe { ctx.opaque::<ContextState>() }
         .ok_or_else(|| ctx.throw_type_error("no function state"))?;
-    let target = if tag & 1 == 1 {
-        state.internal(ctx)?
-    } else {
+    let index = glue_of(tag, name).ok_or_else(|| ctx.throw_type_error("not a lazy name"))?;
+    state.load_glue(ctx, index)?;
+    let target = if tag == GLOBAL_NAMES {
         ctx.global()
+    } else {
+        state.internal(ctx)?
     };
-    if let Some(value) = args.get(2) {
-        target.define_value(&name, value.clone(), tag & 1 == 1)?;
-        return Ok(ctx.undefined());
-    }
-    state.load_glue(ctx, tag >> 1)?;
-    if target.is_own_accessor(&name)? {
-        let file = builtin::GLUE.get(tag >> 1).map_or("?", |g| g.name);
+    let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
+    if !target.has_own(&cname)? {
+        let file = builtin::GLUE[index].name;
         return Err(ctx.throw_type_error(&alloc::format!("glue file {file} did not define {name}")));
     }
-    let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
     target.get(&cname)
 }
 
