@@ -124,7 +124,9 @@ js_task=$(task "$js_words")
 js_queue=$(queue 4 $((4 + 2 * conns)))
 kernel=$(( $(task "$idle_words") + $(task "$timer_words") + $(queue 16 "$timer_queue") ))
 net_task=$(task "$net_words")
-server_tasks=$(( (conns + 1) * $(task "$task_words") ))
+accept_bytes=$(sed -n 's/^const ACCEPT_STACK_BYTES: usize = \([0-9_]*\);.*/\1/p' src/http/server.rs | tr -d _)
+[ -n "$accept_bytes" ] || { echo "size.sh: cannot read ACCEPT_STACK_BYTES from src/http/server.rs" >&2; exit 2; }
+server_tasks=$(( conns * $(task "$task_words") + $(task $((accept_bytes / 4))) ))
 server_queues=$(( $(queue 4 "$conns") + conns * $(queue 4 2) ))
 usb_buffers=$(( 2 * $(block 2048) + $(block 1514) + $(block 442) ))
 sockets=$(( backlog * ( $(block "$rx") + $(block "$tx") ) ))
@@ -161,7 +163,7 @@ row "JS engine + hello (above)" "$engine"
 row "JS task: $js_words-word stack, TCB, queue" "$((js_task + js_queue))"
 row "idle ($idle_words words) and timer ($timer_words words) tasks, timer queue" "$kernel"
 row "network task: $net_words-word stack, TCB" "$net_task"
-row "$conns connection tasks + acceptor: $task_words-word stacks, TCBs" "$server_tasks"
+row "$conns connection tasks ($task_words-word stacks) + acceptor ($accept_bytes B), TCBs" "$server_tasks"
 row "server queues (work, replies)" "$server_queues"
 row "USB: 2 NTB buffers, frame copy, DHCP answer" "$usb_buffers"
 row "$backlog listening sockets: $rx B rx + $tx B tx buffers" "$sockets"

@@ -40,6 +40,9 @@ unsafe extern "C" {
     pub fn vTaskStartScheduler();
     pub fn vTaskEndScheduler();
     pub fn xTaskGetCurrentTaskHandle() -> *mut c_void;
+    /// Not on the POSIX port, whose tasks run on their threads' stacks.
+    #[cfg(target_os = "none")]
+    pub fn uxTaskGetStackHighWaterMark(task: *mut c_void) -> UBaseType;
     pub fn vTaskSuspendAll();
     pub fn xTaskResumeAll() -> BaseType;
     pub fn ulTaskGenericNotifyTake(

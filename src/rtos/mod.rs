@@ -215,7 +215,7 @@ pub fn clear_notification(slot: Notification) {
 /// Creates a task running `f` at `priority` with `stack_words` of stack; the
 /// task is deleted when `f` returns.
 pub fn spawn<F: FnOnce() + Send + 'static>(
-    name: &CStr,
+    name: &'static CStr,
     stack_words: usize,
     priority: u32,
     f: F,
@@ -240,7 +240,10 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
         )
     };
     match TaskHandle::from_ptr(handle) {
-        Some(h) if ok == 1 => Ok(h),
+        Some(h) if ok == 1 => {
+            track(h, name, stack_words);
+            Ok(h)
+        }
         _ => {
             // SAFETY: the task was not created, so the box is still ours.
             drop(unsafe { alloc::boxed::Box::from_raw(arg) });
@@ -256,7 +259,7 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
 /// connection tasks sized for serving requests), so that no task keeps that
 /// stack for good. Uses the calling task's [`Notification::Reply`] slot.
 pub fn run_on_new_task<R, F: FnOnce() -> R + Send>(
-    name: &CStr,
+    name: &'static CStr,
     stack_words: usize,
     priority: u32,
     f: F,
@@ -301,6 +304,7 @@ pub fn run_on_new_task<R, F: FnOnce() -> R + Send>(
 
 /// Deletes the calling task.
 pub fn exit_task() -> ! {
+    untrack(TaskHandle::current());
     // SAFETY: deleting self never returns.
     unsafe { ffi::vTaskDelete(ptr::null_mut()) };
     unreachable!("vTaskDelete(NULL) returned")
@@ -575,4 +579,99 @@ mod tests {
         assert!(ms_to_ticks(1) >= 1);
         assert_eq!(ticks_to_ms(ms_to_ticks(1000)), 1000);
     }
+}
+
+/// How much of its stack a group of tasks of the same name has used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackUse {
+    /// The tasks' name.
+    pub name: &'static CStr,
+    /// How many are running.
+    pub tasks: usize,
+    /// Bytes of stack each has.
+    pub size: usize,
+    /// The least stack (bytes) any of them ever had left, where the port
+    /// can tell (not on the POSIX port, whose tasks run on thread stacks).
+    pub least_free: Option<usize>,
+}
+
+/// The most tasks [`spawn`] keeps track of for [`stack_use`].
+const TRACKED: usize = 32;
+
+#[derive(Clone, Copy)]
+struct Tracked {
+    task: TaskHandle,
+    name: &'static CStr,
+    words: usize,
+}
+
+/// The running tasks [`spawn`] started, changed in critical sections only.
+struct TrackedTasks(core::cell::UnsafeCell<[Option<Tracked>; TRACKED]>);
+
+// SAFETY: only touched inside `critical`.
+unsafe impl Sync for TrackedTasks {}
+
+static TRACKED_TASKS: TrackedTasks = TrackedTasks(core::cell::UnsafeCell::new([None; TRACKED]));
+
+fn track(task: TaskHandle, name: &'static CStr, words: usize) {
+    critical(|| {
+        // SAFETY: inside a critical section.
+        let slots = unsafe { &mut *TRACKED_TASKS.0.get() };
+        if let Some(slot) = slots.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(Tracked { task, name, words });
+        }
+    });
+}
+
+fn untrack(task: TaskHandle) {
+    critical(|| {
+        // SAFETY: inside a critical section.
+        let slots = unsafe { &mut *TRACKED_TASKS.0.get() };
+        for slot in slots.iter_mut() {
+            if slot.is_some_and(|t| t.task == task) {
+                *slot = None;
+            }
+        }
+    });
+}
+
+/// The stack use of the running tasks started with [`spawn`], grouped by
+/// name and stack size, in the order they were started.
+pub fn stack_use() -> alloc::vec::Vec<StackUse> {
+    let tasks = critical(|| {
+        // SAFETY: inside a critical section.
+        unsafe { *TRACKED_TASKS.0.get() }
+    });
+    let mut out: alloc::vec::Vec<StackUse> = alloc::vec::Vec::new();
+    for t in tasks.iter().flatten() {
+        let free = least_free_stack(t.task);
+        let size = t.words * core::mem::size_of::<usize>();
+        match out.iter_mut().find(|u| u.name == t.name && u.size == size) {
+            Some(u) => {
+                u.tasks += 1;
+                u.least_free = u.least_free.zip(free).map(|(a, b)| a.min(b));
+            }
+            None => out.push(StackUse {
+                name: t.name,
+                tasks: 1,
+                size,
+                least_free: free,
+            }),
+        }
+    }
+    out
+}
+
+/// The least stack (bytes) `task` ever had left.
+#[cfg(target_os = "none")]
+fn least_free_stack(task: TaskHandle) -> Option<usize> {
+    // SAFETY: a tracked task is alive (it leaves the list before it exits;
+    // tasks are never deleted from outside).
+    let words = unsafe { ffi::uxTaskGetStackHighWaterMark(task.0.as_ptr()) };
+    Some(words as usize * core::mem::size_of::<usize>())
+}
+
+#[cfg(not(target_os = "none"))]
+fn least_free_stack(_task: TaskHandle) -> Option<usize> {
+    None
 }

@@ -527,6 +527,18 @@ impl Sim {
 
 impl Drop for Sim {
     fn drop(&mut self) {
+        // ISERE_TEST_STACKS=1 (with --nocapture) prints how much of their
+        // stacks the device's tasks used by the end of each test: what the
+        // boards' stack sizes are chosen from.
+        if std::env::var_os("ISERE_TEST_STACKS").is_some() && !thread::panicking() {
+            let addr = self.addr();
+            if let Ok(stats) = std::panic::catch_unwind(|| {
+                Conn::connect(addr).get("/_isere/stats").text().to_string()
+            }) {
+                let stacks = Json::parse(&stats).map(|j| format!("{:?}", j["stacks"]));
+                eprintln!("stacks: {}", stacks.unwrap_or(stats));
+            }
+        }
         if let Some(mut child) = self.child.take() {
             let exited = child.try_wait().ok().flatten();
             if exited.is_none() {
