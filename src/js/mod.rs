@@ -12,6 +12,7 @@
 
 pub mod bindings;
 pub mod builtin;
+pub mod class;
 pub mod compiler;
 pub mod engine;
 pub mod heap;
