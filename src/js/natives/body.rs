@@ -123,7 +123,9 @@ fn set_body<T: HasBody>(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> 
 pub fn is_used(ctx: &Ctx, peek: &Peek<'_>) -> Result<bool, Thrown> {
     match peek {
         Peek::Used => Ok(true),
-        Peek::Stream(s) => Ok(call_internal(ctx, c"streamDisturbed", &[s.clone()])?.to_bool()),
+        Peek::Stream(s) => {
+            Ok(call_internal(ctx, c"streamDisturbed", core::slice::from_ref(s))?.to_bool())
+        }
         Peek::Null | Peek::Bytes(_) => Ok(false),
     }
 }
@@ -133,10 +135,10 @@ fn check(ctx: &Ctx, peek: &Peek<'_>) -> Result<(), Thrown> {
     if is_used(ctx, peek)? {
         return Err(ctx.throw_type_error(USED));
     }
-    if let Peek::Stream(s) = peek {
-        if s.get(c"locked")?.to_bool() {
-            return Err(ctx.throw_type_error("The body stream is locked to a reader"));
-        }
+    if let Peek::Stream(s) = peek
+        && s.get(c"locked")?.to_bool()
+    {
+        return Err(ctx.throw_type_error("The body stream is locked to a reader"));
     }
     Ok(())
 }
@@ -209,7 +211,7 @@ pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<
         (ctx.uint8_array(bytes)?, None)
     } else {
         let other = if init.is_object() {
-            call_internal(ctx, c"extractBody", &[init.clone()])?
+            call_internal(ctx, c"extractBody", core::slice::from_ref(init))?
         } else {
             ctx.null()
         };
@@ -232,10 +234,10 @@ pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<
             )
         }
     };
-    if let Some(t) = content_type {
-        if !headers.has("content-type") {
-            headers.set(String::from("content-type"), t);
-        }
+    if let Some(t) = content_type
+        && !headers.has("content-type")
+    {
+        headers.set(String::from("content-type"), t);
     }
     // A Uint8Array from any of the paths above, else a ReadableStream.
     Ok(if body.bytes().is_some() {

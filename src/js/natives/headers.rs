@@ -262,7 +262,7 @@ pub fn collect_iterable<'c>(ctx: &'c Ctx, v: &Value<'c>) -> Result<Vec<Value<'c>
     } else {
         ctx.global()
             .get(c"Array")?
-            .call_method(c"from", &[v.clone()])?
+            .call_method(c"from", core::slice::from_ref(v))?
     };
     let n = array.length()?;
     (0..n).map(|i| array.get_index(i)).collect()

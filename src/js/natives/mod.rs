@@ -68,7 +68,7 @@ static INTERNAL: [crate::js::class::Entry; 5] = [
     crate::js::class::method::<InternalFns>(c"requestParts", 1, InternalFns::request_parts),
 ];
 
-fn first<'a, 'c>(ctx: &'c Ctx, args: &'a [Value<'c>]) -> Value<'c> {
+fn first<'c>(ctx: &'c Ctx, args: &[Value<'c>]) -> Value<'c> {
     args.first().cloned().unwrap_or_else(|| ctx.undefined())
 }
 

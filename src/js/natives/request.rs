@@ -269,7 +269,7 @@ fn construct<'c>(
     } else {
         let parsed = body::internal(ctx)?
             .get(c"URL")?
-            .call_method(c"parse", &[input.clone()])?;
+            .call_method(c"parse", core::slice::from_ref(input))?;
         if parsed.is_null() {
             let given = quote(&input.to_string()?);
             return Err(ctx.throw_type_error(&alloc::format!(

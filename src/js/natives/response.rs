@@ -225,8 +225,9 @@ fn init_parts(ctx: &Ctx, init: Option<&Value<'_>>) -> Result<(u16, String, Heade
     let s = init.get(c"status")?;
     if !s.is_undefined() {
         let n = s.to_f64()?;
-        let n = if n.is_finite() { n.trunc() } else { 0.0 };
-        if !(200.0..=599.0).contains(&n) {
+        // ToIntegerOrInfinity, then the range check: the same as checking
+        // the number itself against [200, 600) (NaN fails both).
+        if !(200.0..600.0).contains(&n) {
             return Err(ctx.throw_range_error(&alloc::format!(
                 "Response: status must be in the range 200 to 599 (got {})",
                 s.to_string_lossy()
@@ -312,7 +313,7 @@ fn json_static<'c>(
     let text = ctx
         .global()
         .get(c"JSON")?
-        .call_method(c"stringify", &[data.clone()])?;
+        .call_method(c"stringify", core::slice::from_ref(data))?;
     if text.is_undefined() {
         return Err(ctx.throw_type_error("Response.json: data is not JSON-serializable"));
     }
@@ -343,7 +344,7 @@ fn redirect_static<'c>(
     let url = args.first().unwrap_or(&undefined);
     let parsed = body::internal(ctx)?
         .get(c"URL")?
-        .call_method(c"parse", &[url.clone()])?;
+        .call_method(c"parse", core::slice::from_ref(url))?;
     if parsed.is_null() {
         let given = quote(&url.to_string()?);
         return Err(ctx.throw_type_error(&alloc::format!("Response.redirect: invalid URL {given}")));
