@@ -1,6 +1,7 @@
 // Request and Response (WHATWG Fetch §5.4-5.5), our own cases written from the
 // spec: constructors and their TypeErrors/RangeErrors, the static Response
 // methods, clone(), subclasses and the class strings.
+import { inspect } from "node:util";
 
 test(() => {
   const r = new Request("http://example.com/a?b=1");
@@ -170,3 +171,9 @@ promise_test(async () => {
   h.set("a", "2");
   assert_equals(resp.headers.get("a"), "1", "init.headers is copied");
 }, "clone() and copied headers");
+
+test(() => {
+  assert_equals(inspect(new Headers({ b: "2", "set-cookie": "x", a: "1" })), "Headers { a: '1', b: '2', 'set-cookie': 'x' }");
+  assert_equals(inspect(new Response("x", { status: 201 })), "Response { status: 201, statusText: '', headers: Headers [Object], bodyUsed: false }");
+  assert_equals(inspect(new Request("http://h/")), "Request { method: 'GET', url: 'http://h/', headers: Headers [Object], bodyUsed: false }");
+}, "console and util.inspect show what they hold");
