@@ -1359,8 +1359,21 @@ pub(crate) unsafe fn class_id<T: 'static>(
     name: &'static CStr,
     hooks: &ClassHooks,
 ) -> Result<qjs::JSClassID, Thrown> {
+    // SAFETY: per the contract.
+    unsafe { class_id_of(ctx, core::any::TypeId::of::<T>(), name, hooks) }
+}
+
+/// [`class_id`] for the type `ty` (not generic: one copy in the firmware).
+///
+/// # Safety
+/// As for [`class_id`].
+unsafe fn class_id_of(
+    ctx: &Ctx,
+    ty: core::any::TypeId,
+    name: &'static CStr,
+    hooks: &ClassHooks,
+) -> Result<qjs::JSClassID, Thrown> {
     let state = Runtime::state_of(ctx);
-    let ty = core::any::TypeId::of::<T>();
     let mut classes = state.classes.borrow_mut();
     if let Some(&(_, id)) = classes.iter().find(|(t, _)| *t == ty) {
         return Ok(id);

@@ -16,6 +16,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::headers::HeaderList;
+use super::request::RequestData;
+use super::response::ResponseData;
 use crate::js::class::{Held, Native, NativeClass};
 use crate::js::engine::{Ctx, Thrown, Value};
 
@@ -97,13 +99,24 @@ pub fn call_internal<'c>(
     internal.get(name)?.call(&internal, args)
 }
 
-/// The state of the body of `this`.
-pub fn peek<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: &Value<'c>,
+/// `f` on the `Response` or `Request` `this` (one copy of the body natives
+/// serves both classes).
+fn read_message<R>(
+    ctx: &Ctx,
+    this: &Value<'_>,
     what: &str,
-) -> Result<Peek<'c>, Thrown> {
-    NativeClass::<T>::of(ctx)?.read(ctx, this, what, |d| match d.body() {
+    f: impl FnOnce(&Body, &Held) -> R,
+) -> Result<R, Thrown> {
+    let response = NativeClass::<ResponseData>::of(ctx)?;
+    if response.is(this) {
+        return response.read(ctx, this, what, |d| f(d.body(), d.headers()));
+    }
+    NativeClass::<RequestData>::of(ctx)?.read(ctx, this, what, |d| f(d.body(), d.headers()))
+}
+
+/// The state of the body of `this`.
+pub fn peek<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Peek<'c>, Thrown> {
+    read_message(ctx, this, what, |body, _| match body {
         Body::Null => Peek::Null,
         Body::Bytes(b) => Peek::Bytes(b.get(ctx)),
         Body::Stream(s) => Peek::Stream(s.get(ctx)),
@@ -111,10 +124,15 @@ pub fn peek<'c, T: HasBody>(
     })
 }
 
-fn set_body<T: HasBody>(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> Result<(), Thrown> {
+fn set_body(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> Result<(), Thrown> {
+    let response = NativeClass::<ResponseData>::of(ctx)?;
     // The old state is dropped after the borrow ends.
-    let old = NativeClass::<T>::of(ctx)?
-        .update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))?;
+    let old = if response.is(this) {
+        response.update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))?
+    } else {
+        NativeClass::<RequestData>::of(ctx)?
+            .update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))?
+    };
     drop(old);
     Ok(())
 }
@@ -145,33 +163,25 @@ fn check(ctx: &Ctx, peek: &Peek<'_>) -> Result<(), Thrown> {
 
 /// Takes the body (bytes, stream or null) and marks it used; TypeError if
 /// it was used.
-pub fn take<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: &Value<'c>,
-    what: &str,
-) -> Result<Value<'c>, Thrown> {
-    let p = peek::<T>(ctx, this, what)?;
+pub fn take<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Value<'c>, Thrown> {
+    let p = peek(ctx, this, what)?;
     check(ctx, &p)?;
-    set_body::<T>(ctx, this, what, Body::Used)?;
+    set_body(ctx, this, what, Body::Used)?;
     Ok(p.value(ctx))
 }
 
 /// The body (bytes, stream or null) without consuming it; TypeError if it
 /// was used.
-pub fn peek_checked<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: &Value<'c>,
-    what: &str,
-) -> Result<Peek<'c>, Thrown> {
-    let p = peek::<T>(ctx, this, what)?;
+pub fn peek_checked<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Peek<'c>, Thrown> {
+    let p = peek(ctx, this, what)?;
     check(ctx, &p)?;
     Ok(p)
 }
 
 /// A copy of the body for `clone()`: bytes are copied, a stream is teed
 /// (§5.3 "clone a body"); TypeError if it was used.
-pub fn clone_body<T: HasBody>(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Body, Thrown> {
-    match peek_checked::<T>(ctx, this, what)? {
+pub fn clone_body(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Body, Thrown> {
+    match peek_checked(ctx, this, what)? {
         Peek::Null | Peek::Used => Ok(Body::Null),
         Peek::Bytes(b) => {
             let copy = ctx.uint8_array(b.bytes().unwrap_or(&[]))?;
@@ -180,7 +190,7 @@ pub fn clone_body<T: HasBody>(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result
         Peek::Stream(s) => {
             let pair = s.call_method(c"tee", &[])?;
             let (mine, theirs) = (pair.get_index(0)?, pair.get_index(1)?);
-            set_body::<T>(ctx, this, what, Body::Stream(Held::new(mine)))?;
+            set_body(ctx, this, what, Body::Stream(Held::new(mine)))?;
             Ok(Body::Stream(Held::new(theirs)))
         }
     }
@@ -282,12 +292,8 @@ pub fn promise_of<'c>(ctx: &'c Ctx, r: Result<Value<'c>, Thrown>) -> Result<Valu
 }
 
 /// The `content-type` of the `Headers` of `this`, or null.
-fn content_type<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: &Value<'c>,
-    what: &str,
-) -> Result<Value<'c>, Thrown> {
-    let headers = NativeClass::<T>::of(ctx)?.read(ctx, this, what, |d| d.headers().get(ctx))?;
+fn content_type<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Value<'c>, Thrown> {
+    let headers = read_message(ctx, this, what, |_, h| h.get(ctx))?;
     match super::headers::class(ctx)?
         .with(&headers, |l| l.get("content-type"))
         .flatten()
@@ -307,23 +313,23 @@ pub fn decode_text(bytes: &[u8]) -> String {
 }
 
 /// "Consume body" (§5.3) of `this` as `kind`.
-fn consume<'c, T: HasBody>(
+fn consume<'c>(
     ctx: &'c Ctx,
     this: &Value<'c>,
     kind: Kind,
     what: &str,
 ) -> Result<Value<'c>, Thrown> {
-    let p = peek_checked::<T>(ctx, this, what)?;
+    let p = peek_checked(ctx, this, what)?;
     let bytes = match p {
         Peek::Stream(s) => {
             let kind = ctx.string(kind.name())?;
-            let t = content_type::<T>(ctx, this, what)?;
+            let t = content_type(ctx, this, what)?;
             return call_internal(ctx, c"consumeBody", &[s, kind, t]);
         }
         // A null body can be read any number of times (as empty).
         Peek::Null | Peek::Used => None,
         Peek::Bytes(b) => {
-            set_body::<T>(ctx, this, what, Body::Used)?;
+            set_body(ctx, this, what, Body::Used)?;
             Some(b)
         }
     };
@@ -357,79 +363,56 @@ fn consume<'c, T: HasBody>(
                 None => ctx.uint8_array(&[])?,
             };
             let kind = ctx.string(kind.name())?;
-            let t = content_type::<T>(ctx, this, what)?;
+            let t = content_type(ctx, this, what)?;
             call_internal(ctx, c"consumeBody", &[source, kind, t])
         }
     }
 }
 
 /// `text()`.
-pub fn text<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: Value<'c>,
-    _args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    promise_of(ctx, consume::<T>(ctx, &this, Kind::Text, "text"))
+pub fn text<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    promise_of(ctx, consume(ctx, &this, Kind::Text, "text"))
 }
 
 /// `json()`.
-pub fn json<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: Value<'c>,
-    _args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    promise_of(ctx, consume::<T>(ctx, &this, Kind::Json, "json"))
+pub fn json<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    promise_of(ctx, consume(ctx, &this, Kind::Json, "json"))
 }
 
 /// `arrayBuffer()`.
-pub fn array_buffer<'c, T: HasBody>(
+pub fn array_buffer<'c>(
     ctx: &'c Ctx,
     this: Value<'c>,
     _args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    promise_of(
-        ctx,
-        consume::<T>(ctx, &this, Kind::ArrayBuffer, "arrayBuffer"),
-    )
+    promise_of(ctx, consume(ctx, &this, Kind::ArrayBuffer, "arrayBuffer"))
 }
 
 /// `bytes()`.
-pub fn bytes<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: Value<'c>,
-    _args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    promise_of(ctx, consume::<T>(ctx, &this, Kind::Bytes, "bytes"))
+pub fn bytes<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    promise_of(ctx, consume(ctx, &this, Kind::Bytes, "bytes"))
 }
 
 /// `blob()`.
-pub fn blob<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: Value<'c>,
-    _args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    promise_of(ctx, consume::<T>(ctx, &this, Kind::Blob, "blob"))
+pub fn blob<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    promise_of(ctx, consume(ctx, &this, Kind::Blob, "blob"))
 }
 
 /// `formData()`.
-pub fn form_data<'c, T: HasBody>(
+pub fn form_data<'c>(
     ctx: &'c Ctx,
     this: Value<'c>,
     _args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    promise_of(ctx, consume::<T>(ctx, &this, Kind::FormData, "formData"))
+    promise_of(ctx, consume(ctx, &this, Kind::FormData, "formData"))
 }
 
 /// The `body` getter: the stream, made from the bytes on first use.
-pub fn body<'c, T: HasBody>(
-    ctx: &'c Ctx,
-    this: Value<'c>,
-    _args: &[Value<'c>],
-) -> Result<Value<'c>, Thrown> {
-    match peek::<T>(ctx, &this, "body")? {
+pub fn body<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    match peek(ctx, &this, "body")? {
         Peek::Bytes(b) => {
             let stream = call_internal(ctx, c"streamFromBytes", &[b])?;
-            set_body::<T>(ctx, &this, "body", Body::Stream(Held::new(stream.clone())))?;
+            set_body(ctx, &this, "body", Body::Stream(Held::new(stream.clone())))?;
             Ok(stream)
         }
         Peek::Stream(s) => Ok(s),
@@ -438,12 +421,12 @@ pub fn body<'c, T: HasBody>(
 }
 
 /// The `bodyUsed` getter.
-pub fn body_used<'c, T: HasBody>(
+pub fn body_used<'c>(
     ctx: &'c Ctx,
     this: Value<'c>,
     _args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let p = peek::<T>(ctx, &this, "bodyUsed")?;
+    let p = peek(ctx, &this, "bodyUsed")?;
     Ok(ctx.bool(is_used(ctx, &p)?))
 }
 

@@ -146,13 +146,14 @@ impl HeaderList {
     /// "Sort and combine" (§5.2): by name, each name's values combined,
     /// except `set-cookie`, whose values stay separate.
     pub fn sorted(&self) -> Vec<(String, String)> {
+        // Sorted and without repeats (a binary search per entry: headers are
+        // few, and this costs less flash than a general sort).
         let mut names: Vec<&str> = Vec::new();
         for (n, _) in &self.entries {
-            if !names.contains(&n.as_str()) {
-                names.push(n);
+            if let Err(i) = names.binary_search(&n.as_str()) {
+                names.insert(i, n);
             }
         }
-        names.sort_unstable();
         let mut out = Vec::with_capacity(names.len());
         for name in names {
             if name == SET_COOKIE {

@@ -135,7 +135,7 @@ pub fn lambda_parts<'c>(ctx: &'c Ctx, request: &Value<'c>) -> Result<Value<'c>, 
         flat.push(ctx.string(n)?);
         flat.push(ctx.string(v)?);
     }
-    let body = body::take::<RequestData>(ctx, request, what)?;
+    let body = body::take(ctx, request, what)?;
     ctx.array_of(alloc::vec![
         ctx.string(&method)?,
         ctx.string(&url)?,
@@ -177,15 +177,15 @@ natives_table! {
         get_headers,
         get_redirect,
         get_signal,
-        get_body = body::body::<RequestData>,
-        get_body_used = body::body_used::<RequestData>,
+        get_body = body::body,
+        get_body_used = body::body_used,
         clone,
-        text = body::text::<RequestData>,
-        json = body::json::<RequestData>,
-        array_buffer = body::array_buffer::<RequestData>,
-        bytes = body::bytes::<RequestData>,
-        blob = body::blob::<RequestData>,
-        form_data = body::form_data::<RequestData>,
+        text = body::text,
+        json = body::json,
+        array_buffer = body::array_buffer,
+        bytes = body::bytes,
+        blob = body::blob,
+        form_data = body::form_data,
     }
 }
 
@@ -260,7 +260,7 @@ fn construct<'c>(
         })?;
         list = headers::class(ctx)?.read(ctx, &headers, what, HeaderList::clone)?;
         // The input's body, taken over below (TypeError if it was used).
-        state = match body::peek_checked::<RequestData>(ctx, input, what)? {
+        state = match body::peek_checked(ctx, input, what)? {
             Peek::Bytes(b) => Body::Bytes(Held::new(b)),
             Peek::Stream(s) => Body::Stream(Held::new(s)),
             Peek::Null | Peek::Used => Body::Null,
@@ -329,7 +329,7 @@ fn construct<'c>(
     }
     // The new Request takes over the input's body (§5.4 "new Request" step 41).
     if inherited {
-        body::take::<RequestData>(ctx, input, what)?;
+        body::take(ctx, input, what)?;
     }
     let signal = match signal {
         // The request's signal follows the given one (§5.4 step 30).
@@ -402,7 +402,7 @@ fn clone<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value
             d.headers.get(ctx),
         )
     })?;
-    let body = body::clone_body::<RequestData>(ctx, &this, what)?;
+    let body = body::clone_body(ctx, &this, what)?;
     let list = headers::class(ctx)?.read(ctx, &headers, what, HeaderList::clone)?;
     let signal = match signal {
         Some(s) => Some(Held::new(follow_signal(ctx, s)?)),

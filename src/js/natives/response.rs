@@ -167,15 +167,15 @@ natives_table! {
         get_ok,
         get_status_text,
         get_headers,
-        get_body = body::body::<ResponseData>,
-        get_body_used = body::body_used::<ResponseData>,
+        get_body = body::body,
+        get_body_used = body::body_used,
         clone,
-        text = body::text::<ResponseData>,
-        json = body::json::<ResponseData>,
-        array_buffer = body::array_buffer::<ResponseData>,
-        bytes = body::bytes::<ResponseData>,
-        blob = body::blob::<ResponseData>,
-        form_data = body::form_data::<ResponseData>,
+        text = body::text,
+        json = body::json,
+        array_buffer = body::array_buffer,
+        bytes = body::bytes,
+        blob = body::blob,
+        form_data = body::form_data,
         json_static,
         redirect_static,
         error_static,
@@ -446,7 +446,7 @@ fn clone<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value
                 d.redirected,
             )
         })?;
-    let body = body::clone_body::<ResponseData>(ctx, &this, what)?;
+    let body = body::clone_body(ctx, &this, what)?;
     let list = headers::class(ctx)?.read(ctx, &headers, what, HeaderList::clone)?;
     let headers = headers::instance(ctx, list)?;
     class.instance(
@@ -466,16 +466,12 @@ fn clone<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value
 /// `internal.peekBody(response)`: its body (bytes, stream or null) without
 /// consuming it; TypeError if it was used.
 pub fn peek_body<'c>(ctx: &'c Ctx, response: &Value<'c>) -> Result<Value<'c>, Thrown> {
-    Ok(body::peek_checked::<ResponseData>(ctx, response, "peekBody")?.value(ctx))
+    Ok(body::peek_checked(ctx, response, "peekBody")?.value(ctx))
 }
 
 /// `internal.takeBody(requestOrResponse)`.
 pub fn take_body<'c>(ctx: &'c Ctx, v: &Value<'c>) -> Result<Value<'c>, Thrown> {
-    if class(ctx)?.is(v) {
-        body::take::<ResponseData>(ctx, v, "takeBody")
-    } else {
-        body::take::<super::request::RequestData>(ctx, v, "takeBody")
-    }
+    body::take(ctx, v, "takeBody")
 }
 
 #[cfg(test)]
