@@ -29,7 +29,7 @@ if [ "$board" != rp2040 ]; then
   exit 2
 fi
 
-ELF=target/thumbv6m-none-eabi/firmware/isere-rp2040
+ELF=target/thumbv6m-none-eabi/firmware-small/isere-rp2040
 MPS2_ELF=target/thumbv6m-none-eabi/firmware/isere-mps2-an385
 MAIN=port/rp2040/main.rs
 CONFIG_H=freertos-config/rp2040/FreeRTOSConfig.h

@@ -127,6 +127,7 @@ platform_test!(streams);
 platform_test!(blob);
 platform_test!(formdata);
 platform_test!(body);
+platform_test!(request_response);
 platform_test!(node_assert);
 platform_test!(node_buffer);
 platform_test!(node_diagnostics_channel);

@@ -601,6 +601,20 @@ impl Ctx {
         self.throw_with(message, qjs::JS_ThrowRangeError)
     }
 
+    /// Throws the engine's own "out of memory" error.
+    pub fn throw_out_of_memory(&self) -> Thrown {
+        // SAFETY: the context is live.
+        unsafe { qjs::JS_ThrowOutOfMemory(self.raw()) };
+        Thrown
+    }
+
+    /// A new array holding `values` (their references move into it).
+    pub fn array_of(&self, values: Vec<Value<'_>>) -> Result<Value<'_>, Thrown> {
+        let raw: Vec<qjs::JSValue> = values.into_iter().map(Value::into_raw).collect();
+        // SAFETY: JS_NewArrayFrom takes over the references, even on failure.
+        self.wrap(unsafe { qjs::JS_NewArrayFrom(self.raw(), raw.len() as c_int, raw.as_ptr()) })
+    }
+
     fn throw_with(
         &self,
         message: &str,
@@ -854,6 +868,10 @@ impl<'c> Value<'c> {
     pub fn is_undefined(&self) -> bool {
         raw::JS_IsUndefined(self.raw)
     }
+    /// `null`?
+    pub fn is_null(&self) -> bool {
+        raw::JS_IsNull(self.raw)
+    }
     /// `null` or `undefined`?
     pub fn is_nullish(&self) -> bool {
         raw::JS_IsUndefined(self.raw) || raw::JS_IsNull(self.raw)
@@ -886,6 +904,62 @@ impl<'c> Value<'c> {
         // SAFETY: returns a new reference or an exception.
         self.ctx
             .wrap(unsafe { qjs::JS_GetPropertyStr(self.ctx.raw(), self.raw, name.as_ptr()) })
+    }
+
+    /// `this[key]` for any key value (a symbol, a string, a number).
+    pub fn get_value(&self, key: &Value<'_>) -> Result<Value<'c>, Thrown> {
+        // SAFETY: the atom is freed; JS_GetProperty returns a new reference.
+        unsafe {
+            let atom = qjs::JS_ValueToAtom(self.ctx.raw(), key.raw);
+            if atom == 0 {
+                return Err(Thrown);
+            }
+            let v = qjs::JS_GetProperty(self.ctx.raw(), self.raw, atom);
+            qjs::JS_FreeAtom(self.ctx.raw(), atom);
+            self.ctx.wrap(v)
+        }
+    }
+
+    /// The object's own enumerable string keys, as `Object.keys` lists them.
+    pub fn own_keys(&self) -> Result<Vec<Value<'c>>, Thrown> {
+        let mut tab: *mut qjs::JSPropertyEnum = ptr::null_mut();
+        let mut len: u32 = 0;
+        let flags = qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY;
+        // SAFETY: on success QuickJS hands over `len` entries, freed below
+        // with their atoms; each key string is a new reference.
+        unsafe {
+            if qjs::JS_GetOwnPropertyNames(
+                self.ctx.raw(),
+                &mut tab,
+                &mut len,
+                self.raw,
+                flags as c_int,
+            ) < 0
+            {
+                return Err(Thrown);
+            }
+            let entries = core::slice::from_raw_parts(tab, len as usize);
+            let keys = entries
+                .iter()
+                .map(|e| self.ctx.wrap(qjs::JS_AtomToString(self.ctx.raw(), e.atom)))
+                .collect();
+            qjs::JS_FreePropertyEnum(self.ctx.raw(), tab, len);
+            keys
+        }
+    }
+
+    /// `this instanceof ctor`.
+    pub fn instance_of(&self, ctor: &Value<'_>) -> Result<bool, Thrown> {
+        // SAFETY: a check that may run user code (Symbol.hasInstance).
+        match unsafe { qjs::JS_IsInstanceOf(self.ctx.raw(), self.raw, ctor.raw) } {
+            r if r < 0 => Err(Thrown),
+            r => Ok(r > 0),
+        }
+    }
+
+    /// Calls method `name` of this object with `args`.
+    pub fn call_method(&self, name: &CStr, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+        self.get(name)?.call(self, args)
     }
 
     /// `this[index]`.
@@ -1014,6 +1088,12 @@ impl<'c> Value<'c> {
                 raw.as_mut_ptr(),
             )
         })
+    }
+
+    /// Converts with `ToBoolean` (`!!value`).
+    pub fn to_bool(&self) -> bool {
+        // SAFETY: ToBoolean runs no user code; -1 (never for these) is false.
+        unsafe { qjs::JS_ToBool(self.ctx.raw(), self.raw) > 0 }
     }
 
     /// Converts with `ToNumber`.
@@ -1178,36 +1258,99 @@ unsafe extern "C" fn class_finalizer<T: 'static>(rt: *mut qjs::JSRuntime, v: qjs
     }
 }
 
-/// Registers a new class whose instances own a `T`; returns its id.
+/// The hooks of a class whose instances own Rust data (see [`class_id`]).
+pub(crate) struct ClassHooks {
+    /// Frees an instance's Rust data.
+    pub finalizer: qjs::JSClassFinalizer,
+    /// Marks the JS values an instance's Rust data holds.
+    pub gc_mark: qjs::JSClassGCMark,
+    /// How property lookups on instances behave, when not as on ordinary
+    /// objects (see `super::lazy`).
+    pub exotic: Option<&'static qjs::JSClassExoticMethods>,
+}
+
+/// Registers a new class with `hooks`; returns its id.
 ///
 /// # Safety
-/// `rt` must be a live runtime.
-unsafe fn register_class<T: 'static>(
+/// `rt` must be a live runtime; the hooks must match what the class's
+/// instances own.
+unsafe fn register_class(
     rt: *mut qjs::JSRuntime,
     name: &'static CStr,
-    exotic: Option<&'static qjs::JSClassExoticMethods>,
+    hooks: &ClassHooks,
 ) -> Option<qjs::JSClassID> {
     let mut id: qjs::JSClassID = 0;
-    // SAFETY: the name is static; the finalizer matches T.
+    // SAFETY: the name is static; the hooks match the instances (contract).
     unsafe {
         qjs::JS_NewClassID(rt, &mut id);
         let def = qjs::JSClassDef {
             class_name: name.as_ptr(),
-            finalizer: Some(class_finalizer::<T>),
-            gc_mark: None,
+            finalizer: hooks.finalizer,
+            gc_mark: hooks.gc_mark,
             call: None,
             // QuickJS only reads the table.
-            exotic: exotic.map_or(ptr::null_mut(), |e| ptr::from_ref(e).cast_mut()),
+            exotic: hooks.exotic.map_or(ptr::null_mut(), |e| ptr::from_ref(e).cast_mut()),
         };
         (qjs::JS_NewClass(rt, id, &def) >= 0).then_some(id)
     }
 }
 
+/// The id of the class owning Rust type `T` in `ctx`'s runtime, registered
+/// under `name` with `hooks` on first use (one class per type and runtime).
+///
+/// # Safety
+/// The hooks must match what instances of the class own (a `T`).
+pub(crate) unsafe fn class_id<T: 'static>(
+    ctx: &Ctx,
+    name: &'static CStr,
+    hooks: &ClassHooks,
+) -> Result<qjs::JSClassID, Thrown> {
+    // SAFETY: per the contract.
+    unsafe { class_id_of(ctx, core::any::TypeId::of::<T>(), name, hooks) }
+}
+
+/// [`class_id`] for the type `ty` (not generic: one copy in the firmware).
+///
+/// # Safety
+/// As for [`class_id`].
+unsafe fn class_id_of(
+    ctx: &Ctx,
+    ty: core::any::TypeId,
+    name: &'static CStr,
+    hooks: &ClassHooks,
+) -> Result<qjs::JSClassID, Thrown> {
+    let state = Runtime::state_of(ctx);
+    let mut classes = state.classes.borrow_mut();
+    if let Some(&(_, id)) = classes.iter().find(|(t, _)| *t == ty) {
+        return Ok(id);
+    }
+    // SAFETY: the context is live, so is its runtime; hooks per the contract.
+    let id = unsafe { register_class(qjs::JS_GetRuntime(ctx.raw()), name, hooks) }
+        .ok_or_else(|| ctx.throw_type_error("cannot register a native class"))?;
+    classes.push((ty, id));
+    Ok(id)
+}
+
+/// The memory account of `ctx`'s runtime.
+pub(crate) fn budget(ctx: &Ctx) -> &super::heap::Budget {
+    &Runtime::state_of(ctx).budget
+}
+
+/// The memory account of runtime `rt` (for class finalizers, which get no
+/// context).
+///
+/// # Safety
+/// `rt` must be a live runtime made by [`Runtime::new`].
+pub(crate) unsafe fn runtime_budget<'a>(rt: *mut qjs::JSRuntime) -> &'a super::heap::Budget {
+    // SAFETY: the opaque is the runtime's state (set in `Runtime::new`).
+    unsafe { &(*qjs::JS_GetRuntimeOpaque(rt).cast::<RuntimeState>()).budget }
+}
+
 impl<T: 'static> Class<T> {
     /// Registers a class named `name` with the runtime.
     pub fn register(rt: &Runtime, name: &'static CStr) -> Option<Class<T>> {
-        // SAFETY: the runtime is live.
-        let id = unsafe { register_class::<T>(rt.rt.as_ptr(), name, None) }?;
+        // SAFETY: the runtime is live; instances own a boxed T.
+        let id = unsafe { register_class(rt.rt.as_ptr(), name, &Self::HOOKS) }?;
         Some(Class {
             id,
             _t: PhantomData,
@@ -1218,7 +1361,12 @@ impl<T: 'static> Class<T> {
     /// first use: lets a native module that only sees a context (see
     /// `natives::MODULES`) have a class without the runtime knowing it.
     pub fn of(ctx: &Ctx, name: &'static CStr) -> Result<Class<T>, Thrown> {
-        Self::of_exotic(ctx, name, None)
+        // SAFETY: instances own a boxed T.
+        let id = unsafe { class_id::<T>(ctx, name, &Self::HOOKS) }?;
+        Ok(Class {
+            id,
+            _t: PhantomData,
+        })
     }
 
     /// [`Class::of`] for a class whose objects behave as `exotic` says
@@ -1226,28 +1374,25 @@ impl<T: 'static> Class<T> {
     pub fn of_exotic(
         ctx: &Ctx,
         name: &'static CStr,
-        exotic: Option<&'static qjs::JSClassExoticMethods>,
+        exotic: &'static qjs::JSClassExoticMethods,
     ) -> Result<Class<T>, Thrown> {
-        let state = Runtime::state_of(ctx);
-        let ty = core::any::TypeId::of::<T>();
-        let mut classes = state.classes.borrow_mut();
-        if let Some(&(_, id)) = classes.iter().find(|(t, _)| *t == ty) {
-            return Ok(Class {
-                id,
-                _t: PhantomData,
-            });
-        }
-        // SAFETY: the context is live, so is its runtime.
-        let rt = unsafe { qjs::JS_GetRuntime(ctx.raw()) };
-        // SAFETY: as in `register`; the runtime is live.
-        let id = unsafe { register_class::<T>(rt, name, exotic) }
-            .ok_or_else(|| ctx.throw_type_error("cannot register a native class"))?;
-        classes.push((ty, id));
+        let hooks = ClassHooks {
+            exotic: Some(exotic),
+            ..Self::HOOKS
+        };
+        // SAFETY: instances own a boxed T.
+        let id = unsafe { class_id::<T>(ctx, name, &hooks) }?;
         Ok(Class {
             id,
             _t: PhantomData,
         })
     }
+
+    const HOOKS: ClassHooks = ClassHooks {
+        finalizer: Some(class_finalizer::<T>),
+        gc_mark: None,
+        exotic: None,
+    };
 
     /// A new instance owning `value`.
     pub fn instance<'c>(&self, ctx: &'c Ctx, value: T) -> Result<Value<'c>, Thrown> {

@@ -32,6 +32,20 @@ pub struct Budget {
     reserve_open: Cell<bool>,
 }
 
+impl Budget {
+    /// Counts `add` bytes the engine's objects hold outside its allocator
+    /// (the Rust data of native class instances) and uncounts `sub`. False
+    /// when that takes the engine over its limit: the bytes are counted
+    /// anyway, so that uncounting them later balances, and the caller throws
+    /// "out of memory" as an engine allocation would.
+    pub fn charge(&self, add: usize, sub: usize) -> bool {
+        let opaque = (self as *const Budget).cast_mut().cast::<c_void>();
+        let admitted = add <= sub || admit(opaque, add - sub);
+        count(opaque, add, sub);
+        admitted
+    }
+}
+
 /// Whether the engine may take `size` more bytes (see the module docs).
 fn admit(opaque: *mut c_void, size: usize) -> bool {
     // SAFETY: the runtime passes the budget it was created with, which

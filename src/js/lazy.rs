@@ -53,7 +53,7 @@ static EXOTIC: qjs::JSClassExoticMethods = qjs::JSClassExoticMethods {
 };
 
 fn holder_class(ctx: &Ctx) -> Result<Class<Holder>, Thrown> {
-    Class::of_exotic(ctx, c"Object", Some(&EXOTIC))
+    Class::of_exotic(ctx, c"Object", &EXOTIC)
 }
 
 /// Puts a holder answering `names` (with `tag`) in front of `target`'s

@@ -6,12 +6,19 @@
 //! * [`natives`]: the native functions the glue is built on.
 //! * [`task`]: the one task that owns the runtime and runs every function.
 //!
-//! The Web APIs a handler sees (`Request`, `Response`, `Headers`, `URL`,
-//! `console`, timers) are JavaScript in `src/js/glue/`, one file per API,
-//! each a function `(internal, global) => void` run once per context.
+//! * [`class`]: native classes (JS classes written in Rust, cheap in the
+//!   engine's heap).
+//!
+//! The request path (`Request`, `Response`, `Headers`) is native
+//! (`natives/{headers,body,request,response}.rs`): every request goes
+//! through it and JS classes cost tens of KiB of heap per context. The other
+//! Web APIs a handler sees (`URL`, `console`, timers, streams...) are
+//! JavaScript in `src/js/glue/`, one file per API, each a function
+//! `(internal, global) => void`, most run on first use.
 
 pub mod bindings;
 pub mod builtin;
+pub mod class;
 pub mod compiler;
 pub mod engine;
 pub mod heap;

@@ -642,8 +642,6 @@ impl EventLoop {
             *state.internal.borrow_mut() = Some(Persistent::new(internal.clone()));
             let mut used = rt.allocated();
             log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
-            // Eager files run now; lazy ones run when one of their names is
-            // first used, so a function pays RAM only for what it touches.
             let global = ctx.global();
             // The engine's own versions of a few (DOMException, performance)
             // would hide ours.
@@ -658,6 +656,14 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("setup", e))?;
             }
+            natives::install_request_path(&ctx, &internal)
+                .map_err(thrown)
+                .map_err(|e| fail("setup", e))?;
+            let now = rt.allocated();
+            log::debug!(target: TAG, "[{}] request path (native): {:+} bytes", f.name, now as isize - used as isize);
+            used = now;
+            // Eager files run now; lazy ones run when one of their names is
+            // first used, so a function pays RAM only for what it touches.
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
                 if !glue.is_lazy() {
@@ -1133,33 +1139,34 @@ fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
     }
 }
 
-/// `dispatch(ns, fnName, method, url, headersFlat, body, env)` arguments.
+/// `dispatch(ns, fnName, request, env)` arguments: the `Request` is built
+/// natively from the exchange.
 fn request_args<'c>(ctx: &'c Ctx, f: &Function, ex: &Exchange) -> Result<Vec<Value<'c>>, Thrown> {
-    let headers = ctx.array()?;
-    let mut i = 0;
-    for (name, value) in &ex.headers {
-        headers.set_index(i, ctx.string(name)?)?;
-        headers.set_index(i + 1, ctx.latin1_string(value)?)?;
-        i += 2;
-    }
-    let body = match &ex.body {
-        Some(b) => ctx.array_buffer(b)?,
-        None => ctx.null(),
-    };
     Ok(alloc::vec![
         f.namespace.get(ctx),
         f.name.get(ctx),
-        ctx.string(&ex.method)?,
-        ctx.string(&ex.url)?,
-        headers,
-        body,
+        natives::request::from_exchange(ctx, ex)?,
         f.env.get(ctx),
     ])
 }
 
-/// Reads `[status, statusText, headersFlat, body]` from the glue.
+/// Reads what dispatch settled with: a `Response` (read natively), or
+/// `[status, statusText, headersFlat, body]` from the glue.
 fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
     let read = || -> Result<Reply, Thrown> {
+        if let Some(parts) = natives::response::reply_parts(ctx, v)? {
+            return Ok(Reply {
+                seq,
+                status: if (100..=999).contains(&parts.status) {
+                    parts.status
+                } else {
+                    500
+                },
+                status_text: parts.status_text,
+                headers: parts.headers,
+                body: parts.body,
+            });
+        }
         let status = v.get_index(0)?.to_f64()?;
         let status = if (100.0..=999.0).contains(&status) {
             status as u16

@@ -16,8 +16,8 @@ for tool in node npm; do
 done
 [ -d tests/rp2040-emu/node_modules/rp2040js ] ||
   npm install --prefix tests/rp2040-emu --no-audit --no-fund --silent
-cargo build --profile firmware --no-default-features --features rp2040-emulator \
+cargo build --profile firmware-small --no-default-features --features rp2040-emulator \
   --target thumbv6m-none-eabi --bin isere-rp2040 --target-dir target/rp2040-emu
-elf=target/rp2040-emu/thumbv6m-none-eabi/firmware/isere-rp2040
+elf=target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040
 python3 scripts/uf2.py "$elf" "$elf.uf2"
 node tests/rp2040-emu/host.cjs "$elf.uf2" "${RP2040_EMU_SECONDS:-120}"

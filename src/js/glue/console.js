@@ -35,6 +35,18 @@
 
   // One value, Node-style: strings quoted when nested, depth limit 2, cycles shown
   // as [Circular].
+  // What the native classes of the request path (src/js/natives/) show.
+  function nativeView(v) {
+    if (v instanceof internal.Headers) {
+      const o = {};
+      for (const [k, x] of v) o[k] = Object.hasOwn(o, k) ? [].concat(o[k], x) : x;
+      return o;
+    }
+    if (v instanceof internal.Request) return { method: v.method, url: v.url, headers: v.headers, bodyUsed: v.bodyUsed };
+    if (v instanceof internal.Response) return { status: v.status, statusText: v.statusText, headers: v.headers, bodyUsed: v.bodyUsed };
+    return undefined;
+  }
+
   function inspect(v, seen, top) {
     switch (typeof v) {
       case "string": return top ? v : quote(v);
@@ -69,6 +81,8 @@
     if (typeof v[INSPECT] === "function") {
       return ctor + " " + inspect(v[INSPECT](), [...seen, v]);
     }
+    const view = nativeView(v);
+    if (view !== undefined) return ctor + " " + inspect(view, [...seen, v]);
     const isArr = Array.isArray(v);
     if (seen.length > MAX_DEPTH) return isArr ? "[Array]" : "[" + (ctor || "Object") + "]";
     seen = [...seen, v];

@@ -1,6 +1,9 @@
-// internal.dispatch: runs one request through the user module and always resolves
-// (never rejects) to [status, statusText, headersFlat, Uint8Array|null].
-// statusText "" means "use the standard reason phrase".
+// internal.dispatch: runs one request (a native Request built by the JS task)
+// through the user module and always resolves (never rejects) to the handler's
+// Response, whose parts the JS task reads natively, or to
+// [status, statusText, headersFlat, Uint8Array|null] (errors, the Lambda form,
+// a stream body read to its end). statusText "" means "use the standard
+// reason phrase".
 //
 // Two module forms (the Lambda one lives in lambda.js, loaded on first use):
 // - Workers: `export default { async fetch(request, env, ctx) { ... } }`
@@ -16,7 +19,7 @@
 (function (internal, global) {
   "use strict";
   // URL, parseForm and console are loaded on first use (Lambda form, errors).
-  const { Response, Headers, makeRequest, responseParts, headersToFlat } = internal;
+  const { Response, peekBody, headersToFlat } = internal;
   const console = { error: (...args) => internal.console.error(...args) };
   const { utf8Encode } = internal;
   const TEXT = "text/plain;charset=UTF-8";
@@ -36,25 +39,27 @@
     passThroughOnException() {},
   });
 
-  internal.dispatch = async (ns, fnName, method, url, headersFlat, body, env) => {
+  internal.dispatch = async (ns, fnName, request, env) => {
     try {
       const d = ns.default;
       if (d !== null && typeof d === "object" && typeof d.fetch === "function") {
-        const res = await d.fetch(makeRequest(method, url, headersFlat, body), env, ctx);
+        const res = await d.fetch(request, env, ctx);
         if (!(res instanceof Response)) {
           console.error(`${fnName}: fetch handler must return a Response (got ${describe(res)})`);
           return fail(500, "Internal Server Error");
         }
-        const out = responseParts(res); // TypeError if its body was already read
-        // A stream body is read to its end first (the reply is not streamed yet).
-        if (out[3] !== null && !(out[3] instanceof Uint8Array)) out[3] = await internal.readAllBytes(out[3]);
-        if (out[0] === 0) {
+        if (res.type === "error") {
           console.error(`${fnName}: fetch handler returned Response.error()`);
           return fail(500, "Internal Server Error");
         }
-        return out;
+        const body = peekBody(res); // TypeError if it was already read
+        // A stream body is read to its end first (the reply is not streamed yet).
+        if (body !== null && !(body instanceof Uint8Array)) {
+          return [res.status, res.statusText, headersToFlat(res.headers), await internal.readAllBytes(body)];
+        }
+        return res;
       }
-      if (typeof ns.handler === "function") return await internal.lambda(ns.handler, fnName, method, url, headersFlat, body);
+      if (typeof ns.handler === "function") return await internal.lambda(ns.handler, fnName, request);
       console.error(`${fnName}: module has neither \`export default { fetch }\` nor \`export const handler\``);
       return fail(500, "Internal Server Error");
     } catch (err) {

@@ -34,7 +34,9 @@
     }
   }
 
-  internal.lambda = async function lambda(handler, fnName, method, url, flat, body) {
+  internal.lambda = async function lambda(handler, fnName, request) {
+    // The request as received: repeated headers not combined, the body taken.
+    const [method, url, flat, body] = internal.requestParts(request);
     const u = new internal.URL(url);
     const path = u.pathname;
     const headers = {}, multiHeaders = {};

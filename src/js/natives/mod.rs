@@ -23,13 +23,97 @@ use alloc::vec::Vec;
 use super::engine::{Ctx, Thrown, Value};
 use super::task::ContextState;
 
+pub mod body;
 pub mod buffer;
 pub mod crypto;
 pub mod fetch;
+pub mod headers;
 pub mod kv;
 pub mod platform;
 pub mod process;
+pub mod request;
+pub mod response;
 pub mod text;
+
+/// Sets up the request path in a new context: the `Headers`, `Request` and
+/// `Response` classes (globals, and on `internal`), and the helpers the glue
+/// reaches through `internal` (made on first use): `takeBody(r)`,
+/// `headersToFlat(headers)`, `networkResponse(parts)`, `peekBody(response)`
+/// and `requestParts(request)` (see `response.rs` and `request.rs`).
+pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Thrown> {
+    let global = ctx.global();
+    let classes = [
+        ("Headers", headers::define(ctx)?),
+        ("Request", request::define(ctx)?),
+        ("Response", response::define(ctx)?),
+    ];
+    for (name, ctor) in classes {
+        internal.define_value(name, ctor.clone(), true)?;
+        // As Web IDL installs interfaces: writable, configurable, not enumerable.
+        global.define_value(name, ctor, false)?;
+    }
+    crate::js::class::define_list(ctx, internal, &INTERNAL)
+}
+
+crate::natives_table! {
+    /// The request path's helpers on `internal`.
+    struct InternalFns { take_body, headers_to_flat, network_response, peek_body, request_parts }
+}
+
+static INTERNAL: [crate::js::class::Entry; 5] = [
+    crate::js::class::method::<InternalFns>(c"takeBody", 1, InternalFns::take_body),
+    crate::js::class::method::<InternalFns>(c"headersToFlat", 1, InternalFns::headers_to_flat),
+    crate::js::class::method::<InternalFns>(c"networkResponse", 1, InternalFns::network_response),
+    crate::js::class::method::<InternalFns>(c"peekBody", 1, InternalFns::peek_body),
+    crate::js::class::method::<InternalFns>(c"requestParts", 1, InternalFns::request_parts),
+];
+
+fn first<'c>(ctx: &'c Ctx, args: &[Value<'c>]) -> Value<'c> {
+    args.first().cloned().unwrap_or_else(|| ctx.undefined())
+}
+
+fn take_body<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    response::take_body(ctx, &first(ctx, args))
+}
+
+fn headers_to_flat<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    let pairs = headers::class(ctx)?.read(
+        ctx,
+        &first(ctx, args),
+        "headersToFlat",
+        headers::HeaderList::combined,
+    )?;
+    let mut flat = Vec::with_capacity(pairs.len() * 2);
+    for (n, v) in &pairs {
+        flat.push(ctx.string(n)?);
+        flat.push(ctx.string(v)?);
+    }
+    ctx.array_of(flat)
+}
+
+fn network_response<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    response::network_response(ctx, &first(ctx, args))
+}
+
+fn peek_body<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    response::peek_body(ctx, &first(ctx, args))
+}
+
+fn request_parts<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    request::lambda_parts(ctx, &first(ctx, args))
+}
 
 /// Builds the natives object of one API module.
 pub type Create = for<'c> fn(&'c Ctx) -> Result<Value<'c>, Thrown>;
