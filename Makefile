@@ -10,12 +10,13 @@ BARE_TARGETS := thumbv7m-none-eabi thumbv6m-none-eabi riscv32imc-unknown-none-el
 
 MPS2_ELF := target/thumbv7m-none-eabi/firmware/isere-mps2-an385
 MPS2_BUILD := $(CARGO) build --profile firmware --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385
-# The same QEMU board built for ARMv6-M (the kernel's CM0 port): runs the
-# RP2040's instruction set and kernel port, which nothing else here can.
 RP2040_ELF := target/thumbv6m-none-eabi/firmware-small/isere-rp2040
 # The RP2040 image has no JavaScript parser (QuickJS-NG's QJS_DISABLE_PARSER,
 # ~69 KB of flash): its functions arrive as bytecode, built in or deployed.
-RP2040_CFLAGS := $(shell sed -n 's/^CFLAGS_thumbv6m_none_eabi = "\(.*\)"/\1/p' .cargo/config.toml) -DQJS_DISABLE_PARSER
+# Its C is built as a release (NDEBUG: no assertions or debug dumps in
+# QuickJS-NG and LittleFS); the QEMU board, CI's check of the engine, keeps
+# them.
+RP2040_CFLAGS := $(shell sed -n 's/^CFLAGS_thumbv6m_none_eabi = "\(.*\)"/\1/p' .cargo/config.toml) -DQJS_DISABLE_PARSER -DNDEBUG
 RP2040_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --profile firmware-small --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
 # The same QEMU board built for ARMv6-M (the kernel's CM0 port) with the
 # RP2040's C flags: runs the RP2040's instruction set, kernel port and engine

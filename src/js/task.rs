@@ -584,24 +584,35 @@ fn js_task(start: Start) {
             }
         }
     }
-    let usage = rt.memory_usage();
     ev.collected_at = rt.allocated();
+    #[cfg(not(target_os = "none"))]
+    {
+        let usage = rt.memory_usage();
+        log::info!(
+            target: TAG,
+            "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
+            usage.malloc_size,
+            usage.malloc_count,
+            usage.obj_count,
+            rtos::heap_stats().used
+        );
+    }
+    #[cfg(target_os = "none")]
     log::info!(
         target: TAG,
-        "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
-        usage.malloc_size,
-        usage.malloc_count,
-        usage.obj_count,
+        "{loaded} function(s) loaded: engine {} bytes; heap in use {} bytes",
+        rt.allocated(),
         rtos::heap_stats().used
     );
     report(Ok(()));
     ev.run(&rt);
     ev.free_all();
-    let live = rt.free();
-    if live == 0 {
-        log::info!(target: TAG, "runtime freed: leak check passed (0 live objects)");
-    } else {
-        log::error!(target: TAG, "runtime freed with {live} live object(s): leak check failed");
+    match rt.free() {
+        Some(0) => log::info!(target: TAG, "runtime freed: leak check passed (0 live objects)"),
+        Some(live) => {
+            log::error!(target: TAG, "runtime freed with {live} live object(s): leak check failed")
+        }
+        None => log::info!(target: TAG, "runtime freed"),
     }
     rtos::end_scheduler();
 }
