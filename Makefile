@@ -89,7 +89,7 @@ size-rp2040: rp2040
 
 ## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, HTTP (node, npm)
 test-rp2040-emu:
-	tests/rp2040-emu/run.sh
+	CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" tests/rp2040-emu/run.sh
 
 ## One request through the JS task of the QEMU board built as ARMv6-M code (the RP2040's)
 selftest-v6m:

@@ -57,13 +57,7 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 
 /// The configuration the board boots with: `hello` behind 4 connection
 /// slots, with request limits sized for 264 KiB of RAM.
-#[cfg(not(feature = "rp2040-emulator"))]
 const BOARD_CONFIG: &str = include_str!("isere.json");
-/// The emulator test's configuration: the same limits and no function
-/// (`hello` does not fit the heap yet), so that the test exercises USB,
-/// DHCP, TCP and the HTTP server (which answers 404).
-#[cfg(feature = "rp2040-emulator")]
-const BOARD_CONFIG: &str = include_str!("emulator.json");
 
 /// The Pico's crystal.
 const XOSC_HZ: u32 = 12_000_000;

@@ -8,8 +8,10 @@
 //   3. DHCP: DISCOVER -> OFFER, REQUEST -> ACK of 192.168.7.2/24 from server
 //      192.168.7.1, no router (port/rp2040/dhcp.rs);
 //   4. ARP: 192.168.7.1 answers from 02:49:53:45:52:01 (smoltcp);
-//   5. TCP to 192.168.7.1:80 and `GET /` -> an HTTP/1.1 response from the
-//      server's connection task (404: the emulator image has no function).
+//   5. TCP to 192.168.7.1:80, `GET /hello` -> 200 "Hello from Isère!" from
+//      the JS function (the board's own `hello`), then on the same connection
+//      `GET /_isere/stats`: the heap and the tasks' stacks of the running
+//      image, printed.
 //
 // Ethernet frames travel in NCM transfer blocks (NTB16, one datagram each),
 // split into 64-byte USB packets. The board's console (UART0) is echoed.
@@ -338,7 +340,8 @@ function receiveFrame(f) {
     tcp.seq += 1;
     tcp.state = 'established';
     check(true, 'TCP: connected to 192.168.7.1:80');
-    const request = [...Buffer.from('GET / HTTP/1.1\r\nHost: 192.168.7.1\r\nConnection: close\r\n\r\n')];
+    const request = [...Buffer.from('GET /hello HTTP/1.1\r\nHost: 192.168.7.1\r\n\r\n' +
+      'GET /_isere/stats HTTP/1.1\r\nHost: 192.168.7.1\r\nConnection: close\r\n\r\n')];
     sendTcp(ACK | PSH, request);
     tcp.seq += request.length;
     return;
@@ -353,8 +356,13 @@ function receiveFrame(f) {
     tcp.seq += 1;
     const text = Buffer.from(tcp.received).toString('utf8');
     const status = text.split('\r\n')[0];
-    check(/^HTTP\/1\.1 404 /.test(status) && /\r\nDate: /.test(text) && /\r\n\r\nNot Found/.test(text),
-      `HTTP: GET / -> "${status}" with a Date header and a body`);
+    check(/^HTTP\/1\.1 200 /.test(status) && /\r\nDate: /.test(text) && /\r\n\r\nHello from Isère!/.test(text),
+      `HTTP: GET /hello -> "${status}", "Hello from Isère!" from the JS function`);
+    const stats = text.slice(text.lastIndexOf('\r\n\r\n') + 4).trim();
+    let parsed = null;
+    try { parsed = JSON.parse(stats); } catch (e) { /* checked below */ }
+    check(parsed !== null && parsed.heap && parsed.heap.free > 0,
+      `HTTP: GET /_isere/stats on the same connection -> ${stats}`);
     finish(failed ? 1 : 0);
   } else if (data.length) {
     sendTcp(ACK);

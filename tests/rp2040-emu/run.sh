@@ -7,7 +7,9 @@
 #   tests/rp2040-emu/run.sh
 #
 # The image differs from the board's in two ways only (Cargo.toml,
-# `rp2040-emulator`): no boot-ROM routines, and no function configured.
+# `rp2040-emulator`): no boot-ROM routines (so no file system or OTA: the
+# flash routines are the ROM's). `make test-rp2040-emu` builds it with the
+# RP2040's C flags.
 # It is built in target/rp2040-emu so the board's image stays as it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
