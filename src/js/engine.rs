@@ -91,6 +91,63 @@ struct RuntimeState {
     modules: core::cell::Cell<Option<&'static ModuleHost>>,
     /// Classes registered through [`Class::of`], by the Rust type they own.
     classes: core::cell::RefCell<Vec<(core::any::TypeId, qjs::JSClassID)>>,
+    /// The [`Intrinsic`]s each live context has (a bit per intrinsic).
+    intrinsics: core::cell::RefCell<Vec<(*mut qjs::JSContext, u8)>>,
+}
+
+/// Standard built-ins a context gets on first use rather than at creation
+/// (see [`Ctx::ensure_intrinsic`]): none has syntax of its own (as regular
+/// expression literals or async functions have), so nothing reaches them
+/// but their global names and our natives, which ensure them first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intrinsic {
+    /// `Date`.
+    Date,
+    /// `Map`, `Set`, `WeakMap`, `WeakSet`.
+    MapSet,
+    /// `ArrayBuffer`, the typed arrays, `DataView`.
+    TypedArrays,
+}
+
+impl Intrinsic {
+    /// Every lazily added intrinsic.
+    pub const ALL: [Intrinsic; 3] = [Intrinsic::Date, Intrinsic::MapSet, Intrinsic::TypedArrays];
+
+    /// The global names it defines.
+    pub fn globals(self) -> &'static [&'static str] {
+        match self {
+            Intrinsic::Date => &["Date"],
+            Intrinsic::MapSet => &["Map", "Set", "WeakMap", "WeakSet"],
+            Intrinsic::TypedArrays => &[
+                "ArrayBuffer",
+                "SharedArrayBuffer",
+                "Uint8ClampedArray",
+                "Int8Array",
+                "Uint8Array",
+                "Int16Array",
+                "Uint16Array",
+                "Int32Array",
+                "Uint32Array",
+                "BigInt64Array",
+                "BigUint64Array",
+                "Float16Array",
+                "Float32Array",
+                "Float64Array",
+                "DataView",
+            ],
+        }
+    }
+
+    /// The intrinsic that defines global `name`, if a lazy one does.
+    pub fn of_global(name: &str) -> Option<Intrinsic> {
+        Intrinsic::ALL
+            .into_iter()
+            .find(|i| i.globals().contains(&name))
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
 
 /// How a runtime finds the modules that modules import (`import x from "y"`).
@@ -281,6 +338,7 @@ impl Runtime {
             interrupt: core::cell::RefCell::new(None),
             modules: core::cell::Cell::new(None),
             classes: core::cell::RefCell::new(Vec::new()),
+            intrinsics: core::cell::RefCell::new(Vec::new()),
         });
         // SAFETY: the malloc table is static; the state box outlives the runtime
         // (it is dropped after JS_FreeRuntime in `free`/`drop`).
@@ -323,11 +381,31 @@ impl Runtime {
         self.state.modules.set(Some(host));
     }
 
-    /// A new context with the standard ECMAScript globals.
+    /// A new context with the standard ECMAScript globals; the
+    /// [`Intrinsic`]s among them come on first use (`Ctx::ensure_intrinsic`),
+    /// which saves a context ~14 KB of heap on the boards until then. The
+    /// engine's own `performance`, `atob` and `btoa` are left out (ours are
+    /// glue).
     pub fn new_context(&self) -> Option<Context> {
-        // SAFETY: the runtime is live; the context is freed by `Context::drop`.
-        let ctx = NonNull::new(unsafe { qjs::JS_NewContext(self.rt.as_ptr()) })?;
-        Some(Context { ctx })
+        // SAFETY: the runtime is live; the context is freed by `Context::drop`
+        // (also here, if an intrinsic cannot be added).
+        unsafe {
+            let ctx = NonNull::new(qjs::JS_NewContextRaw(self.rt.as_ptr()))?;
+            let context = Context { ctx };
+            let c = ctx.as_ptr();
+            let failed = qjs::JS_AddIntrinsicBaseObjects(c) < 0
+                || qjs::JS_AddIntrinsicEval(c) < 0
+                || qjs::JS_AddIntrinsicRegExp(c) < 0
+                || qjs::JS_AddIntrinsicJSON(c) < 0
+                || qjs::JS_AddIntrinsicProxy(c) < 0
+                || qjs::JS_AddIntrinsicPromise(c) < 0
+                || qjs::JS_AddIntrinsicWeakRef(c) < 0;
+            if failed {
+                return None;
+            }
+            self.state.intrinsics.borrow_mut().push((c, 0));
+            Some(context)
+        }
     }
 
     /// Runs queued promise jobs until none is left. Errors thrown by jobs are
@@ -424,8 +502,13 @@ impl core::ops::Deref for Context {
 
 impl Drop for Context {
     fn drop(&mut self) {
+        let c = self.ctx.as_ptr();
+        Runtime::state_of(self)
+            .intrinsics
+            .borrow_mut()
+            .retain(|(ctx, _)| *ctx != c);
         // SAFETY: values borrowing this context are gone (lifetimes).
-        unsafe { qjs::JS_FreeContext(self.ctx.as_ptr()) }
+        unsafe { qjs::JS_FreeContext(c) }
     }
 }
 
@@ -526,8 +609,46 @@ impl Ctx {
         self.wrap(unsafe { qjs::JS_NewArray(self.raw()) })
     }
 
+    /// Whether the context has `which` already.
+    pub fn has_intrinsic(&self, which: Intrinsic) -> bool {
+        let c = self.raw();
+        Runtime::state_of(self)
+            .intrinsics
+            .borrow()
+            .iter()
+            .any(|&(ctx, bits)| ctx == c && bits & which.bit() != 0)
+    }
+
+    /// Adds `which` to the context unless it has it: defines its globals and
+    /// the prototypes our natives' objects (dates, typed arrays) need.
+    pub fn ensure_intrinsic(&self, which: Intrinsic) -> Result<(), Thrown> {
+        if self.has_intrinsic(which) {
+            return Ok(());
+        }
+        let c = self.raw();
+        // SAFETY: the context is live; each intrinsic is added once (the bit
+        // is set before anything can run in between).
+        let r = unsafe {
+            match which {
+                Intrinsic::Date => qjs::JS_AddIntrinsicDate(c),
+                Intrinsic::MapSet => qjs::JS_AddIntrinsicMapSet(c),
+                Intrinsic::TypedArrays => qjs::JS_AddIntrinsicTypedArrays(c),
+            }
+        };
+        if r < 0 {
+            return Err(Thrown);
+        }
+        let mut all = Runtime::state_of(self).intrinsics.borrow_mut();
+        match all.iter_mut().find(|(ctx, _)| *ctx == c) {
+            Some((_, bits)) => *bits |= which.bit(),
+            None => all.push((c, which.bit())),
+        }
+        Ok(())
+    }
+
     /// A new `ArrayBuffer` holding a copy of `bytes`.
     pub fn array_buffer(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
+        self.ensure_intrinsic(Intrinsic::TypedArrays)?;
         // SAFETY: QuickJS copies the bytes.
         self.wrap(unsafe {
             qjs::JS_NewArrayBufferCopy(self.raw(), bytes.as_ptr(), bytes.len() as _)
@@ -536,6 +657,7 @@ impl Ctx {
 
     /// A new `Uint8Array` holding a copy of `bytes`.
     pub fn uint8_array(&self, bytes: &[u8]) -> Result<Value<'_>, Thrown> {
+        self.ensure_intrinsic(Intrinsic::TypedArrays)?;
         // SAFETY: QuickJS copies the bytes.
         self.wrap(unsafe {
             qjs::JS_NewUint8ArrayCopy(self.raw(), bytes.as_ptr(), bytes.len() as _)
@@ -648,6 +770,7 @@ impl Ctx {
 
     /// A `Date` at `epoch_ms` milliseconds since the Unix epoch.
     pub fn date(&self, epoch_ms: f64) -> Result<Value<'_>, Thrown> {
+        self.ensure_intrinsic(Intrinsic::Date)?;
         // SAFETY: returns a new reference or an exception.
         self.wrap(unsafe { qjs::JS_NewDate(self.raw(), epoch_ms) })
     }

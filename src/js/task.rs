@@ -25,7 +25,8 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::builtin;
 use super::engine::{
-    Context, Ctx, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown, Value,
+    Context, Ctx, Intrinsic, JsError, Persistent, PromiseState, Runtime, RuntimeLimits, Thrown,
+    Value,
 };
 use super::lazy;
 use super::natives;
@@ -1084,6 +1085,11 @@ const INTERNAL_NAMES: i32 = 1;
 /// The names of the lazy glue files, on the global object and on `internal`.
 static LAZY_GLUE: lazy::LazyNames = lazy::LazyNames {
     pending: |ctx, tag, name| {
+        if tag == GLOBAL_NAMES
+            && let Some(i) = Intrinsic::of_global(name)
+        {
+            return !ctx.has_intrinsic(i);
+        }
         // SAFETY: every context of the JS task carries its ContextState.
         let state = unsafe { ctx.opaque::<ContextState>() };
         state.is_some_and(|s| glue_of(tag, name).is_some_and(|i| !s.is_glue_loaded(i)))
@@ -1106,6 +1112,13 @@ fn glue_of(tag: i32, name: &str) -> Option<usize> {
 /// Runs the glue file that defines `name` on the object of `tag` and
 /// returns the value it got.
 fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, Thrown> {
+    if tag == GLOBAL_NAMES
+        && let Some(i) = Intrinsic::of_global(name)
+    {
+        ctx.ensure_intrinsic(i)?;
+        let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
+        return ctx.global().get(&cname);
+    }
     // SAFETY: every context of the JS task carries its ContextState.
     let state = unsafe { ctx.opaque::<ContextState>() }
         .ok_or_else(|| ctx.throw_type_error("no function state"))?;

@@ -19,7 +19,7 @@
 (function (internal, global) {
   "use strict";
   // URL, parseForm and console are loaded on first use (Lambda form, errors).
-  const { Response, peekBody, headersToFlat } = internal;
+  const { Response, bodyStream, headersToFlat } = internal;
   const console = { error: (...args) => internal.console.error(...args) };
   const { utf8Encode } = internal;
   const TEXT = "text/plain;charset=UTF-8";
@@ -52,10 +52,10 @@
           console.error(`${fnName}: fetch handler returned Response.error()`);
           return fail(500, "Internal Server Error");
         }
-        const body = peekBody(res); // TypeError if it was already read
+        const stream = bodyStream(res); // TypeError if it was already read
         // A stream body is read to its end first (the reply is not streamed yet).
-        if (body !== null && !(body instanceof Uint8Array)) {
-          return [res.status, res.statusText, headersToFlat(res.headers), await internal.readAllBytes(body)];
+        if (stream !== null) {
+          return [res.status, res.statusText, headersToFlat(res.headers), await internal.readAllBytes(stream)];
         }
         return res;
       }

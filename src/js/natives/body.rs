@@ -1,16 +1,14 @@
 //! The Body mixin (Fetch §5.3) of the native `Request` and `Response`.
 //!
-//! A body is held as bytes (a `Uint8Array` in the engine's heap), as a
-//! `ReadableStream`, or is null. Bytes become a stream only when `body` is
-//! read, so the common path (`text()`, `json()`, `arrayBuffer()`,
-//! `bytes()`) never loads the streams glue. The rare paths are lazy JS in
+//! A body is held as bytes (in the Rust heap, charged to the engine's
+//! budget with the rest of its object's data), as a `ReadableStream`, or is
+//! null. Bytes become a stream only when `body` is read, and a typed array
+//! only when `arrayBuffer()`/`bytes()` ask for one, so the common path (a
+//! string body written, `text()`/`json()` read, the reply taken by the JS
+//! task) loads neither the streams glue nor the engine's typed arrays. The rare paths are lazy JS in
 //! `src/js/glue/body.js`: bodies made from URLSearchParams, Blob, FormData,
 //! streams and other BufferSources (`internal.extractBody`), and reading a
 //! stream, a Blob or a FormData (`internal.consumeBody`).
-//!
-//! Departure: `arrayBuffer()`/`bytes()` hand out the stored bytes without a
-//! copy (the body is consumed by then and was copied on the way in, or came
-//! from the Rust side), saving a copy per read on the boards.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -25,8 +23,8 @@ use crate::js::engine::{Ctx, Thrown, Value};
 pub enum Body {
     /// No body: reads give empty bytes, any number of times.
     Null,
-    /// Bytes not read yet (a `Uint8Array`).
-    Bytes(Held),
+    /// Bytes not read yet.
+    Bytes(Vec<u8>),
     /// A `ReadableStream` (used once disturbed).
     Stream(Held),
     /// Read or taken.
@@ -36,16 +34,24 @@ pub enum Body {
 impl Body {
     /// Marks the held value for the collector.
     pub fn trace(&self, mark: &mut dyn FnMut(&Held)) {
-        if let Body::Bytes(h) | Body::Stream(h) = self {
+        if let Body::Stream(h) = self {
             mark(h);
         }
     }
 
-    /// A body of `bytes` (a `Uint8Array`) or null.
-    pub fn of(bytes: Option<Value<'_>>) -> Body {
+    /// A body of `bytes` or null.
+    pub fn of(bytes: Option<Vec<u8>>) -> Body {
         match bytes {
-            Some(b) => Body::Bytes(Held::new(b)),
+            Some(b) => Body::Bytes(b),
             None => Body::Null,
+        }
+    }
+
+    /// Bytes it holds in the Rust heap.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Body::Bytes(b) => b.capacity(),
+            _ => 0,
         }
     }
 }
@@ -60,25 +66,25 @@ pub trait HasBody: Native {
     fn headers(&self) -> &Held;
 }
 
-/// A body's state as JS values (taken without keeping a borrow).
+/// A body's state, the stream as a JS value (taken without keeping a
+/// borrow; bytes stay where they are, see [`take_state`]).
 pub enum Peek<'c> {
     /// No body.
     Null,
     /// Bytes.
-    Bytes(Value<'c>),
+    Bytes,
     /// A stream.
     Stream(Value<'c>),
     /// Read or taken.
     Used,
 }
 
-impl<'c> Peek<'c> {
-    /// The bytes or stream, or null.
-    pub fn value(self, ctx: &'c Ctx) -> Value<'c> {
-        match self {
-            Peek::Bytes(v) | Peek::Stream(v) => v,
-            Peek::Null | Peek::Used => ctx.null(),
-        }
+/// `body` as a JS value: a `Uint8Array` for bytes, the stream, or null.
+pub fn value_of<'c>(ctx: &'c Ctx, body: Body) -> Result<Value<'c>, Thrown> {
+    match body {
+        Body::Bytes(b) => ctx.uint8_array(&b),
+        Body::Stream(s) => Ok(s.get(ctx)),
+        Body::Null | Body::Used => Ok(ctx.null()),
     }
 }
 
@@ -118,23 +124,22 @@ fn read_message<R>(
 pub fn peek<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Peek<'c>, Thrown> {
     read_message(ctx, this, what, |body, _| match body {
         Body::Null => Peek::Null,
-        Body::Bytes(b) => Peek::Bytes(b.get(ctx)),
+        Body::Bytes(_) => Peek::Bytes,
         Body::Stream(s) => Peek::Stream(s.get(ctx)),
         Body::Used => Peek::Used,
     })
 }
 
-fn set_body(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> Result<(), Thrown> {
+/// Replaces the body state of `this`, returning the old one (dropped by the
+/// caller, after the borrow ends).
+fn set_body(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> Result<Body, Thrown> {
     let response = NativeClass::<ResponseData>::of(ctx)?;
-    // The old state is dropped after the borrow ends.
-    let old = if response.is(this) {
-        response.update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))?
+    if response.is(this) {
+        response.update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))
     } else {
         NativeClass::<RequestData>::of(ctx)?
-            .update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))?
-    };
-    drop(old);
-    Ok(())
+            .update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))
+    }
 }
 
 /// `bodyUsed` of a body in state `peek`.
@@ -144,7 +149,7 @@ pub fn is_used(ctx: &Ctx, peek: &Peek<'_>) -> Result<bool, Thrown> {
         Peek::Stream(s) => {
             Ok(call_internal(ctx, c"streamDisturbed", core::slice::from_ref(s))?.to_bool())
         }
-        Peek::Null | Peek::Bytes(_) => Ok(false),
+        Peek::Null | Peek::Bytes => Ok(false),
     }
 }
 
@@ -161,17 +166,27 @@ fn check(ctx: &Ctx, peek: &Peek<'_>) -> Result<(), Thrown> {
     Ok(())
 }
 
-/// Takes the body (bytes, stream or null) and marks it used; TypeError if
-/// it was used.
-pub fn take<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Value<'c>, Thrown> {
+/// Takes the body state out and marks the body used (a null body stays
+/// null); TypeError if it was used.
+pub fn take_state(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Body, Thrown> {
     let p = peek(ctx, this, what)?;
     check(ctx, &p)?;
-    set_body(ctx, this, what, Body::Used)?;
-    Ok(p.value(ctx))
+    let next = if matches!(p, Peek::Null) {
+        Body::Null
+    } else {
+        Body::Used
+    };
+    set_body(ctx, this, what, next)
 }
 
-/// The body (bytes, stream or null) without consuming it; TypeError if it
-/// was used.
+/// Takes the body (a `Uint8Array` for bytes, the stream, or null) and marks
+/// it used; TypeError if it was used.
+pub fn take<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Value<'c>, Thrown> {
+    let state = take_state(ctx, this, what)?;
+    value_of(ctx, state)
+}
+
+/// The body's state without consuming it; TypeError if it was used.
 pub fn peek_checked<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Peek<'c>, Thrown> {
     let p = peek(ctx, this, what)?;
     check(ctx, &p)?;
@@ -183,14 +198,14 @@ pub fn peek_checked<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Pe
 pub fn clone_body(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Body, Thrown> {
     match peek_checked(ctx, this, what)? {
         Peek::Null | Peek::Used => Ok(Body::Null),
-        Peek::Bytes(b) => {
-            let copy = ctx.uint8_array(b.bytes().unwrap_or(&[]))?;
-            Ok(Body::Bytes(Held::new(copy)))
-        }
+        Peek::Bytes => read_message(ctx, this, what, |body, _| match body {
+            Body::Bytes(b) => Body::Bytes(b.clone()),
+            _ => Body::Null,
+        }),
         Peek::Stream(s) => {
             let pair = s.call_method(c"tee", &[])?;
             let (mine, theirs) = (pair.get_index(0)?, pair.get_index(1)?);
-            set_body(ctx, this, what, Body::Stream(Held::new(mine)))?;
+            drop(set_body(ctx, this, what, Body::Stream(Held::new(mine)))?);
             Ok(Body::Stream(Held::new(theirs)))
         }
     }
@@ -211,14 +226,11 @@ const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
 /// "Extract a body" (§5.3) from `init` (not null or undefined): the body,
 /// with the content type it implies set on `headers` unless one is set.
 pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<Body, Thrown> {
-    let (body, content_type): (Value<'_>, Option<String>) = if init.is_string() {
-        (
-            ctx.uint8_array(&utf8_of(init)?)?,
-            Some(String::from(TEXT_PLAIN)),
-        )
+    let (body, content_type): (Body, Option<String>) = if init.is_string() {
+        (Body::Bytes(utf8_of(init)?), Some(String::from(TEXT_PLAIN)))
     } else if let Some(bytes) = init.bytes() {
         // Copied: later writes to the source must not show.
-        (ctx.uint8_array(bytes)?, None)
+        (Body::Bytes(bytes.to_vec()), None)
     } else {
         let other = if init.is_object() {
             call_internal(ctx, c"extractBody", core::slice::from_ref(init))?
@@ -228,14 +240,17 @@ pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<
         if other.is_nullish() {
             // Web IDL converts any other value to a USVString, as browsers do.
             let text = ctx.string(&init.to_string()?)?;
-            (
-                ctx.uint8_array(&utf8_of(&text)?)?,
-                Some(String::from(TEXT_PLAIN)),
-            )
+            (Body::Bytes(utf8_of(&text)?), Some(String::from(TEXT_PLAIN)))
         } else {
             let t = other.get_index(1)?;
+            let b = other.get_index(0)?;
+            // A Uint8Array from the glue's paths, else a ReadableStream.
+            let body = match b.bytes() {
+                Some(bytes) => Body::Bytes(bytes.to_vec()),
+                None => Body::Stream(Held::new(b)),
+            };
             (
-                other.get_index(0)?,
+                body,
                 if t.is_nullish() {
                     None
                 } else {
@@ -249,12 +264,7 @@ pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<
     {
         headers.set(String::from("content-type"), t);
     }
-    // A Uint8Array from any of the paths above, else a ReadableStream.
-    Ok(if body.bytes().is_some() {
-        Body::Bytes(Held::new(body))
-    } else {
-        Body::Stream(Held::new(body))
-    })
+    Ok(body)
 }
 
 /// What a body is read as.
@@ -319,49 +329,23 @@ fn consume<'c>(
     kind: Kind,
     what: &str,
 ) -> Result<Value<'c>, Thrown> {
-    let p = peek_checked(ctx, this, what)?;
-    let bytes = match p {
-        Peek::Stream(s) => {
+    // A null body can be read any number of times (as empty).
+    let bytes = match take_state(ctx, this, what)? {
+        Body::Stream(s) => {
             let kind = ctx.string(kind.name())?;
             let t = content_type(ctx, this, what)?;
-            return call_internal(ctx, c"consumeBody", &[s, kind, t]);
+            return call_internal(ctx, c"consumeBody", &[s.get(ctx), kind, t]);
         }
-        // A null body can be read any number of times (as empty).
-        Peek::Null | Peek::Used => None,
-        Peek::Bytes(b) => {
-            set_body(ctx, this, what, Body::Used)?;
-            Some(b)
-        }
+        Body::Bytes(b) => b,
+        Body::Null | Body::Used => Vec::new(),
     };
     match kind {
-        Kind::Text => ctx.string(&decode_text(
-            bytes.as_ref().and_then(|b| b.bytes()).unwrap_or(&[]),
-        )),
-        Kind::Json => ctx.parse_json(&decode_text(
-            bytes.as_ref().and_then(|b| b.bytes()).unwrap_or(&[]),
-        )),
-        Kind::Bytes => match bytes {
-            Some(b) => Ok(b),
-            None => ctx.uint8_array(&[]),
-        },
-        Kind::ArrayBuffer => match bytes {
-            Some(b) => {
-                let buffer = b.get(c"buffer")?;
-                let whole = b.get(c"byteOffset")?.to_f64()? == 0.0
-                    && b.get(c"byteLength")?.to_f64()? == buffer.get(c"byteLength")?.to_f64()?;
-                if whole {
-                    Ok(buffer)
-                } else {
-                    ctx.array_buffer(b.bytes().unwrap_or(&[]))
-                }
-            }
-            None => ctx.array_buffer(&[]),
-        },
+        Kind::Text => ctx.string(&decode_text(&bytes)),
+        Kind::Json => ctx.parse_json(&decode_text(&bytes)),
+        Kind::Bytes => ctx.uint8_array(&bytes),
+        Kind::ArrayBuffer => ctx.array_buffer(&bytes),
         Kind::Blob | Kind::FormData => {
-            let source = match bytes {
-                Some(b) => b,
-                None => ctx.uint8_array(&[])?,
-            };
+            let source = ctx.uint8_array(&bytes)?;
             let kind = ctx.string(kind.name())?;
             let t = content_type(ctx, this, what)?;
             call_internal(ctx, c"consumeBody", &[source, kind, t])
@@ -410,9 +394,18 @@ pub fn form_data<'c>(
 /// The `body` getter: the stream, made from the bytes on first use.
 pub fn body<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     match peek(ctx, &this, "body")? {
-        Peek::Bytes(b) => {
-            let stream = call_internal(ctx, c"streamFromBytes", &[b])?;
-            set_body(ctx, &this, "body", Body::Stream(Held::new(stream.clone())))?;
+        Peek::Bytes => {
+            let bytes = match set_body(ctx, &this, "body", Body::Used)? {
+                Body::Bytes(b) => b,
+                _ => Vec::new(),
+            };
+            let stream = call_internal(ctx, c"streamFromBytes", &[ctx.uint8_array(&bytes)?])?;
+            drop(set_body(
+                ctx,
+                &this,
+                "body",
+                Body::Stream(Held::new(stream.clone())),
+            )?);
             Ok(stream)
         }
         Peek::Stream(s) => Ok(s),

@@ -38,7 +38,7 @@ pub mod text;
 /// Sets up the request path in a new context: the `Headers`, `Request` and
 /// `Response` classes (globals, and on `internal`), and the helpers the glue
 /// reaches through `internal` (made on first use): `takeBody(r)`,
-/// `headersToFlat(headers)`, `networkResponse(parts)`, `peekBody(response)`
+/// `headersToFlat(headers)`, `networkResponse(parts)`, `bodyStream(response)`
 /// and `requestParts(request)` (see `response.rs` and `request.rs`).
 pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Thrown> {
     let global = ctx.global();
@@ -57,14 +57,14 @@ pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Throw
 
 crate::natives_table! {
     /// The request path's helpers on `internal`.
-    struct InternalFns { take_body, headers_to_flat, network_response, peek_body, request_parts }
+    struct InternalFns { take_body, headers_to_flat, network_response, body_stream, request_parts }
 }
 
 static INTERNAL: [crate::js::class::Entry; 5] = [
     crate::js::class::method::<InternalFns>(c"takeBody", 1, InternalFns::take_body),
     crate::js::class::method::<InternalFns>(c"headersToFlat", 1, InternalFns::headers_to_flat),
     crate::js::class::method::<InternalFns>(c"networkResponse", 1, InternalFns::network_response),
-    crate::js::class::method::<InternalFns>(c"peekBody", 1, InternalFns::peek_body),
+    crate::js::class::method::<InternalFns>(c"bodyStream", 1, InternalFns::body_stream),
     crate::js::class::method::<InternalFns>(c"requestParts", 1, InternalFns::request_parts),
 ];
 
@@ -103,8 +103,12 @@ fn network_response<'c>(
     response::network_response(ctx, &first(ctx, args))
 }
 
-fn peek_body<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    response::peek_body(ctx, &first(ctx, args))
+fn body_stream<'c>(
+    ctx: &'c Ctx,
+    _this: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    response::body_stream(ctx, &first(ctx, args))
 }
 
 fn request_parts<'c>(

@@ -76,7 +76,7 @@ impl Native for RequestData {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.method.capacity() + self.url.capacity()
+        self.method.capacity() + self.url.capacity() + self.body.heap_bytes()
     }
 }
 
@@ -103,10 +103,7 @@ pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &Exchange) -> Result<Value<'c>, Throw
     let latin1 = |v: &[u8]| -> String { v.iter().map(|&b| b as char).collect() };
     let list = HeaderList::from_pairs(ex.headers.iter().map(|(n, v)| (n.clone(), latin1(v))));
     let headers = headers::instance(ctx, list)?;
-    let body = match &ex.body {
-        Some(b) => Some(ctx.uint8_array(b)?),
-        None => None,
-    };
+    let body = ex.body.clone();
     class(ctx)?.instance(
         ctx,
         RequestData {
@@ -261,7 +258,8 @@ fn construct<'c>(
         list = headers::class(ctx)?.read(ctx, &headers, what, HeaderList::clone)?;
         // The input's body, taken over below (TypeError if it was used).
         state = match body::peek_checked(ctx, input, what)? {
-            Peek::Bytes(b) => Body::Bytes(Held::new(b)),
+            // The input's bytes, taken over below.
+            Peek::Bytes => Body::Bytes(Vec::new()),
             Peek::Stream(s) => Body::Stream(Held::new(s)),
             Peek::Null | Peek::Used => Body::Null,
         };
@@ -329,7 +327,10 @@ fn construct<'c>(
     }
     // The new Request takes over the input's body (§5.4 "new Request" step 41).
     if inherited {
-        body::take(ctx, input, what)?;
+        let taken = body::take_state(ctx, input, what)?;
+        if matches!(state, Body::Bytes(_)) {
+            state = taken;
+        }
     }
     let signal = match signal {
         // The request's signal follows the given one (§5.4 step 30).

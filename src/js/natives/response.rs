@@ -59,7 +59,7 @@ impl Native for ResponseData {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.status_text.capacity() + self.url.capacity()
+        self.status_text.capacity() + self.url.capacity() + self.body.heap_bytes()
     }
 }
 
@@ -110,7 +110,7 @@ pub fn reply_parts(ctx: &Ctx, v: &Value<'_>) -> Result<Option<ReplyParts>, Throw
     let Some((status, status_text, headers, body)) = class.with(v, |d| {
         let body = match &d.body {
             Body::Null => Some(None),
-            Body::Bytes(b) => Some(Some(b.get(ctx))),
+            Body::Bytes(b) => Some(Some(b.clone())),
             Body::Stream(_) | Body::Used => None,
         };
         (d.status, d.status_text.clone(), d.headers.get(ctx), body)
@@ -123,7 +123,7 @@ pub fn reply_parts(ctx: &Ctx, v: &Value<'_>) -> Result<Option<ReplyParts>, Throw
         status,
         status_text,
         headers,
-        body: body.map(|b| b.bytes().unwrap_or(&[]).to_vec()),
+        body,
     }))
 }
 
@@ -139,7 +139,7 @@ pub fn network_response<'c>(ctx: &'c Ctx, parts: &Value<'c>) -> Result<Value<'c>
     let body = if is_null_body_status(status) {
         None
     } else {
-        Some(bytes)
+        Some(bytes.bytes().unwrap_or(&[]).to_vec())
     };
     let headers = headers::instance(ctx, list)?;
     class(ctx)?.instance(
@@ -325,12 +325,12 @@ fn json_static<'c>(
             String::from("application/json"),
         );
     }
-    let bytes = ctx.uint8_array(&body::utf8_of(&text)?)?;
+    let bytes = body::utf8_of(&text)?;
     make(
         ctx,
         None,
         (status, status_text, list),
-        Body::Bytes(Held::new(bytes)),
+        Body::Bytes(bytes),
         Kind::Default,
     )
 }
@@ -463,10 +463,13 @@ fn clone<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value
     )
 }
 
-/// `internal.peekBody(response)`: its body (bytes, stream or null) without
-/// consuming it; TypeError if it was used.
-pub fn peek_body<'c>(ctx: &'c Ctx, response: &Value<'c>) -> Result<Value<'c>, Thrown> {
-    Ok(body::peek_checked(ctx, response, "peekBody")?.value(ctx))
+/// `internal.bodyStream(response)`: its body's stream, or null when the
+/// body is bytes or null (read natively); TypeError if it was used.
+pub fn body_stream<'c>(ctx: &'c Ctx, response: &Value<'c>) -> Result<Value<'c>, Thrown> {
+    match body::peek_checked(ctx, response, "bodyStream")? {
+        body::Peek::Stream(s) => Ok(s),
+        _ => Ok(ctx.null()),
+    }
 }
 
 /// `internal.takeBody(requestOrResponse)`.
