@@ -30,7 +30,7 @@ use super::bundle::{self, Verifier, json_string, valid_name};
 use super::store::Pointer;
 use super::{Ota, TAG};
 use crate::config::Config;
-use crate::js::task::LoadedFunction;
+use crate::js::task::{FunctionChange, LoadedFunction};
 
 /// Prefix of the message a configuration's signature signs.
 pub const CONFIG_SIGNING_CONTEXT: &[u8; 16] = b"isere config v1\0";
@@ -44,14 +44,9 @@ pub trait Link {
     /// Replaces `out` with the next bytes of the request body; `Ok(false)`
     /// once the body has ended. `Err` carries the status to answer with.
     fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16>;
-    /// Has the JS task load `load` as function `number` (or remove it, for
-    /// `None`) and waits for the outcome.
-    fn activate(
-        &mut self,
-        number: usize,
-        load: Option<LoadedFunction>,
-        init_ms: u32,
-    ) -> Result<(), String>;
+    /// Has the JS task apply `changes` (all or nothing, see
+    /// [`crate::js::task::Activation`]) and waits for the outcome.
+    fn activate(&mut self, changes: Vec<FunctionChange>) -> Result<(), String>;
 }
 
 /// An admin call, as the server parsed it.
@@ -143,6 +138,20 @@ pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
             "method not allowed here (see the admin API in the README)",
         ),
     }
+}
+
+/// Has the JS task load `load` as function `number` (or remove it).
+fn activate_one(
+    link: &mut dyn Link,
+    number: usize,
+    load: Option<LoadedFunction>,
+    init_limit_ms: u32,
+) -> Result<(), String> {
+    link.activate(alloc::vec![FunctionChange {
+        function: number,
+        load,
+        init_limit_ms,
+    }])
 }
 
 fn list(ota: &Ota) -> AdminResponse {
@@ -260,7 +269,7 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         }
     };
     let number = ota.number_for(name);
-    if let Err(e) = link.activate(number, Some(function), m.limits.init_ms) {
+    if let Err(e) = activate_one(link, number, Some(function), m.limits.init_ms) {
         let _ = store.delete_version(name, &m.version);
         let still = match &pointer.active {
             Some(v) => alloc::format!("version {v} still serves"),
@@ -321,7 +330,8 @@ fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         Err(e) => return AdminResponse::error(500, &alloc::format!("cannot roll back: {e}")),
     };
     let number = ota.number_for(name);
-    if let Err(e) = link.activate(number, Some(function), verified.manifest.limits.init_ms) {
+    if let Err(e) = activate_one(link, number, Some(function), verified.manifest.limits.init_ms)
+    {
         return AdminResponse::error(
             422,
             &alloc::format!("version {previous} failed to start: {e}; {active} still serves"),
@@ -350,7 +360,7 @@ fn delete(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
         return AdminResponse::error(404, &alloc::format!("'{name}' is not deployed"));
     };
-    if let Err(e) = link.activate(d.number, None, 0) {
+    if let Err(e) = activate_one(link, d.number, None, 0) {
         return AdminResponse::error(500, &alloc::format!("cannot stop '{name}': {e}"));
     }
     ota.state.with(|s| s.deployed.retain(|x| x.name != name));
@@ -436,32 +446,107 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         Ok(k) => k,
         Err(e) => return AdminResponse::error(422, &e),
     };
-    if let Err(e) = ota.store.write_config(json) {
-        return AdminResponse::error(507, &alloc::format!("cannot store the configuration: {e}"));
+    // Everything that can be refused is checked before anything changes:
+    // the functions first, loaded by the JS task all or nothing.
+    let plan = match ota.plan_functions(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            return AdminResponse::error(
+                422,
+                &alloc::format!("{e}; nothing changed, the configuration was not stored"),
+            );
+        }
+    };
+    let super::FunctionPlan {
+        changes,
+        configured,
+        next_number,
+        loaded,
+        removed,
+    } = plan;
+    if !changes.is_empty()
+        && let Err(e) = link.activate(changes)
+    {
+        return AdminResponse::error(
+            422,
+            &alloc::format!("{e}; nothing changed, the configuration was not stored"),
+        );
     }
-    // Applied now: log level, admin credentials, server limits (but the
-    // size of the connection pool and the JS heap limit), routes to running
-    // functions. The configured functions themselves load at start.
+    ota.commit_functions(configured, next_number);
+    // The rest applies now too: log level, admin credentials, server limits,
+    // the size of the connection pool and the engine's memory limit (both
+    // clamped to what the port affords), the routes.
     crate::logger::set_level(config.log_level);
     crate::http::server::apply_limits(&config.server, config.admin.max_bundle_bytes);
     crate::js::task::set_cpu_limit_ms(config.server.handler_timeout_ms);
-    let later = ota.replace_routes(&config);
+    let connections = crate::http::server::set_max_connections(config.server.max_connections);
+    let memory = crate::js::task::set_memory_limit(config.server.js_memory_bytes);
+    let unrouted = ota.replace_routes(&config);
     ota.state.with(|s| {
         s.keys = keys;
         s.token_sha256 = config.admin.token_sha256;
         s.max_bundle_bytes = config.admin.max_bundle_bytes;
         s.config_json = json.to_vec();
     });
-    log::info!(target: TAG, "configuration replaced");
-    let mut body = String::from(
-        "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\"],\"after_restart\":[\"server.max_connections\",\"server.js_memory_bytes\",\"functions\"",
-    );
-    for name in &later {
-        body.push(',');
-        super::bundle::json_string(&mut body, &alloc::format!("routes to {name}"));
+    let mut clamped = Vec::new();
+    if connections != config.server.max_connections {
+        clamped.push(alloc::format!(
+            "server.max_connections: {} asked, {connections} applied (this port's most)",
+            config.server.max_connections
+        ));
     }
-    body.push_str("]}\n");
-    AdminResponse::json(200, body)
+    if memory != config.server.js_memory_bytes {
+        clamped.push(alloc::format!(
+            "server.js_memory_bytes: {} asked, {memory} applied (this port's most)",
+            config.server.js_memory_bytes
+        ));
+    }
+    for c in &clamped {
+        log::warn!(target: TAG, "{c}");
+    }
+    for name in &unrouted {
+        log::warn!(target: TAG, "routes to '{name}' dropped: no such function runs");
+    }
+    // Stored last: a configuration that could not run is never what the
+    // device starts with.
+    let stored = ota.store.write_config(json);
+    if let Err(e) = &stored {
+        log::error!(target: TAG, "configuration applied but not stored: {e}");
+    } else {
+        log::info!(target: TAG, "configuration replaced");
+    }
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "{{\"stored\":{},\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory}",
+        stored.is_ok()
+    );
+    let lists = [
+        ("loaded", &loaded),
+        ("unloaded", &removed),
+        ("clamped", &clamped),
+        ("unrouted", &unrouted),
+    ];
+    for (key, list) in lists {
+        let _ = write!(body, ",\"{key}\":[");
+        for (i, item) in list.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            json_string(&mut body, item);
+        }
+        body.push(']');
+    }
+    body.push_str("}\n");
+    match stored {
+        Ok(()) => AdminResponse::json(200, body),
+        Err(e) => AdminResponse::error(
+            507,
+            &alloc::format!(
+                "the configuration runs but could not be stored ({e}): it will not survive a restart"
+            ),
+        ),
+    }
 }
 
 fn logs(query: &str) -> AdminResponse {

@@ -34,9 +34,13 @@
 //! `GET`/`HEAD` under its routes before the function runs (`index.html` for
 //! the route itself), read from the store in pieces ([`Ota::asset`]).
 //!
-//! A configuration pushed over the air replaces the configured routes at
-//! once (those naming a function that runs now); the rest of it (server
-//! limits, new or changed configured functions) applies at the next start.
+//! A configuration pushed over the air applies at once, all of it (see
+//! [`admin`]): log level, credentials, server limits, the size of the
+//! connection pool and the engine's memory limit (both clamped to what the
+//! port can afford), the configured functions (added, changed and removed
+//! ones loaded and unloaded in the JS task between requests, all or
+//! nothing) and the routes. A configured function that has the name of a
+//! deployed one stays shadowed by it.
 
 pub mod admin;
 pub mod bundle;
@@ -117,12 +121,25 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// A function of the configuration and its number in the JS task.
+#[derive(Clone, Debug)]
+struct Configured {
+    def: crate::config::FunctionConfig,
+    number: usize,
+}
+
+/// Compiles a function file of the device's host (see
+/// [`Ota::set_file_compiler`]).
+pub type FileCompiler = fn(&str) -> Result<Vec<(String, Vec<u8>)>, String>;
+
 struct State {
     keys: Vec<VerifyingKey>,
     token_sha256: Option<[u8; 32]>,
     max_bundle_bytes: u64,
-    /// Names of the configuration's functions, by number.
-    configured: Vec<String>,
+    /// The configuration's functions (a pushed configuration's once it ran).
+    configured: Vec<Configured>,
+    /// How this port compiles a configured function's file, if it can.
+    compile_file: Option<FileCompiler>,
     deployed: Vec<Deployed>,
     next_number: usize,
     /// The configuration as last given (at start or by `PUT /_isere/config`).
@@ -167,7 +184,16 @@ impl Ota {
             keys: parse_keys(&config.admin)?,
             token_sha256: config.admin.token_sha256,
             max_bundle_bytes: config.admin.max_bundle_bytes,
-            configured: config.functions.iter().map(|f| f.name.clone()).collect(),
+            configured: config
+                .functions
+                .iter()
+                .enumerate()
+                .map(|(number, def)| Configured {
+                    def: def.clone(),
+                    number,
+                })
+                .collect(),
+            compile_file: None,
             deployed: Vec::new(),
             next_number: config.functions.len(),
             config_json,
@@ -184,6 +210,14 @@ impl Ota {
     /// The store.
     pub fn store(&self) -> &'static dyn BundleStore {
         self.store
+    }
+
+    /// Lets a pushed configuration name function files (`"path"`): this
+    /// port compiles them with `compile` (see
+    /// [`crate::js::modules::compile_function`]). Without it such a
+    /// configuration is refused.
+    pub fn set_file_compiler(&self, compile: FileCompiler) {
+        self.state.with(|s| s.compile_file = Some(compile));
     }
 
     /// The route for `path`: the longest prefix among the deployed
@@ -225,7 +259,7 @@ impl Ota {
                     .iter()
                     .find(|d| &d.name == name)
                     .map(|d| d.number)
-                    .or_else(|| s.configured.iter().position(|c| c == name));
+                    .or_else(|| configured_number(&s.configured, name));
                 match number {
                     Some(function) => routes.push(Route {
                         prefix: r.prefix.clone(),
@@ -274,6 +308,84 @@ impl Ota {
             }
             None
         })
+    }
+
+    /// What `config` changes in the configured functions: the functions to
+    /// load (added or changed, resolved to bytecode here) and to unload
+    /// (gone from it), by number. Nothing changes until [`Ota::commit_functions`].
+    fn plan_functions(&self, config: &Config) -> Result<FunctionPlan, String> {
+        let (old, deployed, mut next, compile) = self.state.with(|s| {
+            let deployed: Vec<(String, usize)> = s
+                .deployed
+                .iter()
+                .map(|d| (d.name.clone(), d.number))
+                .collect();
+            (s.configured.clone(), deployed, s.next_number, s.compile_file)
+        });
+        let mut plan = FunctionPlan {
+            changes: Vec::new(),
+            configured: Vec::new(),
+            next_number: next,
+            loaded: Vec::new(),
+            removed: Vec::new(),
+        };
+        for def in &config.functions {
+            let previous = old.iter().find(|c| c.def.name == def.name);
+            let shadowing = deployed.iter().find(|(n, _)| *n == def.name).map(|d| d.1);
+            let number = match shadowing.or(previous.map(|c| c.number)) {
+                Some(n) => n,
+                None => {
+                    next += 1;
+                    next - 1
+                }
+            };
+            plan.configured.push(Configured {
+                def: def.clone(),
+                number,
+            });
+            // A deployed function of that name runs instead; an unchanged
+            // one keeps running as it is.
+            if shadowing.is_some() || previous.is_some_and(|c| c.def == *def) {
+                continue;
+            }
+            let mut compile_path = |path: &str| match compile {
+                Some(c) => c(path),
+                None => Err(alloc::format!(
+                    "function '{}': this device cannot compile function files ('{path}'): \
+                     name a built-in module, or deploy a bundle (isere build, isere deploy)",
+                    def.name
+                )),
+            };
+            let load = crate::js::task::resolve_function(def, &mut compile_path)?;
+            plan.changes.push(crate::js::task::FunctionChange {
+                function: number,
+                load: Some(load),
+                init_limit_ms: 0,
+            });
+            plan.loaded.push(def.name.clone());
+        }
+        for c in &old {
+            let kept = config.functions.iter().any(|d| d.name == c.def.name);
+            if kept || deployed.iter().any(|(n, _)| *n == c.def.name) {
+                continue;
+            }
+            plan.changes.push(crate::js::task::FunctionChange {
+                function: c.number,
+                load: None,
+                init_limit_ms: 0,
+            });
+            plan.removed.push(c.def.name.clone());
+        }
+        plan.next_number = next;
+        Ok(plan)
+    }
+
+    /// Records the configured functions of a plan the JS task applied.
+    fn commit_functions(&self, configured: Vec<Configured>, next_number: usize) {
+        self.state.with(|s| {
+            s.configured = configured;
+            s.next_number = next_number;
+        });
     }
 
     /// Whether `authorization` (the header's value) carries the admin token.
@@ -346,9 +458,21 @@ impl Ota {
                 .iter()
                 .any(|x| x.name == m.entry && x.kind == MemberKind::Module)
         );
+        // The other modules wait in the context until the entry imports
+        // them (see `crate::js::modules`).
+        let mut modules = Vec::new();
+        for (member, range) in m.members.iter().zip(&verified.ranges) {
+            if member.kind == MemberKind::Module && member.name != m.entry {
+                let bytes = self
+                    .store
+                    .read_member(&m.name, &m.version, range.offset, range.len)?;
+                modules.push((member.name.clone(), bytes));
+            }
+        }
         Ok(crate::js::task::LoadedFunction {
             name: m.name.clone(),
             bytecode,
+            modules,
             env: m.env.clone(),
             bindings: m.bindings.clone(),
             cpu_limit_ms: m.limits.cpu_ms,
@@ -361,7 +485,7 @@ impl Ota {
             if let Some(d) = s.deployed.iter().find(|d| d.name == name) {
                 return d.number;
             }
-            if let Some(i) = s.configured.iter().position(|c| c == name) {
+            if let Some(i) = configured_number(&s.configured, name) {
                 return i;
             }
             let n = s.next_number;
@@ -417,7 +541,7 @@ impl Ota {
     /// running JS task (call once at start, before the server starts).
     pub fn restore_into(&self, js: crate::js::JsTask) {
         use crate::js::Reply;
-        use crate::js::task::Activation;
+        use crate::js::task::{Activation, FunctionChange};
         use crate::rtos::{Queue, WAIT_FOREVER};
         let Ok(replies) = Queue::<Reply>::new(1) else {
             log::error!(target: TAG, "out of memory: deployed functions not restored");
@@ -432,9 +556,11 @@ impl Ota {
             seq += 1;
             let activation = alloc::boxed::Box::new(Activation {
                 seq,
-                function,
-                load: Some(load),
-                init_limit_ms,
+                changes: alloc::vec![FunctionChange {
+                    function,
+                    load: Some(load),
+                    init_limit_ms,
+                }],
                 reply_to: replies,
             });
             js.activate(activation)
@@ -505,6 +631,27 @@ impl Ota {
             }
         }
     }
+}
+
+/// What a pushed configuration changes in the configured functions (see
+/// [`Ota::plan_functions`]).
+struct FunctionPlan {
+    /// For the JS task, all or nothing.
+    changes: Vec<crate::js::task::FunctionChange>,
+    /// The configured functions once applied.
+    configured: Vec<Configured>,
+    next_number: usize,
+    /// Names of the functions loaded (added or changed) and unloaded.
+    loaded: Vec<String>,
+    removed: Vec<String>,
+}
+
+/// The number of configured function `name`.
+fn configured_number(configured: &[Configured], name: &str) -> Option<usize> {
+    configured
+        .iter()
+        .find(|c| c.def.name == name)
+        .map(|c| c.number)
 }
 
 static OTA: AtomicPtr<Ota> = AtomicPtr::new(core::ptr::null_mut());
