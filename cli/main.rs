@@ -526,7 +526,7 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
     let manifest = Manifest {
         name: name.clone(),
         version: version.clone(),
-        entry: file_name.clone(),
+        entry: modules[0].0.clone(),
         engine: isere::ota::engine_version(),
         routes,
         env: project.env,
@@ -972,6 +972,9 @@ microcontroller.
   `version` for every deploy (a device refuses to redeploy the version it runs).
 * `isere.d.ts`: the platform API for your editor (`Request`, `Response`, `env` bindings,
   `node:` modules); `jsconfig.json` turns on checking.
+* More files: `NAME.js` may import its own other files by a relative path
+  (`import { slugify } from "./lib/text.js"`, also `../`). `isere build` follows the imports
+  and puts every module in the bundle; the `node:` modules are imported as usual.
 
 ```sh
 isere keygen --out keys                 # once: signing key, public key, admin token

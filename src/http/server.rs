@@ -836,8 +836,9 @@ impl Worker {
             None => String::from("null"),
         };
         let pool = self.shared.pool(|p| *p);
+        let (js_limit, js_used, js_ceiling) = crate::js::task::memory_stats();
         let body = alloc::format!(
-            "{{\"version\":\"{}\",\"uptime_ms\":{},\"cpu_busy_ns\":{busy},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"max_connections\":{},\"connections\":{{\"tasks\":{},\"idle\":{},\"ceiling\":{}}},\"js_memory_limit\":{}}}\n",
+            "{{\"version\":\"{}\",\"uptime_ms\":{},\"cpu_busy_ns\":{busy},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"max_connections\":{},\"connections\":{{\"tasks\":{},\"idle\":{},\"ceiling\":{}}},\"js_memory\":{{\"limit\":{},\"used\":{},\"ceiling\":{}}}}}\n",
             crate::VERSION,
             rtos::ticks_to_ms(rtos::tick_count()),
             heap.total,
@@ -848,7 +849,9 @@ impl Worker {
             pool.tasks,
             pool.idle,
             self.shared.sizes.max_connections,
-            crate::js::task::memory_limit()
+            js_limit,
+            js_used,
+            js_ceiling
         );
         let reply = Reply {
             seq: self.seq,

@@ -8,8 +8,10 @@
 //!   [`resolve_relative`]).
 //!
 //! A function's modules are named by their path relative to the directory
-//! of its entry module: the entry by its file name (`app.js`), the others
-//! by the path their imports resolve to (`lib/util.js`, `../shared/x.js`).
+//! of its entry module (the entry by its file name, `app.js`; the others
+//! `lib/util.js`...), or, when its imports reach outside that directory, to
+//! the deepest directory holding all its files (`app/app.js`,
+//! `shared/x.js`): one file, one name, however it is imported.
 //! `isere build` puts each in the bundle as a module member of that name;
 //! a port that compiles function files when it starts ([`compile_function`])
 //! names them the same way. In the JS task the modules of a function wait in
@@ -190,23 +192,20 @@ pub type ReadFile<'a> = dyn FnMut(&str) -> Result<Option<String>, String> + 'a;
 
 /// Compiles a function made of files: `entry` (a path `read` understands)
 /// and, transitively, every file its modules import by a relative
-/// specifier (cycles are fine, as in ES). Returns each module's name (see
-/// the module docs; the entry first) and bytecode, compiled by the engine
-/// the JS task runs. Errors read `file:line:column: message`; an import of a
-/// missing file points at the import.
+/// specifier (cycles are fine, as in ES). Returns each module's name and
+/// bytecode, the entry first, compiled by the engine the JS task runs.
+///
+/// A module is named by its path relative to the deepest directory that
+/// holds all of the function's files: the entry's directory, unless an
+/// import reaches outside it (`../shared/x.js`), so that one file always
+/// has one name however it is reached. Errors read
+/// `file:line:column: message`; an import of a missing file points at the
+/// import.
 pub fn compile_function(
     entry: &str,
     read: &mut ReadFile<'_>,
     stack_limit: usize,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let (dir, entry_name) = match entry.rsplit_once('/') {
-        Some((d, f)) => (Some(d), f),
-        None => (None, entry),
-    };
-    let host_path = |member: &str| match dir {
-        Some(d) => alloc::format!("{d}/{member}"),
-        None => String::from(member),
-    };
     let rt = Runtime::new(RuntimeLimits {
         memory: 0,
         stack: stack_limit,
@@ -215,70 +214,132 @@ pub fn compile_function(
     .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
     rt.set_module_host(&COMPILE_HOST);
     let result = (|| {
-        let ctx = rt
-            .new_context()
-            .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
-        // SAFETY: the context is live and used by this task only.
-        let placeholder = unsafe {
-            compiler::compile_with(ctx.raw(), "", "isere:placeholder", SourceKind::Module)
-        }
-        .map_err(|e| e.to_string())?;
-        drop(ctx);
-        // Module name, bytecode, source (kept to place a missing import).
-        let mut done: Vec<(String, Vec<u8>, String)> = Vec::new();
-        // Module name and the module that first imported it.
-        let mut queue: Vec<(String, Option<usize>)> = alloc::vec![(entry_name.to_string(), None)];
-        while let Some((name, importer)) = queue.pop() {
-            let path = host_path(&name);
-            let source = match (read(&path)?, importer) {
-                (Some(s), _) => s,
-                (None, None) => return Err(alloc::format!("{path}: no such file")),
-                (None, Some(i)) => {
-                    let (by, _, by_source) = &done[i];
-                    let (line, column) = import_position(by_source, by, &name).unwrap_or((0, 0));
+        let placeholder = compile_one(&rt, "", "isere:placeholder", "", &[])?.0;
+        // First every file, each named by its path as `read` takes it.
+        let files = discover(&rt, &placeholder, entry, read)?;
+        let root = common_directory(files.iter().map(|(path, _)| path.as_str()));
+        let name_of =
+            |path: &str| -> String { path.split('/').skip(root).collect::<Vec<_>>().join("/") };
+        // Then each under its name, which its imports resolve against.
+        let mut modules = Vec::with_capacity(files.len());
+        for (path, source) in &files {
+            let name = name_of(path);
+            let (bytecode, imports) = compile_one(&rt, source, &name, path, &placeholder)?;
+            for import in imports {
+                if !files.iter().any(|(p, _)| name_of(p) == import) {
+                    // Only a path that leaves the directory and comes back
+                    // into it resolves differently from the host's path.
+                    let (line, column, literal) =
+                        import_position(source, &name, &import).unwrap_or((0, 0, import.clone()));
                     return Err(alloc::format!(
-                        "{}:{line}:{column}: cannot import '{name}': {path} does not exist",
-                        host_path(by)
+                        "{path}:{line}:{column}: import '{literal}' goes out of the function's directory and back into it: import it by its direct path"
                     ));
                 }
-            };
-            let imports = Imports {
-                names: RefCell::new(Vec::new()),
-                placeholder: placeholder.clone(),
-            };
-            let ctx = rt
-                .new_context()
-                .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
-            ctx.set_opaque::<Imports>(&imports);
-            // SAFETY: the context is live and used by this task only.
-            let compiled =
-                unsafe { compiler::compile_with(ctx.raw(), &source, &name, SourceKind::Module) };
-            drop(ctx);
-            let bytecode = compiled.map_err(|mut e| {
-                e.file = path.clone();
-                e.to_string()
-            })?;
-            let index = done.len();
-            done.push((name, bytecode, source));
-            for wanted in imports.names.into_inner() {
-                let known = done.iter().any(|(n, ..)| *n == wanted)
-                    || queue.iter().any(|(n, _)| *n == wanted);
-                if !known {
-                    queue.push((wanted, Some(index)));
-                }
             }
+            modules.push((name, bytecode));
         }
-        Ok(done.into_iter().map(|(n, b, _)| (n, b)).collect())
+        Ok(modules)
     })();
     rt.free();
     result
 }
 
+/// Finds the files of a function: its entry's path (folded) and every file
+/// its modules import, transitively, by their folded paths, with their
+/// sources; the entry first.
+fn discover(
+    rt: &Runtime,
+    placeholder: &[u8],
+    entry: &str,
+    read: &mut ReadFile<'_>,
+) -> Result<Vec<(String, String)>, String> {
+    let root = if entry.starts_with('/') { "/" } else { "" };
+    let entry = resolve_relative(root, entry);
+    let mut files: Vec<(String, String)> = Vec::new();
+    // A path and the file (an index in `files`) that first imported it.
+    let mut queue: Vec<(String, Option<usize>)> = alloc::vec![(entry, None)];
+    let mut next = 0;
+    while next < queue.len() {
+        let (path, importer) = queue[next].clone();
+        next += 1;
+        let source = match (read(&path)?, importer) {
+            (Some(s), _) => s,
+            (None, None) => return Err(alloc::format!("{path}: no such file")),
+            (None, Some(i)) => {
+                let (by, by_source) = &files[i];
+                let (line, column, literal) =
+                    import_position(by_source, by, &path).unwrap_or((0, 0, path.clone()));
+                return Err(alloc::format!(
+                    "{by}:{line}:{column}: cannot import '{literal}': {path} does not exist"
+                ));
+            }
+        };
+        let (_, imports) = compile_one(rt, &source, &path, &path, placeholder)?;
+        let index = files.len();
+        files.push((path, source));
+        for import in imports {
+            if !queue.iter().any(|(p, _)| *p == import) {
+                queue.push((import, Some(index)));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// How many leading directories all of `paths` share.
+fn common_directory<'p>(paths: impl Iterator<Item = &'p str>) -> usize {
+    let mut common: Option<Vec<&str>> = None;
+    for path in paths {
+        let mut dirs: Vec<&str> = path.split('/').collect();
+        dirs.pop();
+        common = Some(match common {
+            None => dirs,
+            Some(c) => c
+                .into_iter()
+                .zip(dirs)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    // A leading `..` is a directory only the host can name: keep it.
+    common.map_or(0, |c| c.iter().take_while(|d| **d != "..").count())
+}
+
+/// Compiles one module named `name` (its errors name the file `path`) in a
+/// fresh context (`placeholder` stands in for the function's own files it
+/// imports; empty when compiling the placeholder itself); returns its
+/// bytecode and the names of the own modules it imports.
+fn compile_one(
+    rt: &Runtime,
+    source: &str,
+    name: &str,
+    path: &str,
+    placeholder: &[u8],
+) -> Result<(Vec<u8>, Vec<String>), String> {
+    let imports = Imports {
+        names: RefCell::new(Vec::new()),
+        placeholder: placeholder.to_vec(),
+    };
+    let ctx = rt
+        .new_context()
+        .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
+    ctx.set_opaque::<Imports>(&imports);
+    // SAFETY: the context is live and used by this task only.
+    let compiled = unsafe { compiler::compile_with(ctx.raw(), source, name, SourceKind::Module) };
+    drop(ctx);
+    let bytecode = compiled.map_err(|mut e| {
+        e.file = path.to_string();
+        e.to_string()
+    })?;
+    Ok((bytecode, imports.names.into_inner()))
+}
+
 /// Where in `source` (module `base`) a relative import resolves to
-/// `target`: the 1-based line and column of its string literal. A small
-/// scan that skips comments and reads quoted strings, enough to point a
-/// developer at the import of a missing file.
-pub fn import_position(source: &str, base: &str, target: &str) -> Option<(u32, u32)> {
+/// `target`: the 1-based line and column of its string literal, and the
+/// literal. A small scan that skips comments and reads quoted strings,
+/// enough to point a developer at the import of a missing file.
+pub fn import_position(source: &str, base: &str, target: &str) -> Option<(u32, u32, String)> {
     let mut chars = source.chars().peekable();
     let (mut line, mut column) = (1u32, 0u32);
     fn advance(c: char, line: &mut u32, column: &mut u32) {
@@ -325,9 +386,8 @@ pub fn import_position(source: &str, base: &str, target: &str) -> Option<(u32, u
                     }
                     literal.push(d);
                 }
-                if c != '`' && is_relative(&literal) && resolve_relative(base, &literal) == target
-                {
-                    return Some((at_line, at_column));
+                if c != '`' && is_relative(&literal) && resolve_relative(base, &literal) == target {
+                    return Some((at_line, at_column, literal));
                 }
             }
             _ => {}
@@ -365,7 +425,11 @@ mod tests {
         ];
         for (base, spec, want) in cases {
             assert_eq!(resolve_relative(base, spec), want, "{base} + {spec}");
-            assert_eq!(normalize(base, spec).as_deref(), Ok(want), "{base} + {spec}");
+            assert_eq!(
+                normalize(base, spec).as_deref(),
+                Ok(want),
+                "{base} + {spec}"
+            );
         }
     }
 
@@ -396,16 +460,110 @@ mod tests {
         }
     }
 
+    /// Compiles `entry` from the files of `files` (path, source).
+    fn compile_files(entry: &str, files: &[(&str, &str)]) -> Result<Vec<String>, String> {
+        let mut read = |path: &str| {
+            Ok(files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, s)| s.to_string()))
+        };
+        let modules = compile_function(entry, &mut read, 256 * 1024)?;
+        assert!(modules.iter().all(|(_, b)| !b.is_empty()));
+        Ok(modules.into_iter().map(|(n, _)| n).collect())
+    }
+
+    #[test]
+    fn a_function_compiles_with_every_file_it_imports_cycles_included() {
+        let files = [
+            (
+                "src/app.js",
+                "import { a } from './lib/a.js';\nimport { s } from '../shared/s.js';\n\
+                 import { Buffer } from 'node:buffer';\n\
+                 export default { fetch() { return new Response(a() + s); } };",
+            ),
+            (
+                "src/lib/a.js",
+                "import { b } from './b.js';\nexport const a = () => b();",
+            ),
+            (
+                "src/lib/b.js",
+                "import { a } from '../lib/a.js';\nexport const b = () => typeof a;",
+            ),
+            ("shared/s.js", "export const s = 's';"),
+        ];
+        // Named below the directory holding them all: `shared/` is outside
+        // the entry's.
+        let mut names = compile_files("src/app.js", &files).unwrap();
+        assert_eq!(names.remove(0), "src/app.js", "the entry comes first");
+        names.sort();
+        assert_eq!(names, ["shared/s.js", "src/lib/a.js", "src/lib/b.js"]);
+        // Below the entry's directory when nothing is outside it.
+        let err = compile_files("./src/lib/../app.js", &files[..3]).unwrap_err();
+        assert!(err.contains("shared/s.js does not exist"), "{err}");
+        let files = [
+            ("/w/f/app.js", "import { a } from './lib/a.js';"),
+            ("/w/f/lib/a.js", "import '../app.js'; export const a = 1;"),
+        ];
+        let names = compile_files("/w/f/app.js", &files).unwrap();
+        assert_eq!(names, ["app.js", "lib/a.js"]);
+    }
+
+    #[test]
+    fn a_path_out_of_the_functions_directory_and_back_is_refused() {
+        let files = [
+            (
+                "app/app.js",
+                "import { x } from './x.js';\nimport { y } from '../app/x.js';",
+            ),
+            ("app/x.js", "export const x = 1, y = 2;"),
+        ];
+        let err = compile_files("app/app.js", &files).unwrap_err();
+        assert_eq!(
+            err,
+            "app/app.js:2:19: import '../app/x.js' goes out of the function's directory and back into it: import it by its direct path"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_or_a_syntax_error_points_at_its_place() {
+        let files = [
+            (
+                "f/app.js",
+                "import { a } from './a.js';\nexport default {};",
+            ),
+            (
+                "f/a.js",
+                "export const a = 1;\n  import x from './gone.js';",
+            ),
+        ];
+        let err = compile_files("f/app.js", &files).unwrap_err();
+        assert_eq!(
+            err,
+            "f/a.js:2:17: cannot import './gone.js': f/gone.js does not exist"
+        );
+        let err = compile_files("f/nope.js", &files).unwrap_err();
+        assert_eq!(err, "f/nope.js: no such file");
+        let files = [
+            ("app.js", "import './bad.js';"),
+            ("bad.js", "export const = 1;"),
+        ];
+        let err = compile_files("app.js", &files).unwrap_err();
+        assert!(err.starts_with("bad.js:1:"), "{err}");
+        assert!(err.contains("SyntaxError"), "{err}");
+    }
+
     #[test]
     fn the_position_of_an_import_skips_comments_and_other_strings() {
         let source = "// import './gone.js'\n/* './gone.js' */ const s = \"x\";\n\
                       import { a } from './ok.js';\n  import b from \"./lib/../gone.js\";\n";
-        assert_eq!(import_position(source, "app.js", "gone.js"), Some((4, 17)));
-        assert_eq!(import_position(source, "app.js", "ok.js"), Some((3, 19)));
-        assert_eq!(import_position(source, "app.js", "nothing.js"), None);
+        let at = |base, target| import_position(source, base, target).map(|(l, c, _)| (l, c));
+        assert_eq!(at("app.js", "gone.js"), Some((4, 17)));
+        assert_eq!(at("app.js", "ok.js"), Some((3, 19)));
+        assert_eq!(at("app.js", "nothing.js"), None);
         assert_eq!(
             import_position("import x from '../y.js'", "lib/a.js", "y.js"),
-            Some((1, 15))
+            Some((1, 15, String::from("../y.js")))
         );
     }
 }

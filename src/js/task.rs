@@ -564,6 +564,20 @@ pub fn memory_limit() -> usize {
     MEMORY_LIMIT.load(Ordering::Relaxed)
 }
 
+/// Bytes the engine held after the JS task's last message (for stats).
+static MEMORY_USED: AtomicUsize = AtomicUsize::new(0);
+
+/// The engine's memory: its limit, what it held after the last message,
+/// and the port's ceiling for the limit.
+pub fn memory_stats() -> (usize, usize, usize) {
+    let r = Ordering::Relaxed;
+    (
+        MEMORY_LIMIT.load(r),
+        MEMORY_USED.load(r),
+        MEMORY_CEILING.load(r),
+    )
+}
+
 fn cpu_limit() -> TickType {
     rtos::ms_to_ticks(CPU_LIMIT_MS.load(Ordering::Relaxed) as u64)
 }
@@ -632,6 +646,7 @@ fn js_task(start: Start) {
     }
     let usage = rt.memory_usage();
     ev.collected_at = rt.allocated();
+    MEMORY_USED.store(rt.allocated(), Ordering::Relaxed);
     log::info!(
         target: TAG,
         "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
@@ -824,6 +839,7 @@ impl EventLoop {
             self.event_limit_ms.set(0);
             self.answer_settled();
             self.collect_when_idle(rt, q);
+            MEMORY_USED.store(rt.allocated(), Ordering::Relaxed);
         }
     }
 

@@ -330,8 +330,12 @@ fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         Err(e) => return AdminResponse::error(500, &alloc::format!("cannot roll back: {e}")),
     };
     let number = ota.number_for(name);
-    if let Err(e) = activate_one(link, number, Some(function), verified.manifest.limits.init_ms)
-    {
+    if let Err(e) = activate_one(
+        link,
+        number,
+        Some(function),
+        verified.manifest.limits.init_ms,
+    ) {
         return AdminResponse::error(
             422,
             &alloc::format!("version {previous} failed to start: {e}; {active} still serves"),

@@ -320,7 +320,12 @@ impl Ota {
                 .iter()
                 .map(|d| (d.name.clone(), d.number))
                 .collect();
-            (s.configured.clone(), deployed, s.next_number, s.compile_file)
+            (
+                s.configured.clone(),
+                deployed,
+                s.next_number,
+                s.compile_file,
+            )
         });
         let mut plan = FunctionPlan {
             changes: Vec::new(),
