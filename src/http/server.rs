@@ -399,10 +399,10 @@ fn acceptor_task(shared: &'static Shared, listener: Listener) -> ! {
             }
         };
         if shared.claim_idle() {
-            if let Err(job) = shared.work.send(Box::new(Job::Serve(socket)), WAIT_FOREVER) {
-                if let Job::Serve(s) = *job {
-                    net.close(s);
-                }
+            if let Err(job) = shared.work.send(Box::new(Job::Serve(socket)), WAIT_FOREVER)
+                && let Job::Serve(s) = *job
+            {
+                net.close(s);
             }
         } else {
             reject_busy(shared, socket);

@@ -93,6 +93,9 @@ struct RuntimeState {
     classes: core::cell::RefCell<Vec<(core::any::TypeId, qjs::JSClassID)>>,
 }
 
+/// A module's bytecode as a [`ModuleHost`] finds it, or why it cannot.
+pub type ModuleBytecode = Result<alloc::borrow::Cow<'static, [u8]>, String>;
+
 /// How a runtime finds the modules that modules import (`import x from "y"`).
 pub struct ModuleHost {
     /// Turns specifier `name`, as written in module `base`, into the name
@@ -102,7 +105,7 @@ pub struct ModuleHost {
     /// importing context sees it: built into the firmware (borrowed) or one
     /// of the function's own modules (handed over: each loads once).
     /// An `Err` is the message of the `Error` the import throws.
-    pub bytecode: fn(ctx: &Ctx, name: &str) -> Result<alloc::borrow::Cow<'static, [u8]>, String>,
+    pub bytecode: fn(ctx: &Ctx, name: &str) -> ModuleBytecode,
     /// Names of the modules the host makes itself: one `default` export,
     /// the value `native_default` returns in the importing context.
     pub native: &'static [&'static str],

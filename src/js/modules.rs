@@ -30,7 +30,7 @@ use core::cell::RefCell;
 
 use super::builtin;
 use super::compiler::{self, SourceKind};
-use super::engine::{Ctx, ModuleHost, Runtime, RuntimeLimits, Thrown, Value};
+use super::engine::{Ctx, ModuleBytecode, ModuleHost, Runtime, RuntimeLimits, Thrown, Value};
 use super::task::ContextState;
 
 /// The module that gives built-in modules the context's `internal` object.
@@ -124,7 +124,7 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
 /// The bytecode of module `name` for the function running in `ctx`: a
 /// built-in module, or one of the function's own modules (handed over from
 /// its context state: QuickJS loads each module once per context).
-fn function_module(ctx: &Ctx, name: &str) -> Result<Cow<'static, [u8]>, String> {
+fn function_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
     if let Some(bare) = name.strip_prefix("node:") {
         return builtin::module(bare)
             .map(Cow::Borrowed)
@@ -169,7 +169,7 @@ struct Imports {
     placeholder: Vec<u8>,
 }
 
-fn recorded_module(ctx: &Ctx, name: &str) -> Result<Cow<'static, [u8]>, String> {
+fn recorded_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
     if let Some(bare) = name.strip_prefix("node:") {
         return builtin::module(bare)
             .map(Cow::Borrowed)

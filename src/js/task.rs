@@ -146,7 +146,11 @@ pub fn resolve_function(
                     known.join(", ")
                 )
             })?;
-            (bytecode.to_vec(), Vec::new())
+            let modules = super::builtin::function_modules(name)
+                .iter()
+                .map(|(n, b)| (n.to_string(), b.to_vec()))
+                .collect();
+            (bytecode.to_vec(), modules)
         }
         FunctionSource::Path(path) => {
             let mut modules = compile_path(path)?;
