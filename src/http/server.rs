@@ -352,11 +352,7 @@ pub fn start(
     let ceiling = sizes.max_connections.max(1);
     let tasks = s.max_connections.clamp(1, ceiling);
     if tasks < s.max_connections {
-        log::warn!(
-            target: TAG,
-            "server.max_connections {} is above this port's ceiling: {tasks} connection tasks",
-            s.max_connections
-        );
+        log::warn!(target: TAG, "max_connections clamped to {tasks}, this port's most");
     }
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,

@@ -90,14 +90,14 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
         let resolved = resolve_relative(base, name);
         if resolved.starts_with("node:") || resolved.starts_with("isere:") {
             return Err(alloc::format!(
-                "cannot import '{name}' from '{base}': a file's name must not start with node: or isere:"
+                "cannot import '{name}': a file name must not start with node: or isere:"
             ));
         }
         return Ok(resolved);
     }
     if name.starts_with('/') {
         return Err(alloc::format!(
-            "cannot import '{name}' from '{base}': import the function's own files by a path relative to the importing file ('./x.js', '../x.js')"
+            "cannot import '{name}' from '{base}': import own files by a relative path ('./x.js')"
         ));
     }
     let bare = name.strip_prefix("node:").unwrap_or(name);
@@ -136,9 +136,7 @@ fn function_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
         .ok_or_else(|| alloc::format!("cannot import '{name}': no function state"))?;
     state.take_module(name).map(Cow::Owned).ok_or_else(|| {
         alloc::format!(
-            "cannot find module '{name}': the function has no such file (a bundle holds \
-             the files its entry imports, named by their path relative to the entry's \
-             directory; rebuild it with `isere build`)"
+            "cannot find module '{name}': not in the function (rebuild it with isere build)"
         )
     })
 }

@@ -682,10 +682,7 @@ fn apply_memory_limit(rt: &Runtime) {
     rt.set_memory_limit(want);
     let used = rt.allocated();
     if want != 0 && used > want {
-        log::warn!(
-            target: TAG,
-            "engine memory limit {old} -> {want} bytes, below the {used} in use: allocations fail as out of memory until enough is freed"
-        );
+        log::warn!(target: TAG, "engine memory limit {want} bytes, below the {used} in use: out of memory until freed");
     } else {
         log::info!(target: TAG, "engine memory limit {old} -> {want} bytes ({used} in use)");
     }

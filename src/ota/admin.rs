@@ -452,87 +452,72 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     };
     // Everything that can be refused is checked before anything changes:
     // the functions first, loaded by the JS task all or nothing.
-    let plan = match ota.plan_functions(&config) {
+    let Config {
+        log_level,
+        server,
+        admin,
+        functions,
+        routes,
+    } = config;
+    let refused =
+        |e: String| AdminResponse::error(422, &alloc::format!("{e}; nothing changed, not stored"));
+    let mut plan = match ota.plan_functions(functions) {
         Ok(p) => p,
-        Err(e) => {
-            return AdminResponse::error(
-                422,
-                &alloc::format!("{e}; nothing changed, the configuration was not stored"),
-            );
-        }
+        Err(e) => return refused(e),
     };
-    let super::FunctionPlan {
-        changes,
-        configured,
-        next_number,
-        loaded,
-        removed,
-    } = plan;
-    if !changes.is_empty()
-        && let Err(e) = link.activate(changes)
+    if !plan.changes.is_empty()
+        && let Err(e) = link.activate(core::mem::take(&mut plan.changes))
     {
-        return AdminResponse::error(
-            422,
-            &alloc::format!("{e}; nothing changed, the configuration was not stored"),
-        );
+        ota.end_plan(plan.previous, None);
+        return refused(e);
     }
-    ota.commit_functions(configured, next_number);
+    ota.end_plan(plan.configured, Some(plan.next_number));
     // The rest applies now too: log level, admin credentials, server limits,
     // the size of the connection pool and the engine's memory limit (both
     // clamped to what the port affords), the routes.
-    crate::logger::set_level(config.log_level);
-    crate::http::server::apply_limits(&config.server, config.admin.max_bundle_bytes);
-    crate::js::task::set_cpu_limit_ms(config.server.handler_timeout_ms);
-    let connections = crate::http::server::set_max_connections(config.server.max_connections);
-    let memory = crate::js::task::set_memory_limit(config.server.js_memory_bytes);
-    let unrouted = ota.replace_routes(&config);
+    crate::logger::set_level(log_level);
+    crate::http::server::apply_limits(&server, admin.max_bundle_bytes);
+    crate::js::task::set_cpu_limit_ms(server.handler_timeout_ms);
+    let connections = crate::http::server::set_max_connections(server.max_connections);
+    let memory = crate::js::task::set_memory_limit(server.js_memory_bytes);
+    ota.replace_routes(routes);
     ota.state.with(|s| {
         s.keys = keys;
-        s.token_sha256 = config.admin.token_sha256;
-        s.max_bundle_bytes = config.admin.max_bundle_bytes;
+        s.token_sha256 = admin.token_sha256;
+        s.max_bundle_bytes = admin.max_bundle_bytes;
         s.config_json = json.to_vec();
     });
     let mut clamped = Vec::new();
-    if connections != config.server.max_connections {
-        clamped.push(alloc::format!(
-            "server.max_connections: {} asked, {connections} applied (this port's most)",
-            config.server.max_connections
-        ));
-    }
-    if memory != config.server.js_memory_bytes {
-        clamped.push(alloc::format!(
-            "server.js_memory_bytes: {} asked, {memory} applied (this port's most)",
-            config.server.js_memory_bytes
-        ));
-    }
-    for c in &clamped {
-        log::warn!(target: TAG, "{c}");
-    }
-    for name in &unrouted {
-        log::warn!(target: TAG, "routes to '{name}' dropped: no such function runs");
+    for (what, asked, applied) in [
+        ("max_connections", server.max_connections, connections),
+        ("js_memory_bytes", server.js_memory_bytes, memory),
+    ] {
+        if asked != applied {
+            let c = alloc::format!("server.{what} {asked}: {applied}, this port's most");
+            log::warn!(target: TAG, "{c}");
+            clamped.push(c);
+        }
     }
     // Stored last: a configuration that could not run is never what the
     // device starts with.
-    let stored = ota.store.write_config(json);
-    if let Err(e) = &stored {
-        log::error!(target: TAG, "configuration applied but not stored: {e}");
-    } else {
-        log::info!(target: TAG, "configuration replaced");
+    if let Err(e) = ota.store.write_config(json) {
+        return AdminResponse::error(
+            507,
+            &alloc::format!("applied but not stored ({e}): lost at restart"),
+        );
     }
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "{{\"stored\":{},\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory}",
-        stored.is_ok()
+    log::info!(target: TAG, "configuration replaced");
+    let mut body = alloc::format!(
+        "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory}"
     );
-    let lists = [
-        ("loaded", &loaded),
-        ("unloaded", &removed),
+    for (key, list) in [
+        ("loaded", &plan.loaded),
+        ("unloaded", &plan.removed),
         ("clamped", &clamped),
-        ("unrouted", &unrouted),
-    ];
-    for (key, list) in lists {
-        let _ = write!(body, ",\"{key}\":[");
+    ] {
+        body.push_str(",\"");
+        body.push_str(key);
+        body.push_str("\":[");
         for (i, item) in list.iter().enumerate() {
             if i > 0 {
                 body.push(',');
@@ -542,15 +527,7 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         body.push(']');
     }
     body.push_str("}\n");
-    match stored {
-        Ok(()) => AdminResponse::json(200, body),
-        Err(e) => AdminResponse::error(
-            507,
-            &alloc::format!(
-                "the configuration runs but could not be stored ({e}): it will not survive a restart"
-            ),
-        ),
-    }
+    AdminResponse::json(200, body)
 }
 
 fn logs(query: &str) -> AdminResponse {

@@ -239,39 +239,20 @@ impl Ota {
         })
     }
 
-    /// Replaces the configured routes with those of `config` that name a
-    /// function running now; returns the names of the others' functions.
-    fn replace_routes(&self, config: &Config) -> Vec<String> {
+    /// Replaces the configured routes with `routes`, whose targets index
+    /// the configured functions (as last committed).
+    fn replace_routes(&self, routes: Vec<Route>) {
         self.state.with(|s| {
-            let mut routes = Vec::new();
-            let mut later = Vec::new();
-            for r in &config.routes {
-                let Some(index) = r.function() else {
-                    // Static routes serve files: nothing to resolve.
-                    routes.push(r.clone());
-                    continue;
-                };
-                let Some(name) = config.functions.get(index).map(|f| &f.name) else {
-                    continue;
-                };
-                let number = s
-                    .deployed
-                    .iter()
-                    .find(|d| &d.name == name)
-                    .map(|d| d.number)
-                    .or_else(|| configured_number(&s.configured, name));
-                match number {
-                    Some(function) => routes.push(Route {
-                        prefix: r.prefix.clone(),
-                        target: RouteTarget::Function(function),
-                        methods: r.methods.clone(),
-                    }),
-                    None if !later.contains(name) => later.push(name.clone()),
-                    None => {}
-                }
-            }
+            let routes = routes
+                .into_iter()
+                .filter_map(|mut r| {
+                    if let RouteTarget::Function(i) = r.target {
+                        r.target = RouteTarget::Function(s.configured.get(i)?.number);
+                    }
+                    Some(r)
+                })
+                .collect();
             s.routes = Some(routes);
-            later
         })
     }
 
@@ -310,67 +291,77 @@ impl Ota {
         })
     }
 
-    /// What `config` changes in the configured functions: the functions to
-    /// load (added or changed, resolved to bytecode here) and to unload
-    /// (gone from it), by number. Nothing changes until [`Ota::commit_functions`].
-    fn plan_functions(&self, config: &Config) -> Result<FunctionPlan, String> {
-        let (old, deployed, mut next, compile) = self.state.with(|s| {
+    /// What a configuration's `functions` change in the configured ones:
+    /// the functions to load (added or changed, resolved to bytecode here)
+    /// and to unload (gone), by number. Until [`Ota::end_plan`] the state
+    /// has no configured functions (deploys wait meanwhile: the caller holds
+    /// `changing`).
+    fn plan_functions(
+        &self,
+        functions: Vec<crate::config::FunctionConfig>,
+    ) -> Result<FunctionPlan, String> {
+        let (previous, deployed, next_number, compile) = self.state.with(|s| {
             let deployed: Vec<(String, usize)> = s
                 .deployed
                 .iter()
                 .map(|d| (d.name.clone(), d.number))
                 .collect();
-            (
-                s.configured.clone(),
-                deployed,
-                s.next_number,
-                s.compile_file,
-            )
+            let previous = core::mem::take(&mut s.configured);
+            (previous, deployed, s.next_number, s.compile_file)
         });
         let mut plan = FunctionPlan {
             changes: Vec::new(),
             configured: Vec::new(),
-            next_number: next,
+            previous,
+            next_number,
             loaded: Vec::new(),
             removed: Vec::new(),
         };
-        for def in &config.functions {
-            let previous = old.iter().find(|c| c.def.name == def.name);
+        if let Err(e) = self.fill_plan(&mut plan, functions, &deployed, compile) {
+            self.end_plan(plan.previous, None);
+            return Err(e);
+        }
+        Ok(plan)
+    }
+
+    fn fill_plan(
+        &self,
+        plan: &mut FunctionPlan,
+        functions: Vec<crate::config::FunctionConfig>,
+        deployed: &[(String, usize)],
+        compile: Option<FileCompiler>,
+    ) -> Result<(), String> {
+        for def in functions {
+            let previous = plan.previous.iter().find(|c| c.def.name == def.name);
             let shadowing = deployed.iter().find(|(n, _)| *n == def.name).map(|d| d.1);
             let number = match shadowing.or(previous.map(|c| c.number)) {
                 Some(n) => n,
                 None => {
-                    next += 1;
-                    next - 1
+                    plan.next_number += 1;
+                    plan.next_number - 1
                 }
             };
-            plan.configured.push(Configured {
-                def: def.clone(),
-                number,
-            });
             // A deployed function of that name runs instead; an unchanged
             // one keeps running as it is.
-            if shadowing.is_some() || previous.is_some_and(|c| c.def == *def) {
-                continue;
+            if shadowing.is_none() && previous.is_none_or(|c| c.def != def) {
+                let mut compile_path = |path: &str| match compile {
+                    Some(c) => c(path),
+                    None => Err(alloc::format!(
+                        "{path}: this device cannot compile files: name a built-in module or deploy a bundle"
+                    )),
+                };
+                let load = crate::js::task::resolve_function(&def, &mut compile_path)?;
+                plan.changes.push(crate::js::task::FunctionChange {
+                    function: number,
+                    load: Some(load),
+                    init_limit_ms: 0,
+                });
+                plan.loaded.push(def.name.clone());
             }
-            let mut compile_path = |path: &str| match compile {
-                Some(c) => c(path),
-                None => Err(alloc::format!(
-                    "function '{}': this device cannot compile function files ('{path}'): \
-                     name a built-in module, or deploy a bundle (isere build, isere deploy)",
-                    def.name
-                )),
-            };
-            let load = crate::js::task::resolve_function(def, &mut compile_path)?;
-            plan.changes.push(crate::js::task::FunctionChange {
-                function: number,
-                load: Some(load),
-                init_limit_ms: 0,
-            });
-            plan.loaded.push(def.name.clone());
+            plan.configured.push(Configured { def, number });
         }
-        for c in &old {
-            let kept = config.functions.iter().any(|d| d.name == c.def.name);
+        for c in &plan.previous {
+            let kept = plan.configured.iter().any(|d| d.def.name == c.def.name);
             if kept || deployed.iter().any(|(n, _)| *n == c.def.name) {
                 continue;
             }
@@ -381,15 +372,18 @@ impl Ota {
             });
             plan.removed.push(c.def.name.clone());
         }
-        plan.next_number = next;
-        Ok(plan)
+        Ok(())
     }
 
-    /// Records the configured functions of a plan the JS task applied.
-    fn commit_functions(&self, configured: Vec<Configured>, next_number: usize) {
+    /// Ends a plan: the configured functions become `configured` (the
+    /// plan's, once the JS task applied it, with its next number), or the
+    /// previous ones again.
+    fn end_plan(&self, configured: Vec<Configured>, next_number: Option<usize>) {
         self.state.with(|s| {
             s.configured = configured;
-            s.next_number = next_number;
+            if let Some(n) = next_number {
+                s.next_number = n;
+            }
         });
     }
 
@@ -645,6 +639,8 @@ struct FunctionPlan {
     changes: Vec<crate::js::task::FunctionChange>,
     /// The configured functions once applied.
     configured: Vec<Configured>,
+    /// The configured functions before.
+    previous: Vec<Configured>,
     next_number: usize,
     /// Names of the functions loaded (added or changed) and unloaded.
     loaded: Vec<String>,
