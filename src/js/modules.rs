@@ -72,7 +72,14 @@ pub fn resolve_relative(base: &str, specifier: &str) -> String {
             s => parts.push(s),
         }
     }
-    parts.join("/")
+    let mut name = String::with_capacity(base.len() + specifier.len());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            name.push('/');
+        }
+        name.push_str(part);
+    }
+    name
 }
 
 /// Resolves `name` as imported by module `base` (see the module docs).
@@ -104,11 +111,11 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
     if builtin::module(bare).is_some() {
         return Ok(alloc::format!("node:{bare}"));
     }
-    let available = builtin::MODULES
-        .iter()
-        .map(|(n, _)| alloc::format!("node:{n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut available = String::new();
+    for (i, (n, _)) in builtin::MODULES.iter().enumerate() {
+        available.push_str(if i > 0 { ", node:" } else { "node:" });
+        available.push_str(n);
+    }
     if name.starts_with("node:") {
         Err(alloc::format!(
             "no built-in module '{name}' (available: {available})"
@@ -207,7 +214,9 @@ pub fn compile_function(
     let rt = Runtime::new(RuntimeLimits {
         memory: 0,
         stack: stack_limit,
-        heap: super::heap::EngineHeap::Kernel,
+        // The global allocator: safe on a host with several threads and no
+        // scheduler (the CLI, tests), and the kernel heap on a board anyway.
+        heap: super::heap::EngineHeap::Global,
     })
     .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
     rt.set_module_host(&COMPILE_HOST);

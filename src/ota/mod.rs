@@ -300,14 +300,9 @@ impl Ota {
         &self,
         functions: Vec<crate::config::FunctionConfig>,
     ) -> Result<FunctionPlan, String> {
-        let (previous, deployed, next_number, compile) = self.state.with(|s| {
-            let deployed: Vec<(String, usize)> = s
-                .deployed
-                .iter()
-                .map(|d| (d.name.clone(), d.number))
-                .collect();
+        let (previous, next_number, compile) = self.state.with(|s| {
             let previous = core::mem::take(&mut s.configured);
-            (previous, deployed, s.next_number, s.compile_file)
+            (previous, s.next_number, s.compile_file)
         });
         let mut plan = FunctionPlan {
             changes: Vec::new(),
@@ -317,7 +312,7 @@ impl Ota {
             loaded: Vec::new(),
             removed: Vec::new(),
         };
-        if let Err(e) = self.fill_plan(&mut plan, functions, &deployed, compile) {
+        if let Err(e) = self.fill_plan(&mut plan, functions, compile) {
             self.end_plan(plan.previous, None);
             return Err(e);
         }
@@ -328,12 +323,15 @@ impl Ota {
         &self,
         plan: &mut FunctionPlan,
         functions: Vec<crate::config::FunctionConfig>,
-        deployed: &[(String, usize)],
         compile: Option<FileCompiler>,
     ) -> Result<(), String> {
+        let deployed = |name: &str| {
+            self.state
+                .with(|s| s.deployed.iter().find(|d| d.name == name).map(|d| d.number))
+        };
         for def in functions {
             let previous = plan.previous.iter().find(|c| c.def.name == def.name);
-            let shadowing = deployed.iter().find(|(n, _)| *n == def.name).map(|d| d.1);
+            let shadowing = deployed(&def.name);
             let number = match shadowing.or(previous.map(|c| c.number)) {
                 Some(n) => n,
                 None => {
@@ -362,7 +360,7 @@ impl Ota {
         }
         for c in &plan.previous {
             let kept = plan.configured.iter().any(|d| d.def.name == c.def.name);
-            if kept || deployed.iter().any(|(n, _)| *n == c.def.name) {
+            if kept || deployed(&c.def.name).is_some() {
                 continue;
             }
             plan.changes.push(crate::js::task::FunctionChange {
