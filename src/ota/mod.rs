@@ -124,47 +124,8 @@ pub fn content_type(path: &str) -> &'static str {
 /// A function of the configuration and its number in the JS task.
 #[derive(Clone, Debug)]
 struct Configured {
-    name: String,
-    /// [`definition_digest`] of it: a pushed configuration reloads the
-    /// functions whose definition changed.
-    digest: [u8; 32],
+    def: crate::config::FunctionConfig,
     number: usize,
-}
-
-/// SHA-256 over a function's definition (name, source, env, bindings),
-/// each field length-prefixed so that no two definitions share an encoding.
-fn definition_digest(f: &crate::config::FunctionConfig) -> [u8; 32] {
-    use crate::config::{Binding, FunctionSource};
-    use sha2::Digest as _;
-    let mut hash = sha2::Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        hash.update((bytes.len() as u32).to_le_bytes());
-        hash.update(bytes);
-    };
-    field(f.name.as_bytes());
-    let (kind, source) = match &f.source {
-        FunctionSource::Builtin(m) => (b'm', m),
-        FunctionSource::Path(p) => (b'p', p),
-    };
-    field(&[kind]);
-    field(source.as_bytes());
-    field(&(f.env.len() as u32).to_le_bytes());
-    for (k, v) in &f.env {
-        field(k.as_bytes());
-        field(v.as_bytes());
-    }
-    for (k, b) in &f.bindings {
-        field(k.as_bytes());
-        let (kind, text, timeout) = match b {
-            Binding::Kv { namespace } => (b'k', namespace, 0),
-            Binding::Postgres { url, timeout_ms } => (b'p', url, *timeout_ms),
-            Binding::Redis { url, timeout_ms } => (b'r', url, *timeout_ms),
-        };
-        field(&[kind]);
-        field(text.as_bytes());
-        field(&timeout.to_le_bytes());
-    }
-    hash.finalize().into()
 }
 
 /// Compiles a function file of the device's host (see
@@ -228,8 +189,7 @@ impl Ota {
                 .iter()
                 .enumerate()
                 .map(|(number, def)| Configured {
-                    name: def.name.clone(),
-                    digest: definition_digest(def),
+                    def: def.clone(),
                     number,
                 })
                 .collect(),
@@ -370,8 +330,7 @@ impl Ota {
                 .with(|s| s.deployed.iter().find(|d| d.name == name).map(|d| d.number))
         };
         for def in functions {
-            let previous = plan.previous.iter().find(|c| c.name == def.name);
-            let digest = definition_digest(&def);
+            let previous = plan.previous.iter().find(|c| c.def.name == def.name);
             let shadowing = deployed(&def.name);
             let number = match shadowing.or(previous.map(|c| c.number)) {
                 Some(n) => n,
@@ -382,7 +341,7 @@ impl Ota {
             };
             // A deployed function of that name runs instead; an unchanged
             // one keeps running as it is.
-            if shadowing.is_none() && previous.is_none_or(|c| c.digest != digest) {
+            if shadowing.is_none() && previous.is_none_or(|c| c.def != def) {
                 let mut compile_path = |path: &str| match compile {
                     Some(c) => c(path),
                     None => Err(alloc::format!(
@@ -397,15 +356,11 @@ impl Ota {
                 });
                 plan.loaded.push(def.name.clone());
             }
-            plan.configured.push(Configured {
-                name: def.name,
-                digest,
-                number,
-            });
+            plan.configured.push(Configured { def, number });
         }
         for c in &plan.previous {
-            let kept = plan.configured.iter().any(|d| d.name == c.name);
-            if kept || deployed(&c.name).is_some() {
+            let kept = plan.configured.iter().any(|d| d.def.name == c.def.name);
+            if kept || deployed(&c.def.name).is_some() {
                 continue;
             }
             plan.changes.push(crate::js::task::FunctionChange {
@@ -413,7 +368,7 @@ impl Ota {
                 load: None,
                 init_limit_ms: 0,
             });
-            plan.removed.push(c.name.clone());
+            plan.removed.push(c.def.name.clone());
         }
         Ok(())
     }
@@ -692,7 +647,10 @@ struct FunctionPlan {
 
 /// The number of configured function `name`.
 fn configured_number(configured: &[Configured], name: &str) -> Option<usize> {
-    configured.iter().find(|c| c.name == name).map(|c| c.number)
+    configured
+        .iter()
+        .find(|c| c.def.name == name)
+        .map(|c| c.number)
 }
 
 static OTA: AtomicPtr<Ota> = AtomicPtr::new(core::ptr::null_mut());
@@ -711,51 +669,4 @@ pub fn installed() -> Option<&'static Ota> {
 /// Converts a bundle error into the admin API's status and message.
 pub fn bundle_rejection(e: &BundleError) -> (u16, String) {
     (e.status(), alloc::format!("{e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{Binding, FunctionConfig, FunctionSource};
-
-    #[test]
-    fn a_definition_digest_changes_with_every_part_of_a_function() {
-        let base = FunctionConfig {
-            name: String::from("f"),
-            source: FunctionSource::Builtin(String::from("hello")),
-            env: [(String::from("A"), String::from("1"))].into(),
-            bindings: [(
-                String::from("KV"),
-                Binding::Kv {
-                    namespace: String::from("ns"),
-                },
-            )]
-            .into(),
-        };
-        let digest = definition_digest(&base);
-        assert_eq!(digest, definition_digest(&base.clone()));
-        let mut changes: Vec<FunctionConfig> = Vec::new();
-        let mut f = base.clone();
-        f.source = FunctionSource::Path(String::from("hello"));
-        changes.push(f);
-        let mut f = base.clone();
-        f.env.insert(String::from("A"), String::from("2"));
-        changes.push(f);
-        let mut f = base.clone();
-        // The same bytes, split differently between name and value.
-        f.env = [(String::from("A1"), String::new())].into();
-        changes.push(f);
-        let mut f = base.clone();
-        f.bindings.insert(
-            String::from("KV"),
-            Binding::Redis {
-                url: String::from("ns"),
-                timeout_ms: 0,
-            },
-        );
-        changes.push(f);
-        for f in &changes {
-            assert_ne!(definition_digest(f), digest, "{f:?}");
-        }
-    }
 }
