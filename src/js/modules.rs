@@ -55,30 +55,29 @@ pub fn is_relative(specifier: &str) -> bool {
 /// `../x.js` = `../x.js`, a file beside the entry's directory). Pure path
 /// arithmetic: the same on the host that builds and on the device.
 pub fn resolve_relative(base: &str, specifier: &str) -> String {
-    let mut parts: Vec<&str> = base.split('/').collect();
-    parts.pop(); // the importing file's own name
-    let rooted = parts.first() == Some(&"");
+    // The importing file's directory; it ends with `/` (or is empty) while
+    // segments are added.
+    let mut name = String::from(base.rfind('/').map_or("", |i| &base[..=i]));
     for segment in specifier.split('/') {
         match segment {
             "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." && !last.is_empty() => {
-                    parts.pop();
+            ".." => {
+                let dir = name.trim_end_matches('/');
+                let start = dir.rfind('/').map_or(0, |i| i + 1);
+                match &dir[start..] {
+                    // Above an absolute path's root there is nothing: stay.
+                    "" if name.starts_with('/') => {}
+                    "" | ".." => name.push_str("../"),
+                    _ => name.truncate(start),
                 }
-                // Above an absolute path's root there is nothing: stay.
-                _ if rooted && parts.len() == 1 => {}
-                _ => parts.push(".."),
-            },
-            s => parts.push(s),
+            }
+            s => {
+                name.push_str(s);
+                name.push('/');
+            }
         }
     }
-    let mut name = String::with_capacity(base.len() + specifier.len());
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            name.push('/');
-        }
-        name.push_str(part);
-    }
+    name.pop();
     name
 }
 

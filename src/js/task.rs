@@ -680,12 +680,8 @@ fn apply_memory_limit(rt: &Runtime) {
         return;
     }
     rt.set_memory_limit(want);
-    let used = rt.allocated();
-    if want != 0 && used > want {
-        log::warn!(target: TAG, "engine memory limit {want} bytes, below the {used} in use: out of memory until freed");
-    } else {
-        log::info!(target: TAG, "engine memory limit {old} -> {want} bytes ({used} in use)");
-    }
+    // Below what is in use, allocations fail until enough is freed.
+    log::warn!(target: TAG, "engine memory limit {old} -> {want} bytes ({} in use)", rt.allocated());
 }
 
 impl EventLoop {
@@ -941,14 +937,8 @@ impl EventLoop {
             if let Some(old) = old {
                 self.retired.push(old);
             }
-            match slot.and_then(|s| self.slot(s).map(|f| (s, f))) {
-                Some((s, f)) => {
-                    log::info!(target: TAG, "[{}] new version active (context {s})", f.state.name)
-                }
-                None if old.is_some() => {
-                    log::info!(target: TAG, "function {number} removed")
-                }
-                None => {}
+            if let Some((s, f)) = slot.and_then(|s| Some((s, self.slot(s)?))) {
+                log::info!(target: TAG, "[{}] new version active (context {s})", f.state.name);
             }
         }
         Ok(())

@@ -487,17 +487,8 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         s.max_bundle_bytes = admin.max_bundle_bytes;
         s.config_json = json.to_vec();
     });
-    let mut clamped = Vec::new();
-    for (what, asked, applied) in [
-        ("max_connections", server.max_connections, connections),
-        ("js_memory_bytes", server.js_memory_bytes, memory),
-    ] {
-        if asked != applied {
-            let c = alloc::format!("server.{what} {asked}: {applied}, this port's most");
-            log::warn!(target: TAG, "{c}");
-            clamped.push(c);
-        }
-    }
+    // Clamped values are reported as applied, beside `clamped`.
+    let clamped = server.max_connections != connections || server.js_memory_bytes != memory;
     // Stored last: a configuration that could not run is never what the
     // device starts with.
     if let Err(e) = ota.store.write_config(json) {
@@ -508,13 +499,9 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     }
     log::info!(target: TAG, "configuration replaced");
     let mut body = alloc::format!(
-        "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory}"
+        "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory},\"clamped\":{clamped}"
     );
-    for (key, list) in [
-        ("loaded", &plan.loaded),
-        ("unloaded", &plan.removed),
-        ("clamped", &clamped),
-    ] {
+    for (key, list) in [("loaded", &plan.loaded), ("unloaded", &plan.removed)] {
         body.push_str(",\"");
         body.push_str(key);
         body.push_str("\":[");
