@@ -62,7 +62,8 @@ pub fn resolve_relative(base: &str, specifier: &str) -> String {
         match segment {
             "" | "." => {}
             ".." => {
-                let dir = name.trim_end_matches('/');
+                // Without its trailing `/`.
+                let dir = &name[..name.len().saturating_sub(1)];
                 let start = dir.rfind('/').map_or(0, |i| i + 1);
                 match &dir[start..] {
                     // Above an absolute path's root there is nothing: stay.
