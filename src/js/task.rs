@@ -139,11 +139,10 @@ pub fn resolve_function(
     let (bytecode, modules) = match &f.source {
         FunctionSource::Builtin(name) => {
             let bytecode = super::builtin::function(name).ok_or_else(|| {
-                let known: Vec<&str> = super::builtin::FUNCTIONS.iter().map(|(n, _)| *n).collect();
                 alloc::format!(
                     "function '{}': no built-in module '{name}' (built in: {})",
                     f.name,
-                    known.join(", ")
+                    super::builtin::names(super::builtin::FUNCTIONS, "")
                 )
             })?;
             let modules = super::builtin::function_modules(name)
@@ -153,12 +152,10 @@ pub fn resolve_function(
             (bytecode.to_vec(), modules)
         }
         FunctionSource::Path(path) => {
-            let mut modules = compile_path(path)?;
-            if modules.is_empty() {
-                return Err(alloc::format!("{path}: compiled to nothing"));
-            }
-            let (_, entry) = modules.remove(0);
-            (entry, modules)
+            // The entry first, then the modules it imports.
+            let mut modules = compile_path(path)?.into_iter();
+            let (_, entry) = modules.next().unwrap_or_default();
+            (entry, modules.collect())
         }
     };
     Ok(LoadedFunction {
