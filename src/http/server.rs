@@ -214,13 +214,15 @@ struct Shared {
     /// task, so it never holds more than the pool has tasks.
     work: Queue<Job>,
     pool: core::cell::UnsafeCell<PoolCounts>,
-    /// Reply queues of retired tasks and their last sequence numbers.
-    spare_replies: rtos::Mutex<Vec<(&'static Queue<Reply>, u32)>>,
+    /// Reply queues of retired tasks and their last sequence numbers, in
+    /// kernel critical sections. Its capacity is the ceiling: pushing never
+    /// allocates.
+    spare_replies: core::cell::UnsafeCell<Vec<(&'static Queue<Reply>, u32)>>,
     listen_host: String,
 }
 
-// SAFETY: `pool` is only touched inside kernel critical sections; the rest is
-// immutable or kernel-synchronised.
+// SAFETY: `pool` and `spare_replies` are only touched inside kernel critical
+// sections; the rest is immutable or kernel-synchronised.
 unsafe impl Sync for Shared {}
 
 impl Shared {
@@ -259,9 +261,30 @@ impl Shared {
         })
     }
 
+    /// Keeps the reply queue of a retired task (`Some`), or takes one back.
+    fn spare_reply(
+        &self,
+        keep: Option<(&'static Queue<Reply>, u32)>,
+    ) -> Option<(&'static Queue<Reply>, u32)> {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let spares = unsafe { &mut *self.spare_replies.get() };
+            match keep {
+                // Full only after a retire raced a spawn: the queue stays
+                // allocated (a late reply may still arrive), unused.
+                Some(spare) if spares.len() < spares.capacity() => {
+                    spares.push(spare);
+                    None
+                }
+                Some(_) => None,
+                None => spares.pop(),
+            }
+        })
+    }
+
     /// Spawns one connection task (already counted in `pool.tasks`).
     fn spawn_worker(&'static self) -> Result<(), rtos::OutOfMemory> {
-        let (replies, seq) = match self.spare_replies.with(|s| s.pop()) {
+        let (replies, seq) = match self.spare_reply(None) {
             Some(spare) => spare,
             None => (&*Box::leak(Box::new(Queue::new(2)?)), 0),
         };
@@ -279,7 +302,7 @@ impl Shared {
         );
         if spawned.is_err() {
             // The closure, and the worker in it, were dropped: keep the queue.
-            self.spare_replies.with(|s| s.push((replies, seq)));
+            self.spare_reply(Some((replies, seq)));
         }
         spawned.map(|_| ())
     }
@@ -366,7 +389,7 @@ pub fn start(
             idle: 0,
             target: tasks,
         }),
-        spare_replies: rtos::Mutex::new(Vec::new())?,
+        spare_replies: core::cell::UnsafeCell::new(Vec::with_capacity(ceiling)),
         listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
     }));
     for _ in 0..tasks {
@@ -451,10 +474,7 @@ fn connection_task(mut worker: Worker) {
             worker.buf = Vec::new();
         }
     }
-    log::debug!(target: TAG, "connection task retired");
-    shared
-        .spare_replies
-        .with(|s| s.push((worker.replies, worker.seq)));
+    shared.spare_reply(Some((worker.replies, worker.seq)));
 }
 
 /// How reading a request head ended without a request.

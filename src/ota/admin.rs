@@ -501,19 +501,11 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     let mut body = alloc::format!(
         "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory},\"clamped\":{clamped}"
     );
-    for (key, list) in [("loaded", &plan.loaded), ("unloaded", &plan.removed)] {
-        body.push_str(",\"");
-        body.push_str(key);
-        body.push_str("\":[");
-        for (i, item) in list.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            json_string(&mut body, item);
-        }
-        body.push(']');
-    }
-    body.push_str("}\n");
+    let _ = writeln!(
+        body,
+        ",\"loaded\":[{}],\"unloaded\":[{}]}}",
+        plan.loaded, plan.removed
+    );
     AdminResponse::json(200, body)
 }
 

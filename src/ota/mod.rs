@@ -309,8 +309,8 @@ impl Ota {
             configured: Vec::new(),
             previous,
             next_number,
-            loaded: Vec::new(),
-            removed: Vec::new(),
+            loaded: String::new(),
+            removed: String::new(),
         };
         if let Err(e) = self.fill_plan(&mut plan, functions, compile) {
             self.end_plan(plan.previous, None);
@@ -354,7 +354,7 @@ impl Ota {
                     load: Some(load),
                     init_limit_ms: 0,
                 });
-                plan.loaded.push(def.name.clone());
+                json_list_item(&mut plan.loaded, &def.name);
             }
             plan.configured.push(Configured { def, number });
         }
@@ -368,7 +368,7 @@ impl Ota {
                 load: None,
                 init_limit_ms: 0,
             });
-            plan.removed.push(c.def.name.clone());
+            json_list_item(&mut plan.removed, &c.def.name);
         }
         Ok(())
     }
@@ -640,9 +640,18 @@ struct FunctionPlan {
     /// The configured functions before.
     previous: Vec<Configured>,
     next_number: usize,
-    /// Names of the functions loaded (added or changed) and unloaded.
-    loaded: Vec<String>,
-    removed: Vec<String>,
+    /// Names of the functions loaded (added or changed) and unloaded, as
+    /// JSON array members.
+    loaded: String,
+    removed: String,
+}
+
+/// Appends `item` to the members of a JSON array of strings.
+fn json_list_item(list: &mut String, item: &str) {
+    if !list.is_empty() {
+        list.push(',');
+    }
+    bundle::json_string(list, item);
 }
 
 /// The number of configured function `name`.
