@@ -55,31 +55,34 @@ pub fn is_relative(specifier: &str) -> bool {
 /// `../x.js` = `../x.js`, a file beside the entry's directory). Pure path
 /// arithmetic: the same on the host that builds and on the device.
 pub fn resolve_relative(base: &str, specifier: &str) -> String {
-    // The importing file's directory; it ends with `/` (or is empty) while
+    // On bytes (`/` and `.` are ASCII): small code for the boards. The
+    // importing file's directory; it ends with `/` (or is empty) while
     // segments are added.
-    let mut name = String::from(base.rfind('/').map_or("", |i| &base[..=i]));
-    for segment in specifier.split('/') {
+    let dir_end = base.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+    let mut name = base.as_bytes()[..dir_end].to_vec();
+    for segment in specifier.as_bytes().split(|&b| b == b'/') {
         match segment {
-            "" | "." => {}
-            ".." => {
+            b"" | b"." => {}
+            b".." => {
                 // Without its trailing `/`.
                 let dir = &name[..name.len().saturating_sub(1)];
-                let start = dir.rfind('/').map_or(0, |i| i + 1);
+                let start = dir.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
                 match &dir[start..] {
                     // Above an absolute path's root there is nothing: stay.
-                    "" if name.starts_with('/') => {}
-                    "" | ".." => name.push_str("../"),
+                    b"" if name.first() == Some(&b'/') => {}
+                    b"" | b".." => name.extend_from_slice(b"../"),
                     _ => name.truncate(start),
                 }
             }
             s => {
-                name.push_str(s);
-                name.push('/');
+                name.extend_from_slice(s);
+                name.push(b'/');
             }
         }
     }
     name.pop();
-    name
+    // Whole segments of two strings: still UTF-8.
+    String::from_utf8(name).unwrap_or_default()
 }
 
 /// Resolves `name` as imported by module `base` (see the module docs).
@@ -97,7 +100,7 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
         let resolved = resolve_relative(base, name);
         // A file name must not pass for a module of the host
         // (`./isere:internal`).
-        if !resolved.contains(':') {
+        if !resolved.bytes().any(|b| b == b':') {
             return Ok(resolved);
         }
     } else {
@@ -122,20 +125,16 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
 /// built-in module, or one of the function's own modules (handed over from
 /// its context state: QuickJS loads each module once per context).
 fn function_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
-    if let Some(bare) = name.strip_prefix("node:") {
-        return builtin::module(bare)
-            .map(Cow::Borrowed)
-            .ok_or_else(|| alloc::format!("cannot find module '{name}'"));
-    }
-    // SAFETY: every context of the JS task carries its ContextState, which
-    // outlives the context.
-    let state = unsafe { ctx.opaque::<ContextState>() }
-        .ok_or_else(|| alloc::format!("cannot import '{name}': no function state"))?;
-    state.take_module(name).map(Cow::Owned).ok_or_else(|| {
-        alloc::format!(
-            "cannot find module '{name}': not in the function (rebuild it with isere build)"
-        )
-    })
+    let found = match name.strip_prefix("node:") {
+        Some(bare) => builtin::module(bare).map(Cow::Borrowed),
+        // SAFETY: every context of the JS task carries its ContextState,
+        // which outlives the context.
+        None => unsafe { ctx.opaque::<ContextState>() }
+            .and_then(|state| state.take_module(name))
+            .map(Cow::Owned),
+    };
+    found
+        .ok_or_else(|| alloc::format!("cannot find module '{name}': the function has no such file"))
 }
 
 fn internal_object<'c>(ctx: &'c Ctx, _name: &str) -> Result<Value<'c>, Thrown> {
