@@ -14,7 +14,11 @@
 //! Every call needs the admin token (401 otherwise). A rejected call changes
 //! nothing: an upload that fails verification is dropped from the store, a
 //! version that fails to load never becomes active, a configuration that
-//! does not verify or parse is not written.
+//! does not verify or parse, or one of whose functions fails to load, is not
+//! written and changes nothing.
+//!
+//! A configuration that is accepted applies at once, all of it (see
+//! [`super`]), and only then is stored: what the device starts with has run.
 //!
 //! A signed configuration is the JSON followed by an Ed25519 signature over
 //! `"isere config v1\0"` ‖ SHA-256(JSON), by one of the trusted keys.
