@@ -677,8 +677,13 @@ fn apply_memory_limit(rt: &Runtime) {
         return;
     }
     rt.set_memory_limit(want);
-    // Below what is in use, allocations fail until enough is freed.
-    log::warn!(target: TAG, "engine memory limit {old} -> {want} bytes ({} in use)", rt.allocated());
+    let used = rt.allocated();
+    let below = if want != 0 && used > want {
+        ": out of memory until enough is freed"
+    } else {
+        ""
+    };
+    log::warn!(target: TAG, "engine memory limit {old} -> {want} bytes ({used} in use){below}");
 }
 
 impl EventLoop {
