@@ -1,8 +1,9 @@
 //! Build script: turns JavaScript into QuickJS bytecode and compiles FreeRTOS.
 //!
-//! 1. `handlers/*.js` (the example functions) and `src/js/glue/*.js` (the Web
-//!    API glue) are compiled to bytecode with the same QuickJS-NG the firmware
-//!    links; `builtin_js.rs` in `OUT_DIR` lists them for `src/js/builtin.rs`.
+//! 1. `handlers/*.js` (the example functions, with the files of `handlers/`
+//!    they import) and `src/js/glue/*.js` (the Web API glue) are compiled to
+//!    bytecode with the same QuickJS-NG the firmware links; `builtin_js.rs`
+//!    in `OUT_DIR` lists them for `src/js/builtin.rs`.
 //! 2. With a port feature, the FreeRTOS-Kernel V11.2.0 sources bundled by the
 //!    `freertos-next` crate are compiled with `freertos-config/<port>/`. That
 //!    crate is only a build dependency (its Rust wrapper does not build for
@@ -282,9 +283,15 @@ fn compile_js(root: &Path, out: &Path) {
     let handlers = js_files(&root.join("handlers"));
     table.push_str("/// The example functions of `handlers/`, by name.\n");
     table.push_str("pub static FUNCTIONS: &[(&str, &[u8])] = &[\n");
+    // What each function imports from `handlers/` besides its entry, and
+    // those files' bytecode (each compiled once, under the name its imports
+    // resolve to: its path below `handlers/`).
+    let mut imported: Vec<(String, Vec<String>)> = Vec::new();
+    let mut module_files: Vec<(String, PathBuf)> = Vec::new();
     for path in &handlers {
         let name = path.file_stem().unwrap().to_str().unwrap();
         let file = out.join(format!("fn-{name}.qbc"));
+        *HANDLER_IMPORTS.lock().unwrap() = Some(Vec::new());
         compile_entry(
             ctx,
             &mut table,
@@ -294,6 +301,54 @@ fn compile_js(root: &Path, out: &Path) {
             SourceKind::Module,
             &file,
         );
+        let mut done = 0;
+        loop {
+            let wanted = HANDLER_IMPORTS.lock().unwrap().clone().unwrap_or_default();
+            let Some(module) = wanted.get(done).cloned() else {
+                break;
+            };
+            done += 1;
+            if module_files.iter().any(|(m, _)| *m == module) {
+                continue;
+            }
+            assert!(
+                !module.starts_with("../") && !module.starts_with('/'),
+                "handlers/{name}.js imports '{module}': example functions import files of handlers/ only"
+            );
+            let bytecode = out.join(format!("fnmod-{}.qbc", module_files.len()));
+            let source = root.join("handlers").join(&module);
+            fs::write(
+                &bytecode,
+                compile_file(ctx, &source, &module, SourceKind::Module),
+            )
+            .unwrap();
+            module_files.push((module, bytecode));
+        }
+        let wanted = HANDLER_IMPORTS.lock().unwrap().take().unwrap_or_default();
+        if !wanted.is_empty() {
+            imported.push((name.to_string(), wanted));
+        }
+    }
+    table.push_str("];\n\n");
+    for (i, (_, file)) in module_files.iter().enumerate() {
+        writeln!(
+            table,
+            "static FUNCTION_MODULE_{i}: &[u8] = include_bytes!({:?});",
+            file.display()
+        )
+        .unwrap();
+    }
+    table.push_str(
+        "/// The files of `handlers/` each example function imports, by name.\n\
+         pub static FUNCTION_MODULES: &[(&str, &NamedBytecode)] = &[\n",
+    );
+    for (function, modules) in &imported {
+        write!(table, "    ({function:?}, &[").unwrap();
+        for module in modules {
+            let i = module_files.iter().position(|(m, _)| m == module).unwrap();
+            write!(table, "({module:?}, FUNCTION_MODULE_{i}), ").unwrap();
+        }
+        table.push_str("]),\n");
     }
     table.push_str("];\n");
     fs::write(out.join("builtin_js.rs"), table).unwrap();
@@ -308,14 +363,32 @@ fn compile_js(root: &Path, out: &Path) {
 /// The names of `src/js/modules/*.js`.
 static MODULE_NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
+/// While an example function compiles: the names of the files of
+/// `handlers/` its modules import (QuickJS resolves `./x.js` against the
+/// importing module's name, as the device does).
+static HANDLER_IMPORTS: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
 /// What the built-in modules and example functions may import while they are
-/// compiled: the glue's internal module and the built-in modules.
+/// compiled: the glue's internal module and the built-in modules, and the
+/// example functions their own files (recorded, compiled after them).
 fn is_builtin_import(name: &str) -> bool {
     let bare = name.strip_prefix("node:").unwrap_or(name);
-    name == "isere:internal"
+    let builtin = name == "isere:internal"
         || MODULE_NAMES
             .get()
-            .is_some_and(|m| m.iter().any(|n| n == bare))
+            .is_some_and(|m| m.iter().any(|n| n == bare));
+    if builtin {
+        return true;
+    }
+    match HANDLER_IMPORTS.lock().unwrap().as_mut() {
+        Some(wanted) => {
+            if !wanted.iter().any(|w| w == name) {
+                wanted.push(name.to_string());
+            }
+            true
+        }
+        None => false,
+    }
 }
 
 /// The `.js` files of `dir`, sorted (none if it does not exist).

@@ -468,7 +468,6 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
     };
     let key = read_key(a.need("--key", "the signing key (isere keygen)")?)?;
     let out = a.need("--out", "where to write the bundle")?;
-    let source = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let project_path = match a.one("--project") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
@@ -506,8 +505,16 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
                 .unwrap_or(0);
             format!("t{secs}")
         });
-    // Compile errors come back as `file:line:column: message`.
-    let bytecode = isere::js::task::compile_source(&source, file, COMPILE_STACK)?;
+    // The entry and every file it imports by a relative path, each a module
+    // member named by its path relative to the entry's directory. Compile
+    // errors (and imports of missing files) come back as
+    // `file:line:column: message`.
+    let mut read = |path: &str| match std::fs::read_to_string(path) {
+        Ok(source) => Ok(Some(source)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{path}: {e}")),
+    };
+    let modules = isere::js::modules::compile_function(file, &mut read, COMPILE_STACK)?;
     let routes = if project.routes.is_empty() {
         vec![bundle::BundleRoute {
             prefix: format!("/{name}"),
@@ -519,7 +526,7 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
     let manifest = Manifest {
         name: name.clone(),
         version: version.clone(),
-        entry: file_name.clone(),
+        entry: modules[0].0.clone(),
         engine: isere::ota::engine_version(),
         routes,
         env: project.env,
@@ -532,15 +539,18 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
         collect_files(Path::new(dir), Path::new(dir), &mut statics)?;
         statics.sort();
     }
-    let mut members = vec![MemberData {
-        name: &file_name,
-        kind: MemberKind::Module,
-        bytes: &bytecode,
-    }];
+    let mut members: Vec<MemberData> = modules
+        .iter()
+        .map(|(name, bytes)| MemberData {
+            name,
+            kind: MemberKind::Module,
+            bytes,
+        })
+        .collect();
     for (rel, bytes) in &statics {
-        if *rel == file_name {
+        if modules.iter().any(|(name, _)| name == rel) {
             return Err(format!(
-                "--static: '{rel}' has the name of the function's module; rename one of them"
+                "--static: '{rel}' has the name of one of the function's modules; rename one of them"
             ));
         }
         members.push(MemberData {
@@ -551,10 +561,14 @@ fn cmd_build(args: &[String]) -> Result<(), String> {
     }
     let bytes = bundle::build(manifest, &members, &key).map_err(|e| format!("{e}"))?;
     std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
+    let bytecode: usize = modules.iter().map(|(_, b)| b.len()).sum();
+    let count = match modules.len() {
+        1 => String::new(),
+        n => format!(" in {n} modules"),
+    };
     println!(
-        "built {out}: {name} {version}, {} bytes ({} of bytecode), for {}",
+        "built {out}: {name} {version}, {} bytes ({bytecode} of bytecode{count}), for {}",
         bytes.len(),
-        bytecode.len(),
         isere::ota::engine_version()
     );
     Ok(())
@@ -958,6 +972,9 @@ microcontroller.
   `version` for every deploy (a device refuses to redeploy the version it runs).
 * `isere.d.ts`: the platform API for your editor (`Request`, `Response`, `env` bindings,
   `node:` modules); `jsconfig.json` turns on checking.
+* More files: `NAME.js` may import its own other files by a relative path
+  (`import { slugify } from "./lib/text.js"`, also `../`). `isere build` follows the imports
+  and puts every module in the bundle; the `node:` modules are imported as usual.
 
 ```sh
 isere keygen --out keys                 # once: signing key, public key, admin token

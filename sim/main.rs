@@ -29,7 +29,8 @@ use isere::config::Config;
 use isere::fs::ram::RamDevice;
 use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, JsTask, LoadedFunction, compile_source, resolve_functions};
+use isere::js::modules::compile_function;
+use isere::js::task::{JsConfig, JsTask, LoadedFunction, resolve_functions};
 use isere::ota::fs_store::FsStore;
 use isere::ota::store::BundleStore;
 use isere::port::BlockDevice as _;
@@ -97,6 +98,12 @@ const TASK_STACK_WORDS: usize = 1024;
 const IO_WORKERS: usize = 4;
 /// QuickJS stack limit: well inside the 8 MiB default pthread stack.
 const JS_STACK_LIMIT: usize = 1 << 20;
+/// The most connection tasks (`server.max_connections` is clamped to it):
+/// each is a host thread.
+const MAX_CONNECTIONS: usize = 256;
+/// Heap left to everything but the engine: the engine's memory limit is at
+/// most what is free at start minus this.
+const HEAP_RESERVE: usize = 8 << 20;
 
 struct Options {
     function: Option<String>,
@@ -384,10 +391,15 @@ fn load_config(
     Ok((config, text))
 }
 
-/// Compiles the function file `path` with the engine the JS task runs.
-fn compile_file(path: &str) -> Result<Vec<u8>, String> {
-    let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    compile_source(&source, path, JS_STACK_LIMIT)
+/// Compiles the function file `path`, and the files it imports, with the
+/// engine the JS task runs.
+fn compile_file(path: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut read = |file: &str| match std::fs::read_to_string(file) {
+        Ok(source) => Ok(Some(source)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{file}: {e}")),
+    };
+    compile_function(path, &mut read, JS_STACK_LIMIT)
 }
 
 struct Boot {
@@ -409,10 +421,12 @@ fn init_task(boot: Boot) {
     } = boot;
     let js_config = JsConfig {
         memory_limit: config.server.js_memory_bytes,
+        memory_ceiling: rtos::heap_stats().free.saturating_sub(HEAP_RESERVE),
         stack_limit: JS_STACK_LIMIT,
         task_stack_words: TASK_STACK_WORDS,
         priority: JS_PRIORITY,
-        queue_len: 64 + 2 * config.server.max_connections,
+        // Sized for the largest pool a pushed configuration can ask for.
+        queue_len: 64 + 2 * MAX_CONNECTIONS,
         cpu_limit_ms: config.server.handler_timeout_ms,
         entropy: &posix::ENTROPY,
         io_workers: IO_WORKERS,
@@ -433,6 +447,7 @@ fn init_task(boot: Boot) {
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
         priority: SERVER_PRIORITY,
+        max_connections: MAX_CONNECTIONS,
     };
     if let Err(e) = server::start(&posix::PORT, config, js, listener, sizes) {
         log::error!(target: "sim", "cannot start the server: {e}");
@@ -445,7 +460,7 @@ fn init_task(boot: Boot) {
     log::info!(
         target: "sim",
         "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        config.server.max_connections,
+        server::pool_counts().map_or(0, |p| p.tasks),
         heap.used,
         heap.peak,
         heap.free
@@ -605,7 +620,10 @@ fn main() -> ExitCode {
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
     match isere::ota::Ota::new(store, &config, config_json) {
-        Ok(ota) => isere::ota::install(Box::leak(Box::new(ota))),
+        Ok(ota) => {
+            ota.set_file_compiler(compile_file);
+            isere::ota::install(Box::leak(Box::new(ota)))
+        }
         Err(e) => {
             eprintln!("isere-sim: {e}");
             return ExitCode::from(1);

@@ -522,8 +522,8 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     );
     let old_sha = sha256_hex(lab.read("keys/admin.token").as_bytes());
     let config = config.replace(&old_sha, &sha256_hex(token2.as_bytes()));
-    // Routes change at once: /hey serves the running function "hi"; a
-    // route to a function that is not running waits for the restart.
+    // Routes and functions change at once: /hey serves the running
+    // function "hi", /later the function "new" loaded now.
     let config = config
         .replace(
             r#"{"prefix":"/hi","function":"hi"}"#,
@@ -540,11 +540,15 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         &["config", "push", "new.json", "--key", "keys/isere.key"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("after_restart"), "{}", text(&out));
-    assert!(text(&out).contains("routes to new"), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""after_restart":[]"#),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains(r#""loaded":["new"]"#), "{}", text(&out));
     assert_eq!(get(&sim, "/hey"), (200, "Hello from Isère!\n".into()));
     assert_eq!(get(&sim, "/hi").0, 404, "the old route is gone");
-    assert_eq!(get(&sim, "/later").0, 404, "not before the restart");
+    assert_eq!(get(&sim, "/later").0, 200, "the new function runs at once");
     // Server limits apply at once too.
     let r = sim.conn().request("POST", "/hey", &[], &[b'x'; 100]);
     assert_eq!(r.status, 413, "the new body limit");
@@ -597,7 +601,7 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     assert_eq!(
         get(&sim, "/later").0,
         200,
-        "the new function runs after the restart"
+        "the new function runs after the restart too"
     );
 }
 
@@ -1088,4 +1092,525 @@ fn a_bundles_cpu_limit_stops_its_spinning_handler() {
         (200, "fine".into()),
         "the next request is served"
     );
+}
+
+/// A lab on the store the target can use: a LittleFS image on the board, a
+/// host directory on the simulator.
+fn lab_for_target() -> Lab {
+    if support::board_firmware().is_some() {
+        Lab::on_image()
+    } else {
+        Lab::new()
+    }
+}
+
+/// The lab's device configuration (its admin section) with `server`
+/// (members of the `server` object), `functions` and `routes` (members of
+/// the arrays).
+fn device_config(lab: &Lab, server: &str, functions: &str, routes: &str) -> String {
+    let text = lab.read("device.json");
+    let admin = &text[text.find(r#""admin""#).expect("an admin section")..];
+    format!(r#"{{"server":{{{server}}},"functions":[{functions}],"routes":[{routes}],{admin}"#)
+}
+
+/// The function and route of the lab's configuration.
+const HI_FUNCTION: &str = r#"{"name":"hi","module":"hello"}"#;
+const HI_ROUTE: &str = r#"{"prefix":"/hi","function":"hi"}"#;
+
+/// `isere config push` of `json` (saved as `file`) to the lab's device.
+fn push_config(lab: &Lab, sim: &Sim, file: &str, json: &str) -> Output {
+    lab.dir.write(file, json);
+    lab.admin(sim, &["config", "push", file, "--key", "keys/isere.key"])
+}
+
+/// `GET /_isere/stats`.
+fn stats(sim: &Sim) -> support::Json {
+    let r = sim.conn().get("/_isere/stats");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// Polls the stats until `done` holds for them (or panics after 10 s); a
+/// 503 (no connection task free at that moment) is polled again.
+fn wait_for_stats(sim: &Sim, what: &str, done: impl Fn(&support::Json) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = sim.conn().get("/_isere/stats");
+        if r.status == 200 && done(&r.json()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} {}",
+            r.status,
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn number(j: &support::Json) -> usize {
+    j.as_f64().unwrap_or_else(|| panic!("not a number: {j:?}")) as usize
+}
+
+#[test]
+fn a_pushed_max_connections_resizes_the_pool_at_once() {
+    if support::skip_on_target("ota_pool", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    let s = stats(&sim);
+    assert_eq!(number(&s["max_connections"]), 8, "the default");
+    assert_eq!(number(&s["connections"]["tasks"]), 8);
+    let ceiling = number(&s["connections"]["ceiling"]);
+
+    // More: twelve connections held open at once, each served.
+    let config = device_config(&lab, r#""max_connections":12"#, HI_FUNCTION, HI_ROUTE);
+    let out = push_config(&lab, &sim, "more.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""max_connections":12"#),
+        "{}",
+        text(&out)
+    );
+    let mut held = Vec::new();
+    for i in 0..12 {
+        let mut c = sim.conn();
+        assert_eq!(c.get("/hi").status, 200, "connection {i}");
+        held.push(c);
+    }
+    assert_eq!(sim.conn().get("/hi").status, 503, "a thirteenth: all busy");
+    drop(held.split_off(6));
+    wait_for_stats(&sim, "six tasks free again", |s| {
+        number(&s["connections"]["idle"]) >= 5
+    });
+
+    // Fewer: the idle tasks retire at once (a new connection finds none),
+    // the busy ones once their connection ends; held connections go on
+    // being served meanwhile.
+    let config = device_config(&lab, r#""max_connections":3"#, HI_FUNCTION, HI_ROUTE);
+    let out = push_config(&lab, &sim, "fewer.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""max_connections":3"#),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sim.conn().get("/hi").status, 503, "the idle tasks are gone");
+    for (i, c) in held.iter_mut().enumerate() {
+        assert_eq!(c.get("/hi").status, 200, "held connection {i}");
+    }
+    drop(held);
+    wait_for_stats(&sim, "three tasks left", |s| {
+        number(&s["connections"]["tasks"]) == 3 && number(&s["max_connections"]) == 3
+    });
+    let mut three: Vec<_> = (0..3).map(|_| sim.conn()).collect();
+    for c in &mut three {
+        assert_eq!(c.get("/hi").status, 200);
+    }
+    assert_eq!(sim.conn().get("/hi").status, 503, "a fourth: all busy");
+    drop(three);
+
+    // Above what the port affords: clamped to its ceiling, and said so.
+    let config = device_config(
+        &lab,
+        &format!(r#""max_connections":{}"#, ceiling + 1),
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
+    let out = push_config(&lab, &sim, "too_many.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(r#""max_connections":{ceiling}"#))
+            && text(&out).contains(r#""clamped":true"#),
+        "{}",
+        text(&out)
+    );
+    wait_for_stats(&sim, "the pool at the ceiling", |s| {
+        number(&s["connections"]["tasks"]) == ceiling
+    });
+    assert_eq!(get(&sim, "/hi").0, 200);
+}
+
+#[test]
+fn a_pushed_js_memory_limit_applies_at_once() {
+    if support::skip_on_target("ota_memory", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    let hog = lab.build(
+        "hog",
+        "1",
+        "export default { async fetch(r) {\n\
+           const n = Number(new URL(r.url).searchParams.get('n') || 0);\n\
+           const bytes = new Uint8Array(n);\n\
+           bytes.fill(7);\n\
+           return new Response(String(bytes.length));\n\
+         } };\n",
+    );
+    assert!(lab.admin(&sim, &["deploy", &hog]).status.success());
+    assert_eq!(get(&sim, "/hog?n=10"), (200, "10".into()));
+    let s = stats(&sim);
+    let used = number(&s["js_memory"]["used"]);
+    let ceiling = number(&s["js_memory"]["ceiling"]);
+    assert!(used > 0 && ceiling > used, "{s:?}");
+    // An allocation the small limit cannot hold, the larger one can.
+    let big = ((ceiling - used) / 3).min(1 << 20);
+    let small_limit = used + big / 2;
+    let config = device_config(
+        &lab,
+        &format!(r#""js_memory_bytes":{small_limit}"#),
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
+    let out = push_config(&lab, &sim, "small.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(r#""js_memory_bytes":{small_limit}"#)),
+        "{}",
+        text(&out)
+    );
+    let (status, body) = get(&sim, &format!("/hog?n={big}"));
+    assert_eq!(status, 500, "out of memory under the small limit: {body}");
+    assert_eq!(
+        get(&sim, "/hog?n=10"),
+        (200, "10".into()),
+        "the next request"
+    );
+    assert_eq!(get(&sim, "/hi").0, 200, "other functions too");
+    assert_eq!(number(&stats(&sim)["js_memory"]["limit"]), small_limit);
+
+    let large_limit = used + 3 * big;
+    let config = device_config(
+        &lab,
+        &format!(r#""js_memory_bytes":{large_limit}"#),
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
+    let out = push_config(&lab, &sim, "large.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        get(&sim, &format!("/hog?n={big}")),
+        (200, big.to_string()),
+        "fits under the larger limit"
+    );
+
+    // Above what the port affords: clamped to its ceiling, and said so.
+    let config = device_config(
+        &lab,
+        &format!(r#""js_memory_bytes":{}"#, ceiling + 1),
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
+    let out = push_config(&lab, &sim, "huge.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(r#""js_memory_bytes":{ceiling}"#))
+            && text(&out).contains(r#""clamped":true"#),
+        "{}",
+        text(&out)
+    );
+    let out = lab.admin(&sim, &["logs"]);
+    assert!(
+        text(&out).contains(&format!(
+            "engine memory limit {small_limit} -> {large_limit}"
+        )),
+        "the limit changes are logged: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn pushed_functions_load_change_and_unload_at_once_or_not_at_all() {
+    if support::skip_on_target("ota_functions", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    // Function files of the host (the board reads them over semihosting).
+    let one = lab.dir.write(
+        "one.js",
+        "export default { fetch() { return new Response('one'); } };\n",
+    );
+    let two = lab.dir.write(
+        "two.js",
+        "export default { fetch() { return new Response('two'); } };\n",
+    );
+    let throws = lab
+        .dir
+        .write("throws.js", "throw new Error('not today');\n");
+    let file_function = |name: &str, path: &Path| {
+        format!(
+            r#"{{"name":"{name}","path":{}}}"#,
+            support::json_string(path.to_str().unwrap())
+        )
+    };
+    let routes = format!(r#"{HI_ROUTE},{{"prefix":"/file","function":"file"}}"#);
+
+    // Added: its route answers at once.
+    let functions = format!("{HI_FUNCTION},{}", file_function("file", &one));
+    let config = device_config(&lab, "", &functions, &routes);
+    let out = push_config(&lab, &sim, "add.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""loaded":["file"]"#),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/file"), (200, "one".into()));
+
+    // Changed (another file): reloaded; the unchanged one stays as it is.
+    let functions = format!("{HI_FUNCTION},{}", file_function("file", &two));
+    let config = device_config(&lab, "", &functions, &routes);
+    let out = push_config(&lab, &sim, "change.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""loaded":["file"]"#),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/file"), (200, "two".into()));
+    assert_eq!(get(&sim, "/hi").0, 200);
+
+    // Broken ones are refused with nothing changed: no such built-in
+    // module, a module that throws at its top level, a file that does not
+    // exist; the configuration is not stored.
+    let before = text(&lab.admin(&sim, &["config", "get"]));
+    let broken = [
+        (
+            r#"{"name":"bad","module":"no-such-module"}"#.to_string(),
+            "no built-in module",
+        ),
+        (file_function("bad", &throws), "not today"),
+        (file_function("bad", &lab.path("missing.js")), "missing.js"),
+    ];
+    for (bad, why) in broken {
+        let functions = format!("{HI_FUNCTION},{},{bad}", file_function("file", &one));
+        let routes = format!(r#"{routes},{{"prefix":"/bad","function":"bad"}}"#);
+        let config = device_config(&lab, r#""max_connections":5"#, &functions, &routes);
+        let out = push_config(&lab, &sim, "broken.json", &config);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(
+            text(&out).contains("422") && text(&out).contains(why),
+            "{why}: {}",
+            text(&out)
+        );
+        assert!(text(&out).contains("nothing changed"), "{}", text(&out));
+        assert_eq!(
+            get(&sim, "/file"),
+            (200, "two".into()),
+            "{why}: file unchanged"
+        );
+        assert_eq!(get(&sim, "/bad").0, 404, "{why}");
+        assert_eq!(number(&stats(&sim)["max_connections"]), 8, "{why}");
+        assert_eq!(text(&lab.admin(&sim, &["config", "get"])), before, "{why}");
+    }
+
+    // Removed: unloaded at once, its route gone.
+    let config = device_config(&lab, "", HI_FUNCTION, HI_ROUTE);
+    let out = push_config(&lab, &sim, "remove.json", &config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(r#""unloaded":["file"]"#),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/file").0, 404);
+    assert_eq!(get(&sim, "/hi").0, 200);
+}
+
+/// Writes a function of four modules (an import cycle, `../` and a
+/// built-in module among them) under `root` and returns its entry's path.
+fn write_modules(dir: &TempDir, root: &str) -> PathBuf {
+    dir.write(
+        &format!("{root}/app/app.js"),
+        "import { greet } from './lib/greet.js';\n\
+         import { Buffer } from 'node:buffer';\n\
+         export default { async fetch(r) {\n\
+           return new Response(greet(new URL(r.url).pathname) + Buffer.from('ok').toString('hex'));\n\
+         } };\n",
+    );
+    dir.write(
+        &format!("{root}/app/lib/greet.js"),
+        "import { shout } from '../../shared/shout.js';\n\
+         export const greet = (who) => 'hello ' + shout(who) + ' ';\n",
+    );
+    dir.write(
+        &format!("{root}/shared/shout.js"),
+        "import { greet } from '../app/lib/greet.js';\n\
+         export const shout = (s) => s.toUpperCase() + '/' + typeof greet;\n",
+    );
+    dir.path().join(root).join("app/app.js")
+}
+
+const MODULES_ANSWER: &str = "hello /APP/X/function 6f6b";
+
+#[test]
+fn a_bundle_of_several_modules_is_deployed_and_served() {
+    if support::skip_on_target("ota_modules", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    write_modules(&lab.dir, "src");
+    let out = lab.isere(&[
+        "build",
+        "src/app/app.js",
+        "--version",
+        "1",
+        "--key",
+        "keys/isere.key",
+        "--out",
+        "app.bundle",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("in 3 modules"), "{}", text(&out));
+    let bytes = std::fs::read(lab.path("app.bundle")).unwrap();
+    let manifest = String::from_utf8_lossy(&bytes);
+    // Named below `src/`, which holds them all.
+    for member in [
+        r#""entry":"app/app.js""#,
+        r#""name":"app/lib/greet.js""#,
+        r#""name":"shared/shout.js""#,
+    ] {
+        assert!(manifest.contains(member), "{member} in the manifest");
+    }
+    let out = lab.admin(&sim, &["deploy", "app.bundle"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(get(&sim, "/app/x"), (200, MODULES_ANSWER.into()));
+}
+
+#[test]
+fn a_bundle_importing_a_member_it_lacks_is_refused() {
+    if support::skip_on_target("ota_lacking", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    assert!(
+        lab.admin(&sim, &["deploy", &lab.build_answering("app", "1", "one")])
+            .status
+            .success()
+    );
+    // Built by hand: the CLI refuses to leave out an imported file.
+    let sources = [
+        (
+            "app.js",
+            "import { x } from './util.js';\nexport default { fetch() { return new Response(x); } };\n",
+        ),
+        ("util.js", "export const x = 'x';\n"),
+    ];
+    let mut read = |path: &str| {
+        Ok(sources
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, s)| s.to_string()))
+    };
+    let modules = isere::js::modules::compile_function("app.js", &mut read, 256 * 1024).unwrap();
+    let (entry, bytecode) = &modules[0];
+    assert_eq!(entry, "app.js");
+    let seed = bundle::parse_hex32(&lab.read("keys/isere.key")).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let manifest = bundle::Manifest {
+        name: "app".into(),
+        version: "2".into(),
+        entry: entry.clone(),
+        engine: isere::ota::engine_version(),
+        routes: vec![bundle::BundleRoute {
+            prefix: "/app".into(),
+            methods: None,
+        }],
+        env: Default::default(),
+        bindings: Default::default(),
+        limits: Default::default(),
+        members: Vec::new(),
+    };
+    let members = [bundle::MemberData {
+        name: entry,
+        kind: bundle::MemberKind::Module,
+        bytes: bytecode,
+    }];
+    let bytes = bundle::build(manifest, &members, &key).unwrap();
+    std::fs::write(lab.path("lacking.bundle"), bytes).unwrap();
+    let out = lab.admin(&sim, &["deploy", "lacking.bundle"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("422") && text(&out).contains("cannot find module 'util.js'"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        get(&sim, "/app"),
+        (200, "one".into()),
+        "version 1 still serves"
+    );
+}
+
+#[test]
+fn a_build_with_a_missing_import_fails_at_the_import() {
+    let dir = TempDir::new("ota-missing");
+    dir.write(
+        "fn/app.js",
+        "import { a } from './lib/a.js';\nexport default { fetch() { return new Response(a); } };\n",
+    );
+    dir.write(
+        "fn/lib/a.js",
+        "// the helper\nexport const a = 'a';\nimport { gone } from \"../gone.js\";\n",
+    );
+    std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+    let out = Command::new(CLI)
+        .current_dir(dir.path())
+        .args(["keygen", "--out", "keys"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = Command::new(CLI)
+        .current_dir(dir.path())
+        .args([
+            "build",
+            "fn/app.js",
+            "--key",
+            "keys/isere.key",
+            "--out",
+            "x.bundle",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("fn/lib/a.js:3:22: cannot import '../gone.js': fn/gone.js does not exist"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.path().join("x.bundle").exists());
+}
+
+#[test]
+fn a_function_file_imports_its_own_files_on_the_device() {
+    // A configured function file and the files it imports, read from the
+    // host when the device starts (over semihosting on the board).
+    let Some(sim) = Sim::with_config_dir("function_modules", |dir| {
+        let entry = write_modules(dir, "src");
+        format!(
+            r#"{{"functions":[{{"name":"app","path":{}}}],"routes":[{{"prefix":"/app","function":"app"}}]}}"#,
+            support::json_string(entry.to_str().unwrap())
+        )
+    }) else {
+        return;
+    };
+    assert_eq!(get(&sim, "/app/x"), (200, MODULES_ANSWER.into()));
+}
+
+#[test]
+fn the_simulator_serves_a_function_file_that_imports_its_own_files() {
+    if skip_on_board("sim_modules", "isere-sim FILE.js is the simulator's") {
+        return;
+    }
+    let dir = TempDir::new("sim-modules");
+    let entry = write_modules(&dir, "src");
+    let sim = Sim::spawn(vec![entry.into_os_string()], Some(dir));
+    assert_eq!(get(&sim, "/app/x"), (200, MODULES_ANSWER.into()));
 }

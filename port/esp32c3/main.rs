@@ -98,6 +98,7 @@ fn init_task() {
         functions,
         JsConfig {
             memory_limit: config.server.js_memory_bytes.min(JS_MEMORY_CEILING),
+            memory_ceiling: JS_MEMORY_CEILING,
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,

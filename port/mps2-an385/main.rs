@@ -53,7 +53,8 @@ use isere::config::Config;
 use isere::fs::ram::RamDevice;
 use isere::fs::{Fs, Storage};
 use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, compile_source, resolve_functions};
+use isere::js::modules::compile_function;
+use isere::js::task::{JsConfig, resolve_functions};
 use isere::netstack::{Addressing, NetConfig, NetStack};
 use isere::port::{Network, Port};
 use isere::rtos;
@@ -100,6 +101,11 @@ const NEW_IMAGE_BYTES: u32 = 1 << 20;
 /// Heap kept out of the JS engine's reach for sockets, connection buffers and
 /// task stacks.
 const HEAP_RESERVE: usize = 1024 * 1024;
+
+/// The most connection tasks (`server.max_connections` is clamped to it):
+/// each holds a TCP socket of the network stack's 40 while it serves, and 8
+/// more stay listening.
+const MAX_CONNECTIONS: usize = 32;
 
 /// The LAN9118's registers and interrupt on this board.
 const LAN9118_BASE: usize = 0x4020_0000;
@@ -215,6 +221,19 @@ fn host_file(path: &str) -> Result<Vec<u8>, String> {
     semihosting::read_file(path).map_err(|e| alloc::format!("{path}: {e}"))
 }
 
+/// Compiles the host's function file `path` and the files it imports (read
+/// through semihosting; call on a task with a deep stack).
+fn compile_host_function(path: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut read = |file: &str| match semihosting::read_file(file) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| alloc::format!("{file}: not UTF-8")),
+        // Semihosting says only that the file could not be opened.
+        Err(_) => Ok(None),
+    };
+    compile_function(path, &mut read, INIT_STACK_WORDS * 4 - 6 * 1024)
+}
+
 /// Exits QEMU with status 1 after printing `message` (a user error, not a fault).
 fn exit_with_error(message: &str) -> ! {
     uart::write(message.as_bytes());
@@ -264,13 +283,7 @@ fn init_task(args: BootArgs) {
         Err(e) => exit_with_error(&e),
     };
     isere::logger::set_level(args.log.unwrap_or(config.log_level));
-    let compile = |path: &str| -> Result<Vec<u8>, String> {
-        let source = host_file(path)?;
-        let source =
-            core::str::from_utf8(&source).map_err(|_| alloc::format!("{path}: not UTF-8"))?;
-        compile_source(source, path, INIT_STACK_WORDS * 4 - 6 * 1024)
-    };
-    let functions = match resolve_functions(config, compile) {
+    let functions = match resolve_functions(config, compile_host_function) {
         Ok(f) => f,
         Err(e) => exit_with_error(&e),
     };
@@ -278,6 +291,17 @@ fn init_task(args: BootArgs) {
     // share of it is computed.
     #[cfg(feature = "ota")]
     let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
+    #[cfg(feature = "ota")]
+    if let Some(ota) = ota {
+        // A pushed configuration may name function files: compiled on a
+        // task with the init task's deep stack.
+        ota.set_file_compiler(|path| {
+            rtos::run_on_new_task(c"compile", INIT_STACK_WORDS, INIT_PRIORITY, || {
+                compile_host_function(path)
+            })
+            .unwrap_or_else(|_| Err(String::from("out of memory for the compiler's task")))
+        });
+    }
     #[cfg(not(feature = "ota"))]
     let _ = config_json;
     let free = rtos::heap_stats().free;
@@ -291,10 +315,12 @@ fn init_task(args: BootArgs) {
                 .server
                 .js_memory_bytes
                 .min(free.saturating_sub(HEAP_RESERVE)),
+            memory_ceiling: free.saturating_sub(HEAP_RESERVE),
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
-            queue_len: 16 + 2 * config.server.max_connections,
+            // Sized for the largest pool a pushed configuration can ask for.
+            queue_len: 16 + 2 * MAX_CONNECTIONS,
             cpu_limit_ms: config.server.handler_timeout_ms,
             entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
@@ -322,6 +348,7 @@ fn init_task(args: BootArgs) {
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
         priority: SERVER_PRIORITY,
+        max_connections: MAX_CONNECTIONS,
     };
     if let Err(e) = server::start(port, config, js, listener, sizes) {
         fail_fmt(format_args!("cannot start the server: {e}"));
@@ -338,7 +365,7 @@ fn init_task(args: BootArgs) {
     log::info!(
         target: "board",
         "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        config.server.max_connections,
+        server::pool_counts().map_or(0, |p| p.tasks),
         heap.used,
         heap.peak,
         heap.free

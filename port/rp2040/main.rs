@@ -75,6 +75,9 @@ const IO_WORKERS: usize = 1;
 /// The init task, which ends after boot: parsing the configuration with
 /// serde-json-core takes ~8.3 KiB of stack in ARMv6-M code.
 const INIT_STACK_WORDS: usize = 3072;
+/// The most connection tasks (`server.max_connections` is clamped to it):
+/// their stacks are what the 264 KiB of RAM affords beside the engine.
+const MAX_CONNECTIONS: usize = 4;
 const NET_STACK_WORDS: usize = 1536;
 /// QuickJS's own stack limit: what the JS task's stack has, minus a margin
 /// for the Rust frames below the engine.
@@ -214,10 +217,14 @@ fn init_task(board: Board) {
         functions,
         JsConfig {
             memory_limit: config.server.js_memory_bytes,
+            // What the heap has left: a pushed configuration cannot promise
+            // the engine more.
+            memory_ceiling: rtos::heap_stats().free,
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
-            queue_len: 4 + 2 * config.server.max_connections,
+            // Sized for the largest pool a pushed configuration can ask for.
+            queue_len: 4 + 2 * MAX_CONNECTIONS,
             cpu_limit_ms: config.server.handler_timeout_ms,
             entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
@@ -242,6 +249,7 @@ fn init_task(board: Board) {
     let sizes = TaskSizes {
         stack_words: TASK_STACK_WORDS,
         priority: SERVER_PRIORITY,
+        max_connections: MAX_CONNECTIONS,
     };
     if let Err(e) = server::start(port, config, js, listener, sizes) {
         fail_fmt(format_args!("cannot start the server: {e}"));
@@ -250,7 +258,7 @@ fn init_task(board: Board) {
     log::info!(
         target: "board",
         "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        config.server.max_connections,
+        server::pool_counts().map_or(0, |p| p.tasks),
         heap.used,
         heap.peak,
         heap.free

@@ -1,11 +1,19 @@
 //! The HTTP/1.1 server: one acceptor task and a bounded pool of connection
 //! tasks.
 //!
-//! The pool is created at start (its size is `server.max_connections`); each
-//! connection task serves one accepted connection at a time, for as long as
-//! the client keeps it alive. When every task is busy the acceptor answers the
-//! extra connection itself with `503 Service Unavailable` and closes it, so a
+//! The pool is created at start (its size is `server.max_connections`, at
+//! most the port's [`TaskSizes::max_connections`]); each connection task
+//! serves one accepted connection at a time, for as long as the client keeps
+//! it alive. When every task is busy the acceptor answers the extra
+//! connection itself with `503 Service Unavailable` and closes it, so a
 //! client is told rather than dropped.
+//!
+//! The pool changes size while the server runs ([`set_max_connections`], a
+//! configuration pushed over the air): growing spawns the missing tasks at
+//! once; shrinking retires idle tasks at once and busy ones when their
+//! connection ends (never in the middle of a request). A retired task's
+//! reply queue is kept for the next task spawned (a late reply from the JS
+//! task may still arrive in it), so resizing back and forth does not leak.
 //!
 //! A connection's life (RFC 9112 §9): read a request head within
 //! `header_timeout_ms` (408 if a started head stalls; an idle kept-alive
@@ -53,10 +61,14 @@ pub struct TaskSizes {
     pub stack_words: usize,
     /// Their priority (the port chooses it relative to the JS task).
     pub priority: u32,
+    /// The most connection tasks the port can afford (their stacks come
+    /// from its heap): `server.max_connections` above it is clamped, at
+    /// start and when a configuration is pushed.
+    pub max_connections: usize,
 }
 
 /// The server limits that a configuration pushed over the air changes at
-/// once (`max_connections` sizes the task pool: it waits for a restart).
+/// once (`max_connections` resizes the pool: see [`set_max_connections`]).
 /// Each is its own atomic: a request that reads them during a change may
 /// see old and new values mixed, never a torn one.
 pub struct LiveLimits {
@@ -129,6 +141,40 @@ impl LiveLimits {
 }
 
 static LIVE: AtomicPtr<LiveLimits> = AtomicPtr::new(core::ptr::null_mut());
+static SERVER: AtomicPtr<Shared> = AtomicPtr::new(core::ptr::null_mut());
+
+fn running() -> Option<&'static Shared> {
+    // SAFETY: set once in `start` from a leaked box, never freed.
+    unsafe { SERVER.load(Ordering::Acquire).as_ref() }
+}
+
+/// What `max_connections` a port can run: `wanted`, clamped to the running
+/// server's ceiling ([`TaskSizes::max_connections`]; unchanged before the
+/// server starts).
+pub fn clamp_max_connections(wanted: usize) -> usize {
+    match running() {
+        Some(shared) => wanted.min(shared.sizes.max_connections),
+        None => wanted,
+    }
+}
+
+/// Resizes the running server's pool of connection tasks to `wanted`
+/// (clamped, see [`clamp_max_connections`]); returns the size it goes to.
+/// Growing spawns tasks at once (as many as memory allows: see
+/// [`pool_counts`]); shrinking retires idle tasks at once and busy ones
+/// when their connection ends.
+pub fn set_max_connections(wanted: usize) -> usize {
+    let target = clamp_max_connections(wanted).max(1);
+    if let Some(shared) = running() {
+        shared.resize(target);
+    }
+    target
+}
+
+/// The pool's counts now, if the server runs.
+pub fn pool_counts() -> Option<PoolCounts> {
+    running().map(|s| s.pool(|p| *p))
+}
 
 /// Applies new server limits (all but `max_connections`) and the largest
 /// bundle accepted to the running server, from the next request on.
@@ -139,31 +185,58 @@ pub fn apply_limits(s: &ServerLimits, max_bundle_bytes: u64) {
     }
 }
 
+/// What a connection task is handed.
+enum Job {
+    /// Serve this accepted connection.
+    Serve(Socket),
+    /// The pool shrank: end.
+    Retire,
+}
+
+/// The pool's counts, changed together inside kernel critical sections.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PoolCounts {
+    /// Connection tasks alive.
+    pub tasks: usize,
+    /// Those waiting for a connection.
+    pub idle: usize,
+    /// The size the pool is going to (`max_connections` now).
+    pub target: usize,
+}
+
 struct Shared {
     port: &'static Port,
     config: &'static Config,
     js: JsTask,
-    /// Priority of the server's tasks (and of admin calls' own tasks).
-    #[cfg(feature = "ota")]
-    priority: u32,
+    sizes: TaskSizes,
     live: &'static LiveLimits,
-    work: Queue<Socket>,
-    idle: core::cell::UnsafeCell<usize>,
+    /// Sized for the port's ceiling: a job is sent only to a claimed idle
+    /// task, so it never holds more than the pool has tasks.
+    work: Queue<Job>,
+    pool: core::cell::UnsafeCell<PoolCounts>,
+    /// Reply queues of retired tasks and their last sequence numbers, in
+    /// kernel critical sections. Its capacity is the ceiling: pushing never
+    /// allocates.
+    spare_replies: core::cell::UnsafeCell<Vec<(&'static Queue<Reply>, u32)>>,
     listen_host: String,
 }
 
-// SAFETY: `idle` is only touched inside kernel critical sections; the rest is
-// immutable or kernel-synchronised.
+// SAFETY: `pool` and `spare_replies` are only touched inside kernel critical
+// sections; the rest is immutable or kernel-synchronised.
 unsafe impl Sync for Shared {}
 
 impl Shared {
+    /// Runs `f` on the pool's counts inside a critical section.
+    fn pool<R>(&self, f: impl FnOnce(&mut PoolCounts) -> R) -> R {
+        // SAFETY: exclusive inside the critical section.
+        rtos::critical(|| f(unsafe { &mut *self.pool.get() }))
+    }
+
     /// Claims an idle connection task, if any.
     fn claim_idle(&self) -> bool {
-        rtos::critical(|| {
-            // SAFETY: exclusive inside the critical section.
-            let idle = unsafe { &mut *self.idle.get() };
-            if *idle > 0 {
-                *idle -= 1;
+        self.pool(|p| {
+            if p.idle > 0 {
+                p.idle -= 1;
                 true
             } else {
                 false
@@ -172,8 +245,112 @@ impl Shared {
     }
 
     fn release_idle(&self) {
-        // SAFETY: exclusive inside the critical section.
-        rtos::critical(|| unsafe { *self.idle.get() += 1 });
+        self.pool(|p| p.idle += 1);
+    }
+
+    /// Whether the calling task, between connections, should end because
+    /// the pool is over its size (it is then no longer counted).
+    fn retire_if_surplus(&self) -> bool {
+        self.pool(|p| {
+            if p.tasks > p.target {
+                p.tasks -= 1;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Keeps the reply queue of a retired task (`Some`), or takes one back.
+    fn spare_reply(
+        &self,
+        keep: Option<(&'static Queue<Reply>, u32)>,
+    ) -> Option<(&'static Queue<Reply>, u32)> {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let spares = unsafe { &mut *self.spare_replies.get() };
+            match keep {
+                // Full only after a retire raced a spawn: the queue stays
+                // allocated (a late reply may still arrive), unused.
+                Some(spare) if spares.len() < spares.capacity() => {
+                    spares.push(spare);
+                    None
+                }
+                Some(_) => None,
+                None => spares.pop(),
+            }
+        })
+    }
+
+    /// Spawns one connection task (already counted in `pool.tasks`).
+    fn spawn_worker(&'static self) -> Result<(), rtos::OutOfMemory> {
+        let (replies, seq) = match self.spare_reply(None) {
+            Some(spare) => spare,
+            None => (&*Box::leak(Box::new(Queue::new(2)?)), 0),
+        };
+        let worker = Worker {
+            shared: self,
+            replies,
+            seq,
+            buf: Vec::new(),
+        };
+        let spawned = rtos::spawn(
+            c"http-conn",
+            self.sizes.stack_words,
+            self.sizes.priority,
+            move || connection_task(worker),
+        );
+        if spawned.is_err() {
+            // The closure, and the worker in it, were dropped: keep the queue.
+            self.spare_reply(Some((replies, seq)));
+        }
+        spawned.map(|_| ())
+    }
+
+    /// Grows or shrinks the pool towards `target` (see the module docs).
+    fn resize(&'static self, target: usize) {
+        self.pool(|p| p.target = target);
+        loop {
+            let grow = self.pool(|p| {
+                let grow = p.tasks < p.target;
+                if grow {
+                    p.tasks += 1;
+                }
+                grow
+            });
+            if !grow {
+                break;
+            }
+            if self.spawn_worker().is_err() {
+                let tasks = self.pool(|p| {
+                    p.tasks -= 1;
+                    p.tasks
+                });
+                log::warn!(target: TAG, "out of memory for connection tasks: {tasks} of {target}");
+                break;
+            }
+        }
+        loop {
+            let retire = self.pool(|p| {
+                let retire = p.tasks > p.target && p.idle > 0;
+                if retire {
+                    p.idle -= 1;
+                    p.tasks -= 1;
+                }
+                retire
+            });
+            if !retire {
+                break;
+            }
+            // Room is certain: the queue holds one job per claimed idle task.
+            if self.work.send(Box::new(Job::Retire), WAIT_FOREVER).is_err() {
+                self.pool(|p| {
+                    p.idle += 1;
+                    p.tasks += 1;
+                });
+                break;
+            }
+        }
     }
 
     fn date(&self) -> [u8; 29] {
@@ -195,28 +372,30 @@ pub fn start(
     let live: &'static LiveLimits =
         Box::leak(Box::new(LiveLimits::new(s, config.admin.max_bundle_bytes)));
     LIVE.store((live as *const LiveLimits).cast_mut(), Ordering::Release);
+    let ceiling = sizes.max_connections.max(1);
+    let tasks = s.max_connections.clamp(1, ceiling);
+    if tasks < s.max_connections {
+        log::warn!(target: TAG, "max_connections clamped to {tasks}, this port's most");
+    }
     let shared: &'static Shared = Box::leak(Box::new(Shared {
         port,
         config,
         js,
-        #[cfg(feature = "ota")]
-        priority: sizes.priority,
+        sizes,
         live,
-        work: Queue::new(s.max_connections)?,
-        idle: core::cell::UnsafeCell::new(0),
+        work: Queue::new(ceiling)?,
+        pool: core::cell::UnsafeCell::new(PoolCounts {
+            tasks,
+            idle: 0,
+            target: tasks,
+        }),
+        spare_replies: core::cell::UnsafeCell::new(Vec::with_capacity(ceiling)),
         listen_host: alloc::format!("localhost:{}", port.net.local_port(listener)),
     }));
-    for _ in 0..s.max_connections {
-        let worker = Worker {
-            shared,
-            replies: Box::leak(Box::new(Queue::new(2)?)),
-            seq: 0,
-            buf: Vec::new(),
-        };
-        rtos::spawn(c"http-conn", sizes.stack_words, sizes.priority, move || {
-            connection_task(worker)
-        })?;
+    for _ in 0..tasks {
+        shared.spawn_worker()?;
     }
+    SERVER.store((shared as *const Shared).cast_mut(), Ordering::Release);
     rtos::spawn(
         c"http-accept",
         ACCEPT_STACK_BYTES / core::mem::size_of::<usize>(),
@@ -244,8 +423,10 @@ fn acceptor_task(shared: &'static Shared, listener: Listener) -> ! {
             }
         };
         if shared.claim_idle() {
-            if let Err(s) = shared.work.send(Box::new(socket), WAIT_FOREVER) {
-                net.close(*s);
+            if let Err(job) = shared.work.send(Box::new(Job::Serve(socket)), WAIT_FOREVER)
+                && let Job::Serve(s) = *job
+            {
+                net.close(s);
             }
         } else {
             reject_busy(shared, socket);
@@ -256,7 +437,8 @@ fn acceptor_task(shared: &'static Shared, listener: Listener) -> ! {
 /// Answers a connection the pool cannot take with 503 and closes it.
 fn reject_busy(shared: &Shared, socket: Socket) {
     let net = shared.port.net;
-    log::warn!(target: TAG, "all {} connection tasks busy: 503", shared.config.server.max_connections);
+    let tasks = shared.pool(|p| p.tasks);
+    log::warn!(target: TAG, "all {tasks} connection tasks busy: 503");
     // Read what the client already sent so that closing does not reset the
     // connection before it reads the answer.
     let mut scratch = [0u8; 512];
@@ -274,19 +456,30 @@ struct Worker {
     buf: Vec<u8>,
 }
 
-fn connection_task(mut worker: Worker) -> ! {
+/// A connection task: serves one connection after another until the pool
+/// shrinks below it.
+fn connection_task(mut worker: Worker) {
+    let shared = worker.shared;
     loop {
-        worker.shared.release_idle();
-        let Some(socket) = worker.shared.work.receive(WAIT_FOREVER) else {
+        if shared.retire_if_surplus() {
+            break;
+        }
+        shared.release_idle();
+        let Some(job) = shared.work.receive(WAIT_FOREVER) else {
             continue;
         };
-        worker.serve(*socket);
-        worker.shared.port.net.close(*socket);
+        let Job::Serve(socket) = *job else {
+            // Counted out by `resize`, which sent this.
+            break;
+        };
+        worker.serve(socket);
+        shared.port.net.close(socket);
         worker.buf.clear();
         if worker.buf.capacity() > 2 * READ_CHUNK {
             worker.buf = Vec::new();
         }
     }
+    shared.spare_reply(Some((worker.replies, worker.seq)));
 }
 
 /// How reading a request head ended without a request.
@@ -616,7 +809,7 @@ impl Worker {
             head.keep_alive,
             &self.shared.date(),
         );
-        let wait = rtos::ms_to_ticks(self.shared.config.server.header_timeout_ms as u64);
+        let wait = self.shared.live.header_timeout();
         if port::send_all(self.net(), socket, &out, wait).is_err() {
             return false;
         }
@@ -663,8 +856,10 @@ impl Worker {
             Some(f) => alloc::format!("{}", f()),
             None => String::from("null"),
         };
+        let pool = self.shared.pool(|p| *p);
+        let (js_limit, js_used, js_ceiling) = crate::js::task::memory_stats();
         let body = alloc::format!(
-            "{{\"version\":\"{}\",\"uptime_ms\":{},\"cpu_busy_ns\":{busy},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"stacks\":{},\"max_connections\":{}}}\n",
+            "{{\"version\":\"{}\",\"uptime_ms\":{},\"cpu_busy_ns\":{busy},\"heap\":{{\"total\":{},\"used\":{},\"peak\":{},\"free\":{}}},\"stacks\":{},\"max_connections\":{},\"connections\":{{\"tasks\":{},\"idle\":{},\"ceiling\":{}}},\"js_memory\":{{\"limit\":{},\"used\":{},\"ceiling\":{}}}}}\n",
             crate::VERSION,
             rtos::ticks_to_ms(rtos::tick_count()),
             heap.total,
@@ -672,7 +867,13 @@ impl Worker {
             heap.peak,
             heap.free,
             stacks_json(),
-            self.shared.config.server.max_connections
+            pool.target,
+            pool.tasks,
+            pool.idle,
+            self.shared.sizes.max_connections,
+            js_limit,
+            js_used,
+            js_ceiling
         );
         let reply = Reply {
             seq: self.seq,
@@ -778,7 +979,7 @@ impl Worker {
             query,
             authorization: authorization.as_deref(),
         };
-        let priority = self.shared.priority;
+        let priority = self.shared.sizes.priority;
         let mut link = AdminLink {
             worker: self,
             socket,
@@ -934,18 +1135,11 @@ impl crate::ota::admin::Link for AdminLink<'_> {
         }
     }
 
-    fn activate(
-        &mut self,
-        number: usize,
-        load: Option<crate::js::task::LoadedFunction>,
-        init_ms: u32,
-    ) -> Result<(), String> {
+    fn activate(&mut self, changes: Vec<crate::js::task::FunctionChange>) -> Result<(), String> {
         self.worker.seq = self.worker.seq.wrapping_add(1);
         let mut activation = Box::new(crate::js::task::Activation {
             seq: self.worker.seq,
-            function: number,
-            load,
-            init_limit_ms: init_ms,
+            changes,
             reply_to: self.worker.replies,
         });
         // The queue is full only under a burst of requests: wait it out.

@@ -150,13 +150,19 @@ impl Intrinsic {
     }
 }
 
+/// A module's bytecode as a [`ModuleHost`] finds it, or why it cannot.
+pub type ModuleBytecode = Result<alloc::borrow::Cow<'static, [u8]>, String>;
+
 /// How a runtime finds the modules that modules import (`import x from "y"`).
 pub struct ModuleHost {
     /// Turns specifier `name`, as written in module `base`, into the name
     /// of a module, or a message for the `Error` the import throws.
     pub normalize: fn(base: &str, name: &str) -> Result<String, String>,
-    /// The bytecode of the module with this (normalized) name.
-    pub bytecode: fn(name: &str) -> Option<&'static [u8]>,
+    /// The bytecode of the module with this (normalized) name, as the
+    /// importing context sees it: built into the firmware (borrowed) or one
+    /// of the function's own modules (handed over: each loads once).
+    /// An `Err` is the message of the `Error` the import throws.
+    pub bytecode: fn(ctx: &Ctx, name: &str) -> ModuleBytecode,
     /// Names of the modules the host makes itself: one `default` export,
     /// the value `native_default` returns in the importing context.
     pub native: &'static [&'static str],
@@ -301,9 +307,12 @@ unsafe extern "C" fn module_loader(
             }
             return m;
         }
-        let Some(bytecode) = (host.bytecode)(&name) else {
-            throw_plain(ctx, &alloc::format!("cannot find module '{name}'"));
-            return ptr::null_mut();
+        let bytecode = match (host.bytecode)(Ctx::from_raw(ctx), &name) {
+            Ok(b) => b,
+            Err(message) => {
+                throw_plain(ctx, &message);
+                return ptr::null_mut();
+            }
         };
         let obj = qjs::JS_ReadObject(
             ctx,
@@ -429,6 +438,18 @@ impl Runtime {
     pub fn has_jobs(&self) -> bool {
         // SAFETY: reads the runtime's job list.
         unsafe { qjs::JS_IsJobPending(self.rt.as_ptr()) }
+    }
+
+    /// Changes the most bytes the engine may hold (0: no limit), from its
+    /// next allocation on. Below what it holds now, allocations fail as out
+    /// of memory (with the reserve of `super::heap`) until enough is freed.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        self.state.budget.limit.set(bytes);
+    }
+
+    /// The most bytes the engine may hold (0: no limit).
+    pub fn memory_limit(&self) -> usize {
+        self.state.budget.limit.get()
     }
 
     /// Bytes the engine holds now (a cheap read, unlike [`Runtime::memory_usage`]).

@@ -21,7 +21,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use super::builtin;
 use super::engine::{
@@ -66,32 +66,44 @@ pub struct Reply {
     pub body: Option<Vec<u8>>,
 }
 
-/// A change of the deployed functions (over-the-air deploys), applied by the
-/// JS task between requests: the new version is loaded into a fresh context
-/// and its module's top level run under `init_limit_ms`; only if that
-/// succeeds does it replace the old version. Requests in flight finish on
-/// the old context, which is freed once the last of them is answered; the
-/// next request sees the new one. The outcome goes to `reply_to` as a
-/// [`Reply`] with status 200, or 422 and the load error as its body.
+/// A change of the running functions (an over-the-air deploy, rollback or
+/// delete, or a pushed configuration), applied by the JS task between
+/// requests, all or nothing: every new version is loaded into a fresh
+/// context and its module's top level run under its `init_limit_ms`; only
+/// if all of them succeed do they replace the old versions (and the removed
+/// functions go), at once. Requests in flight finish on the old contexts,
+/// each freed once the last of its requests is answered; the next request
+/// sees the new state. The outcome goes to `reply_to` as a [`Reply`] with
+/// status 200, or 422 and the first load error as its body (nothing
+/// changed).
 pub struct Activation {
     /// Matches the [`Reply`].
     pub seq: u32,
+    /// What changes.
+    pub changes: Vec<FunctionChange>,
+    /// Where the outcome goes.
+    pub reply_to: &'static Queue<Reply>,
+}
+
+/// One function's part of an [`Activation`].
+pub struct FunctionChange {
     /// The function number (as in [`Exchange::function`]).
     pub function: usize,
     /// The new version; `None` removes the function.
     pub load: Option<LoadedFunction>,
     /// Longest the module's top level may run (0: the handler limit).
     pub init_limit_ms: u32,
-    /// Where the outcome goes.
-    pub reply_to: &'static Queue<Reply>,
 }
 
 /// A function ready to be loaded into its context.
 pub struct LoadedFunction {
     /// Its name (used in logs and as the Lambda `functionName`).
     pub name: String,
-    /// QuickJS bytecode of its module.
+    /// QuickJS bytecode of its entry module.
     pub bytecode: Vec<u8>,
+    /// Its other modules, which the entry imports by relative specifiers:
+    /// name (see [`super::modules`]) and bytecode.
+    pub modules: Vec<(String, Vec<u8>)>,
     /// Its `env` variables.
     pub env: BTreeMap<String, String>,
     /// Its `env` bindings.
@@ -101,63 +113,61 @@ pub struct LoadedFunction {
     pub cpu_limit_ms: u32,
 }
 
+/// Compiles a function file and the files it imports (a port that can
+/// read files does it, see [`super::modules::compile_function`]): module
+/// names and bytecode, the entry first.
+pub type CompilePath<'a> = dyn FnMut(&str) -> Result<Vec<(String, Vec<u8>)>, String> + 'a;
+
 /// Turns a configuration's functions into bytecode: built-in ones from the
 /// firmware, files through `compile_path` (a port that can read files
 /// compiles them when it starts).
 pub fn resolve_functions(
     config: &crate::config::Config,
-    mut compile_path: impl FnMut(&str) -> Result<Vec<u8>, String>,
+    mut compile_path: impl FnMut(&str) -> Result<Vec<(String, Vec<u8>)>, String>,
 ) -> Result<Vec<LoadedFunction>, String> {
-    use crate::config::FunctionSource;
     config
         .functions
         .iter()
-        .map(|f| {
-            let bytecode = match &f.source {
-                FunctionSource::Builtin(name) => super::builtin::function(name)
-                    .ok_or_else(|| {
-                        let known: Vec<&str> =
-                            super::builtin::FUNCTIONS.iter().map(|(n, _)| *n).collect();
-                        alloc::format!(
-                            "function '{}': no built-in module '{name}' (built in: {})",
-                            f.name,
-                            known.join(", ")
-                        )
-                    })?
-                    .to_vec(),
-                FunctionSource::Path(path) => compile_path(path)?,
-            };
-            Ok(LoadedFunction {
-                name: f.name.clone(),
-                bytecode,
-                env: f.env.clone(),
-                bindings: f.bindings.clone(),
-                cpu_limit_ms: 0,
-            })
-        })
+        .map(|f| resolve_function(f, &mut compile_path))
         .collect()
 }
 
-/// Compiles a function's source with a short-lived runtime of the engine the
-/// JS task runs; errors carry `file:line:column`.
-pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Vec<u8>, String> {
-    let rt = Runtime::new(RuntimeLimits {
-        memory: 0,
-        stack: stack_limit,
-        heap: super::heap::EngineHeap::Kernel,
-    })
-    .ok_or_else(|| "cannot create a JS runtime: out of memory".to_string())?;
-    rt.set_module_host(&super::modules::HOST);
-    let ctx = rt
-        .new_context()
-        .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
-    // SAFETY: the context is live and used by this task only.
-    let result = unsafe {
-        super::compiler::compile_with(ctx.raw(), source, file, super::compiler::SourceKind::Module)
+/// Turns one configured function into bytecode (see [`resolve_functions`]).
+pub fn resolve_function(
+    f: &crate::config::FunctionConfig,
+    compile_path: &mut CompilePath<'_>,
+) -> Result<LoadedFunction, String> {
+    use crate::config::FunctionSource;
+    let (bytecode, modules) = match &f.source {
+        FunctionSource::Builtin(name) => {
+            let bytecode = super::builtin::function(name).ok_or_else(|| {
+                alloc::format!(
+                    "function '{}': no built-in module '{name}' (built in: {})",
+                    f.name,
+                    super::builtin::names(super::builtin::FUNCTIONS, "")
+                )
+            })?;
+            let modules = super::builtin::function_modules(name)
+                .iter()
+                .map(|(n, b)| (n.to_string(), b.to_vec()))
+                .collect();
+            (bytecode.to_vec(), modules)
+        }
+        FunctionSource::Path(path) => {
+            // The entry first, then the modules it imports.
+            let mut modules = compile_path(path)?.into_iter();
+            let (_, entry) = modules.next().unwrap_or_default();
+            (entry, modules.collect())
+        }
     };
-    drop(ctx);
-    rt.free();
-    result.map_err(|e| e.to_string())
+    Ok(LoadedFunction {
+        name: f.name.clone(),
+        bytecode,
+        modules,
+        env: f.env.clone(),
+        bindings: f.bindings.clone(),
+        cpu_limit_ms: 0,
+    })
 }
 
 /// Sizes and limits of the JS task.
@@ -165,6 +175,10 @@ pub fn compile_source(source: &str, file: &str, stack_limit: usize) -> Result<Ve
 pub struct JsConfig {
     /// Most bytes the engine may allocate.
     pub memory_limit: usize,
+    /// The most the port can give the engine: a memory limit set later (a
+    /// configuration pushed over the air) is clamped to it
+    /// ([`set_memory_limit`]).
+    pub memory_ceiling: usize,
     /// Native stack JS may use (below `task_stack_words` on the boards).
     pub stack_limit: usize,
     /// The task's FreeRTOS stack, in words.
@@ -335,6 +349,9 @@ pub struct ContextState {
     /// The resolve and reject functions of promises waiting for I/O, by job id.
     pending_io: RefCell<BTreeMap<u32, (Persistent, Persistent)>>,
     next_io: Cell<u32>,
+    /// The function's own modules not imported yet (emptied once its entry
+    /// has loaded, see [`super::modules`]).
+    modules: RefCell<Vec<(String, Vec<u8>)>>,
 }
 
 /// Timer ids are 24 bits so that the function index fits beside them in the
@@ -362,6 +379,14 @@ impl ContextState {
     /// Index of the function (as in the configuration).
     pub fn function(&self) -> usize {
         self.function
+    }
+
+    /// Hands over the bytecode of the function's own module `name` (each is
+    /// loaded once per context).
+    pub(super) fn take_module(&self, name: &str) -> Option<Vec<u8>> {
+        let mut modules = self.modules.borrow_mut();
+        let i = modules.iter().position(|(n, _)| n == name)?;
+        Some(modules.swap_remove(i).1)
     }
 
     /// Remembers the settle functions of a promise waiting for I/O; returns
@@ -521,6 +546,46 @@ pub fn set_cpu_limit_ms(ms: u32) {
     CPU_LIMIT_MS.store(ms.max(1), Ordering::Relaxed);
 }
 
+/// The engine's memory limit in bytes ([`set_memory_limit`]; 0: none).
+static MEMORY_LIMIT: AtomicUsize = AtomicUsize::new(0);
+/// The most [`MEMORY_LIMIT`] may be ([`JsConfig::memory_ceiling`]).
+static MEMORY_CEILING: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Changes the engine's memory limit (a configuration pushed over the air):
+/// the JS task applies it before the next message it takes on. Clamped to
+/// the port's ceiling; returns the limit that applies. A limit below what
+/// the engine holds makes its next allocations fail as out of memory (see
+/// [`super::heap`]) until enough is freed; nothing is taken away.
+pub fn set_memory_limit(bytes: usize) -> usize {
+    let applied = clamp_memory_limit(bytes);
+    MEMORY_LIMIT.store(applied, Ordering::Relaxed);
+    applied
+}
+
+/// What [`set_memory_limit`] would apply for `bytes`.
+pub fn clamp_memory_limit(bytes: usize) -> usize {
+    bytes.min(MEMORY_CEILING.load(Ordering::Relaxed))
+}
+
+/// The engine's memory limit now.
+pub fn memory_limit() -> usize {
+    MEMORY_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Bytes the engine held after the JS task's last message (for stats).
+static MEMORY_USED: AtomicUsize = AtomicUsize::new(0);
+
+/// The engine's memory: its limit, what it held after the last message,
+/// and the port's ceiling for the limit.
+pub fn memory_stats() -> (usize, usize, usize) {
+    let r = Ordering::Relaxed;
+    (
+        MEMORY_LIMIT.load(r),
+        MEMORY_USED.load(r),
+        MEMORY_CEILING.load(r),
+    )
+}
+
 fn cpu_limit() -> TickType {
     rtos::ms_to_ticks(CPU_LIMIT_MS.load(Ordering::Relaxed) as u64)
 }
@@ -537,8 +602,10 @@ fn js_task(start: Start) {
         unsafe { *(*result).borrow_mut() = Some(r) };
         let _ = starter.notify(Notification::Reply);
     };
+    MEMORY_CEILING.store(config.memory_ceiling, Ordering::Relaxed);
+    let memory_limit = set_memory_limit(config.memory_limit);
     let Some(mut rt) = Runtime::new(RuntimeLimits {
-        memory: config.memory_limit,
+        memory: memory_limit,
         stack: config.stack_limit,
         heap: super::heap::EngineHeap::Kernel,
     }) else {
@@ -586,19 +653,7 @@ fn js_task(start: Start) {
         }
     }
     ev.collected_at = rt.allocated();
-    #[cfg(not(target_os = "none"))]
-    {
-        let usage = rt.memory_usage();
-        log::info!(
-            target: TAG,
-            "{loaded} function(s) loaded: engine {} bytes in {} allocations, {} objects; heap in use {} bytes",
-            usage.malloc_size,
-            usage.malloc_count,
-            usage.obj_count,
-            rtos::heap_stats().used
-        );
-    }
-    #[cfg(target_os = "none")]
+    MEMORY_USED.store(rt.allocated(), Ordering::Relaxed);
     log::info!(
         target: TAG,
         "{loaded} function(s) loaded: engine {} bytes; heap in use {} bytes",
@@ -616,6 +671,24 @@ fn js_task(start: Start) {
         None => log::info!(target: TAG, "runtime freed"),
     }
     rtos::end_scheduler();
+}
+
+/// Makes the runtime's memory limit the one last set (see
+/// [`set_memory_limit`]), and says so.
+fn apply_memory_limit(rt: &Runtime) {
+    let want = memory_limit();
+    let old = rt.memory_limit();
+    if want == old {
+        return;
+    }
+    rt.set_memory_limit(want);
+    let used = rt.allocated();
+    let below = if want != 0 && used > want {
+        ": out of memory until enough is freed"
+    } else {
+        ""
+    };
+    log::warn!(target: TAG, "engine memory limit {old} -> {want} bytes ({used} in use){below}");
 }
 
 impl EventLoop {
@@ -639,6 +712,7 @@ impl EventLoop {
             glue_loaded: Cell::new(0),
             pending_io: RefCell::new(BTreeMap::new()),
             next_io: Cell::new(0),
+            modules: RefCell::new(f.modules),
         });
         ctx.set_opaque::<ContextState>(&*state);
         let thrown = |_: Thrown| ctx.take_exception();
@@ -716,9 +790,10 @@ impl EventLoop {
                     .map_err(thrown)
                     .map_err(|e| fail("env", e))?;
             }
-            let namespace = ctx
-                .run_bytecode(rt, &f.bytecode)
-                .map_err(|e| fail("module", e))?;
+            let namespace = ctx.run_bytecode(rt, &f.bytecode);
+            // What the entry did not import is never needed (see `modules`).
+            state.modules.borrow_mut().clear();
+            let namespace = namespace.map_err(|e| fail("module", e))?;
             check_handler_shape(&namespace)
                 .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
             let dispatch = internal
@@ -759,6 +834,7 @@ impl EventLoop {
             let Some(msg) = q.receive(WAIT_FOREVER) else {
                 continue;
             };
+            apply_memory_limit(rt);
             match *msg {
                 Message::Request(ex) => self.dispatch(ex),
                 Message::Activate(a) => self.activate(rt, *a),
@@ -776,6 +852,7 @@ impl EventLoop {
             self.event_limit_ms.set(0);
             self.answer_settled();
             self.collect_when_idle(rt, q);
+            MEMORY_USED.store(rt.allocated(), Ordering::Relaxed);
         }
     }
 
@@ -817,20 +894,10 @@ impl EventLoop {
     fn activate(&mut self, rt: &Runtime, a: Activation) {
         let Activation {
             seq,
-            function,
-            load,
-            init_limit_ms,
+            changes,
             reply_to,
         } = a;
-        let outcome = match load {
-            Some(f) => self.load_new_version(rt, function, f, init_limit_ms),
-            None => {
-                if let Some(old) = self.active.get_mut(function).and_then(Option::take) {
-                    self.retired.push(old);
-                }
-                Ok(())
-            }
-        };
+        let outcome = self.apply_changes(rt, changes);
         self.free_retired();
         let reply = match outcome {
             Ok(()) => Reply {
@@ -856,15 +923,51 @@ impl EventLoop {
         }
     }
 
-    /// Loads `f` into a fresh context under the time limit and makes it
-    /// function `number`'s active version.
-    fn load_new_version(
+    /// Loads every new version of `changes` into a fresh context; if all
+    /// load, makes them active and removes the functions without one, else
+    /// frees what was loaded and changes nothing.
+    fn apply_changes(&mut self, rt: &Runtime, changes: Vec<FunctionChange>) -> Result<(), String> {
+        let mut staged: Vec<(usize, Option<usize>)> = Vec::with_capacity(changes.len());
+        for change in changes {
+            let loaded = match change.load {
+                Some(f) => self.load_into_free_slot(rt, f, change.init_limit_ms),
+                None => Ok(None),
+            };
+            match loaded {
+                Ok(slot) => staged.push((change.function, slot)),
+                Err(e) => {
+                    for slot in staged.into_iter().filter_map(|(_, s)| s) {
+                        if let Some(f) = self.functions.get_mut(slot).and_then(Option::take) {
+                            free_function(f);
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        for (number, slot) in staged {
+            if self.active.len() <= number {
+                self.active.resize(number + 1, None);
+            }
+            let old = core::mem::replace(&mut self.active[number], slot);
+            if let Some(old) = old {
+                self.retired.push(old);
+            }
+            if let Some((s, f)) = slot.and_then(|s| Some((s, self.slot(s)?))) {
+                log::info!(target: TAG, "[{}] new version active (context {s})", f.state.name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads `f` into a fresh context under the time limit, in a free slot
+    /// (not active yet); returns the slot.
+    fn load_into_free_slot(
         &mut self,
         rt: &Runtime,
-        number: usize,
         f: LoadedFunction,
         init_limit_ms: u32,
-    ) -> Result<(), String> {
+    ) -> Result<Option<usize>, String> {
         let free = (1..=MAX_FUNCTIONS)
             .map(|i| (self.last_slot + i) % MAX_FUNCTIONS)
             .find(|&i| self.slot(i).is_none())
@@ -874,7 +977,6 @@ impl EventLoop {
             ms => rtos::ms_to_ticks(ms as u64),
         };
         self.deadline.set(rtos::tick_count().saturating_add(limit));
-        let name = f.name.clone();
         let loaded = self.load(rt, free, f);
         self.disarm();
         let function = loaded?;
@@ -883,14 +985,7 @@ impl EventLoop {
         }
         self.functions[free] = Some(function);
         self.last_slot = free;
-        if self.active.len() <= number {
-            self.active.resize(number + 1, None);
-        }
-        if let Some(old) = self.active[number].replace(free) {
-            self.retired.push(old);
-        }
-        log::info!(target: TAG, "[{name}] new version active (context {free})");
-        Ok(())
+        Ok(Some(free))
     }
 
     /// Frees the retired contexts no request in flight still uses.

@@ -14,7 +14,11 @@
 //! Every call needs the admin token (401 otherwise). A rejected call changes
 //! nothing: an upload that fails verification is dropped from the store, a
 //! version that fails to load never becomes active, a configuration that
-//! does not verify or parse is not written.
+//! does not verify or parse, or one of whose functions fails to load, is not
+//! written and changes nothing.
+//!
+//! A configuration that is accepted applies at once, all of it (see
+//! [`super`]), and only then is stored: what the device starts with has run.
 //!
 //! A signed configuration is the JSON followed by an Ed25519 signature over
 //! `"isere config v1\0"` ‖ SHA-256(JSON), by one of the trusted keys.
@@ -30,7 +34,7 @@ use super::bundle::{self, Verifier, json_string, valid_name};
 use super::store::Pointer;
 use super::{Ota, TAG};
 use crate::config::Config;
-use crate::js::task::LoadedFunction;
+use crate::js::task::{FunctionChange, LoadedFunction};
 
 /// Prefix of the message a configuration's signature signs.
 pub const CONFIG_SIGNING_CONTEXT: &[u8; 16] = b"isere config v1\0";
@@ -44,14 +48,9 @@ pub trait Link {
     /// Replaces `out` with the next bytes of the request body; `Ok(false)`
     /// once the body has ended. `Err` carries the status to answer with.
     fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16>;
-    /// Has the JS task load `load` as function `number` (or remove it, for
-    /// `None`) and waits for the outcome.
-    fn activate(
-        &mut self,
-        number: usize,
-        load: Option<LoadedFunction>,
-        init_ms: u32,
-    ) -> Result<(), String>;
+    /// Has the JS task apply `changes` (all or nothing, see
+    /// [`crate::js::task::Activation`]) and waits for the outcome.
+    fn activate(&mut self, changes: Vec<FunctionChange>) -> Result<(), String>;
 }
 
 /// An admin call, as the server parsed it.
@@ -143,6 +142,20 @@ pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
             "method not allowed here (see the admin API in the README)",
         ),
     }
+}
+
+/// Has the JS task load `load` as function `number` (or remove it).
+fn activate_one(
+    link: &mut dyn Link,
+    number: usize,
+    load: Option<LoadedFunction>,
+    init_limit_ms: u32,
+) -> Result<(), String> {
+    link.activate(alloc::vec![FunctionChange {
+        function: number,
+        load,
+        init_limit_ms,
+    }])
 }
 
 fn list(ota: &Ota) -> AdminResponse {
@@ -260,7 +273,7 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         }
     };
     let number = ota.number_for(name);
-    if let Err(e) = link.activate(number, Some(function), m.limits.init_ms) {
+    if let Err(e) = activate_one(link, number, Some(function), m.limits.init_ms) {
         let _ = store.delete_version(name, &m.version);
         let still = match &pointer.active {
             Some(v) => alloc::format!("version {v} still serves"),
@@ -321,7 +334,12 @@ fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         Err(e) => return AdminResponse::error(500, &alloc::format!("cannot roll back: {e}")),
     };
     let number = ota.number_for(name);
-    if let Err(e) = link.activate(number, Some(function), verified.manifest.limits.init_ms) {
+    if let Err(e) = activate_one(
+        link,
+        number,
+        Some(function),
+        verified.manifest.limits.init_ms,
+    ) {
         return AdminResponse::error(
             422,
             &alloc::format!("version {previous} failed to start: {e}; {active} still serves"),
@@ -350,7 +368,7 @@ fn delete(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
         return AdminResponse::error(404, &alloc::format!("'{name}' is not deployed"));
     };
-    if let Err(e) = link.activate(d.number, None, 0) {
+    if let Err(e) = activate_one(link, d.number, None, 0) {
         return AdminResponse::error(500, &alloc::format!("cannot stop '{name}': {e}"));
     }
     ota.state.with(|s| s.deployed.retain(|x| x.name != name));
@@ -436,31 +454,62 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         Ok(k) => k,
         Err(e) => return AdminResponse::error(422, &e),
     };
-    if let Err(e) = ota.store.write_config(json) {
-        return AdminResponse::error(507, &alloc::format!("cannot store the configuration: {e}"));
+    // Everything that can be refused is checked before anything changes:
+    // the functions first, loaded by the JS task all or nothing.
+    let Config {
+        log_level,
+        server,
+        admin,
+        functions,
+        routes,
+    } = config;
+    let refused =
+        |e: String| AdminResponse::error(422, &alloc::format!("{e}; nothing changed, not stored"));
+    let mut plan = match ota.plan_functions(functions) {
+        Ok(p) => p,
+        Err(e) => return refused(e),
+    };
+    if !plan.changes.is_empty()
+        && let Err(e) = link.activate(core::mem::take(&mut plan.changes))
+    {
+        ota.end_plan(plan.previous, None);
+        return refused(e);
     }
-    // Applied now: log level, admin credentials, server limits (but the
-    // size of the connection pool and the JS heap limit), routes to running
-    // functions. The configured functions themselves load at start.
-    crate::logger::set_level(config.log_level);
-    crate::http::server::apply_limits(&config.server, config.admin.max_bundle_bytes);
-    crate::js::task::set_cpu_limit_ms(config.server.handler_timeout_ms);
-    let later = ota.replace_routes(&config);
+    ota.end_plan(plan.configured, Some(plan.next_number));
+    // The rest applies now too: log level, admin credentials, server limits,
+    // the size of the connection pool and the engine's memory limit (both
+    // clamped to what the port affords), the routes.
+    crate::logger::set_level(log_level);
+    crate::http::server::apply_limits(&server, admin.max_bundle_bytes);
+    crate::js::task::set_cpu_limit_ms(server.handler_timeout_ms);
+    let connections = crate::http::server::set_max_connections(server.max_connections);
+    let memory = crate::js::task::set_memory_limit(server.js_memory_bytes);
+    ota.replace_routes(routes);
     ota.state.with(|s| {
         s.keys = keys;
-        s.token_sha256 = config.admin.token_sha256;
-        s.max_bundle_bytes = config.admin.max_bundle_bytes;
+        s.token_sha256 = admin.token_sha256;
+        s.max_bundle_bytes = admin.max_bundle_bytes;
         s.config_json = json.to_vec();
     });
-    log::info!(target: TAG, "configuration replaced");
-    let mut body = String::from(
-        "{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\"],\"after_restart\":[\"server.max_connections\",\"server.js_memory_bytes\",\"functions\"",
-    );
-    for name in &later {
-        body.push(',');
-        super::bundle::json_string(&mut body, &alloc::format!("routes to {name}"));
+    // Clamped values are reported as applied, beside `clamped`.
+    let clamped = server.max_connections != connections || server.js_memory_bytes != memory;
+    // Stored last: a configuration that could not run is never what the
+    // device starts with.
+    if let Err(e) = ota.store.write_config(json) {
+        return AdminResponse::error(
+            507,
+            &alloc::format!("applied but not stored ({e}): lost at restart"),
+        );
     }
-    body.push_str("]}\n");
+    log::info!(target: TAG, "configuration replaced");
+    let mut body = alloc::format!(
+        "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory},\"clamped\":{clamped}"
+    );
+    let _ = writeln!(
+        body,
+        ",\"loaded\":[{}],\"unloaded\":[{}]}}",
+        plan.loaded, plan.removed
+    );
     AdminResponse::json(200, body)
 }
 

@@ -34,9 +34,13 @@
 //! `GET`/`HEAD` under its routes before the function runs (`index.html` for
 //! the route itself), read from the store in pieces ([`Ota::asset`]).
 //!
-//! A configuration pushed over the air replaces the configured routes at
-//! once (those naming a function that runs now); the rest of it (server
-//! limits, new or changed configured functions) applies at the next start.
+//! A configuration pushed over the air applies at once, all of it (see
+//! [`admin`]): log level, credentials, server limits, the size of the
+//! connection pool and the engine's memory limit (both clamped to what the
+//! port can afford), the configured functions (added, changed and removed
+//! ones loaded and unloaded in the JS task between requests, all or
+//! nothing) and the routes. A configured function that has the name of a
+//! deployed one stays shadowed by it.
 
 pub mod admin;
 pub mod bundle;
@@ -117,12 +121,25 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// A function of the configuration and its number in the JS task.
+#[derive(Clone, Debug)]
+struct Configured {
+    def: crate::config::FunctionConfig,
+    number: usize,
+}
+
+/// Compiles a function file of the device's host (see
+/// [`Ota::set_file_compiler`]).
+pub type FileCompiler = fn(&str) -> Result<Vec<(String, Vec<u8>)>, String>;
+
 struct State {
     keys: Vec<VerifyingKey>,
     token_sha256: Option<[u8; 32]>,
     max_bundle_bytes: u64,
-    /// Names of the configuration's functions, by number.
-    configured: Vec<String>,
+    /// The configuration's functions (a pushed configuration's once it ran).
+    configured: Vec<Configured>,
+    /// How this port compiles a configured function's file, if it can.
+    compile_file: Option<FileCompiler>,
     deployed: Vec<Deployed>,
     next_number: usize,
     /// The configuration as last given (at start or by `PUT /_isere/config`).
@@ -167,7 +184,16 @@ impl Ota {
             keys: parse_keys(&config.admin)?,
             token_sha256: config.admin.token_sha256,
             max_bundle_bytes: config.admin.max_bundle_bytes,
-            configured: config.functions.iter().map(|f| f.name.clone()).collect(),
+            configured: config
+                .functions
+                .iter()
+                .enumerate()
+                .map(|(number, def)| Configured {
+                    def: def.clone(),
+                    number,
+                })
+                .collect(),
+            compile_file: None,
             deployed: Vec::new(),
             next_number: config.functions.len(),
             config_json,
@@ -184,6 +210,14 @@ impl Ota {
     /// The store.
     pub fn store(&self) -> &'static dyn BundleStore {
         self.store
+    }
+
+    /// Lets a pushed configuration name function files (`"path"`): this
+    /// port compiles them with `compile` (see
+    /// [`crate::js::modules::compile_function`]). Without it such a
+    /// configuration is refused.
+    pub fn set_file_compiler(&self, compile: FileCompiler) {
+        self.state.with(|s| s.compile_file = Some(compile));
     }
 
     /// The route for `path`: the longest prefix among the deployed
@@ -205,39 +239,20 @@ impl Ota {
         })
     }
 
-    /// Replaces the configured routes with those of `config` that name a
-    /// function running now; returns the names of the others' functions.
-    fn replace_routes(&self, config: &Config) -> Vec<String> {
+    /// Replaces the configured routes with `routes`, whose targets index
+    /// the configured functions (as last committed).
+    fn replace_routes(&self, routes: Vec<Route>) {
         self.state.with(|s| {
-            let mut routes = Vec::new();
-            let mut later = Vec::new();
-            for r in &config.routes {
-                let Some(index) = r.function() else {
-                    // Static routes serve files: nothing to resolve.
-                    routes.push(r.clone());
-                    continue;
-                };
-                let Some(name) = config.functions.get(index).map(|f| &f.name) else {
-                    continue;
-                };
-                let number = s
-                    .deployed
-                    .iter()
-                    .find(|d| &d.name == name)
-                    .map(|d| d.number)
-                    .or_else(|| s.configured.iter().position(|c| c == name));
-                match number {
-                    Some(function) => routes.push(Route {
-                        prefix: r.prefix.clone(),
-                        target: RouteTarget::Function(function),
-                        methods: r.methods.clone(),
-                    }),
-                    None if !later.contains(name) => later.push(name.clone()),
-                    None => {}
-                }
-            }
+            let routes = routes
+                .into_iter()
+                .filter_map(|mut r| {
+                    if let RouteTarget::Function(i) = r.target {
+                        r.target = RouteTarget::Function(s.configured.get(i)?.number);
+                    }
+                    Some(r)
+                })
+                .collect();
             s.routes = Some(routes);
-            later
         })
     }
 
@@ -274,6 +289,100 @@ impl Ota {
             }
             None
         })
+    }
+
+    /// What a configuration's `functions` change in the configured ones:
+    /// the functions to load (added or changed, resolved to bytecode here)
+    /// and to unload (gone), by number. Until [`Ota::end_plan`] the state
+    /// has no configured functions (deploys wait meanwhile: the caller holds
+    /// `changing`).
+    fn plan_functions(
+        &self,
+        functions: Vec<crate::config::FunctionConfig>,
+    ) -> Result<FunctionPlan, String> {
+        let (previous, next_number, compile) = self.state.with(|s| {
+            let previous = core::mem::take(&mut s.configured);
+            (previous, s.next_number, s.compile_file)
+        });
+        let mut plan = FunctionPlan {
+            changes: Vec::new(),
+            configured: Vec::new(),
+            previous,
+            next_number,
+            loaded: String::new(),
+            removed: String::new(),
+        };
+        if let Err(e) = self.fill_plan(&mut plan, functions, compile) {
+            self.end_plan(plan.previous, None);
+            return Err(e);
+        }
+        Ok(plan)
+    }
+
+    fn fill_plan(
+        &self,
+        plan: &mut FunctionPlan,
+        functions: Vec<crate::config::FunctionConfig>,
+        compile: Option<FileCompiler>,
+    ) -> Result<(), String> {
+        let deployed = |name: &str| {
+            self.state
+                .with(|s| s.deployed.iter().find(|d| d.name == name).map(|d| d.number))
+        };
+        for def in functions {
+            let previous = plan.previous.iter().find(|c| c.def.name == def.name);
+            let shadowing = deployed(&def.name);
+            let number = match shadowing.or(previous.map(|c| c.number)) {
+                Some(n) => n,
+                None => {
+                    plan.next_number += 1;
+                    plan.next_number - 1
+                }
+            };
+            // A deployed function of that name runs instead; an unchanged
+            // one keeps running as it is.
+            if shadowing.is_none() && previous.is_none_or(|c| c.def != def) {
+                let mut compile_path = |path: &str| match compile {
+                    Some(c) => c(path),
+                    None => Err(alloc::format!(
+                        "{path}: this device cannot compile files: name a built-in module or deploy a bundle"
+                    )),
+                };
+                let load = crate::js::task::resolve_function(&def, &mut compile_path)?;
+                plan.changes.push(crate::js::task::FunctionChange {
+                    function: number,
+                    load: Some(load),
+                    init_limit_ms: 0,
+                });
+                json_list_item(&mut plan.loaded, &def.name);
+            }
+            plan.configured.push(Configured { def, number });
+        }
+        for c in &plan.previous {
+            let kept = plan.configured.iter().any(|d| d.def.name == c.def.name);
+            if kept || deployed(&c.def.name).is_some() {
+                continue;
+            }
+            plan.changes.push(crate::js::task::FunctionChange {
+                function: c.number,
+                load: None,
+                init_limit_ms: 0,
+            });
+            json_list_item(&mut plan.removed, &c.def.name);
+        }
+        Ok(())
+    }
+
+    /// Ends a plan: the configured functions become `configured` (the
+    /// plan's, once the JS task applied it, with its next number), or the
+    /// previous ones again.
+    fn end_plan(&self, configured: Vec<Configured>, next_number: Option<usize>) {
+        self.state.with(|s| {
+            s.configured = configured;
+            if let Some(n) = next_number {
+                s.next_number = n;
+            }
+        });
     }
 
     /// Whether `authorization` (the header's value) carries the admin token.
@@ -346,9 +455,21 @@ impl Ota {
                 .iter()
                 .any(|x| x.name == m.entry && x.kind == MemberKind::Module)
         );
+        // The other modules wait in the context until the entry imports
+        // them (see `crate::js::modules`).
+        let mut modules = Vec::new();
+        for (member, range) in m.members.iter().zip(&verified.ranges) {
+            if member.kind == MemberKind::Module && member.name != m.entry {
+                let bytes = self
+                    .store
+                    .read_member(&m.name, &m.version, range.offset, range.len)?;
+                modules.push((member.name.clone(), bytes));
+            }
+        }
         Ok(crate::js::task::LoadedFunction {
             name: m.name.clone(),
             bytecode,
+            modules,
             env: m.env.clone(),
             bindings: m.bindings.clone(),
             cpu_limit_ms: m.limits.cpu_ms,
@@ -361,7 +482,7 @@ impl Ota {
             if let Some(d) = s.deployed.iter().find(|d| d.name == name) {
                 return d.number;
             }
-            if let Some(i) = s.configured.iter().position(|c| c == name) {
+            if let Some(i) = configured_number(&s.configured, name) {
                 return i;
             }
             let n = s.next_number;
@@ -417,7 +538,7 @@ impl Ota {
     /// running JS task (call once at start, before the server starts).
     pub fn restore_into(&self, js: crate::js::JsTask) {
         use crate::js::Reply;
-        use crate::js::task::Activation;
+        use crate::js::task::{Activation, FunctionChange};
         use crate::rtos::{Queue, WAIT_FOREVER};
         let Ok(replies) = Queue::<Reply>::new(1) else {
             log::error!(target: TAG, "out of memory: deployed functions not restored");
@@ -432,9 +553,11 @@ impl Ota {
             seq += 1;
             let activation = alloc::boxed::Box::new(Activation {
                 seq,
-                function,
-                load: Some(load),
-                init_limit_ms,
+                changes: alloc::vec![FunctionChange {
+                    function,
+                    load: Some(load),
+                    init_limit_ms,
+                }],
                 reply_to: replies,
             });
             js.activate(activation)
@@ -505,6 +628,38 @@ impl Ota {
             }
         }
     }
+}
+
+/// What a pushed configuration changes in the configured functions (see
+/// [`Ota::plan_functions`]).
+struct FunctionPlan {
+    /// For the JS task, all or nothing.
+    changes: Vec<crate::js::task::FunctionChange>,
+    /// The configured functions once applied.
+    configured: Vec<Configured>,
+    /// The configured functions before.
+    previous: Vec<Configured>,
+    next_number: usize,
+    /// Names of the functions loaded (added or changed) and unloaded, as
+    /// JSON array members.
+    loaded: String,
+    removed: String,
+}
+
+/// Appends `item` to the members of a JSON array of strings.
+fn json_list_item(list: &mut String, item: &str) {
+    if !list.is_empty() {
+        list.push(',');
+    }
+    bundle::json_string(list, item);
+}
+
+/// The number of configured function `name`.
+fn configured_number(configured: &[Configured], name: &str) -> Option<usize> {
+    configured
+        .iter()
+        .find(|c| c.def.name == name)
+        .map(|c| c.number)
 }
 
 static OTA: AtomicPtr<Ota> = AtomicPtr::new(core::ptr::null_mut());

@@ -182,9 +182,13 @@ impl TempDir {
         &self.path
     }
 
-    /// Writes `contents` to `name` inside the directory and returns its path.
+    /// Writes `contents` to `name` (a path inside the directory, whose
+    /// missing directories are made) and returns its path.
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.path.join(name);
+        if let Some(parent) = p.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
         std::fs::write(&p, contents).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
         p
     }
