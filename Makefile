@@ -38,9 +38,10 @@ build:
 	$(CARGO) build --release --bin isere-sim
 
 ## Everything CI checks: formatting, lints, the no_std core for the boards,
-## the ESP32-C3 and RP2040 images, unit + integration tests on the simulator, the same
-## HTTP suite on the QEMU board
-test: deps lint check-core esp32c3 rp2040 test-sim test-qemu
+## the ESP32-C3 and RP2040 images (the RP2040's run in rp2040js against its
+## heap budget), unit + integration tests on the simulator, the same HTTP
+## suite on the QEMU board
+test: deps lint check-core esp32c3 rp2040 test-rp2040-emu test-sim test-qemu
 
 test-sim:
 	$(CARGO) test --all-targets
@@ -87,7 +88,7 @@ size-rp2040: rp2040
 	$(MPS2_V6M_BUILD)
 	scripts/size.sh rp2040
 
-## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, HTTP (node, npm)
+## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, the heap budget, HTTP (node)
 test-rp2040-emu:
 	CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" tests/rp2040-emu/run.sh
 

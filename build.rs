@@ -31,7 +31,7 @@ use rquickjs_sys as qjs;
 /// files use what earlier ones put on `internal`). Every other file of
 /// `src/js/glue/` must start with a `// @lazy globals: ...; internal: ...`
 /// line and runs on first use of one of the names it lists.
-const EAGER_GLUE: &[&str] = &["encoding", "dispatch"];
+const EAGER_GLUE: &[&str] = &["dispatch"];
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -10,6 +10,7 @@
 #                          clang + libclang (bindgen), the thumbv6m/thumbv7m/riscv32imc Rust targets
 #   the database tests:    PostgreSQL and Redis on loopback, started with their
 #                          test roles by scripts/test-servers.sh
+#   the RP2040 image run:  Node.js (rp2040js, tests/rp2040-emu)
 #   the benchmark:         wrk, Node.js (only with --bench)
 set -euo pipefail
 
@@ -35,9 +36,9 @@ command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || packages+=(gcc-riscv64-unk
 command -v clang >/dev/null 2>&1 || packages+=(clang libclang-dev)
 command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
 if [ "$want_bench" = 1 ]; then
   command -v wrk >/dev/null 2>&1 || packages+=(wrk)
-  command -v node >/dev/null 2>&1 || packages+=(nodejs)
 fi
 
 if [ "${#packages[@]}" -gt 0 ]; then

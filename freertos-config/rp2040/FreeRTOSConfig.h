@@ -55,12 +55,13 @@
 
 /* Memory: heap_4 over a static array in .bss. Rust, QuickJS and newlib's
  * malloc (routed in port/rp2040/newlib.c) all draw from it, and so do every
- * task stack and the USB and network buffers. 256 KiB leaves 4 KiB of the
- * 260 KiB RAM region for the rest of .data and .bss (about 1.2 KiB today:
- * the kernel's lists, the logger); the link fails if they do not fit. */
+ * task stack and the USB and network buffers. 257 KiB leaves 3 KiB of the
+ * 260 KiB RAM region for the rest of .data and .bss (about 2 KiB today:
+ * the kernel's lists, the logger, the task list of the stack report); the
+ * link fails if they do not fit. */
 #define configSUPPORT_STATIC_ALLOCATION         0
 #define configSUPPORT_DYNAMIC_ALLOCATION        1
-#define configTOTAL_HEAP_SIZE                   ( ( size_t ) ( 256 * 1024 ) )
+#define configTOTAL_HEAP_SIZE                   ( ( size_t ) ( 257 * 1024 ) )
 #define configAPPLICATION_ALLOCATED_HEAP        0
 
 #define configUSE_IDLE_HOOK                     0

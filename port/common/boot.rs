@@ -153,3 +153,23 @@ pub fn start_ota(
 pub fn restore_deployed(ota: &Ota, js: JsTask) {
     ota.restore_into(js);
 }
+
+/// Logs the heap once boot is over: a moment after the init task (which
+/// calls this last) has ended and the kernel has freed its stack, which is
+/// what a board has for requests.
+pub fn report_heap_after_boot() {
+    extern "C" fn report(_timer: *mut core::ffi::c_void) {
+        let heap = rtos::heap_stats();
+        log::info!(
+            target: "board",
+            "heap after boot: {} bytes used, {} free",
+            heap.used,
+            heap.free
+        );
+    }
+    match rtos::Timer::new(c"boot-heap", rtos::ms_to_ticks(100), false, 0, report) {
+        // One-shot and small: kept rather than deleted from its own callback.
+        Ok(timer) if timer.start() => core::mem::forget(timer),
+        _ => log::warn!(target: "board", "cannot report the heap after boot"),
+    }
+}

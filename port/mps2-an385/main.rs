@@ -371,6 +371,7 @@ fn init_task(args: BootArgs) {
         heap.free
     );
     log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT}");
+    boot::report_heap_after_boot();
 }
 
 /// Mounts the file system (a host image through semihosting, or RAM) and

@@ -21,9 +21,9 @@
   // URL, parseForm and console are loaded on first use (Lambda form, errors).
   const { Response, bodyStream, headersToFlat } = internal;
   const console = { error: (...args) => internal.console.error(...args) };
-  const { utf8Encode } = internal;
   const TEXT = "text/plain;charset=UTF-8";
-  const fail = (status, text) => [status, text, ["content-type", TEXT], utf8Encode(text + "\n")];
+  // The encoding glue loads on the first failure.
+  const fail = (status, text) => [status, text, ["content-type", TEXT], internal.utf8Encode(text + "\n")];
   const describe = (v) =>
     v === null ? "null" : typeof v === "object" ? (v.constructor && v.constructor.name) || "object" : typeof v;
   internal.failure = fail;
