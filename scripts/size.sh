@@ -6,8 +6,9 @@
 # RP2040 budgets: the image (boot2 + firmware) fits 1 MiB of flash; static
 # RAM + the kernel heap + the main stack fit the 264 KiB of SRAM; and at least
 # 120 KiB of heap is free after boot with `hello` loaded and the stacks of 4
-# connection tasks allocated. Nothing here can run the RP2040 image, so the
-# heap after boot is computed:
+# connection tasks allocated. `make test-rp2040-emu` (in `make test`)
+# measures that last one on the real image running in rp2040js; this script
+# computes where the heap goes, to see what to trim:
 #
 #   * measured: what loading `hello.js` costs the JS engine, from the QEMU
 #     mps2-an385 board built for thumbv6m (the RP2040's ARMv6-M code, the

@@ -228,22 +228,27 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     }
     let arg = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(f));
     let mut handle = ptr::null_mut();
-    // SAFETY: `name` is copied by the kernel; the trampoline takes `arg`.
-    let ok = unsafe {
-        ffi::xTaskCreate(
-            Some(trampoline::<F>),
-            name.as_ptr(),
-            stack_words as _,
-            arg.cast(),
-            priority as UBaseType,
-            &mut handle,
-        )
-    };
-    match TaskHandle::from_ptr(handle) {
-        Some(h) if ok == 1 => {
+    // The new task is listed before it can run: one that ends at once
+    // (before its creator runs again) must find itself there to leave.
+    let ok = without_task_switches(|| {
+        // SAFETY: `name` is copied by the kernel; the trampoline takes `arg`.
+        let ok = unsafe {
+            ffi::xTaskCreate(
+                Some(trampoline::<F>),
+                name.as_ptr(),
+                stack_words as _,
+                arg.cast(),
+                priority as UBaseType,
+                &mut handle,
+            )
+        };
+        if let Some(h) = TaskHandle::from_ptr(handle).filter(|_| ok == 1) {
             track(h, name, stack_words);
-            Ok(h)
         }
+        ok
+    });
+    match TaskHandle::from_ptr(handle) {
+        Some(h) if ok == 1 => Ok(h),
         _ => {
             // SAFETY: the task was not created, so the box is still ours.
             drop(unsafe { alloc::boxed::Box::from_raw(arg) });
@@ -638,13 +643,18 @@ fn untrack(task: TaskHandle) {
 /// The stack use of the running tasks started with [`spawn`], grouped by
 /// name and stack size, in the order they were started.
 pub fn stack_use() -> alloc::vec::Vec<StackUse> {
-    let tasks = critical(|| {
-        // SAFETY: inside a critical section.
-        unsafe { *TRACKED_TASKS.0.get() }
+    // No task runs meanwhile, so none of the listed ones can exit and be
+    // freed by the idle task while its stack is read.
+    let tasks = without_task_switches(|| {
+        let tasks = critical(|| {
+            // SAFETY: inside a critical section.
+            unsafe { *TRACKED_TASKS.0.get() }
+        });
+        tasks.map(|t| t.map(|t| (t, least_free_stack(t.task))))
     });
     let mut out: alloc::vec::Vec<StackUse> = alloc::vec::Vec::new();
-    for t in tasks.iter().flatten() {
-        let free = least_free_stack(t.task);
+    for (t, free) in tasks.iter().flatten() {
+        let free = *free;
         let size = t.words * core::mem::size_of::<usize>();
         match out.iter_mut().find(|u| u.name == t.name && u.size == size) {
             Some(u) => {
@@ -665,8 +675,9 @@ pub fn stack_use() -> alloc::vec::Vec<StackUse> {
 /// The least stack (bytes) `task` ever had left.
 #[cfg(target_os = "none")]
 fn least_free_stack(task: TaskHandle) -> Option<usize> {
-    // SAFETY: a tracked task is alive (it leaves the list before it exits;
-    // tasks are never deleted from outside).
+    // SAFETY: a tracked task is alive: it leaves the list before it exits,
+    // tasks are never deleted from outside, and the caller keeps other
+    // tasks (the idle task that frees exited ones) from running.
     let words = unsafe { ffi::uxTaskGetStackHighWaterMark(task.0.as_ptr()) };
     Some(words as usize * core::mem::size_of::<usize>())
 }
