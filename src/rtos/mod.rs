@@ -643,18 +643,27 @@ fn untrack(task: TaskHandle) {
 /// The stack use of the running tasks started with [`spawn`], grouped by
 /// name and stack size, in the order they were started.
 pub fn stack_use() -> alloc::vec::Vec<StackUse> {
-    // No task runs meanwhile, so none of the listed ones can exit and be
-    // freed by the idle task while its stack is read.
-    let tasks = without_task_switches(|| {
-        let tasks = critical(|| {
-            // SAFETY: inside a critical section.
-            unsafe { *TRACKED_TASKS.0.get() }
-        });
-        tasks.map(|t| t.map(|t| (t, least_free_stack(t.task))))
+    let tasks = critical(|| {
+        // SAFETY: inside a critical section.
+        unsafe { *TRACKED_TASKS.0.get() }
     });
     let mut out: alloc::vec::Vec<StackUse> = alloc::vec::Vec::new();
-    for (t, free) in tasks.iter().flatten() {
-        let free = *free;
+    for t in tasks.iter().flatten() {
+        // One stack at a time with task switches off: the task cannot exit
+        // and be freed by the idle task while its stack is read, and the
+        // others wait for one stack's scan only.
+        let read = without_task_switches(|| {
+            let listed = critical(|| {
+                // SAFETY: inside a critical section.
+                unsafe { &*TRACKED_TASKS.0.get() }
+                    .iter()
+                    .flatten()
+                    .any(|s| s.task == t.task)
+            });
+            listed.then(|| least_free_stack(t.task))
+        });
+        // Gone since the list was copied.
+        let Some(free) = read else { continue };
         let size = t.words * core::mem::size_of::<usize>();
         match out.iter_mut().find(|u| u.name == t.name && u.size == size) {
             Some(u) => {
