@@ -115,6 +115,7 @@ fn init_task() {
         "selftest {}; no network on this board yet: not serving HTTP",
         if ok { "passed" } else { "FAILED" }
     );
+    boot::report_heap_after_boot();
     // The JS task keeps running (its timers, its queue); this task ends.
 }
 
