@@ -5,9 +5,11 @@
 //! * [`builtin`]: bytecode compiled at build time (glue and example functions).
 //! * [`natives`]: the native functions the glue is built on.
 //! * [`task`]: the one task that owns the runtime and runs every function.
-//!
 //! * [`class`]: native classes (JS classes written in Rust, cheap in the
 //!   engine's heap).
+//! * [`lazy`]: names defined on first use (the glue's and the engine's
+//!   `Date`, `Map`/`Set` and typed arrays), through one object in front of
+//!   the global object's prototype.
 //!
 //! The request path (`Request`, `Response`, `Headers`) is native
 //! (`natives/{headers,body,request,response}.rs`): every request goes
