@@ -4,10 +4,10 @@
 //! `sim/main.rs`). It supplies the [`crate::port::Port`] services and the
 //! kernel hooks the configuration in `freertos-config/posix/` asks for:
 //!
-//! * the flash is a file-backed image (see [`flash`]);
-//! * the idle hook sleeps in `epoll_wait` (see [`net`]) instead of spinning,
+//! * the flash is a file-backed image (see `flash.rs`);
+//! * the idle hook sleeps in `epoll_wait` (see `net.rs`) instead of spinning,
 //!   so an idle simulator costs only the kernel tick;
-//! * SIGIO is the network interrupt (see [`net`] and `isr.c`);
+//! * SIGIO is the network interrupt (see `net.rs` and `isr.c`);
 //! * the tick hook (interrupt context) turns SIGTERM/SIGINT into an orderly
 //!   shutdown of the JS task;
 //! * assertion and allocation-failure hooks report and stop.

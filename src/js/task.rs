@@ -1,7 +1,7 @@
 //! The JS task: the one FreeRTOS task that owns the QuickJS runtime.
 //!
 //! QuickJS is single-threaded, so every JS value lives here. Other tasks talk
-//! to it only through its queue of [`Message`]s:
+//! to it only through its queue of `Message`s:
 //!
 //! * a connection task sends a request ([`Exchange`]) and waits on its own
 //!   reply queue for the [`Reply`] (tagged with a sequence number so that a

@@ -4,7 +4,7 @@
 //! | method | Redis | resolves to |
 //! |---|---|---|
 //! | `get(key)` | GET | string or `null` |
-//! | `set(key, value, {ex, nx})` | SET [EX s] [NX] | `true`, or `false` when NX found the key |
+//! | `set(key, value, {ex, nx})` | `SET [EX s] [NX]` | `true`, or `false` when NX found the key |
 //! | `del(...keys)` | DEL | number removed |
 //! | `incr(key)` | INCR | the new number |
 //! | `expire(key, seconds)` | EXPIRE | whether the key exists |
