@@ -213,6 +213,7 @@ impl BundleStore for DirStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ota::store::conformance;
 
     fn temp(tag: &str) -> PathBuf {
         let dir =
@@ -225,47 +226,21 @@ mod tests {
     fn upload_commit_point_and_recover() {
         let root = temp("cycle");
         let store = DirStore::open(&root).unwrap();
-        let mut up = store.begin("hello").unwrap();
-        up.append(b"abc").unwrap();
-        up.append(b"def").unwrap();
-        up.commit("1").unwrap();
-        assert_eq!(store.len("hello", "1").unwrap(), 6);
-        assert_eq!(store.read_member("hello", "1", 2, 3).unwrap(), b"cde");
-        assert!(store.functions().unwrap().is_empty(), "no pointer yet");
-        let p = Pointer {
-            active: Some("1".into()),
-            previous: None,
-        };
-        store.set_pointer("hello", &p).unwrap();
-        assert_eq!(store.pointer("hello").unwrap(), p);
-        assert_eq!(store.functions().unwrap(), ["hello"]);
+        conformance::upload_read_and_point(&store);
         // An orphan bundle and an unfinished upload disappear at recovery.
-        let mut up = store.begin("hello").unwrap();
-        up.append(b"xyz").unwrap();
-        up.commit("2").unwrap();
         let mut up = store.begin("hello").unwrap();
         up.append(b"partial").unwrap();
         drop(up);
         store.recover().unwrap();
-        assert_eq!(store.versions("hello").unwrap(), ["1"]);
         assert!(!root.join("functions/hello").join(UPLOAD).exists());
-        store.delete_function("hello").unwrap();
-        assert!(store.functions().unwrap().is_empty());
-        assert_eq!(store.pointer("hello").unwrap(), Pointer::default());
+        conformance::recovered_then_deleted(&store);
         let _ = fs::remove_dir_all(&root);
     }
 
     #[test]
     fn config_is_replaced_whole() {
         let root = temp("config");
-        let store = DirStore::open(&root).unwrap();
-        assert_eq!(store.read_config().unwrap(), None);
-        store.write_config(b"{}").unwrap();
-        store.write_config(b"{\"log_level\":\"debug\"}").unwrap();
-        assert_eq!(
-            store.read_config().unwrap().as_deref(),
-            Some(&b"{\"log_level\":\"debug\"}"[..])
-        );
+        conformance::config_is_replaced_whole(&DirStore::open(&root).unwrap());
         let _ = fs::remove_dir_all(&root);
     }
 }

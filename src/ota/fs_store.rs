@@ -314,6 +314,7 @@ impl<L: FsLock + 'static> BundleStore for FsStore<L> {
 mod tests {
     use super::*;
     use crate::fs::ram::RamDevice;
+    use crate::ota::store::conformance;
 
     /// The file system behind a host mutex (no kernel in unit tests).
     struct HostLock(std::sync::Mutex<Fs>);
@@ -333,28 +334,8 @@ mod tests {
     #[test]
     fn upload_commit_point_and_recover() {
         let store = store();
-        let mut up = store.begin("hello").unwrap();
-        up.append(b"abc").unwrap();
-        up.append(b"def").unwrap();
-        up.commit("1").unwrap();
-        assert_eq!(store.len("hello", "1").unwrap(), 6);
-        assert_eq!(store.read_member("hello", "1", 2, 3).unwrap(), b"cde");
-        assert!(
-            store.read_member("hello", "1", 4, 3).is_err(),
-            "past the end"
-        );
-        assert!(store.functions().unwrap().is_empty(), "no pointer yet");
-        let p = Pointer {
-            active: Some("1".into()),
-            previous: None,
-        };
-        store.set_pointer("hello", &p).unwrap();
-        assert_eq!(store.pointer("hello").unwrap(), p);
-        assert_eq!(store.functions().unwrap(), ["hello"]);
+        conformance::upload_read_and_point(&store);
         // An orphan bundle and an unfinished upload disappear at recovery.
-        let mut up = store.begin("hello").unwrap();
-        up.append(b"xyz").unwrap();
-        up.commit("2").unwrap();
         // As if the power went mid-upload: the file is there, nobody cleans up.
         store
             .lock
@@ -366,22 +347,12 @@ mod tests {
         let mut up = store.begin("hello").unwrap();
         up.append(b"x").unwrap();
         up.abort();
-        assert_eq!(store.versions("hello").unwrap(), ["1"]);
-        store.delete_function("hello").unwrap();
-        assert!(store.functions().unwrap().is_empty());
-        assert_eq!(store.pointer("hello").unwrap(), Pointer::default());
+        conformance::recovered_then_deleted(&store);
     }
 
     #[test]
     fn config_is_replaced_whole() {
-        let store = store();
-        assert_eq!(store.read_config().unwrap(), None);
-        store.write_config(b"{}").unwrap();
-        store.write_config(b"{\"log_level\":\"debug\"}").unwrap();
-        assert_eq!(
-            store.read_config().unwrap().as_deref(),
-            Some(&b"{\"log_level\":\"debug\"}"[..])
-        );
+        conformance::config_is_replaced_whole(&store());
     }
 
     #[test]

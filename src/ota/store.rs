@@ -165,3 +165,58 @@ pub trait BundleStore: Sync {
         Ok(buf)
     }
 }
+
+/// Checks every [`BundleStore`] implementation runs the same way (used by
+/// the tests of each).
+#[cfg(test)]
+pub(crate) mod conformance {
+    use super::{BundleStore, Pointer};
+
+    /// Uploads `hello` version 1, reads it back and points at it, then
+    /// commits version 2 without pointing at it (an orphan for
+    /// [`BundleStore::recover`]).
+    pub fn upload_read_and_point(store: &dyn BundleStore) {
+        let mut up = store.begin("hello").unwrap();
+        up.append(b"abc").unwrap();
+        up.append(b"def").unwrap();
+        up.commit("1").unwrap();
+        assert_eq!(store.len("hello", "1").unwrap(), 6);
+        assert_eq!(store.read_member("hello", "1", 2, 3).unwrap(), b"cde");
+        assert!(
+            store.read_member("hello", "1", 4, 3).is_err(),
+            "past the end"
+        );
+        assert!(store.functions().unwrap().is_empty(), "no pointer yet");
+        let p = Pointer {
+            active: Some("1".into()),
+            previous: None,
+        };
+        store.set_pointer("hello", &p).unwrap();
+        assert_eq!(store.pointer("hello").unwrap(), p);
+        assert_eq!(store.functions().unwrap(), ["hello"]);
+        let mut up = store.begin("hello").unwrap();
+        up.append(b"xyz").unwrap();
+        up.commit("2").unwrap();
+    }
+
+    /// After [`upload_read_and_point`], an unfinished upload and a
+    /// recovery: only version 1 is left, and deleting the function leaves
+    /// nothing.
+    pub fn recovered_then_deleted(store: &dyn BundleStore) {
+        assert_eq!(store.versions("hello").unwrap(), ["1"]);
+        store.delete_function("hello").unwrap();
+        assert!(store.functions().unwrap().is_empty());
+        assert_eq!(store.pointer("hello").unwrap(), Pointer::default());
+    }
+
+    /// A configuration is replaced whole.
+    pub fn config_is_replaced_whole(store: &dyn BundleStore) {
+        assert_eq!(store.read_config().unwrap(), None);
+        store.write_config(b"{}").unwrap();
+        store.write_config(b"{\"log_level\":\"debug\"}").unwrap();
+        assert_eq!(
+            store.read_config().unwrap().as_deref(),
+            Some(&b"{\"log_level\":\"debug\"}"[..])
+        );
+    }
+}
