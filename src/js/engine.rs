@@ -813,6 +813,21 @@ impl Ctx {
         })
     }
 
+    /// `JSON.stringify(v)` (the engine's, whatever the global `JSON` is
+    /// now); `None` when `v` has no JSON form (undefined, a function...).
+    pub fn json_stringify(&self, v: &Value<'_>) -> Result<Option<String>, Thrown> {
+        let undefined = self.undefined();
+        // SAFETY: returns a new reference or an exception.
+        let text = self.wrap(unsafe {
+            qjs::JS_JSONStringify(self.raw(), v.raw(), undefined.raw(), undefined.raw())
+        })?;
+        if text.is_string() {
+            text.to_string().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Throws `value` (any value, as `throw value` does).
     pub fn throw(&self, value: Value<'_>) -> Thrown {
         // SAFETY: JS_Throw takes over the reference.

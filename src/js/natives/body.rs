@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use super::headers::HeaderList;
 use super::request::RequestData;
 use super::response::ResponseData;
-use crate::js::class::{Held, Native, NativeClass};
+use crate::js::class::{Held, NativeClass};
 use crate::js::engine::{Ctx, Thrown, Value};
 
 /// The state of a body.
@@ -54,16 +54,6 @@ impl Body {
             _ => 0,
         }
     }
-}
-
-/// What a class with a body gives the body natives.
-pub trait HasBody: Native {
-    /// Its body.
-    fn body(&self) -> &Body;
-    /// Its body, to change.
-    fn body_mut(&mut self) -> &mut Body;
-    /// Its `Headers` object.
-    fn headers(&self) -> &Held;
 }
 
 /// A body's state, the stream as a JS value (taken without keeping a
@@ -115,9 +105,9 @@ fn read_message<R>(
 ) -> Result<R, Thrown> {
     let response = NativeClass::<ResponseData>::of(ctx)?;
     if response.is(this) {
-        return response.read(ctx, this, what, |d| f(d.body(), d.headers()));
+        return response.read(ctx, this, what, |d| f(&d.body, &d.headers));
     }
-    NativeClass::<RequestData>::of(ctx)?.read(ctx, this, what, |d| f(d.body(), d.headers()))
+    NativeClass::<RequestData>::of(ctx)?.read(ctx, this, what, |d| f(&d.body, &d.headers))
 }
 
 /// The state of the body of `this`.
@@ -135,10 +125,10 @@ pub fn peek<'c>(ctx: &'c Ctx, this: &Value<'c>, what: &str) -> Result<Peek<'c>, 
 fn set_body(ctx: &Ctx, this: &Value<'_>, what: &str, body: Body) -> Result<Body, Thrown> {
     let response = NativeClass::<ResponseData>::of(ctx)?;
     if response.is(this) {
-        response.update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))
+        response.update(ctx, this, what, |d| core::mem::replace(&mut d.body, body))
     } else {
         NativeClass::<RequestData>::of(ctx)?
-            .update(ctx, this, what, |d| core::mem::replace(d.body_mut(), body))
+            .update(ctx, this, what, |d| core::mem::replace(&mut d.body, body))
     }
 }
 

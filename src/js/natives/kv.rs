@@ -238,12 +238,10 @@ fn put<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c
         options.expiration_ttl = seconds_option(ctx, o, c"expirationTtl")?;
         let metadata = o.get(c"metadata")?;
         if !metadata.is_undefined() {
-            let json = ctx.global().get(c"JSON")?;
-            let text = json.get(c"stringify")?.call(&json, &[metadata])?;
-            if !text.is_string() {
+            let Some(text) = ctx.json_stringify(&metadata)? else {
                 return Err(ctx.throw_type_error("KV put: metadata must be serializable to JSON"));
-            }
-            options.metadata = Some(text.to_string()?);
+            };
+            options.metadata = Some(text);
         }
     }
     let ns = client_of(ctx, &this, &NAMESPACES, "put")?;

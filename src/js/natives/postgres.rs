@@ -72,13 +72,11 @@ fn param_text(ctx: &Ctx, v: &Value<'_>) -> Result<Option<Vec<u8>>, Thrown> {
     if v.is_object() {
         let iso = v.get(c"toISOString")?;
         let text = if iso.is_function() {
-            iso.call(v, &[])?
+            iso.call(v, &[])?.to_string()?
         } else {
-            let json = ctx.global().get(c"JSON")?;
-            json.get(c"stringify")?
-                .call(&json, core::slice::from_ref(v))?
+            ctx.json_stringify(v)?.unwrap_or_default()
         };
-        return Ok(Some(text.to_string()?.into_bytes()));
+        return Ok(Some(text.into_bytes()));
     }
     Ok(Some(v.to_string()?.into_bytes()))
 }

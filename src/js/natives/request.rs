@@ -16,7 +16,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::body::{self, Body, HasBody, Peek};
+use super::body::{self, Body, Peek};
 use super::headers::{self, HeaderList, quote};
 use crate::js::class::{Entry, Held, Native, NativeClass, getter, method, to_string_tag};
 use crate::js::engine::{Ctx, Thrown, Value};
@@ -57,11 +57,12 @@ impl Redirect {
 pub struct RequestData {
     method: String,
     url: String,
-    headers: Held,
+    /// Its `Headers` object (read by the body natives).
+    pub(super) headers: Held,
     redirect: Redirect,
     /// Made on first use of `signal` (or given by the constructor).
     signal: Option<Held>,
-    body: Body,
+    pub(super) body: Body,
 }
 
 impl Native for RequestData {
@@ -77,18 +78,6 @@ impl Native for RequestData {
 
     fn heap_bytes(&self) -> usize {
         self.method.capacity() + self.url.capacity() + self.body.heap_bytes()
-    }
-}
-
-impl HasBody for RequestData {
-    fn body(&self) -> &Body {
-        &self.body
-    }
-    fn body_mut(&mut self) -> &mut Body {
-        &mut self.body
-    }
-    fn headers(&self) -> &Held {
-        &self.headers
     }
 }
 

@@ -12,7 +12,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::body::{self, Body, HasBody};
+use super::body::{self, Body};
 use super::headers::{self, HeaderList, quote};
 use crate::js::class::{Entry, Held, Native, NativeClass, getter, method, to_string_tag};
 use crate::js::engine::{Ctx, Thrown, Value};
@@ -43,11 +43,12 @@ impl Kind {
 pub struct ResponseData {
     status: u16,
     status_text: String,
-    headers: Held,
+    /// Its `Headers` object (read by the body natives).
+    pub(super) headers: Held,
     kind: Kind,
     url: String,
     redirected: bool,
-    body: Body,
+    pub(super) body: Body,
 }
 
 impl Native for ResponseData {
@@ -60,18 +61,6 @@ impl Native for ResponseData {
 
     fn heap_bytes(&self) -> usize {
         self.status_text.capacity() + self.url.capacity() + self.body.heap_bytes()
-    }
-}
-
-impl HasBody for ResponseData {
-    fn body(&self) -> &Body {
-        &self.body
-    }
-    fn body_mut(&mut self) -> &mut Body {
-        &mut self.body
-    }
-    fn headers(&self) -> &Held {
-        &self.headers
     }
 }
 
@@ -310,13 +299,9 @@ fn json_static<'c>(
 ) -> Result<Value<'c>, Thrown> {
     let undefined = ctx.undefined();
     let data = args.first().unwrap_or(&undefined);
-    let text = ctx
-        .global()
-        .get(c"JSON")?
-        .call_method(c"stringify", core::slice::from_ref(data))?;
-    if text.is_undefined() {
+    let Some(text) = ctx.json_stringify(data)? else {
         return Err(ctx.throw_type_error("Response.json: data is not JSON-serializable"));
-    }
+    };
     let (status, status_text, mut list) = init_parts(ctx, args.get(1))?;
     check_body_allowed(ctx, status)?;
     if !list.has("content-type") {
@@ -325,7 +310,8 @@ fn json_static<'c>(
             String::from("application/json"),
         );
     }
-    let bytes = body::utf8_of(&text)?;
+    // Lone surrogates cannot come out of JSON.stringify (it escapes them).
+    let bytes = text.into_bytes();
     make(
         ctx,
         None,
