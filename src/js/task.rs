@@ -1179,46 +1179,58 @@ const INTERNAL_NAMES: i32 = 1;
 
 /// The names of the lazy glue files, on the global object and on `internal`.
 static LAZY_GLUE: lazy::LazyNames = lazy::LazyNames {
-    pending: |ctx, tag, name| {
-        if tag == GLOBAL_NAMES
-            && let Some(i) = Intrinsic::of_global(name)
-        {
-            return !ctx.has_intrinsic(i);
+    pending: |ctx, tag, name| match definer_of(tag, name) {
+        Some(Definer::Intrinsic(i)) => !ctx.has_intrinsic(i),
+        Some(Definer::Glue(i)) => {
+            // SAFETY: every context of the JS task carries its ContextState.
+            let state = unsafe { ctx.opaque::<ContextState>() };
+            state.is_some_and(|s| !s.is_glue_loaded(i))
         }
-        // SAFETY: every context of the JS task carries its ContextState.
-        let state = unsafe { ctx.opaque::<ContextState>() };
-        state.is_some_and(|s| glue_of(tag, name).is_some_and(|i| !s.is_glue_loaded(i)))
+        None => false,
     },
     load: load_lazy_name,
 };
 
-/// The lazy glue file that defines `name` on the object of `tag`.
-fn glue_of(tag: i32, name: &str) -> Option<usize> {
-    builtin::GLUE.iter().position(|g| {
-        let names = if tag == GLOBAL_NAMES {
-            g.globals
-        } else {
-            g.internals
-        };
-        names.contains(&name)
-    })
+/// What defines a lazy name.
+#[derive(Clone, Copy)]
+enum Definer {
+    /// One of the engine's built-ins added on first use.
+    Intrinsic(Intrinsic),
+    /// A glue file (its index in `builtin::GLUE`).
+    Glue(usize),
 }
 
-/// Runs the glue file that defines `name` on the object of `tag` and
-/// returns the value it got.
-fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, Thrown> {
+/// What defines `name` on the object of `tag`, if it is a lazy name.
+fn definer_of(tag: i32, name: &str) -> Option<Definer> {
     if tag == GLOBAL_NAMES
         && let Some(i) = Intrinsic::of_global(name)
     {
-        ctx.ensure_intrinsic(i)?;
-        let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
-        return ctx.global().get(&cname);
+        return Some(Definer::Intrinsic(i));
     }
+    builtin::GLUE
+        .iter()
+        .position(|g| {
+            let names = if tag == GLOBAL_NAMES {
+                g.globals
+            } else {
+                g.internals
+            };
+            names.contains(&name)
+        })
+        .map(Definer::Glue)
+}
+
+/// Runs what defines `name` on the object of `tag` and returns the value
+/// it got.
+fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, Thrown> {
     // SAFETY: every context of the JS task carries its ContextState.
     let state = unsafe { ctx.opaque::<ContextState>() }
         .ok_or_else(|| ctx.throw_type_error("no function state"))?;
-    let index = glue_of(tag, name).ok_or_else(|| ctx.throw_type_error("not a lazy name"))?;
-    state.load_glue(ctx, index)?;
+    let definer = definer_of(tag, name).ok_or_else(|| ctx.throw_type_error("not a lazy name"))?;
+    match definer {
+        Definer::Intrinsic(i) => ctx.ensure_intrinsic(i)?,
+        Definer::Glue(i) => state.load_glue(ctx, i)?,
+    }
     let target = if tag == GLOBAL_NAMES {
         ctx.global()
     } else {
@@ -1226,8 +1238,11 @@ fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, T
     };
     let cname = alloc::ffi::CString::new(name).map_err(|_| ctx.throw_type_error("bad name"))?;
     if !target.has_own(&cname)? {
-        let file = builtin::GLUE[index].name;
-        return Err(ctx.throw_type_error(&alloc::format!("glue file {file} did not define {name}")));
+        let by = match definer {
+            Definer::Intrinsic(i) => alloc::format!("{i:?}"),
+            Definer::Glue(i) => alloc::format!("glue file {}", builtin::GLUE[i].name),
+        };
+        return Err(ctx.throw_type_error(&alloc::format!("{by} did not define {name}")));
     }
     target.get(&cname)
 }
