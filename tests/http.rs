@@ -1076,6 +1076,31 @@ fn dev_mode_serves_function_at_every_path() {
 }
 
 #[test]
+fn sending_a_response_reads_its_body() {
+    let js = r#"const cached = new Response("once");
+export default {
+  async fetch(request) {
+    if (new URL(request.url).pathname === "/used") return new Response(String(cached.bodyUsed));
+    return cached;
+  },
+};
+"#;
+    let Some(sim) = Sim::with_function("sending_a_response_reads_its_body", "cached.js", js) else {
+        return;
+    };
+    let mut c = sim.conn();
+    assert_eq!(c.get("/").assert_status(200).text(), "once");
+    assert_eq!(c.get("/used").assert_status(200).text(), "true");
+    // Its body was read by the first send, as a second read would find it.
+    c.get("/").assert_status(500);
+    assert_eq!(
+        c.get("/used").assert_status(200).text(),
+        "true",
+        "served after the 500"
+    );
+}
+
+#[test]
 fn dev_mode_syntax_error_exits_1_with_location() {
     if support::skip_on_target(
         "dev_mode_syntax_error_exits_1_with_location",

@@ -96,17 +96,29 @@ pub struct ReplyParts {
 /// `None` for anything else (a stream body is read by the glue first).
 pub fn reply_parts(ctx: &Ctx, v: &Value<'_>) -> Result<Option<ReplyParts>, Thrown> {
     let class = class(ctx)?;
-    let Some((status, status_text, headers, body)) = class.with(v, |d| {
-        let body = match &d.body {
-            Body::Null => Some(None),
-            Body::Bytes(b) => Some(Some(b.clone())),
-            Body::Stream(_) | Body::Used => None,
+    if !class.is(v) {
+        return Ok(None);
+    }
+    // Sending the reply reads the body, as any read does: its bytes move
+    // out (no copy of them per request) and the Response is used from then
+    // on.
+    let parts = class.update(ctx, v, "Response", |d| {
+        let body = match core::mem::replace(&mut d.body, Body::Used) {
+            Body::Null => {
+                d.body = Body::Null;
+                None
+            }
+            Body::Bytes(b) => Some(b),
+            other => {
+                d.body = other;
+                return None;
+            }
         };
-        (d.status, d.status_text.clone(), d.headers.get(ctx), body)
-    }) else {
+        Some((d.status, d.status_text.clone(), d.headers.get(ctx), body))
+    })?;
+    let Some((status, status_text, headers, body)) = parts else {
         return Ok(None);
     };
-    let Some(body) = body else { return Ok(None) };
     let headers = headers::class(ctx)?.read(ctx, &headers, "Response", HeaderList::combined)?;
     Ok(Some(ReplyParts {
         status,
