@@ -1005,7 +1005,7 @@ impl EventLoop {
         }
     }
 
-    fn dispatch(&mut self, ex: Box<Exchange>) {
+    fn dispatch(&mut self, mut ex: Box<Exchange>) {
         let slot = self.active.get(ex.function).copied().flatten();
         let Some((slot, f)) = slot.and_then(|s| Some((s, loaded(&self.functions, s)?))) else {
             reply_error(&ex, 404);
@@ -1014,7 +1014,7 @@ impl EventLoop {
         let ctx: &Ctx = &f.ctx;
         self.event_limit_ms.set(f.cpu_limit_ms);
         self.arm();
-        let started = request_args(ctx, f, &ex)
+        let started = request_args(ctx, f, &mut ex)
             .and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
         self.disarm();
         match started {
@@ -1274,8 +1274,12 @@ fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
 }
 
 /// `dispatch(ns, fnName, request, env)` arguments: the `Request` is built
-/// natively from the exchange.
-fn request_args<'c>(ctx: &'c Ctx, f: &Function, ex: &Exchange) -> Result<Vec<Value<'c>>, Thrown> {
+/// natively from the exchange (taking its method, URL and body).
+fn request_args<'c>(
+    ctx: &'c Ctx,
+    f: &Function,
+    ex: &mut Exchange,
+) -> Result<Vec<Value<'c>>, Thrown> {
     Ok(alloc::vec![
         f.namespace.get(ctx),
         f.name.get(ctx),

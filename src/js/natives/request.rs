@@ -86,18 +86,20 @@ pub fn class(ctx: &Ctx) -> Result<NativeClass<RequestData>, Thrown> {
     NativeClass::of(ctx)
 }
 
-/// The `Request` a handler gets for `ex`.
-pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &Exchange) -> Result<Value<'c>, Thrown> {
+/// The `Request` a handler gets for `ex`, which gives up its method, URL,
+/// header names and body to it (moved, not copied).
+pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &mut Exchange) -> Result<Value<'c>, Thrown> {
     // Field values are bytes; each is one code unit (ISO-8859-1), as in JS.
     let latin1 = |v: &[u8]| -> String { v.iter().map(|&b| b as char).collect() };
-    let list = HeaderList::from_pairs(ex.headers.iter().map(|(n, v)| (n.clone(), latin1(v))));
+    let fields = core::mem::take(&mut ex.headers);
+    let list = HeaderList::from_pairs(fields.into_iter().map(|(n, v)| (n, latin1(&v))));
     let headers = headers::instance(ctx, list)?;
-    let body = ex.body.clone();
+    let body = ex.body.take();
     class(ctx)?.instance(
         ctx,
         RequestData {
-            method: ex.method.clone(),
-            url: ex.url.clone(),
+            method: core::mem::take(&mut ex.method),
+            url: core::mem::take(&mut ex.url),
             headers: Held::new(headers),
             redirect: Redirect::Follow,
             signal: None,
