@@ -26,17 +26,22 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::path::Path;
 
 use isere::config::Config;
+use isere::device::Boot;
 use isere::fs::ram::RamDevice;
 use isere::fs::{FileKind, Fs, FsError, OpenOptions, Storage};
-use isere::http::server::{self, TaskSizes};
+use isere::http::server::TaskSizes;
 use isere::js::modules::compile_function;
-use isere::js::task::{JsConfig, JsTask, LoadedFunction, resolve_functions};
+use isere::js::task::{JsConfig, LoadedFunction, resolve_functions};
+use isere::logger::Logger;
 use isere::ota::fs_store::FsStore;
 use isere::ota::store::BundleStore;
 use isere::port::BlockDevice as _;
+use isere::port::Network as _;
 use isere::posix;
 use isere::posix::flash::{ImageDevice, ImageError};
 use isere::rtos;
+use isere::running::Ceilings;
+use isere::services::Services;
 
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
@@ -242,13 +247,8 @@ fn hash_from_options(users: &UserTool) -> Result<String, String> {
 fn add_user(fs: &mut Fs, name: &str, users: &UserTool) -> Result<String, String> {
     let hash = hash_from_options(users)?;
     let namespace = users.namespace.as_deref().unwrap_or("USERS");
-    let kv = isere::kv::Kv::open(
-        fs,
-        namespace,
-        isere::kv::KvLimits::default(),
-        posix::PORT.clock,
-    )
-    .map_err(|e| format!("KV namespace '{namespace}': {e}"))?;
+    let kv = isere::kv::Kv::open(fs, namespace, isere::kv::KvLimits::default(), &posix::CLOCK)
+        .map_err(|e| format!("KV namespace '{namespace}': {e}"))?;
     let record = format!("{{\"password_hash\":\"{hash}\"}}");
     kv.put(
         fs,
@@ -402,38 +402,57 @@ fn compile_file(path: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
     compile_function(path, &mut read, JS_STACK_LIMIT)
 }
 
-struct Boot {
+/// What the init task starts the device with (see [`isere::device`]).
+struct Start {
     host: [u8; 4],
-    config: &'static Config,
+    services: &'static Services,
+    config: Config,
+    config_json: Vec<u8>,
     functions: Vec<LoadedFunction>,
+    store: &'static dyn BundleStore,
     listener: isere::port::Listener,
 }
 
 /// 0 after an orderly shutdown, 1 when start-up failed inside the scheduler.
 static EXIT_CODE: AtomicU8 = AtomicU8::new(0);
 
-fn init_task(boot: Boot) {
-    let Boot {
+fn init_task(start: Start) {
+    let Start {
         host,
+        services,
         config,
+        config_json,
         functions,
+        store,
         listener,
-    } = boot;
-    let js_config = JsConfig {
-        memory_limit: config.server.js_memory_bytes,
-        memory_ceiling: rtos::heap_stats().free.saturating_sub(HEAP_RESERVE),
-        stack_limit: JS_STACK_LIMIT,
-        task_stack_words: TASK_STACK_WORDS,
-        priority: JS_PRIORITY,
-        // Sized for the largest pool a pushed configuration can ask for.
-        queue_len: 64 + 2 * MAX_CONNECTIONS,
-        cpu_limit_ms: config.server.handler_timeout_ms,
-        entropy: &posix::ENTROPY,
-        io_workers: IO_WORKERS,
-        io_stack_words: TASK_STACK_WORDS,
+    } = start;
+    let boot = Boot {
+        ceilings: Ceilings {
+            max_connections: MAX_CONNECTIONS,
+            js_memory_bytes: rtos::heap_stats().free.saturating_sub(HEAP_RESERVE),
+        },
+        config,
+        config_json,
+        functions,
+        js: JsConfig {
+            stack_limit: JS_STACK_LIMIT,
+            task_stack_words: TASK_STACK_WORDS,
+            priority: JS_PRIORITY,
+            // Sized for the largest pool a pushed configuration can ask for.
+            queue_len: 64 + 2 * MAX_CONNECTIONS,
+            io_workers: IO_WORKERS,
+            io_stack_words: TASK_STACK_WORDS,
+        },
+        server: TaskSizes {
+            stack_words: TASK_STACK_WORDS,
+            priority: SERVER_PRIORITY,
+        },
+        listener: Some(listener),
+        store: Some(store),
+        compile_file: Some(compile_file),
     };
-    let js = match JsTask::start(functions, js_config) {
-        Ok(js) => js,
+    let device = match isere::device::start(services, boot) {
+        Ok(d) => d,
         Err(e) => {
             log::error!(target: "sim", "{e}");
             EXIT_CODE.store(1, Ordering::Release);
@@ -441,26 +460,13 @@ fn init_task(boot: Boot) {
             return;
         }
     };
-    if let Some(ota) = isere::ota::installed() {
-        ota.restore_into(js);
-    }
-    let sizes = TaskSizes {
-        stack_words: TASK_STACK_WORDS,
-        priority: SERVER_PRIORITY,
-        max_connections: MAX_CONNECTIONS,
-    };
-    if let Err(e) = server::start(&posix::PORT, config, js, listener, sizes) {
-        log::error!(target: "sim", "cannot start the server: {e}");
-        EXIT_CODE.store(1, Ordering::Release);
-        rtos::end_scheduler();
-        return;
-    }
-    let port = posix::PORT.net.local_port(listener);
+    posix::on_terminate_stop(device.js.shutdown_signal());
+    let port = services.net.local_port(listener);
     let heap = rtos::heap_stats();
     log::info!(
         target: "sim",
         "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        server::pool_counts().map_or(0, |p| p.tasks),
+        device.server.map_or(0, |s| s.pool_counts().tasks),
         heap.used,
         heap.peak,
         heap.free
@@ -470,6 +476,9 @@ fn init_task(boot: Boot) {
     let _ = writeln!(out, "isere-sim listening on http://{a}.{b}.{c}.{d}:{port}");
     let _ = out.flush();
 }
+
+/// The simulator's log sink (standard error, and the ring of recent lines).
+static LOGGER: Logger = Logger::new(&posix::CONSOLE);
 
 fn main() -> ExitCode {
     let options = match parse_args() {
@@ -497,7 +506,7 @@ fn main() -> ExitCode {
     }
     if let Some(name) = &options.users.add_user {
         let result = mount_data(&options).and_then(|mut fs| {
-            fs.set_clock(posix::PORT.clock);
+            fs.set_clock(&posix::CLOCK);
             add_user(&mut fs, name, &options.users)
         });
         return match result {
@@ -531,8 +540,8 @@ fn main() -> ExitCode {
         }
     };
     let level = options.log_level.unwrap_or(config.log_level);
-    isere::logger::init(posix::PORT.console, level);
-    isere::logger::enable_ring(isere::logger::RING_BYTES);
+    isere::logger::register(&LOGGER, level);
+    LOGGER.enable_ring(isere::logger::RING_BYTES);
     let mut fs = match mount_data(&options) {
         Ok(fs) => fs,
         Err(e) => {
@@ -540,7 +549,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    fs.set_clock(posix::PORT.clock);
+    fs.set_clock(&posix::CLOCK);
     for (src, dest) in &options.puts {
         match put_path(&mut fs, Path::new(src), dest) {
             Ok(n) => log::info!(target: "sim", "--put {src} {dest}: {n} file(s)"),
@@ -563,7 +572,6 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    isere::fs::install(storage);
     // Deployed bundles live in --bundles DIR, else on the device's file
     // system, as on the boards.
     let store: &'static dyn BundleStore = match dir_store {
@@ -607,7 +615,7 @@ fn main() -> ExitCode {
         eprintln!("isere-sim: cannot set up the host port: {e}");
         return ExitCode::from(1);
     }
-    let listener = match posix::PORT.net.listen(options.host, options.port) {
+    let listener = match posix::NETWORK.listen(options.host, options.port) {
         Ok(l) => l,
         Err(e) => {
             let [a, b, c, d] = options.host;
@@ -619,20 +627,22 @@ fn main() -> ExitCode {
         }
     };
     log::info!(target: "sim", "Isère {} on FreeRTOS (POSIX port)", isere::VERSION);
-    match isere::ota::Ota::new(store, &config, config_json) {
-        Ok(ota) => {
-            ota.set_file_compiler(compile_file);
-            isere::ota::install(Box::leak(Box::new(ota)))
-        }
-        Err(e) => {
-            eprintln!("isere-sim: {e}");
-            return ExitCode::from(1);
-        }
-    }
-    let boot = Boot {
+    // The composition root: the services, built once, handed down.
+    let services: &'static Services = Box::leak(Box::new(Services {
+        net: &posix::NETWORK,
+        clock: &posix::CLOCK,
+        entropy: &posix::ENTROPY,
+        storage: Some(storage),
+        log: &LOGGER,
+        cpu_busy_ns: None,
+    }));
+    let boot = Start {
         host: options.host,
-        config: Box::leak(Box::new(config)),
+        services,
+        config,
+        config_json,
         functions,
+        store,
         listener,
     };
     if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, move || {

@@ -30,12 +30,13 @@
 //! Expired keys read as absent and are removed when met (by `get` or
 //! `list`). [`Kv`]'s calls take the file system as `&mut Fs` (the unit
 //! tests use it so); [`SharedKv`] is the same namespace on the device's
-//! shared file system ([`crate::fs::installed`]), taking its lock per call,
+//! shared file system ([`crate::fs::Storage`], from the device's
+//! [`crate::services::Services`]), taking its lock per call,
 //! which is what the `env.KV` binding uses from its I/O worker:
 //!
 //! ```ignore
-//! let storage = isere::fs::installed().ok_or("no file system")?;
-//! let kv = SharedKv::open(storage, "users", KvLimits::default(), port.clock)?;
+//! let storage = services.storage.ok_or("no file system")?;
+//! let kv = SharedKv::open(storage, "users", KvLimits::default(), services.clock)?;
 //! kv.put("alice", b"...", &PutOptions { expiration_ttl: Some(3600), ..Default::default() })?;
 //! let entry = kv.get("alice")?; // Option<KvEntry { value, metadata, expiration }>
 //! ```

@@ -36,18 +36,23 @@ extern crate std;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod device;
 pub mod fs;
 pub mod heap;
 pub mod http;
 pub mod js;
+pub mod json;
 pub mod kv;
 pub mod logger;
+pub mod net;
 #[cfg(feature = "net-smoltcp")]
 pub mod netstack;
 #[cfg(feature = "ota")]
 pub mod ota;
 pub mod port;
 pub mod rtos;
+pub mod running;
+pub mod services;
 
 /// The FreeRTOS POSIX port: the simulator's sockets, clock and console.
 #[cfg(feature = "port-posix")]

@@ -3,23 +3,78 @@
 //! A line looks like `[   12.345] INFO  http: listening on port 8080`: seconds
 //! since boot (from the kernel tick), the level, the record's target (each
 //! subsystem logs with its own short target: `http`, `js`, `net`, ...), the
-//! message. Lines go to the port's console in one write each and, once a
-//! port calls [`enable_ring`], into a ring buffer of the last lines that the
-//! admin API serves (`GET /_isere/logs`, see [`read_ring`]). The ring comes
-//! from the heap, so a board that does not serve the admin API pays nothing.
+//! message. Lines go to the port's console in one write each and, once the
+//! composition root calls [`Logger::enable_ring`], into a ring buffer of the
+//! last lines that the admin API serves (`GET /_isere/logs`, see
+//! [`Logger::read_ring`]). The ring comes from the heap, so a board that
+//! does not serve the admin API pays nothing.
+//!
+//! The [`Logger`] is the device's log sink: a binary's composition root
+//! owns it (a `static`), [`register`]s it with the `log` crate (whose
+//! facade is global by design) and hands it to the admin API.
 
 use alloc::string::String;
+use core::cell::UnsafeCell;
 use core::fmt::Write as _;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 use crate::port::Console;
 
-struct Logger {
+/// The log sink: the console, and the ring of recent lines once enabled.
+pub struct Logger {
     console: &'static dyn Console,
+    /// Only touched inside kernel critical sections.
+    ring: UnsafeCell<Option<Ring>>,
 }
 
-static mut LOGGER: Option<Logger> = None;
+// SAFETY: `ring` is only read or written inside `rtos::critical`; the
+// console is `Sync`.
+unsafe impl Sync for Logger {}
+
+impl Logger {
+    /// A sink writing to `console`, without a ring yet.
+    pub const fn new(console: &'static dyn Console) -> Logger {
+        Logger {
+            console,
+            ring: UnsafeCell::new(None),
+        }
+    }
+
+    /// Keeps the last `bytes` bytes of log lines for [`Logger::read_ring`]
+    /// (replacing a ring kept before).
+    pub fn enable_ring(&self, bytes: usize) {
+        let ring = Ring::new(bytes);
+        // SAFETY: inside a critical section (see `ring`).
+        let old = crate::rtos::critical(|| unsafe { (*self.ring.get()).replace(ring) });
+        drop(old);
+    }
+
+    fn ring_append(&self, bytes: &[u8]) {
+        // A copy of one line under a critical section: short, and safe from
+        // any task (log lines are never written from interrupts).
+        // SAFETY: inside a critical section (see `ring`).
+        crate::rtos::critical(|| unsafe {
+            if let Some(ring) = (*self.ring.get()).as_mut() {
+                ring.push(bytes);
+            }
+        })
+    }
+
+    /// The bytes logged after cursor `since` that are still in the ring
+    /// (from the next whole line when older bytes were overwritten), and the
+    /// cursor to ask with next time (`since = 0`: everything kept). Empty
+    /// when no ring was enabled.
+    pub fn read_ring(&self, since: u64) -> (alloc::vec::Vec<u8>, u64) {
+        // SAFETY: inside a critical section (see `ring`).
+        crate::rtos::critical(|| unsafe {
+            match (*self.ring.get()).as_ref() {
+                Some(ring) => ring.read(since),
+                None => (alloc::vec::Vec::new(), 0),
+            }
+        })
+    }
+}
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
@@ -44,7 +99,7 @@ impl Log for Logger {
         );
         self.console.write_line(&line);
         line.push('\n');
-        ring_append(line.as_bytes());
+        self.ring_append(line.as_bytes());
     }
 
     fn flush(&self) {}
@@ -107,41 +162,6 @@ impl Ring {
     }
 }
 
-static mut RING: Option<Ring> = None;
-
-/// Keeps the last `bytes` bytes of log lines for [`read_ring`]; call once,
-/// before the scheduler starts (the simulator does, with [`RING_BYTES`]).
-pub fn enable_ring(bytes: usize) {
-    let ring = Ring::new(bytes);
-    // SAFETY: RING is only touched inside critical sections.
-    crate::rtos::critical(|| unsafe { *core::ptr::addr_of_mut!(RING) = Some(ring) })
-}
-
-fn ring_append(bytes: &[u8]) {
-    // A copy of one line under a critical section: short, and safe from
-    // any task (log lines are never written from interrupts).
-    // SAFETY: RING is only touched inside critical sections.
-    crate::rtos::critical(|| unsafe {
-        if let Some(ring) = (*core::ptr::addr_of_mut!(RING)).as_mut() {
-            ring.push(bytes);
-        }
-    })
-}
-
-/// The bytes logged after cursor `since` that are still in the ring (from
-/// the next whole line when older bytes were overwritten), and the cursor
-/// to ask with next time (`since = 0`: everything kept). Empty when the
-/// port did not [`enable_ring`].
-pub fn read_ring(since: u64) -> (alloc::vec::Vec<u8>, u64) {
-    // SAFETY: RING is only touched inside critical sections.
-    crate::rtos::critical(|| unsafe {
-        match (*core::ptr::addr_of!(RING)).as_ref() {
-            Some(ring) => ring.read(since),
-            None => (alloc::vec::Vec::new(), 0),
-        }
-    })
-}
-
 /// Parses `error`, `warn`, `info`, `debug`, `trace` or `off`.
 pub fn parse_level(s: &str) -> Option<LevelFilter> {
     Some(match s {
@@ -155,18 +175,11 @@ pub fn parse_level(s: &str) -> Option<LevelFilter> {
     })
 }
 
-/// Installs the logger writing to `console`; call once, before the scheduler
-/// starts.
-pub fn init(console: &'static dyn Console, level: LevelFilter) {
-    // SAFETY: called once from the start-up thread before any task exists,
-    // so nothing reads LOGGER concurrently; afterwards it is only read.
-    unsafe {
-        let slot = &mut *core::ptr::addr_of_mut!(LOGGER);
-        *slot = Some(Logger { console });
-        if let Some(logger) = slot.as_ref() {
-            let _ = log::set_logger_racy(logger);
-        }
-    }
+/// Makes `logger` the sink of the `log` facade at `level`; call once,
+/// before the scheduler starts.
+pub fn register(logger: &'static Logger, level: LevelFilter) {
+    // SAFETY: called once from the start-up thread before any task exists.
+    let _ = unsafe { log::set_logger_racy(logger) };
     set_level(level);
 }
 

@@ -135,40 +135,29 @@ pub trait Console: Sync {
     fn write_line(&self, line: &str);
 }
 
-/// What the core needs from a port, as static references.
-pub struct Port {
-    /// TCP.
-    pub net: &'static dyn Network,
-    /// Wall clock.
-    pub clock: &'static dyn Clock,
-    /// Log sink.
-    pub console: &'static dyn Console,
-    /// Nanoseconds the CPU has spent awake since boot, where the port can
-    /// tell (reported by `GET /_isere/stats`).
-    pub cpu_busy_ns: Option<fn() -> u64>,
-}
+/// A port without a network (the ESP32-C3 until its Wi-Fi is driven):
+/// every operation fails with [`NetError::Unreachable`].
+pub struct NoNetwork;
 
-/// The port the firmware runs on, for the parts that are reached from JS
-/// (database bindings, KV) rather than handed the port at start.
-static INSTALLED: core::sync::atomic::AtomicPtr<Port> =
-    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
-
-/// Makes `port` the firmware's port ([`installed`]); the HTTP server's start
-/// does it on every port.
-pub fn install(port: &'static Port) {
-    INSTALLED.store(
-        (port as *const Port).cast_mut(),
-        core::sync::atomic::Ordering::Release,
-    );
-}
-
-/// The port given to [`install`], if any yet.
-pub fn installed() -> Option<&'static Port> {
-    // SAFETY: only ever set from a `&'static Port`.
-    unsafe {
-        INSTALLED
-            .load(core::sync::atomic::Ordering::Acquire)
-            .as_ref()
+impl Network for NoNetwork {
+    fn listen(&self, _addr: [u8; 4], _port: u16) -> Result<Listener, NetError> {
+        Err(NetError::Unreachable)
+    }
+    fn local_port(&self, _listener: Listener) -> u16 {
+        0
+    }
+    fn accept(&self, _listener: Listener, _timeout: TickType) -> Result<Socket, NetError> {
+        Err(NetError::Unreachable)
+    }
+    fn recv(&self, _s: Socket, _buf: &mut [u8], _timeout: TickType) -> Result<usize, NetError> {
+        Err(NetError::Closed)
+    }
+    fn send(&self, _s: Socket, _buf: &[u8], _timeout: TickType) -> Result<usize, NetError> {
+        Err(NetError::Closed)
+    }
+    fn close(&self, _socket: Socket) {}
+    fn connect(&self, _addr: [u8; 4], _port: u16, _timeout: TickType) -> Result<Socket, NetError> {
+        Err(NetError::Unreachable)
     }
 }
 

@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::process::Command;
 use std::time::Duration;
 
-use dbsupport::{StdConnector, closed_port, env_or, host_random, require_server};
+use dbsupport::{HOST_RANDOM, StdConnector, closed_port, env_or, require_server};
 use support::{Conn, Response, Sim, TempDir, board_firmware, json_string, skip_on_target};
 
 const SIM: &str = env!("CARGO_BIN_EXE_isere-sim");
@@ -236,7 +236,7 @@ fn seed_postgres(password_hash: &str) {
         database: "isere_test".into(),
         ..Default::default()
     };
-    let mut client = isere::db::postgres::Client::new(StdConnector, config, host_random);
+    let mut client = isere::db::postgres::Client::new(StdConnector, config, &HOST_RANDOM);
     let run =
         |c: &mut isere::db::postgres::Client<StdConnector>, sql: &str, params: &[Option<&[u8]>]| {
             c.query(sql, params)

@@ -955,10 +955,10 @@ fn static_files_are_served_from_the_bundle_before_the_function() {
     assert!(lab.admin(&sim, &["deploy", "site.bundle"]).status.success());
     let r = sim.conn().get("/site");
     assert_eq!((r.status, r.text()), (200, "<h1>home</h1>"));
-    assert_eq!(r.header("content-type"), Some("text/html;charset=UTF-8"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     let r = sim.conn().get("/site/css/site.css");
     assert_eq!(r.text(), "h1 { color: red }");
-    assert_eq!(r.header("content-type"), Some("text/css;charset=UTF-8"));
+    assert_eq!(r.header("content-type"), Some("text/css; charset=utf-8"));
     let mut c = sim.conn();
     let r = c.get("/site/big.txt");
     assert_eq!(r.text(), big, "streamed from the store in pieces");

@@ -6,7 +6,7 @@
 
 mod dbsupport;
 
-use dbsupport::{StdConnector, closed_port, env_or, host_random, require_server};
+use dbsupport::{HOST_RANDOM, StdConnector, closed_port, env_or, require_server};
 use isere::db::postgres::{Client, Config, Error, Value, types::oid};
 use isere::port::NetError;
 
@@ -27,7 +27,7 @@ fn config(user: &str, password: Option<&str>) -> Config {
 }
 
 fn client(user: &str, password: Option<&str>) -> Client<StdConnector> {
-    Client::new(StdConnector, config(user, password), host_random)
+    Client::new(StdConnector, config(user, password), &HOST_RANDOM)
 }
 
 fn trust() -> Client<StdConnector> {
@@ -258,7 +258,7 @@ fn a_killed_session_is_replaced_on_the_next_query() {
 fn query_timeout_drops_the_connection_and_the_next_query_works() {
     let mut cfg = config("isere_trust", None);
     cfg.query_timeout_ms = 300;
-    let mut c = Client::new(StdConnector, cfg, host_random);
+    let mut c = Client::new(StdConnector, cfg, &HOST_RANDOM);
     let started = std::time::Instant::now();
     assert_eq!(
         c.query("select pg_sleep(3)", &[]),
@@ -277,7 +277,7 @@ fn query_timeout_drops_the_connection_and_the_next_query_works() {
 fn server_down_is_a_clear_error() {
     let mut cfg = config("isere_trust", None);
     cfg.port = closed_port();
-    let mut c = Client::new(StdConnector, cfg, host_random);
+    let mut c = Client::new(StdConnector, cfg, &HOST_RANDOM);
     let e = c.query("select 1", &[]).unwrap_err();
     assert_eq!(e, Error::Net(NetError::Refused));
     assert_eq!(e.to_string(), "PostgreSQL: connection refused");
@@ -287,7 +287,7 @@ fn server_down_is_a_clear_error() {
 fn size_limits() {
     let mut cfg = config("isere_trust", None);
     cfg.max_result_bytes = 10_000;
-    let mut c = Client::new(StdConnector, cfg, host_random);
+    let mut c = Client::new(StdConnector, cfg, &HOST_RANDOM);
     assert_eq!(
         c.query("select generate_series(1, 5000)", &[]),
         Err(Error::ResultTooLarge)
@@ -310,7 +310,7 @@ fn size_limits() {
 fn wide_results_arrive_whole() {
     let mut cfg = config("isere_trust", None);
     cfg.max_result_bytes = 4 << 20;
-    let mut c = Client::new(StdConnector, cfg, host_random);
+    let mut c = Client::new(StdConnector, cfg, &HOST_RANDOM);
     let r = c
         .query(
             "select i, repeat('y', i % 300) from generate_series(1, 5000) i",

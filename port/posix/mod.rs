@@ -1,7 +1,8 @@
 //! The simulator port: FreeRTOS POSIX port + host sockets, clock and console.
 //!
 //! The only code of the simulator that knows it runs on Linux (with
-//! `sim/main.rs`). It supplies the [`crate::port::Port`] services and the
+//! `sim/main.rs`). It supplies the port's services (for
+//! [`crate::services::Services`]) and the
 //! kernel hooks the configuration in `freertos-config/posix/` asks for:
 //!
 //! * the flash is a file-backed image (see `flash.rs`);
@@ -19,7 +20,9 @@ pub mod store;
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::io::Write as _;
 
-use crate::port::{Clock, Console, Entropy, EntropyError, Port};
+use crate::js::task::ShutdownSignal;
+use crate::port::{Clock, Console, Entropy, EntropyError};
+use crate::rtos::Once;
 
 /// Wall clock from the host.
 pub struct HostClock;
@@ -82,19 +85,22 @@ impl Console for StderrConsole {
     }
 }
 
-static NETWORK: net::HostNetwork = net::HostNetwork;
-static CLOCK: HostClock = HostClock;
-static CONSOLE: StderrConsole = StderrConsole;
-
-/// The simulator's port services.
-pub static PORT: Port = Port {
-    net: &NETWORK,
-    clock: &CLOCK,
-    console: &CONSOLE,
-    cpu_busy_ns: None,
-};
+/// The host's sockets.
+pub static NETWORK: net::HostNetwork = net::HostNetwork;
+/// The host's clock.
+pub static CLOCK: HostClock = HostClock;
+/// Standard error.
+pub static CONSOLE: StderrConsole = StderrConsole;
 
 static SHUTDOWN_REQUESTED: AtomicBool = AtomicBool::new(false);
+/// Where SIGTERM/SIGINT go once the JS task runs ([`on_terminate_stop`]).
+static SHUTDOWN: Once<ShutdownSignal> = Once::new();
+
+/// Makes SIGTERM and SIGINT stop the JS task through `signal` (it frees
+/// the runtime, runs the leak check and stops the scheduler).
+pub fn on_terminate_stop(signal: ShutdownSignal) {
+    SHUTDOWN.set(signal);
+}
 
 extern "C" fn on_terminate(_signal: libc::c_int) {
     // Only an atomic store: this may run on any thread, inside any code.
@@ -137,8 +143,10 @@ pub extern "C" fn isere_posix_io_isr() -> crate::rtos::BaseType {
 /// Called by `vApplicationTickHook` (isr.c) on every tick, in interrupt context.
 #[unsafe(no_mangle)]
 pub extern "C" fn isere_posix_tick_isr() {
-    if SHUTDOWN_REQUESTED.load(Ordering::Acquire) {
-        crate::js::task::request_shutdown();
+    if SHUTDOWN_REQUESTED.load(Ordering::Acquire)
+        && let Some(signal) = SHUTDOWN.get()
+    {
+        signal.raise();
     }
 }
 

@@ -8,9 +8,6 @@
 //! seed into any amount of output and its instantiate step conditions the
 //! seed through HMAC, so a biased source costs nothing but seed length.
 
-use alloc::boxed::Box;
-use core::sync::atomic::{AtomicPtr, Ordering};
-
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
@@ -25,24 +22,6 @@ pub const MAX_REQUEST: usize = 65536;
 /// Generate calls between two reseeds. SP 800-90A allows 2^48; a small
 /// interval bounds how much output a leaked state predicts.
 pub const RESEED_INTERVAL: u32 = 1024;
-
-/// The port's entropy source, installed once at start.
-static SOURCE: AtomicPtr<&'static dyn Entropy> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Installs the port's entropy source (the JS task does, from its
-/// `JsConfig`, before running any JS). A later call replaces it.
-pub fn install_source(source: &'static dyn Entropy) {
-    // A thin pointer to the fat one: load and store are all the atomics
-    // thumbv6m has. One small box per call, kept for the program's life.
-    let boxed: &'static mut &'static dyn Entropy = Box::leak(Box::new(source));
-    SOURCE.store(boxed, Ordering::Release);
-}
-
-/// The installed entropy source, if any.
-pub fn source() -> Option<&'static dyn Entropy> {
-    // SAFETY: only `install_source` stores, and only leaked (never freed) boxes.
-    unsafe { SOURCE.load(Ordering::Acquire).as_ref() }.copied()
-}
 
 /// HMAC_DRBG over SHA-256. The key is kept as a keyed HMAC state, so each
 /// 32-byte output block costs two SHA-256 compressions, not four.

@@ -1,16 +1,11 @@
 //! Database clients spoken natively over TCP: PostgreSQL ([`postgres`]) and
 //! Redis ([`redis`]).
 //!
-//! Both protocols are written against two small traits, so the same code runs
-//! over the port's [`Network`] in the firmware ([`PortConnector`]) and over a
-//! host `std::net::TcpStream` in tests:
-//!
-//! * a [`Transport`] is one connected byte stream with a time budget: the
-//!   client starts a deadline before each exchange, and every read and write
-//!   after it fails with [`NetError::TimedOut`] once it has passed;
-//! * a [`Connector`] opens transports, so a client can reconnect on its own
-//!   when the server went away (one open connection per binding, reopened
-//!   on the next call after a failure).
+//! Both protocols are written against the [`crate::net::Transport`] and
+//! [`crate::net::Connector`] traits, so the same code runs over the port's
+//! network in the firmware and over a host `std::net::TcpStream` in tests
+//! (one open connection per binding, reopened on the next call after a
+//! failure).
 //!
 //! Nothing here allocates per byte or panics on what a server sends: every
 //! message length is checked against a configured limit before a buffer
@@ -25,23 +20,16 @@ use alloc::vec::Vec;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::port::{NetError, Network, Socket};
-use crate::rtos::{self, TickType};
+pub use crate::net::{Connector, PortConnector, PortTransport, Transport};
+use crate::port::{Entropy, NetError};
+use crate::rtos;
 
-/// The network of the installed port ([`crate::port::install`]), if any yet.
-fn installed_network() -> Option<&'static dyn Network> {
-    crate::port::installed().map(|p| p.net)
-}
-
-/// Nonce bytes for SCRAM: from the port's entropy source
-/// ([`crate::crypto::random::source`]). Where a port has none, or it fails,
-/// from what the core can observe (the tick count, a call counter, the
+/// Nonce bytes for SCRAM: from the port's `entropy`. Where it fails, from
+/// what the core can observe (the tick count, a call counter, the
 /// heap's state, whitened with SHA-256): unique per exchange, which a SCRAM
 /// client nonce needs most, though not secret.
-pub fn scram_nonce(buf: &mut [u8]) {
-    if let Some(source) = crate::crypto::random::source()
-        && source.fill(buf).is_ok()
-    {
+pub fn scram_nonce(entropy: &dyn Entropy, buf: &mut [u8]) {
+    if entropy.fill(buf).is_ok() {
         return;
     }
     use sha2::{Digest, Sha256};
@@ -63,142 +51,8 @@ pub fn scram_nonce(buf: &mut [u8]) {
     }
 }
 
-/// A connected byte stream with a deadline (see the module docs).
-pub trait Transport {
-    /// Starts a time budget: reads and writes from now on fail with
-    /// [`NetError::TimedOut`] once `timeout_ms` milliseconds have passed.
-    fn start_deadline(&mut self, timeout_ms: u32);
-    /// Reads what is available into `buf`, waiting until the deadline for at
-    /// least one byte. `Ok(0)` means the peer closed the connection.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError>;
-    /// Writes part of `buf`, waiting until the deadline for room.
-    fn write(&mut self, buf: &[u8]) -> Result<usize, NetError>;
-    /// Whether an idle connection can still be used, checked without waiting:
-    /// `false` when the peer closed it or sent something while nothing was
-    /// asked (a server announcing its shutdown).
-    fn is_idle_usable(&mut self) -> bool;
-
-    /// Writes all of `buf` (within the current deadline).
-    fn write_all(&mut self, mut buf: &[u8]) -> Result<(), NetError> {
-        while !buf.is_empty() {
-            match self.write(buf)? {
-                0 => return Err(NetError::Closed),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Opens [`Transport`]s to a host and port.
-pub trait Connector {
-    /// The kind of connection this connector opens.
-    type Transport: Transport;
-    /// Resolves `host` (an IPv4 literal, `localhost`, or a name where the
-    /// port resolves names) and connects to `port`, within `timeout_ms`.
-    fn connect(
-        &mut self,
-        host: &str,
-        port: u16,
-        timeout_ms: u32,
-    ) -> Result<Self::Transport, NetError>;
-}
-
-/// Fills a buffer with unpredictable bytes (the SCRAM client nonce).
-pub type RandomSource = fn(&mut [u8]);
-
-/// Opens connections through the port's [`Network`] (the firmware's TCP).
-#[derive(Clone, Copy)]
-pub struct PortConnector {
-    net: Option<&'static dyn Network>,
-}
-
-impl PortConnector {
-    /// A connector over `net` (usually `port.net`).
-    pub fn new(net: &'static dyn Network) -> PortConnector {
-        PortConnector { net: Some(net) }
-    }
-
-    /// A connector over the installed port ([`crate::port::install`]), looked up when it
-    /// connects: the JS task makes its bindings before the server starts.
-    pub fn installed() -> PortConnector {
-        PortConnector { net: None }
-    }
-}
-
-impl Connector for PortConnector {
-    type Transport = PortTransport;
-
-    fn connect(
-        &mut self,
-        host: &str,
-        port: u16,
-        timeout_ms: u32,
-    ) -> Result<PortTransport, NetError> {
-        let net = self
-            .net
-            .or_else(installed_network)
-            .ok_or(NetError::Unreachable)?;
-        let ticks = rtos::ms_to_ticks(u64::from(timeout_ms));
-        let deadline = rtos::tick_count().saturating_add(ticks);
-        let addr = net.resolve(host, ticks)?;
-        let left = deadline.saturating_sub(rtos::tick_count());
-        let socket = net.connect(addr, port, left.max(1))?;
-        Ok(PortTransport {
-            net,
-            socket,
-            deadline,
-        })
-    }
-}
-
-/// A TCP connection through the port's [`Network`]; closed when dropped.
-pub struct PortTransport {
-    net: &'static dyn Network,
-    socket: Socket,
-    deadline: TickType,
-}
-
-impl PortTransport {
-    fn ticks_left(&self) -> Result<TickType, NetError> {
-        match self.deadline.saturating_sub(rtos::tick_count()) {
-            0 => Err(NetError::TimedOut),
-            left => Ok(left),
-        }
-    }
-}
-
-impl Transport for PortTransport {
-    fn start_deadline(&mut self, timeout_ms: u32) {
-        self.deadline =
-            rtos::tick_count().saturating_add(rtos::ms_to_ticks(u64::from(timeout_ms)).max(1));
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
-        let left = self.ticks_left()?;
-        self.net.recv(self.socket, buf, left)
-    }
-
-    fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
-        let left = self.ticks_left()?;
-        self.net.send(self.socket, buf, left)
-    }
-
-    fn is_idle_usable(&mut self) -> bool {
-        let mut probe = [0u8; 1];
-        // Nothing is owed to us while idle: only "no data yet" is healthy.
-        matches!(
-            self.net.recv(self.socket, &mut probe, 0),
-            Err(NetError::TimedOut)
-        )
-    }
-}
-
-impl Drop for PortTransport {
-    fn drop(&mut self) {
-        self.net.close(self.socket);
-    }
-}
+/// The source of the SCRAM client nonce (see [`scram_nonce`]).
+pub type RandomSource = &'static dyn Entropy;
 
 /// A growable receive buffer that hands out complete protocol frames.
 ///

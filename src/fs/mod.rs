@@ -12,8 +12,8 @@
 //!   unit tests and start-up code use it directly).
 //! * [`Storage`]: an [`Fs`] behind a FreeRTOS mutex, for the tasks that
 //!   share it (connection tasks serving static files, the KV binding's
-//!   worker); [`install`] makes one the device's file system, [`installed`]
-//!   finds it.
+//!   worker); the composition root makes one and hands it down in
+//!   [`crate::services::Services`].
 //! * [`ram::RamDevice`]: a block device in RAM (tests, boards without flash).
 //!
 //! Open files are kept in a table inside [`Fs`] (LittleFS links each open
@@ -36,7 +36,7 @@
 pub mod ram;
 mod storage;
 
-pub use storage::{SharedFile, Storage, install, installed};
+pub use storage::{SharedFile, Storage};
 
 use alloc::boxed::Box;
 use alloc::string::String;

@@ -1,7 +1,5 @@
 //! The device's file system, shared between tasks.
 
-use core::sync::atomic::{AtomicPtr, Ordering};
-
 use super::{File, Fs, FsError, SeekFrom, Stamp};
 use crate::rtos::{Mutex, OutOfMemory};
 
@@ -75,19 +73,4 @@ impl Drop for SharedFile {
             let _ = self.storage.with(|fs| fs.close(file));
         }
     }
-}
-
-static INSTALLED: AtomicPtr<Storage> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Makes `storage` the device's file system, found by [`installed`] (by the
-/// server for static routes, by the bindings). Called once by the port at
-/// start; a later call replaces it for new users.
-pub fn install(storage: &'static Storage) {
-    INSTALLED.store((storage as *const Storage).cast_mut(), Ordering::Release);
-}
-
-/// The device's file system, if the port installed one.
-pub fn installed() -> Option<&'static Storage> {
-    // SAFETY: only `install` stores here, from a `&'static Storage`.
-    unsafe { INSTALLED.load(Ordering::Acquire).as_ref() }
 }

@@ -3,6 +3,7 @@
 //! server ([`server`]): an acceptor task and a bounded pool of connection tasks,
 //! which serve static files themselves ([`static_files`]).
 
+pub mod admin;
 pub mod chunked;
 pub mod client;
 pub mod request;

@@ -9,9 +9,11 @@
 //! does no I/O costs no worker stacks.
 
 use alloc::boxed::Box;
+use core::cell::Cell;
 
+use super::context::{ContextSlot, ContextState};
 use super::engine::{Ctx, Thrown, Value};
-use super::task::{self, ContextState};
+use super::task::messages::Message;
 use crate::rtos::{self, Queue, WAIT_FOREVER};
 
 /// Turns a finished work's result into the value its promise resolves to
@@ -23,7 +25,7 @@ pub type Completion = Box<dyn for<'c> FnOnce(&'c Ctx) -> Result<Value<'c>, Throw
 
 /// One unit of work for the pool.
 struct Job {
-    function: usize,
+    slot: ContextSlot,
     id: u32,
     run: Box<dyn FnOnce() -> Completion + Send>,
 }
@@ -41,68 +43,73 @@ pub struct PoolConfig {
     pub queue_len: usize,
 }
 
-struct Pool {
+/// The JS task's I/O workers, started on first use. Owned by the JS task
+/// (its [`super::context::TaskContext`]) and only touched from it.
+pub struct IoPool {
     config: PoolConfig,
-    jobs: Option<&'static Queue<Job>>,
+    /// Where workers send completions: the JS task's queue.
+    results: &'static Queue<Message>,
+    jobs: Cell<Option<&'static Queue<Job>>>,
 }
 
-/// Written by the JS task only (in `configure` and `spawn`), so no lock.
-static mut POOL: Pool = Pool {
-    config: PoolConfig {
-        workers: 1,
-        stack_words: 2048,
-        priority: 1,
-        queue_len: 8,
-    },
-    jobs: None,
-};
+// SAFETY: `jobs` is only read and written by the JS task (natives call
+// `spawn` there); the queues themselves are kernel-synchronised.
+unsafe impl Sync for IoPool {}
 
-/// Sets the pool's sizes; call before the first [`spawn`] (the JS task does,
-/// from its `JsConfig`).
-pub(super) fn configure(config: PoolConfig) {
-    // SAFETY: only the JS task touches POOL.
-    unsafe {
-        let pool = &mut *core::ptr::addr_of_mut!(POOL);
-        pool.config = config;
-    }
-}
-
-/// The job queue, starting the workers the first time.
-fn jobs() -> Result<&'static Queue<Job>, &'static str> {
-    // SAFETY: only the JS task touches POOL.
-    let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
-    if let Some(q) = pool.jobs {
-        return Ok(q);
-    }
-    let config = pool.config;
-    let queue =
-        Queue::new(config.queue_len.max(1)).map_err(|_| "out of memory for the I/O queue")?;
-    let queue: &'static Queue<Job> = Box::leak(Box::new(queue));
-    let mut started = 0;
-    for _ in 0..config.workers.max(1) {
-        if rtos::spawn(c"js-io", config.stack_words, config.priority, move || {
-            worker(queue)
-        })
-        .is_ok()
-        {
-            started += 1;
+impl IoPool {
+    /// A pool of `config`'s size whose workers report to `results`.
+    pub(crate) fn new(config: PoolConfig, results: &'static Queue<Message>) -> IoPool {
+        IoPool {
+            config,
+            results,
+            jobs: Cell::new(None),
         }
     }
-    if started == 0 {
-        return Err("out of memory for an I/O worker task");
+
+    /// The job queue, starting the workers the first time. The queue lives
+    /// as long as its workers, which run for the firmware's life.
+    fn jobs(&self) -> Result<&'static Queue<Job>, &'static str> {
+        if let Some(q) = self.jobs.get() {
+            return Ok(q);
+        }
+        let config = self.config;
+        let queue =
+            Queue::new(config.queue_len.max(1)).map_err(|_| "out of memory for the I/O queue")?;
+        let queue: &'static Queue<Job> = Box::leak(Box::new(queue));
+        let results = self.results;
+        let mut started = 0;
+        for _ in 0..config.workers.max(1) {
+            if rtos::spawn(c"js-io", config.stack_words, config.priority, move || {
+                worker(queue, results)
+            })
+            .is_ok()
+            {
+                started += 1;
+            }
+        }
+        if started == 0 {
+            return Err("out of memory for an I/O worker task");
+        }
+        log::debug!(target: "js", "{started} I/O worker(s) started");
+        self.jobs.set(Some(queue));
+        Ok(queue)
     }
-    log::debug!(target: "js", "{started} I/O worker(s) started");
-    pool.jobs = Some(queue);
-    Ok(queue)
 }
 
-fn worker(jobs: &'static Queue<Job>) {
+fn worker(jobs: &'static Queue<Job>, results: &'static Queue<Message>) {
     loop {
         let Some(job) = jobs.receive(WAIT_FOREVER) else {
             continue;
         };
-        let Job { function, id, run } = *job;
-        task::complete_io(function, id, run());
+        let Job { slot, id, run } = *job;
+        let msg = Box::new(Message::Io {
+            slot,
+            id,
+            completion: run(),
+        });
+        if results.send(msg, WAIT_FOREVER).is_err() {
+            log::error!(target: "js", "I/O result dropped: the JS queue refused it");
+        }
     }
 }
 
@@ -113,14 +120,16 @@ pub fn spawn<'c, R: Send + 'static>(
     work: impl FnOnce() -> R + Send + 'static,
     finish: Finish<R>,
 ) -> Result<Value<'c>, Thrown> {
-    // SAFETY: every context the JS task creates carries its ContextState.
-    let state = unsafe { ctx.opaque::<ContextState>() }
-        .ok_or_else(|| ctx.throw_type_error("no function state"))?;
-    let queue = jobs().map_err(|e| ctx.throw_range_error(e))?;
+    let state = ContextState::of(ctx)?;
+    let queue = state
+        .task()
+        .io
+        .jobs()
+        .map_err(|e| ctx.throw_range_error(e))?;
     let [promise, resolve, reject] = ctx.promise()?;
     let id = state.add_pending_io(resolve, reject);
     let job = Box::new(Job {
-        function: state.function(),
+        slot: state.slot(),
         id,
         run: Box::new(move || {
             let result = work();

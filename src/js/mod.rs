@@ -4,7 +4,10 @@
 //! * [`compiler`]: source → bytecode, shared with `build.rs`.
 //! * [`builtin`]: bytecode compiled at build time (glue and example functions).
 //! * [`natives`]: the native functions the glue is built on.
-//! * [`task`]: the one task that owns the runtime and runs every function.
+//! * [`task`]: the one task that owns the runtime and runs every function;
+//!   [`context`]: what each of its contexts carries (below the natives,
+//!   the module loader and the I/O pool, which all reach it).
+//! * [`io`]: the I/O workers, whose results come back as promise settlements.
 //! * [`class`]: native classes (JS classes written in Rust, cheap in the
 //!   engine's heap).
 //! * [`lazy`]: names defined on first use (the glue's and the engine's
@@ -22,6 +25,7 @@ pub mod bindings;
 pub mod builtin;
 pub mod class;
 pub mod compiler;
+pub mod context;
 pub mod engine;
 pub mod heap;
 pub mod io;

@@ -30,8 +30,8 @@ use core::cell::RefCell;
 
 use super::builtin;
 use super::compiler::{self, SourceKind};
+use super::context::ContextState;
 use super::engine::{Ctx, ModuleBytecode, ModuleHost, Runtime, RuntimeLimits, Thrown, Value};
-use super::task::ContextState;
 
 /// The module that gives built-in modules the context's `internal` object.
 const INTERNAL: &str = "isere:internal";
@@ -127,9 +127,8 @@ fn normalize(base: &str, name: &str) -> Result<String, String> {
 fn function_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
     let found = match name.strip_prefix("node:") {
         Some(bare) => builtin::module(bare).map(Cow::Borrowed),
-        // SAFETY: every context of the JS task carries its ContextState,
-        // which outlives the context.
-        None => unsafe { ctx.opaque::<ContextState>() }
+        None => ContextState::of(ctx)
+            .ok()
             .and_then(|state| state.take_module(name))
             .map(Cow::Owned),
     };
@@ -138,11 +137,7 @@ fn function_module(ctx: &Ctx, name: &str) -> ModuleBytecode {
 }
 
 fn internal_object<'c>(ctx: &'c Ctx, _name: &str) -> Result<Value<'c>, Thrown> {
-    // SAFETY: every context of the JS task carries its ContextState, which
-    // outlives the context.
-    let state = unsafe { ctx.opaque::<ContextState>() }
-        .ok_or_else(|| ctx.throw_type_error("no function state"))?;
-    state.internal(ctx)
+    ContextState::of(ctx)?.internal(ctx)
 }
 
 /// The module host of [`compile_function`]: built-in modules load for real

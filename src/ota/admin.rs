@@ -1,5 +1,6 @@
 //! The admin API under `/_isere/` (besides `/_isere/stats`, which the
-//! server answers itself, unauthenticated):
+//! server answers itself, unauthenticated), as the [`AdminApi`] the server
+//! is given:
 //!
 //! | call | does |
 //! |---|---|
@@ -23,18 +24,21 @@
 //! A signed configuration is the JSON followed by an Ed25519 signature over
 //! `"isere config v1\0"` ‖ SHA-256(JSON), by one of the trusted keys.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::bundle::{self, Verifier, json_string, valid_name};
-use super::store::Pointer;
+use super::bundle::{self, Verifier, valid_name};
+use super::store::{Pointer, StagedUpload};
 use super::{Ota, TAG};
 use crate::config::Config;
-use crate::js::task::{FunctionChange, LoadedFunction};
+use crate::http::admin::{AdminApi, AdminRequest, AdminResponse, BodySource};
+use crate::js::task::{ActivationError, FunctionChange, LoadedFunction};
+use crate::running::{FunctionId, Update};
 
 /// Prefix of the message a configuration's signature signs.
 pub const CONFIG_SIGNING_CONTEXT: &[u8; 16] = b"isere config v1\0";
@@ -43,150 +47,101 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 /// Longest `GET /_isere/logs` waits for new lines.
 pub const MAX_LOG_WAIT_MS: u64 = 25_000;
 
-/// What an admin call needs from the connection that carries it.
-pub trait Link {
-    /// Replaces `out` with the next bytes of the request body; `Ok(false)`
-    /// once the body has ended. `Err` carries the status to answer with.
-    fn body_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, u16>;
-    /// Has the JS task apply `changes` (all or nothing, see
-    /// [`crate::js::task::Activation`]) and waits for the outcome.
-    fn activate(&mut self, changes: Vec<FunctionChange>) -> Result<(), String>;
-}
-
-/// An admin call, as the server parsed it.
-pub struct AdminRequest<'a> {
-    /// Method.
-    pub method: &'a str,
-    /// The path after `/_isere/`.
-    pub path: &'a str,
-    /// The query string (after `?`), possibly empty.
-    pub query: &'a str,
-    /// The `Authorization` header.
-    pub authorization: Option<&'a [u8]>,
-}
-
-/// The answer to an admin call.
-pub struct AdminResponse {
-    /// Status code.
-    pub status: u16,
-    /// `content-type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: Vec<u8>,
-    /// Extra header fields.
-    pub headers: Vec<(String, String)>,
-}
-
-impl AdminResponse {
-    fn json(status: u16, body: String) -> AdminResponse {
-        AdminResponse {
-            status,
-            content_type: "application/json",
-            body: body.into_bytes(),
-            headers: Vec::new(),
+impl AdminApi for Ota {
+    fn handle(&self, req: &AdminRequest<'_>, body: &mut dyn BodySource) -> AdminResponse {
+        let segments: Vec<&str> = req.path.split('/').collect();
+        let known = matches!(
+            segments.as_slice(),
+            ["functions"] | ["functions", _] | ["functions", _, "rollback"] | ["config"] | ["logs"]
+        );
+        if !known {
+            return AdminResponse::error(404, "no such admin endpoint");
+        }
+        if !self.authorized(req.authorization) {
+            let mut r = AdminResponse::error(
+                401,
+                "admin calls need `Authorization: Bearer TOKEN` with the token whose SHA-256 is admin.token_sha256 of the device configuration",
+            );
+            r.headers
+                .push((String::from("www-authenticate"), String::from("Bearer")));
+            return r;
+        }
+        match (req.method, segments.as_slice()) {
+            ("GET", ["functions"]) => list(self),
+            ("PUT", ["functions", name]) => self.changing.with(|_| deploy(self, body, name)),
+            ("POST", ["functions", name, "rollback"]) => {
+                self.changing.with(|_| rollback(self, name))
+            }
+            ("DELETE", ["functions", name]) => self.changing.with(|_| delete(self, name)),
+            ("GET", ["config"]) => AdminResponse {
+                status: 200,
+                content_type: "application/json",
+                body: self.config_json(),
+                headers: Vec::new(),
+            },
+            ("PUT", ["config"]) => self.changing.with(|_| put_config(self, body)),
+            ("GET", ["logs"]) => logs(self, req.query),
+            // A known endpoint (checked above) with another method.
+            _ => AdminResponse::error(
+                405,
+                "method not allowed here (see the admin API in the README)",
+            ),
         }
     }
-
-    /// `{"error": message}` with `status`.
-    pub fn error(status: u16, message: &str) -> AdminResponse {
-        let mut body = String::from("{\"error\":");
-        json_string(&mut body, message);
-        body.push_str("}\n");
-        AdminResponse::json(status, body)
-    }
 }
 
-/// Answers an admin call (not `stats`).
-pub fn handle(req: &AdminRequest<'_>, link: &mut dyn Link) -> AdminResponse {
-    let segments: Vec<&str> = req.path.split('/').collect();
-    let known = matches!(
-        segments.as_slice(),
-        ["functions"] | ["functions", _] | ["functions", _, "rollback"] | ["config"] | ["logs"]
-    );
-    if !known {
-        return AdminResponse::error(404, "no such admin endpoint");
-    }
-    let Some(ota) = super::installed() else {
-        return AdminResponse::error(
-            501,
-            "this device has no bundle store: over-the-air deploys are not available on this port yet",
-        );
-    };
-    if !ota.authorized(req.authorization) {
-        let mut r = AdminResponse::error(
-            401,
-            "admin calls need `Authorization: Bearer TOKEN` with the token whose SHA-256 is admin.token_sha256 of the device configuration",
-        );
-        r.headers
-            .push((String::from("www-authenticate"), String::from("Bearer")));
-        return r;
-    }
-    match (req.method, segments.as_slice()) {
-        ("GET", ["functions"]) => list(ota),
-        ("PUT", ["functions", name]) => ota.changing.with(|_| deploy(ota, link, name)),
-        ("POST", ["functions", name, "rollback"]) => {
-            ota.changing.with(|_| rollback(ota, link, name))
-        }
-        ("DELETE", ["functions", name]) => ota.changing.with(|_| delete(ota, link, name)),
-        ("GET", ["config"]) => AdminResponse {
-            status: 200,
-            content_type: "application/json",
-            body: ota.config_json(),
-            headers: Vec::new(),
-        },
-        ("PUT", ["config"]) => ota.changing.with(|_| put_config(ota, link)),
-        ("GET", ["logs"]) => logs(req.query),
-        // A known endpoint (checked above) with another method.
-        _ => AdminResponse::error(
-            405,
-            "method not allowed here (see the admin API in the README)",
-        ),
-    }
-}
-
-/// Has the JS task load `load` as function `number` (or remove it).
+/// Has the JS task load `load` as function `id` (or remove it).
 fn activate_one(
-    link: &mut dyn Link,
-    number: usize,
+    ota: &Ota,
+    id: FunctionId,
     load: Option<LoadedFunction>,
     init_limit_ms: u32,
-) -> Result<(), String> {
-    link.activate(alloc::vec![FunctionChange {
-        function: number,
+) -> Result<(), ActivationError> {
+    ota.control.activate(alloc::vec![FunctionChange {
+        function: id,
         load,
         init_limit_ms,
     }])
 }
 
-fn list(ota: &Ota) -> AdminResponse {
-    let mut s = String::from("{\"functions\":[");
-    for (i, d) in ota.deployed().iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str("{\"name\":");
-        json_string(&mut s, &d.name);
-        s.push_str(",\"active\":");
-        json_string(&mut s, &d.version);
-        s.push_str(",\"previous\":");
-        match &d.previous {
-            Some(p) => json_string(&mut s, p),
-            None => s.push_str("null"),
-        }
-        s.push_str(",\"routes\":[");
-        for (j, r) in d.routes.iter().enumerate() {
-            if j > 0 {
-                s.push(',');
-            }
-            json_string(&mut s, &r.prefix);
-        }
-        s.push_str("]}");
-    }
-    s.push_str("]}\n");
-    AdminResponse::json(200, s)
+#[derive(Serialize)]
+struct FunctionList<'a> {
+    functions: Vec<FunctionEntry<'a>>,
 }
 
-fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
+#[derive(Serialize)]
+struct FunctionEntry<'a> {
+    name: &'a str,
+    active: &'a str,
+    previous: Option<&'a str>,
+    routes: &'a [String],
+}
+
+fn list(ota: &Ota) -> AdminResponse {
+    let deployed = ota.deployed();
+    let functions = deployed
+        .iter()
+        .map(|d| FunctionEntry {
+            name: &d.name,
+            active: &d.version,
+            previous: d.previous.as_deref(),
+            routes: &d.routes,
+        })
+        .collect();
+    AdminResponse::json(200, &FunctionList { functions })
+}
+
+/// What a deploy or a rollback answers.
+#[derive(Serialize)]
+struct Switched<'a> {
+    name: &'a str,
+    active: &'a str,
+    previous: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+}
+
+fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
     if !valid_name(name) {
         return AdminResponse::error(400, "function names are 1 to 64 of A-Z a-z 0-9 . _ + -");
     }
@@ -201,12 +156,12 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     };
     let mut chunk = Vec::new();
     loop {
-        match link.body_chunk(&mut chunk) {
+        match body.next_chunk(&mut chunk) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(status) => {
+            Err(e) => {
                 upload.abort();
-                return AdminResponse::error(status, "the upload was cut short");
+                return AdminResponse::error(e.0, "the upload was cut short");
             }
         }
         if let Err(e) = verifier.feed(&chunk) {
@@ -228,11 +183,10 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
         }
     };
     let m = &verified.manifest;
-    let refuse =
-        |upload: alloc::boxed::Box<dyn super::store::StagedUpload + '_>, status, msg: String| {
-            upload.abort();
-            AdminResponse::error(status, &msg)
-        };
+    let refuse = |upload: Box<dyn StagedUpload + '_>, status, msg: String| {
+        upload.abort();
+        AdminResponse::error(status, &msg)
+    };
     if m.name != name {
         return refuse(
             upload,
@@ -261,28 +215,29 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     if let Err(e) = upload.commit(&m.version) {
         return AdminResponse::error(507, &alloc::format!("cannot store the bundle: {e}"));
     }
-    let finish = |status, msg: String| AdminResponse::error(status, &msg);
     let function = match ota.loaded_function(&verified) {
         Ok(f) => f,
         Err(e) => {
             let _ = store.delete_version(name, &m.version);
-            return finish(
-                500,
-                alloc::format!("cannot read the stored bundle back: {e}"),
-            );
+            let msg = alloc::format!("cannot read the stored bundle back: {e}");
+            return AdminResponse::error(500, &msg);
         }
     };
-    let number = ota.number_for(name);
-    if let Err(e) = activate_one(link, number, Some(function), m.limits.init_ms) {
+    let id = match ota.id_for(name) {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = store.delete_version(name, &m.version);
+            return AdminResponse::error(422, &alloc::format!("{e}"));
+        }
+    };
+    if let Err(e) = activate_one(ota, id, Some(function), m.limits.init_ms) {
         let _ = store.delete_version(name, &m.version);
         let still = match &pointer.active {
             Some(v) => alloc::format!("version {v} still serves"),
             None => String::from("nothing was deployed"),
         };
-        return finish(
-            422,
-            alloc::format!("version {} failed to start: {e}; {still}", m.version),
-        );
+        let msg = alloc::format!("version {} failed to start: {e}; {still}", m.version);
+        return AdminResponse::error(activation_status(&e), &msg);
     }
     let next = Pointer {
         active: Some(m.version.clone()),
@@ -291,30 +246,34 @@ fn deploy(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     if let Err(e) = store.set_pointer(name, &next) {
         // The new version runs but would not survive a restart.
         log::error!(target: TAG, "{name} {}: pointer not written: {e}", m.version);
-        return finish(
-            500,
-            alloc::format!("version {} runs but could not be recorded: {e}", m.version),
-        );
+        let msg = alloc::format!("version {} runs but could not be recorded: {e}", m.version);
+        return AdminResponse::error(500, &msg);
     }
     if let Some(old) = pointer.previous.as_deref().filter(|o| !next.names(o)) {
         let _ = store.delete_version(name, old);
     }
-    ota.record(number, &verified, pointer.active.clone());
+    ota.record(id, &verified, pointer.active.clone());
     log::info!(target: TAG, "{name} {} deployed ({} bytes)", m.version, verified.len);
-    let mut s = String::from("{\"name\":");
-    json_string(&mut s, name);
-    s.push_str(",\"active\":");
-    json_string(&mut s, &m.version);
-    s.push_str(",\"previous\":");
-    match &pointer.active {
-        Some(p) => json_string(&mut s, p),
-        None => s.push_str("null"),
-    }
-    let _ = writeln!(s, ",\"bytes\":{}}}", verified.len);
-    AdminResponse::json(200, s)
+    AdminResponse::json(
+        200,
+        &Switched {
+            name,
+            active: &m.version,
+            previous: pointer.active.as_deref(),
+            bytes: Some(verified.len),
+        },
+    )
 }
 
-fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
+/// The status of a refused activation: the JS task busy is worth a retry.
+fn activation_status(e: &ActivationError) -> u16 {
+    match e {
+        ActivationError::Busy => 503,
+        ActivationError::LoadFailed(_) | ActivationError::NoFreeContext => 422,
+    }
+}
+
+fn rollback(ota: &Ota, name: &str) -> AdminResponse {
     let pointer = match ota.store.pointer(name) {
         Ok(p) => p,
         Err(e) => return AdminResponse::error(500, &alloc::format!("{e}")),
@@ -327,23 +286,23 @@ fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     };
     let verified = match ota.verify_stored(name, &previous) {
         Ok(v) => v,
-        Err(e) => return AdminResponse::error(422, &alloc::format!("cannot roll back: {e}")),
+        Err(e) => {
+            let msg = alloc::format!("cannot roll back: {name} {previous}: {e}");
+            return AdminResponse::error(422, &msg);
+        }
     };
     let function = match ota.loaded_function(&verified) {
         Ok(f) => f,
         Err(e) => return AdminResponse::error(500, &alloc::format!("cannot roll back: {e}")),
     };
-    let number = ota.number_for(name);
-    if let Err(e) = activate_one(
-        link,
-        number,
-        Some(function),
-        verified.manifest.limits.init_ms,
-    ) {
-        return AdminResponse::error(
-            422,
-            &alloc::format!("version {previous} failed to start: {e}; {active} still serves"),
-        );
+    let id = match ota.id_for(name) {
+        Ok(id) => id,
+        Err(e) => return AdminResponse::error(422, &alloc::format!("{e}")),
+    };
+    let init_ms = verified.manifest.limits.init_ms;
+    if let Err(e) = activate_one(ota, id, Some(function), init_ms) {
+        let msg = alloc::format!("version {previous} failed to start: {e}; {active} still serves");
+        return AdminResponse::error(activation_status(&e), &msg);
     }
     let next = Pointer {
         active: Some(previous.clone()),
@@ -352,49 +311,79 @@ fn rollback(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
     if let Err(e) = ota.store.set_pointer(name, &next) {
         return AdminResponse::error(500, &alloc::format!("rolled back but not recorded: {e}"));
     }
-    ota.record(number, &verified, Some(active.clone()));
+    ota.record(id, &verified, Some(active.clone()));
     log::info!(target: TAG, "{name} rolled back from {active} to {previous}");
-    let mut s = String::from("{\"name\":");
-    json_string(&mut s, name);
-    s.push_str(",\"active\":");
-    json_string(&mut s, &previous);
-    s.push_str(",\"previous\":");
-    json_string(&mut s, &active);
-    s.push_str("}\n");
-    AdminResponse::json(200, s)
+    AdminResponse::json(
+        200,
+        &Switched {
+            name,
+            active: &previous,
+            previous: Some(&active),
+            bytes: None,
+        },
+    )
 }
 
-fn delete(ota: &Ota, link: &mut dyn Link, name: &str) -> AdminResponse {
+#[derive(Serialize)]
+struct Deleted<'a> {
+    deleted: &'a str,
+}
+
+fn delete(ota: &Ota, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
         return AdminResponse::error(404, &alloc::format!("'{name}' is not deployed"));
     };
-    if let Err(e) = activate_one(link, d.number, None, 0) {
+    if let Err(e) = activate_one(ota, d.id, None, 0) {
         return AdminResponse::error(500, &alloc::format!("cannot stop '{name}': {e}"));
     }
-    ota.state.with(|s| s.deployed.retain(|x| x.name != name));
+    ota.forget(name);
     if let Err(e) = ota.store.delete_function(name) {
         return AdminResponse::error(500, &alloc::format!("stopped, but not removed: {e}"));
     }
     log::info!(target: TAG, "{name} deleted");
-    AdminResponse::json(200, alloc::format!("{{\"deleted\":\"{name}\"}}\n"))
+    AdminResponse::json(200, &Deleted { deleted: name })
+}
+
+/// Why a signed configuration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigRejection {
+    /// The device trusts no key yet.
+    NoTrustedKey,
+    /// Too short to hold a signature.
+    Unsigned,
+    /// The signature is not by a trusted key.
+    BadSignature,
+}
+
+impl core::fmt::Display for ConfigRejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConfigRejection::NoTrustedKey => {
+                "this device trusts no signing key yet: add one to admin.trusted_keys at provisioning"
+            }
+            ConfigRejection::Unsigned => {
+                "a signed configuration is the JSON followed by its 64-byte signature (`isere config push` makes one)"
+            }
+            ConfigRejection::BadSignature => {
+                "bad signature: the configuration was not signed by a key this device trusts"
+            }
+        })
+    }
 }
 
 /// Checks a signed configuration; returns its JSON.
-pub fn verify_config<'b>(signed: &'b [u8], keys: &[VerifyingKey]) -> Result<&'b [u8], String> {
+pub fn verify_config<'b>(
+    signed: &'b [u8],
+    keys: &[VerifyingKey],
+) -> Result<&'b [u8], ConfigRejection> {
     if keys.is_empty() {
-        return Err(String::from(
-            "this device trusts no signing key yet: add one to admin.trusted_keys at provisioning",
-        ));
+        return Err(ConfigRejection::NoTrustedKey);
     }
     if signed.len() <= bundle::SIGNATURE_LEN {
-        return Err(String::from(
-            "a signed configuration is the JSON followed by its 64-byte signature (`isere config push` makes one)",
-        ));
+        return Err(ConfigRejection::Unsigned);
     }
     let (json, sig) = signed.split_at(signed.len() - bundle::SIGNATURE_LEN);
-    let mut message = [0u8; 48];
-    message[..16].copy_from_slice(CONFIG_SIGNING_CONTEXT);
-    message[16..].copy_from_slice(&Sha256::digest(json));
+    let message = config_signed_message(json);
     let mut s = [0u8; 64];
     s.copy_from_slice(sig);
     let signature = Signature::from_bytes(&s);
@@ -404,9 +393,7 @@ pub fn verify_config<'b>(signed: &'b [u8], keys: &[VerifyingKey]) -> Result<&'b 
     {
         Ok(json)
     } else {
-        Err(String::from(
-            "bad signature: the configuration was not signed by a key this device trusts",
-        ))
+        Err(ConfigRejection::BadSignature)
     }
 }
 
@@ -418,14 +405,27 @@ pub fn config_signed_message(json: &[u8]) -> [u8; 48] {
     message
 }
 
-fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
+/// What `PUT /_isere/config` answers.
+#[derive(Serialize)]
+struct ConfigApplied<'a> {
+    stored: bool,
+    applied: [&'a str; 5],
+    after_restart: [&'a str; 0],
+    max_connections: usize,
+    js_memory_bytes: usize,
+    clamped: bool,
+    loaded: &'a [String],
+    unloaded: &'a [String],
+}
+
+fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     let mut signed = Vec::new();
     let mut chunk = Vec::new();
     loop {
-        match link.body_chunk(&mut chunk) {
+        match body.next_chunk(&mut chunk) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(status) => return AdminResponse::error(status, "the upload was cut short"),
+            Err(e) => return AdminResponse::error(e.0, "the upload was cut short"),
         }
         if signed.len() + chunk.len() > MAX_CONFIG_BYTES {
             return AdminResponse::error(
@@ -438,7 +438,7 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     let (keys, _) = ota.verifier_parts();
     let json = match verify_config(&signed, &keys) {
         Ok(j) => j,
-        Err(e) => return AdminResponse::error(403, &e),
+        Err(e) => return AdminResponse::error(403, &alloc::format!("{e}")),
     };
     let config = match Config::parse(json) {
         Ok(c) => c,
@@ -452,7 +452,7 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
     }
     let keys = match super::parse_keys(&config.admin) {
         Ok(k) => k,
-        Err(e) => return AdminResponse::error(422, &e),
+        Err(e) => return AdminResponse::error(422, &alloc::format!("{e}")),
     };
     // Everything that can be refused is checked before anything changes:
     // the functions first, loaded by the JS task all or nothing.
@@ -463,36 +463,37 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         functions,
         routes,
     } = config;
-    let refused =
-        |e: String| AdminResponse::error(422, &alloc::format!("{e}; nothing changed, not stored"));
+    let refused = |e: &dyn core::fmt::Display| {
+        AdminResponse::error(422, &alloc::format!("{e}; nothing changed, not stored"))
+    };
     let mut plan = match ota.plan_functions(functions) {
         Ok(p) => p,
-        Err(e) => return refused(e),
+        Err(e) => return refused(&e),
     };
     if !plan.changes.is_empty()
-        && let Err(e) = link.activate(core::mem::take(&mut plan.changes))
+        && let Err(e) = ota.control.activate(core::mem::take(&mut plan.changes))
     {
-        ota.end_plan(plan.previous, None);
-        return refused(e);
+        ota.end_plan(plan.previous);
+        return refused(&e);
     }
-    ota.end_plan(plan.configured, Some(plan.next_number));
-    // The rest applies now too: log level, admin credentials, server limits,
-    // the size of the connection pool and the engine's memory limit (both
-    // clamped to what the port affords), the routes.
-    crate::logger::set_level(log_level);
-    crate::http::server::apply_limits(&server, admin.max_bundle_bytes);
-    crate::js::task::set_cpu_limit_ms(server.handler_timeout_ms);
-    let connections = crate::http::server::set_max_connections(server.max_connections);
-    let memory = crate::js::task::set_memory_limit(server.js_memory_bytes);
-    ota.replace_routes(routes);
+    let ids: Vec<FunctionId> = plan.configured.iter().map(|c| c.id).collect();
+    ota.end_plan(plan.configured);
+    // The rest applies now too: log level, server limits, the size of the
+    // connection pool and the engine's memory limit (both clamped to what
+    // the port affords), the routes, the admin credentials.
+    let applied = ota.control.apply(&Update {
+        log_level,
+        server: &server,
+        max_bundle_bytes: admin.max_bundle_bytes,
+        routes: &routes,
+        functions: &ids,
+    });
     ota.state.with(|s| {
         s.keys = keys;
         s.token_sha256 = admin.token_sha256;
         s.max_bundle_bytes = admin.max_bundle_bytes;
         s.config_json = json.to_vec();
     });
-    // Clamped values are reported as applied, beside `clamped`.
-    let clamped = server.max_connections != connections || server.js_memory_bytes != memory;
     // Stored last: a configuration that could not run is never what the
     // device starts with.
     if let Err(e) = ota.store.write_config(json) {
@@ -502,18 +503,23 @@ fn put_config(ota: &Ota, link: &mut dyn Link) -> AdminResponse {
         );
     }
     log::info!(target: TAG, "configuration replaced");
-    let mut body = alloc::format!(
-        "{{\"stored\":true,\"applied\":[\"log_level\",\"admin\",\"server\",\"routes\",\"functions\"],\"after_restart\":[],\"max_connections\":{connections},\"js_memory_bytes\":{memory},\"clamped\":{clamped}"
-    );
-    let _ = writeln!(
-        body,
-        ",\"loaded\":[{}],\"unloaded\":[{}]}}",
-        plan.loaded, plan.removed
-    );
-    AdminResponse::json(200, body)
+    // Clamped values are reported as applied, beside `clamped`.
+    AdminResponse::json(
+        200,
+        &ConfigApplied {
+            stored: true,
+            applied: ["log_level", "admin", "server", "routes", "functions"],
+            after_restart: [],
+            max_connections: applied.max_connections,
+            js_memory_bytes: applied.js_memory_bytes,
+            clamped: applied.clamped,
+            loaded: &plan.loaded,
+            unloaded: &plan.removed,
+        },
+    )
 }
 
-fn logs(query: &str) -> AdminResponse {
+fn logs(ota: &Ota, query: &str) -> AdminResponse {
     let mut since = 0u64;
     let mut wait_ms = 0u64;
     for pair in query.split('&') {
@@ -526,7 +532,7 @@ fn logs(query: &str) -> AdminResponse {
     }
     let deadline = crate::rtos::tick_count().saturating_add(crate::rtos::ms_to_ticks(wait_ms));
     let (text, next) = loop {
-        let (text, next) = crate::logger::read_ring(since);
+        let (text, next) = ota.log.read_ring(since);
         if !text.is_empty() || crate::rtos::tick_count() >= deadline {
             break (text, next);
         }

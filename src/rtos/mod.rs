@@ -12,11 +12,15 @@
 //! the kernel with handles this module created and still owns.
 
 pub mod ffi;
+mod once;
+mod rendezvous;
 
 use core::ffi::{CStr, c_void};
 use core::ptr::{self, NonNull};
 
 pub use ffi::{BaseType, TickType, UBaseType};
+pub use once::Once;
+pub use rendezvous::{Answer, Rendezvous, wait_for_answer};
 
 /// Ticks to wait forever.
 pub const WAIT_FOREVER: TickType = TickType::MAX;

@@ -109,10 +109,7 @@ impl Connector for StdConnector {
 }
 
 /// Random bytes from the host (the SCRAM nonce).
-pub fn host_random(buf: &mut [u8]) {
-    let mut f = std::fs::File::open("/dev/urandom").expect("/dev/urandom");
-    f.read_exact(buf).expect("reading /dev/urandom");
-}
+pub static HOST_RANDOM: isere::posix::HostEntropy = isere::posix::HostEntropy;
 
 /// An environment variable or its default.
 pub fn env_or(name: &str, default: &str) -> String {

@@ -327,7 +327,7 @@ impl<T: Transport> Connection<T> {
                             }
                             let pw = password.ok_or(Error::PasswordRequired)?;
                             let mut nonce = [0u8; 18];
-                            random(&mut nonce);
+                            crate::db::scram_nonce(random, &mut nonce);
                             // PostgreSQL takes the user from the startup packet.
                             let s = auth::Scram::new("", pw, &nonce);
                             wire::put_sasl_initial(

@@ -228,7 +228,9 @@ fn fill_random(ctx: &Ctx, args: &[Value<'_>], i: usize, out: &mut [u8]) -> Resul
         .and_then(|v| class.get(v))
         .ok_or_else(|| ctx.throw_type_error("crypto: expected a random generator"))?;
     let no_entropy = || ctx.throw_type_error("crypto: this device has no entropy source");
-    let source = random::source().ok_or_else(no_entropy)?;
+    let source = crate::js::context::ContextState::of(ctx)?
+        .services()
+        .entropy;
     let mut generator = generator.borrow_mut();
     if generator.is_none() {
         *generator = Some(Drbg::new(source).map_err(|_| no_entropy())?);

@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use crate::db::PortConnector;
 use crate::http::client::{self, FetchError, Limits, RedirectMode, Response};
+use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, Thrown, Value};
 use crate::js::io;
 use crate::rtos;
@@ -83,6 +84,7 @@ fn send<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<
     if let Err(e) = client::Target::parse(&url) {
         return Err(fetch_failed(ctx, &e));
     }
+    let net = ContextState::of(ctx)?.services().net;
     let request = client::Request {
         method,
         url,
@@ -94,7 +96,7 @@ fn send<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<
         ctx,
         move || {
             let now_ms = || rtos::ticks_to_ms(rtos::tick_count());
-            client::fetch(&mut PortConnector::installed(), request, &limits, &now_ms)
+            client::fetch(&mut PortConnector::new(net), request, &limits, &now_ms)
         },
         finish,
     )

@@ -18,26 +18,33 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::shared::{Registry, binding_object, client_of};
+use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, NativeFn, Thrown, Value};
 use crate::js::io;
 use crate::kv::{KvEntry, KvError, KvLimits, ListOptions, ListResult, PutOptions, SharedKv};
+use crate::services::Services;
 
-/// A namespace, opened on its first use (on a worker, once the port and
-/// the file system are installed).
+/// A namespace, opened on its first use (on a worker).
 struct Namespace {
     name: String,
+    services: &'static Services,
     kv: Option<SharedKv>,
 }
 
 impl Namespace {
     fn with<R>(&mut self, f: impl FnOnce(&SharedKv) -> Result<R, KvError>) -> Result<R, String> {
         if self.kv.is_none() {
-            let storage = crate::fs::installed()
+            let storage = self
+                .services
+                .storage
                 .ok_or_else(|| String::from("KV: this device has no file system"))?;
-            let port = crate::port::installed()
-                .ok_or_else(|| String::from("KV: the port is not running yet"))?;
-            let kv = SharedKv::open(storage, &self.name, KvLimits::default(), port.clock)
-                .map_err(|e| alloc::format!("KV namespace '{}': {e}", self.name))?;
+            let kv = SharedKv::open(
+                storage,
+                &self.name,
+                KvLimits::default(),
+                self.services.clock,
+            )
+            .map_err(|e| alloc::format!("KV namespace '{}': {e}", self.name))?;
             self.kv = Some(kv);
         }
         let kv = self.kv.as_ref().ok_or_else(String::new)?;
@@ -57,8 +64,10 @@ pub fn binding<'c>(
     name: &str,
     namespace: &str,
 ) -> Result<Value<'c>, Thrown> {
+    let services = ContextState::of(ctx)?.services();
     let index = NAMESPACES.register(function, namespace, || Namespace {
         name: String::from(namespace),
+        services,
         kv: None,
     });
     let methods: [(&core::ffi::CStr, u8, NativeFn); 5] = [

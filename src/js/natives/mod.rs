@@ -20,8 +20,8 @@ pub mod shared;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::context::ContextState;
 use super::engine::{Ctx, Thrown, Value};
-use super::task::ContextState;
 
 pub mod body;
 pub mod buffer;
@@ -149,9 +149,7 @@ pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
 }
 
 fn state(ctx: &Ctx) -> Result<&ContextState, Thrown> {
-    // SAFETY: every context the JS task creates carries its ContextState,
-    // which outlives the context.
-    unsafe { ctx.opaque::<ContextState>() }.ok_or_else(|| ctx.throw_type_error("no function state"))
+    ContextState::of(ctx)
 }
 
 fn arg<'a, 'c>(args: &'a [Value<'c>], i: usize) -> Option<&'a Value<'c>> {

@@ -22,8 +22,9 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 
 use super::shared::{Registry, client_of, string_arg};
+use crate::db::PortConnector;
 use crate::db::postgres::{self, Client, QueryResult, Value as PgValue};
-use crate::db::{self, PortConnector};
+use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, Thrown, Value};
 use crate::js::io;
 
@@ -48,10 +49,11 @@ pub fn binding<'c>(
     };
     config.connect_timeout_ms = timeout_ms;
     config.query_timeout_ms = timeout_ms;
-    let connector = PortConnector::installed();
+    let services = ContextState::of(ctx)?.services();
+    let connector = PortConnector::new(services.net);
     let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
     let index = CLIENTS.register(function, &key, || {
-        Client::new(connector, config, db::scram_nonce)
+        Client::new(connector, config, services.entropy)
     });
     super::shared::binding_object(ctx, name, index, &[(c"query", 2, query)])
 }

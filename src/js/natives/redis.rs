@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use super::shared::{Registry, binding_object, client_of};
 use crate::db::PortConnector;
 use crate::db::redis::{self, Client, Reply};
+use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, NativeFn, Thrown, Value};
 use crate::js::io::{self, Finish};
 
@@ -46,7 +47,7 @@ pub fn binding<'c>(
     };
     config.connect_timeout_ms = timeout_ms;
     config.command_timeout_ms = timeout_ms;
-    let connector = PortConnector::installed();
+    let connector = PortConnector::new(ContextState::of(ctx)?.services().net);
     let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
     let index = CLIENTS.register(function, &key, || Client::new(connector, config));
     let methods: [(&core::ffi::CStr, u8, NativeFn); 9] = [

@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
 
+use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, Thrown, Value};
-use crate::js::task::ContextState;
 use crate::rtos::Mutex;
 
 /// The property of a binding object holding its client's index.
@@ -110,14 +110,12 @@ pub fn client_of<T: Send + 'static>(
         return Err(misuse());
     }
     let index = index.to_f64()?;
-    // SAFETY: every context the JS task creates carries its ContextState.
-    let state = unsafe { ctx.opaque::<ContextState>() }
-        .ok_or_else(|| ctx.throw_type_error("no function state"))?;
+    let state = ContextState::of(ctx)?;
     if !(0.0..=u32::MAX as f64).contains(&index) {
         return Err(misuse());
     }
     registry
-        .get(state.function(), index as usize)
+        .get(state.slot().index(), index as usize)
         .ok_or_else(misuse)
 }
 
@@ -147,10 +145,7 @@ pub fn string_arg(ctx: &Ctx, v: Option<&Value<'_>>, message: &str) -> Result<Str
     }
 }
 
-/// The function index of the context.
+/// The slot of the context (its binding clients are registered under it).
 pub fn function_of(ctx: &Ctx) -> Result<usize, Thrown> {
-    // SAFETY: every context the JS task creates carries its ContextState.
-    unsafe { ctx.opaque::<ContextState>() }
-        .map(ContextState::function)
-        .ok_or_else(|| ctx.throw_type_error("no function state"))
+    ContextState::of(ctx).map(|s| s.slot().index())
 }

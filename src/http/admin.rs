@@ -1,0 +1,81 @@
+//! The admin API as the server sees it: a route target under `/_isere/`
+//! (besides `/_isere/stats`, which the server answers itself). The server
+//! parses the call, streams its body and writes the answer; what the call
+//! does is the [`AdminApi`] implementation's business (the over-the-air
+//! layer's, `crate::ota::admin`), handed to the server at start.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// An admin call, as the server parsed it.
+pub struct AdminRequest<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// The path after `/_isere/`.
+    pub path: &'a str,
+    /// The query string (after `?`), possibly empty.
+    pub query: &'a str,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a [u8]>,
+}
+
+impl AdminRequest<'_> {
+    /// Whether the call only reads (`GET`/`HEAD`): such calls run on the
+    /// connection's own task; the others check signatures (Ed25519 wants a
+    /// few KiB of stack) and run on a task of their own.
+    pub fn is_read_only(&self) -> bool {
+        self.method == "GET" || self.method == "HEAD"
+    }
+}
+
+/// Why a request body could not be read: the status to answer with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyError(pub u16);
+
+/// A request body, streamed.
+pub trait BodySource {
+    /// Replaces `out` with the next bytes of the body; `Ok(false)` once the
+    /// body has ended.
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, BodyError>;
+}
+
+/// The answer to an admin call.
+pub struct AdminResponse {
+    /// Status code.
+    pub status: u16,
+    /// `content-type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Extra header fields.
+    pub headers: Vec<(String, String)>,
+}
+
+/// `{"error": ...}` bodies (serde-json-core writes them).
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+impl AdminResponse {
+    /// A JSON answer: `value` serialised.
+    pub fn json<T: serde::Serialize>(status: u16, value: &T) -> AdminResponse {
+        AdminResponse {
+            status,
+            content_type: "application/json",
+            body: crate::json::to_vec(value),
+            headers: Vec::new(),
+        }
+    }
+
+    /// `{"error": message}` with `status`.
+    pub fn error(status: u16, message: &str) -> AdminResponse {
+        AdminResponse::json(status, &ErrorBody { error: message })
+    }
+}
+
+/// The admin API behind `/_isere/` (see the module docs).
+pub trait AdminApi: Sync {
+    /// Answers `req`, reading its body from `body`.
+    fn handle(&self, req: &AdminRequest<'_>, body: &mut dyn BodySource) -> AdminResponse;
+}

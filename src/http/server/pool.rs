@@ -1,0 +1,207 @@
+//! The pool of connection tasks. It is created at start (its size is
+//! `server.max_connections`, at most the port's ceiling); each task serves
+//! one accepted connection at a time, for as long as the client keeps it
+//! alive.
+//!
+//! The pool changes size while the server runs (a configuration pushed over
+//! the air): growing spawns the missing tasks at once; shrinking retires
+//! idle tasks at once and busy ones when their connection ends (never in
+//! the middle of a request). A retired task's reply queue is kept for the
+//! next task spawned (a late reply from the JS task may still arrive in
+//! it), so resizing back and forth does not leak.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+
+use super::connection::{Worker, connection_task};
+use super::{Job, ReplyQueue, Shared, TAG};
+use crate::port::Socket;
+use crate::rtos::{self, OutOfMemory, Queue, WAIT_FOREVER};
+
+/// The pool's counts, changed together inside kernel critical sections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolCounts {
+    /// Connection tasks alive.
+    pub tasks: usize,
+    /// Those waiting for a connection.
+    pub idle: usize,
+    /// The size the pool is going to (`max_connections` now).
+    pub target: usize,
+}
+
+/// The pool's shared state.
+pub(super) struct Pool {
+    ceiling: usize,
+    /// Sized for the ceiling: a job is sent only to a claimed idle task, so
+    /// it never holds more than the pool has tasks.
+    pub(super) work: Queue<Job>,
+    counts: UnsafeCell<PoolCounts>,
+    /// Reply queues of retired tasks, in kernel critical sections. Its
+    /// capacity is the ceiling: pushing never allocates.
+    spare_replies: UnsafeCell<Vec<ReplyQueue>>,
+}
+
+// SAFETY: `counts` and `spare_replies` are only touched inside kernel
+// critical sections; the queue is kernel-synchronised.
+unsafe impl Sync for Pool {}
+
+impl Pool {
+    pub(super) fn new(ceiling: usize) -> Result<Pool, OutOfMemory> {
+        Ok(Pool {
+            ceiling,
+            work: Queue::new(ceiling)?,
+            counts: UnsafeCell::new(PoolCounts::default()),
+            spare_replies: UnsafeCell::new(Vec::with_capacity(ceiling)),
+        })
+    }
+
+    /// Runs `f` on the pool's counts inside a critical section.
+    fn with<R>(&self, f: impl FnOnce(&mut PoolCounts) -> R) -> R {
+        // SAFETY: exclusive inside the critical section.
+        rtos::critical(|| f(unsafe { &mut *self.counts.get() }))
+    }
+
+    /// The counts now.
+    pub(super) fn counts(&self) -> PoolCounts {
+        self.with(|p| *p)
+    }
+
+    /// Claims an idle connection task, if any.
+    fn claim_idle(&self) -> bool {
+        self.with(|p| {
+            let claimed = p.idle > 0;
+            if claimed {
+                p.idle -= 1;
+            }
+            claimed
+        })
+    }
+
+    /// The calling task, between connections, is idle again.
+    pub(super) fn release_idle(&self) {
+        self.with(|p| p.idle += 1);
+    }
+
+    /// Whether the calling task, between connections, should end because
+    /// the pool is over its size (it is then no longer counted).
+    pub(super) fn retire_if_surplus(&self) -> bool {
+        self.with(|p| {
+            let retire = p.tasks > p.target;
+            if retire {
+                p.tasks -= 1;
+            }
+            retire
+        })
+    }
+
+    /// Keeps the reply queue of a retired task (`Some`), or takes one back.
+    pub(super) fn spare_reply(&self, keep: Option<ReplyQueue>) -> Option<ReplyQueue> {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let spares = unsafe { &mut *self.spare_replies.get() };
+            match keep {
+                // Full only after a retire raced a spawn: the queue stays
+                // allocated (a late reply may still arrive), unused.
+                Some(spare) if spares.len() < spares.capacity() => {
+                    spares.push(spare);
+                    None
+                }
+                Some(_) => None,
+                None => spares.pop(),
+            }
+        })
+    }
+}
+
+impl Shared {
+    /// Hands `socket` to an idle connection task; gives it back when all
+    /// are busy.
+    pub(super) fn hand_over(&self, socket: Socket) -> Result<(), Socket> {
+        if !self.pool.claim_idle() {
+            return Err(socket);
+        }
+        if let Err(job) = self
+            .pool
+            .work
+            .send(Box::new(Job::Serve(socket)), WAIT_FOREVER)
+            && let Job::Serve(s) = *job
+        {
+            self.services.net.close(s);
+        }
+        Ok(())
+    }
+
+    /// Spawns one connection task (already counted in the pool's tasks).
+    fn spawn_worker(&'static self) -> Result<(), OutOfMemory> {
+        let replies = match self.pool.spare_reply(None) {
+            Some(spare) => spare,
+            // Kept for the pool's life (see the module docs).
+            None => ReplyQueue {
+                queue: Box::leak(Box::new(Queue::new(2)?)),
+                seq: 0,
+            },
+        };
+        let spawned = rtos::spawn(
+            c"http-conn",
+            self.sizes.stack_words,
+            self.sizes.priority,
+            move || connection_task(Worker::new(self, replies)),
+        );
+        spawned.map(|_| ())
+    }
+
+    /// Grows or shrinks the pool towards `wanted` (see the module docs);
+    /// returns the tasks it has then.
+    pub(super) fn resize(&'static self, wanted: usize) -> usize {
+        let target = wanted.clamp(1, self.pool.ceiling.max(1));
+        self.pool.with(|p| p.target = target);
+        loop {
+            let grow = self.pool.with(|p| {
+                let grow = p.tasks < p.target;
+                if grow {
+                    p.tasks += 1;
+                }
+                grow
+            });
+            if !grow {
+                break;
+            }
+            if self.spawn_worker().is_err() {
+                let tasks = self.pool.with(|p| {
+                    p.tasks -= 1;
+                    p.tasks
+                });
+                log::warn!(target: TAG, "out of memory for connection tasks: {tasks} of {target}");
+                break;
+            }
+        }
+        loop {
+            let retire = self.pool.with(|p| {
+                let retire = p.tasks > p.target && p.idle > 0;
+                if retire {
+                    p.idle -= 1;
+                    p.tasks -= 1;
+                }
+                retire
+            });
+            if !retire {
+                break;
+            }
+            // Room is certain: the queue holds one job per claimed idle task.
+            if self
+                .pool
+                .work
+                .send(Box::new(Job::Retire), WAIT_FOREVER)
+                .is_err()
+            {
+                self.pool.with(|p| {
+                    p.idle += 1;
+                    p.tasks += 1;
+                });
+                break;
+            }
+        }
+        self.pool.counts().tasks
+    }
+}

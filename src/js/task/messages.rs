@@ -1,0 +1,120 @@
+//! What goes in and out of the JS task's queue.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::js::context::ContextSlot;
+use crate::js::io::Completion;
+use crate::rtos::{Queue, Rendezvous};
+use crate::running::FunctionId;
+
+/// A request handed to the JS task.
+pub struct Exchange {
+    /// Matches the [`Reply`] to this request.
+    pub seq: u32,
+    /// The function that serves it.
+    pub function: FunctionId,
+    /// Request method.
+    pub method: String,
+    /// Absolute URL (`http://host/path?query`).
+    pub url: String,
+    /// Header fields as received (names as sent, values as bytes).
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body; `None` when the request had no body framing at all.
+    pub body: Option<Vec<u8>>,
+    /// Where the reply goes.
+    pub reply_to: &'static Queue<Reply>,
+}
+
+/// A handler's response, handed back to the connection task.
+pub struct Reply {
+    /// The [`Exchange::seq`] this answers.
+    pub seq: u32,
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase chosen by the handler (empty: the standard one).
+    pub status_text: String,
+    /// Header fields (lowercase names).
+    pub headers: Vec<(String, String)>,
+    /// The body; `None` for a null body.
+    pub body: Option<Vec<u8>>,
+}
+
+/// One function's part of an activation (see
+/// [`super::JsTask::activate`]).
+pub struct FunctionChange {
+    /// The function.
+    pub function: FunctionId,
+    /// The new version; `None` removes the function.
+    pub load: Option<LoadedFunction>,
+    /// Longest the module's top level may run (0: the handler limit).
+    pub init_limit_ms: u32,
+}
+
+/// A function ready to be loaded into its context.
+pub struct LoadedFunction {
+    /// Its name (used in logs and as the Lambda `functionName`).
+    pub name: String,
+    /// QuickJS bytecode of its entry module.
+    pub bytecode: Vec<u8>,
+    /// Its other modules, which the entry imports by relative specifiers:
+    /// name (see [`crate::js::modules`]) and bytecode.
+    pub modules: Vec<(String, Vec<u8>)>,
+    /// Its `env` variables.
+    pub env: BTreeMap<String, String>,
+    /// Its `env` bindings.
+    pub bindings: BTreeMap<String, crate::config::Binding>,
+    /// Its own CPU limit in ms (a bundle's `limits.cpu_ms`), below the
+    /// device's `handler_timeout_ms`; 0: the device's.
+    pub cpu_limit_ms: u32,
+}
+
+/// Why an activation changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActivationError {
+    /// The JS task's queue stayed full: try again.
+    Busy,
+    /// A new version failed to load or to initialise (the message says
+    /// which and why); the old versions keep running.
+    LoadFailed(String),
+    /// More function contexts than the task has slots for.
+    NoFreeContext,
+}
+
+impl core::fmt::Display for ActivationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ActivationError::Busy => f.write_str("the JS task is too busy; try again"),
+            ActivationError::LoadFailed(why) => f.write_str(why),
+            ActivationError::NoFreeContext => write!(
+                f,
+                "more than {} function contexts",
+                crate::running::FunctionId::MAX
+            ),
+        }
+    }
+}
+
+/// A message to the JS task.
+pub(crate) enum Message {
+    /// Run a request.
+    Request(Box<Exchange>),
+    /// Apply a change of the running functions, all or nothing, and report
+    /// the outcome.
+    Activate {
+        changes: Vec<FunctionChange>,
+        done: Rendezvous<Result<(), ActivationError>>,
+    },
+    /// A JS timer fired.
+    Timer { slot: ContextSlot, id: u32 },
+    /// An I/O job finished.
+    Io {
+        slot: ContextSlot,
+        id: u32,
+        completion: Completion,
+    },
+    /// Free everything and stop the scheduler.
+    Shutdown,
+}

@@ -1,0 +1,259 @@
+//! The JS task: the one FreeRTOS task that owns the QuickJS runtime.
+//!
+//! QuickJS is single-threaded, so every JS value lives here. Other tasks talk
+//! to it only through its queue of messages ([`messages`]):
+//!
+//! * a connection task sends a request ([`Exchange`]) and waits on its own
+//!   reply queue for the [`Reply`] (tagged with a sequence number so that a
+//!   late reply to an abandoned request is recognised and dropped);
+//! * the admin API (through the device's control) sends an activation and
+//!   waits for its outcome ([`JsTask::activate`]);
+//! * the kernel's timer task and the I/O workers send timer and I/O events
+//!   ([`crate::js::context`], [`crate::js::io`]);
+//! * the port sends a shutdown ([`ShutdownSignal`], from interrupt context,
+//!   with a message allocated in advance).
+//!
+//! Files: [`messages`] (what is queued), [`functions`] (configured
+//! functions to bytecode), `event_loop.rs` (the loop and the requests in
+//! flight), `activation.rs` (loading contexts, switching versions),
+//! `lazy_names.rs` (the names a context defines on first use). The state
+//! of each context is [`crate::js::context`].
+
+mod activation;
+mod event_loop;
+pub mod functions;
+mod lazy_names;
+pub mod messages;
+
+pub use functions::{CompilePath, resolve_function, resolve_functions};
+pub use messages::{ActivationError, Exchange, FunctionChange, LoadedFunction, Reply};
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use super::context::TaskContext;
+use super::io::{IoPool, PoolConfig};
+use crate::rtos::{self, Answer, Queue};
+use crate::running::{FunctionId, Limits};
+use crate::services::Services;
+use messages::Message;
+
+/// Sizes of the JS task.
+#[derive(Clone, Copy)]
+pub struct JsConfig {
+    /// Native stack JS may use (below `task_stack_words` on the boards).
+    pub stack_limit: usize,
+    /// The task's FreeRTOS stack, in words.
+    pub task_stack_words: usize,
+    /// Task priority.
+    pub priority: u32,
+    /// Messages the queue holds.
+    pub queue_len: usize,
+    /// Worker tasks for I/O off the JS task (started on first use).
+    pub io_workers: usize,
+    /// Each I/O worker's FreeRTOS stack, in words.
+    pub io_stack_words: usize,
+}
+
+/// Why the JS task did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// Not enough memory for the task, its queue or the runtime.
+    OutOfMemory,
+    /// A function failed to load (the message says which and why).
+    Load(String),
+}
+
+impl core::fmt::Display for StartError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StartError::OutOfMemory => f.write_str("cannot start the JS task: out of memory"),
+            StartError::Load(why) => f.write_str(why),
+        }
+    }
+}
+
+/// What the JS task shares with the tasks that talk to it.
+struct Shared {
+    queue: &'static Queue<Message>,
+    /// Bytes the engine held after the last message (for stats).
+    memory_used: AtomicUsize,
+    /// The shutdown message, allocated in advance (taken once).
+    shutdown: AtomicPtr<Message>,
+}
+
+/// The handle other tasks use to reach the JS task.
+#[derive(Clone, Copy)]
+pub struct JsTask {
+    shared: &'static Shared,
+}
+
+/// Why a request could not be handed over: the queue is full.
+pub struct Busy(pub Box<Exchange>);
+
+impl JsTask {
+    /// Starts the JS task with the device's `services` and the running
+    /// `limits`, loads each of `functions` into its own context and returns
+    /// once they are ready, or with the first load error. Call from a task;
+    /// at most once.
+    pub fn start(
+        functions: Vec<(FunctionId, LoadedFunction)>,
+        config: JsConfig,
+        services: &'static Services,
+        limits: &'static Limits,
+    ) -> Result<JsTask, StartError> {
+        // The queue, the shared state and the task context live as long as
+        // the JS task, which runs until the scheduler stops.
+        let queue: &'static Queue<Message> = Box::leak(Box::new(
+            Queue::new(config.queue_len).map_err(|_| StartError::OutOfMemory)?,
+        ));
+        let shared: &'static Shared = Box::leak(Box::new(Shared {
+            queue,
+            memory_used: AtomicUsize::new(0),
+            shutdown: AtomicPtr::new(Box::into_raw(Box::new(Message::Shutdown))),
+        }));
+        let task: &'static TaskContext = Box::leak(Box::new(TaskContext {
+            services,
+            io: IoPool::new(
+                PoolConfig {
+                    workers: config.io_workers,
+                    stack_words: config.io_stack_words,
+                    priority: config.priority,
+                    queue_len: config.queue_len,
+                },
+                queue,
+            ),
+            queue,
+        }));
+        let outcome = rtos::wait_for_answer(|started| {
+            rtos::spawn(c"js", config.task_stack_words, config.priority, move || {
+                event_loop::run_task(event_loop::Start {
+                    functions,
+                    config,
+                    task,
+                    limits,
+                    memory_used: &shared.memory_used,
+                    started,
+                })
+            })
+            .is_ok()
+        });
+        match outcome {
+            Answer::Answered(Ok(())) => Ok(JsTask { shared }),
+            Answer::Answered(Err(e)) => Err(StartError::Load(e)),
+            Answer::Dropped | Answer::NotSent => Err(StartError::OutOfMemory),
+        }
+    }
+
+    /// Applies a change of the running functions (an over-the-air deploy,
+    /// rollback or delete, a pushed configuration, a restore at start) and
+    /// waits for the outcome. The JS task applies it between requests, all
+    /// or nothing: every new version is loaded into a fresh context and its
+    /// module's top level run under its `init_limit_ms`; only if all of
+    /// them succeed do they replace the old versions (and the removed
+    /// functions go), at once. Requests in flight finish on the old
+    /// contexts, each freed once the last of its requests is answered; the
+    /// next request sees the new state.
+    pub fn activate(&self, changes: Vec<FunctionChange>) -> Result<(), ActivationError> {
+        let mut changes = Some(changes);
+        // The queue is full only under a burst of requests: wait it out.
+        for _ in 0..50 {
+            let outcome = rtos::wait_for_answer(|done| {
+                let msg = Box::new(Message::Activate {
+                    changes: changes.take().unwrap_or_default(),
+                    done,
+                });
+                match self.shared.queue.send(msg, 0) {
+                    Ok(()) => true,
+                    Err(msg) => {
+                        if let Message::Activate { changes: back, .. } = *msg {
+                            changes = Some(back);
+                        }
+                        false
+                    }
+                }
+            });
+            match outcome {
+                Answer::Answered(result) => return result,
+                Answer::Dropped => return Err(ActivationError::Busy),
+                Answer::NotSent => rtos::delay(rtos::ms_to_ticks(20)),
+            }
+        }
+        Err(ActivationError::Busy)
+    }
+
+    /// Hands a request to the JS task without waiting; gives it back when the
+    /// queue is full.
+    pub fn submit(&self, exchange: Box<Exchange>) -> Result<(), Busy> {
+        match self
+            .shared
+            .queue
+            .send(Box::new(Message::Request(exchange)), 0)
+        {
+            Ok(()) => Ok(()),
+            Err(msg) => match *msg {
+                Message::Request(ex) => Err(Busy(ex)),
+                _ => unreachable!("sent a request"),
+            },
+        }
+    }
+
+    /// Bytes the engine held after the JS task's last message.
+    pub fn memory_used(&self) -> usize {
+        self.shared.memory_used.load(Ordering::Relaxed)
+    }
+
+    /// The way a port asks the JS task to stop (see [`ShutdownSignal`]).
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        ShutdownSignal {
+            shared: self.shared,
+        }
+    }
+}
+
+/// Asks the JS task to free everything, run the leak check and stop the
+/// scheduler. Safe from interrupt context; only the first call counts.
+#[derive(Clone, Copy)]
+pub struct ShutdownSignal {
+    shared: &'static Shared,
+}
+
+impl ShutdownSignal {
+    /// Sends the shutdown (see the type's docs).
+    pub fn raise(&self) {
+        let shutdown = &self.shared.shutdown;
+        // A critical section instead of an atomic swap: thumbv6m has no CAS.
+        let msg = rtos::critical(|| {
+            let m = shutdown.load(Ordering::Acquire);
+            shutdown.store(core::ptr::null_mut(), Ordering::Release);
+            m
+        });
+        if msg.is_null() {
+            return;
+        }
+        // SAFETY: the message was leaked from a box in `start` and is taken once.
+        let msg = unsafe { Box::from_raw(msg) };
+        if let Err(msg) = self.shared.queue.send(msg, 0) {
+            // Queue full: put it back so the next call retries.
+            shutdown.store(Box::into_raw(msg), Ordering::Release);
+        }
+    }
+}
+
+/// Waits for a request's reply on `replies`, dropping stale ones (answers
+/// to earlier requests that were given up on); `None` after `timeout`.
+pub fn wait_reply(replies: &Queue<Reply>, seq: u32, timeout: rtos::TickType) -> Option<Box<Reply>> {
+    let deadline = rtos::tick_count().saturating_add(timeout);
+    loop {
+        let left = deadline.saturating_sub(rtos::tick_count());
+        if left == 0 {
+            return None;
+        }
+        let reply = replies.receive(left)?;
+        if reply.seq == seq {
+            return Some(reply);
+        }
+    }
+}
