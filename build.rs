@@ -33,7 +33,31 @@ use rquickjs_sys as qjs;
 /// line and runs on first use of one of the names it lists.
 const EAGER_GLUE: &[&str] = &["dispatch"];
 
+/// The ports, one per build (each brings its kernel port, critical section
+/// and entry point); `src/lib.rs` checks the same at compile time.
+const PORTS: [&str; 4] = [
+    "port-posix",
+    "board-mps2-an385",
+    "board-rp2040",
+    "board-esp32c3",
+];
+
 fn main() {
+    let chosen: Vec<&str> = PORTS
+        .iter()
+        .copied()
+        .filter(|p| {
+            let var = format!("CARGO_FEATURE_{}", p.to_uppercase().replace('-', "_"));
+            env::var_os(var).is_some()
+        })
+        .collect();
+    if chosen.len() > 1 {
+        eprintln!(
+            "features {} exclude each other: build one port at a time (boards with --no-default-features)",
+            chosen.join(" and ")
+        );
+        std::process::exit(1);
+    }
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=handlers");

@@ -13,16 +13,18 @@ use alloc::vec::Vec;
 
 use crate::config::Config;
 use crate::http::server::{Extras, Server, TaskSizes};
-use crate::js::task::{
-    ActivationError, FunctionChange, JsConfig, JsTask, LoadedFunction, StartError,
-};
+use crate::js::task::{JsConfig, JsTask, LoadedFunction, StartError};
 use crate::port::Listener;
 use crate::rtos::{self, OutOfMemory};
-use crate::running::{Applied, Ceilings, FunctionId, Running, Update};
+use crate::running::{Ceilings, FunctionId, Running};
 use crate::services::Services;
 
 #[cfg(feature = "ota")]
+use crate::js::task::{ActivationError, FunctionChange};
+#[cfg(feature = "ota")]
 use crate::ota::{Control, FileCompiler, Ota, store::BundleStore};
+#[cfg(feature = "ota")]
+use crate::running::{Applied, Update};
 
 /// What a composition root hands to [`start`].
 pub struct Boot {
@@ -106,6 +108,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
         loaded.peak,
         loaded.free
     );
+    #[cfg(feature = "ota")]
     let control: &'static DeviceControl = Box::leak(Box::new(DeviceControl {
         running,
         js,
@@ -149,6 +152,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
             let extras = Extras::default();
             let server = Server::new(services, running, js, boot.server, extras, listener)
                 .map_err(oom("the server"))?;
+            #[cfg(feature = "ota")]
             control.server.set(server);
             server.start().map_err(oom("the connection tasks"))?;
             Some(server)
@@ -165,6 +169,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
 
 /// What the over-the-air layer may change, over the JS task, the running
 /// configuration and the server's pool.
+#[cfg(feature = "ota")]
 struct DeviceControl {
     running: &'static Running,
     js: JsTask,

@@ -30,6 +30,20 @@
 
 extern crate alloc;
 
+/// Fails the build when two of the given features are on together: each
+/// port brings its own kernel port, critical section and entry point.
+macro_rules! at_most_one_port {
+    ($first:literal $(, $rest:literal)*) => {
+        $(
+            #[cfg(all(feature = $first, feature = $rest))]
+            compile_error!(concat!("features `", $first, "` and `", $rest, "` exclude each other: build one port at a time"));
+        )*
+        at_most_one_port!($($rest),*);
+    };
+    () => {};
+}
+at_most_one_port!("port-posix", "board-mps2-an385", "board-rp2040", "board-esp32c3");
+
 #[cfg(feature = "port-posix")]
 extern crate std;
 

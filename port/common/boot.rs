@@ -1,43 +1,173 @@
-//! Start-up steps every board firmware shares: starting the JS task with a
-//! report of what it costs, the self-test that sends one request through
-//! it without the network, and over-the-air deploys on the file system.
+//! The start-up every board firmware shares, behind one [`Board`] trait
+//! (what a board provides, as embassy's driver traits say what a driver
+//! provides): mount the file system, pick the configuration (one pushed
+//! over the air wins), build the services, bring the network up, then
+//! [`isere::device::start`] runs the rest (the running configuration, the
+//! JS task, over-the-air deploys, the server).
 //!
 //! A board's `main.rs` includes this file (`#[path = "../common/boot.rs"]
-//! mod boot;`) next to `hooks.rs`, whose `crate::fail_fmt` it uses.
+//! mod boot;`) next to `hooks.rs`, implements [`Board`], and its init task
+//! calls [`run`]. `port/template/` shows a new board everything it must
+//! provide.
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use isere::config::Config;
-use isere::js::task::{JsConfig, JsTask, LoadedFunction};
+use isere::device::{Boot, Device};
+use isere::fs::{Fs, Storage};
+use isere::http::server::TaskSizes;
+use isere::js::task::{JsConfig, resolve_functions};
 use isere::js::{Exchange, Reply};
-#[cfg(feature = "ota")]
-use isere::ota::fs_store::{DEFAULT_ROOT, FsStore};
-#[cfg(feature = "ota")]
-use isere::ota::store::BundleStore;
-#[cfg(feature = "ota")]
-use isere::ota::{self, Ota};
+use isere::logger::Logger;
+use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos::{self, Queue};
+use isere::running::{Ceilings, Resolved, Route, Target};
+use isere::services::Services;
 
-/// Starts the JS task with `functions` and logs the heap it took; a
-/// function that fails to load stops the board.
-pub fn start_js(functions: Vec<LoadedFunction>, config: JsConfig) -> JsTask {
-    let before = rtos::heap_stats();
-    let js = match JsTask::start(functions, config) {
-        Ok(js) => js,
-        Err(e) => crate::fail_fmt(format_args!("{e}")),
+/// Compiles a function file and the files it imports (name and bytecode
+/// of each, the entry first), where a board can read files.
+pub type FileCompiler = fn(&str) -> Result<Vec<(String, Vec<u8>)>, String>;
+
+/// The sizes of a board's tasks and what it affords.
+pub struct Sizes {
+    /// The JS task.
+    pub js: JsConfig,
+    /// The connection tasks.
+    pub server: TaskSizes,
+    /// The most connection tasks.
+    pub max_connections: usize,
+    /// Log lines kept for `GET /_isere/logs`, from the heap (with
+    /// over-the-air deploys and a store).
+    #[cfg_attr(not(feature = "ota"), allow(dead_code))]
+    pub log_ring_bytes: usize,
+}
+
+/// What a board provides to the shared start-up.
+pub trait Board {
+    /// The board's name in the boot log.
+    const NAME: &'static str;
+    /// Its task sizes and ceilings.
+    const SIZES: Sizes;
+    /// The wall clock.
+    fn clock(&self) -> &'static dyn Clock;
+    /// The entropy source.
+    fn entropy(&self) -> &'static dyn Entropy;
+    /// The log sink (registered by the board's `main`).
+    fn log(&self) -> &'static Logger;
+    /// Nanoseconds the CPU has been awake, where the board can tell.
+    fn cpu_busy_ns(&self) -> Option<fn() -> u64> {
+        None
+    }
+    /// Mounts the file system, if the board has one.
+    fn mount(&mut self) -> Option<Fs>;
+    /// The configuration to run (its text beside it), given the one pushed
+    /// over the air before this boot, if any.
+    fn config(&mut self, pushed: Option<(Config, Vec<u8>)>) -> Result<(Config, Vec<u8>), String>;
+    /// How function files are compiled, where the board can read them.
+    fn compile_file(&self) -> Option<FileCompiler> {
+        None
+    }
+    /// The engine's memory ceiling, given the heap free before it starts.
+    fn js_memory_ceiling(&self, free_heap: usize) -> usize;
+    /// Brings the network up and listens for HTTP; `None`: the board does
+    /// not serve (no network, or a self-test run).
+    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)>;
+    /// Called once the device serves (or, without a network, runs).
+    fn started(&mut self, device: &Device);
+    /// Reports a fatal start-up error and stops.
+    fn fail(&self, message: core::fmt::Arguments<'_>) -> !;
+}
+
+/// Starts the device on `board` (call from the init task, which may end
+/// afterwards).
+pub fn run<B: Board>(mut board: B) {
+    let storage = board.mount().and_then(|mut fs| {
+        fs.set_clock(board.clock());
+        if let Ok(u) = fs.usage() {
+            log::info!(target: "board", "file system: {} of {} blocks used", u.blocks_used, u.block_count);
+        }
+        match Storage::new(fs) {
+            Ok(storage) => Some(&*Box::leak(Box::new(storage))),
+            Err(e) => {
+                log::error!(target: "board", "file system: {e}");
+                None
+            }
+        }
+    });
+    #[cfg(feature = "ota")]
+    let store = storage.and_then(open_store);
+    #[cfg(feature = "ota")]
+    let pushed = pushed_config(store);
+    #[cfg(not(feature = "ota"))]
+    let pushed = None;
+    let (config, config_json) = match board.config(pushed) {
+        Ok(c) => c,
+        Err(e) => board.fail(format_args!("{e}")),
     };
-    let loaded = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "heap: {} bytes used ({} by the JS runtime and its functions), {} peak, {} free",
-        loaded.used,
-        loaded.used - before.used,
-        loaded.peak,
-        loaded.free
-    );
-    js
+    let compile = board.compile_file();
+    let no_files = |path: &str| {
+        Err(alloc::format!(
+            "{path}: this board does not compile function files; use a built-in function or deploy a bundle"
+        ))
+    };
+    let functions = match compile {
+        Some(c) => resolve_functions(&config, c),
+        None => resolve_functions(&config, no_files),
+    };
+    let functions = match functions {
+        Ok(f) => f,
+        Err(e) => board.fail(format_args!("{e}")),
+    };
+    #[cfg(feature = "ota")]
+    if store.is_some() {
+        board.log().enable_ring(B::SIZES.log_ring_bytes);
+    }
+    let network = board.start_network();
+    let services: &'static Services = Box::leak(Box::new(Services {
+        net: network.map_or(&isere::port::NoNetwork, |(net, _)| net),
+        clock: board.clock(),
+        entropy: board.entropy(),
+        storage,
+        log: board.log(),
+        cpu_busy_ns: board.cpu_busy_ns(),
+    }));
+    let boot = Boot {
+        ceilings: Ceilings {
+            max_connections: B::SIZES.max_connections,
+            js_memory_bytes: board.js_memory_ceiling(rtos::heap_stats().free),
+        },
+        config,
+        config_json,
+        functions,
+        js: B::SIZES.js,
+        server: B::SIZES.server,
+        listener: network.map(|(_, listener)| listener),
+        #[cfg(feature = "ota")]
+        store,
+        #[cfg(feature = "ota")]
+        compile_file: compile,
+    };
+    match isere::device::start(services, boot) {
+        Ok(device) => {
+            if let Some(server) = device.server {
+                let heap = rtos::heap_stats();
+                log::info!(
+                    target: "board",
+                    "{}: {} connection tasks; heap: {} bytes used, {} peak, {} free",
+                    B::NAME,
+                    server.pool_counts().tasks,
+                    heap.used,
+                    heap.peak,
+                    heap.free
+                );
+            }
+            board.started(&device);
+        }
+        Err(e) => board.fail(format_args!("{e}")),
+    }
+    report_heap_after_boot();
 }
 
 /// Sends `GET /hello` through the JS task and logs the reply, its time and
@@ -46,14 +176,24 @@ pub fn start_js(functions: Vec<LoadedFunction>, config: JsConfig) -> JsTask {
     feature = "board-rp2040",
     allow(dead_code, reason = "the RP2040 has no way to ask for it")
 )]
-pub fn self_test(js: &JsTask, config: &Config) -> bool {
-    let Some(function) = config.route("/hello").and_then(|r| r.function()) else {
-        log::error!(target: "board", "selftest: no function serves /hello");
-        return false;
+pub fn self_test(device: &Device) -> bool {
+    let function = match device.running.resolve("/hello", true) {
+        Some(Resolved::Route(Route {
+            target: Target::Function(f),
+            ..
+        })) => f,
+        _ => {
+            log::error!(target: "board", "selftest: no function serves /hello");
+            return false;
+        }
     };
     let replies: &'static Queue<Reply> = match Queue::new(1) {
+        // Once per boot, for the self-test's one answer.
         Ok(q) => Box::leak(Box::new(q)),
-        Err(_) => crate::fail_fmt(format_args!("selftest: out of memory")),
+        Err(_) => {
+            log::error!(target: "board", "selftest: out of memory");
+            return false;
+        }
     };
     rtos::reset_heap_peak();
     let before = rtos::heap_stats();
@@ -67,7 +207,7 @@ pub fn self_test(js: &JsTask, config: &Config) -> bool {
         body: None,
         reply_to: replies,
     });
-    if js.submit(exchange).is_err() {
+    if device.js.submit(exchange).is_err() {
         log::error!(target: "board", "selftest: JS queue full");
         return false;
     }
@@ -89,10 +229,10 @@ pub fn self_test(js: &JsTask, config: &Config) -> bool {
 }
 
 /// The bundle store of over-the-air deploys in the device's file system
-/// (`/.isere`), if the board mounted one.
+/// (`/.isere`).
 #[cfg(feature = "ota")]
-pub fn open_store() -> Option<&'static dyn BundleStore> {
-    let storage = isere::fs::installed()?;
+fn open_store(storage: &'static Storage) -> Option<&'static dyn isere::ota::store::BundleStore> {
+    use isere::ota::fs_store::{DEFAULT_ROOT, FsStore};
     match FsStore::open(storage, DEFAULT_ROOT) {
         Ok(store) => Some(Box::leak(Box::new(store))),
         Err(e) => {
@@ -105,7 +245,9 @@ pub fn open_store() -> Option<&'static dyn BundleStore> {
 /// The configuration pushed over the air before this boot, which wins over
 /// the built-in one: its text, if there is one and it parses.
 #[cfg(feature = "ota")]
-pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>)> {
+fn pushed_config(
+    store: Option<&'static dyn isere::ota::store::BundleStore>,
+) -> Option<(Config, Vec<u8>)> {
     let text = match store?.read_config() {
         Ok(text) => text?,
         Err(e) => {
@@ -122,42 +264,10 @@ pub fn pushed_config(store: Option<&dyn BundleStore>) -> Option<(Config, Vec<u8>
     }
 }
 
-/// Turns over-the-air deploys on: the admin state (credentials from
-/// `config`, whose text is `config_json`) and a log ring of
-/// `log_ring_bytes` for `GET /_isere/logs`. Call before the JS task starts,
-/// so that the engine's memory limit is computed from what is left; then
-/// [`restore_deployed`] once it runs.
-#[cfg(feature = "ota")]
-pub fn start_ota(
-    store: &'static dyn BundleStore,
-    config: &Config,
-    config_json: Vec<u8>,
-    log_ring_bytes: usize,
-) -> Option<&'static Ota> {
-    isere::logger::enable_ring(log_ring_bytes);
-    match Ota::new(store, config, config_json) {
-        Ok(o) => {
-            let o: &'static Ota = Box::leak(Box::new(o));
-            ota::install(o);
-            Some(o)
-        }
-        Err(e) => {
-            log::error!(target: "board", "over-the-air deploys are off: {e}");
-            None
-        }
-    }
-}
-
-/// Loads the functions deployed before this boot into the running `js`.
-#[cfg(feature = "ota")]
-pub fn restore_deployed(ota: &Ota, js: JsTask) {
-    ota.restore_into(js);
-}
-
 /// Logs the heap once boot is over: a moment after the init task (which
 /// calls this last) has ended and the kernel has freed its stack, which is
 /// what a board has for requests.
-pub fn report_heap_after_boot() {
+fn report_heap_after_boot() {
     extern "C" fn report(_timer: *mut core::ffi::c_void) {
         let heap = rtos::heap_stats();
         log::info!(

@@ -25,11 +25,16 @@ mod start;
 mod uart;
 mod watchdog;
 
-use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use isere::config::Config;
-use isere::js::task::{JsConfig, resolve_functions};
+use isere::device::Device;
+use isere::http::server::TaskSizes;
+use isere::js::task::JsConfig;
+use isere::logger::Logger;
+use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos;
 
 #[global_allocator]
@@ -65,58 +70,94 @@ const INIT_PRIORITY: u32 = 4;
 pub extern "C" fn isere_esp32c3_main() -> ! {
     watchdog::disable_all();
     uart::write(b"\r\n");
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
+    isere::logger::register(&LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (esp32c3, RV32IMC)", isere::VERSION);
-    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, init_task).is_err() {
+    if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, || {
+        boot::run(Esp32c3)
+    })
+    .is_err()
+    {
         fail("cannot create the init task");
     }
     rtos::start_scheduler();
     fail("the scheduler returned");
 }
 
-fn init_task() {
-    let config: &'static Config = match Config::parse(DEFAULT_CONFIG.as_bytes()) {
-        Ok(c) => Box::leak(Box::new(c)),
-        Err(e) => fail_fmt(format_args!("built-in configuration: {e}")),
-    };
-    isere::logger::set_level(config.log_level);
-    // No flash driver for the ESP32-C3 yet (its flash sits behind the cache
-    // and needs the ROM's SPI routines): no file system is installed, so a
-    // static route answers 503 and a KV binding reports it is unavailable.
-    log::info!(target: "board", "file system: not available on this board yet");
-    // Function files need a file system, which this board has not yet.
-    let no_files = |path: &str| {
-        Err(alloc::format!(
-            "{path}: this board has no file system yet; use a built-in function"
-        ))
-    };
-    let functions = match resolve_functions(config, no_files) {
-        Ok(f) => f,
-        Err(e) => fail_fmt(format_args!("{e}")),
-    };
-    let js = boot::start_js(
-        functions,
-        JsConfig {
-            memory_limit: config.server.js_memory_bytes.min(JS_MEMORY_CEILING),
-            memory_ceiling: JS_MEMORY_CEILING,
+/// The board's log sink.
+static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
+
+/// This board, for the shared start-up (`port/common/boot.rs`).
+struct Esp32c3;
+
+impl boot::Board for Esp32c3 {
+    const NAME: &'static str = "esp32c3";
+    const SIZES: boot::Sizes = boot::Sizes {
+        js: JsConfig {
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
             queue_len: JS_QUEUE_LEN,
-            cpu_limit_ms: config.server.handler_timeout_ms,
-            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },
-    );
-    let ok = boot::self_test(&js, config);
-    log::info!(
-        target: "board",
-        "selftest {}; no network on this board yet: not serving HTTP",
-        if ok { "passed" } else { "FAILED" }
-    );
-    boot::report_heap_after_boot();
-    // The JS task keeps running (its timers, its queue); this task ends.
+        // No connection tasks: the board does not serve yet.
+        server: TaskSizes {
+            stack_words: TASK_STACK_WORDS,
+            priority: JS_PRIORITY,
+        },
+        max_connections: 1,
+        log_ring_bytes: 0,
+    };
+
+    fn clock(&self) -> &'static dyn Clock {
+        &hooks::TickClock
+    }
+
+    fn entropy(&self) -> &'static dyn Entropy {
+        &entropy::ENTROPY
+    }
+
+    fn log(&self) -> &'static Logger {
+        &LOGGER
+    }
+
+    /// No flash driver for the ESP32-C3 yet (its flash sits behind the
+    /// cache and needs the ROM's SPI routines): a static route answers 503
+    /// and a KV binding reports it is unavailable.
+    fn mount(&mut self) -> Option<isere::fs::Fs> {
+        log::info!(target: "board", "file system: not available on this board yet");
+        None
+    }
+
+    fn config(&mut self, _pushed: Option<(Config, Vec<u8>)>) -> Result<(Config, Vec<u8>), String> {
+        let config = Config::parse(DEFAULT_CONFIG.as_bytes())
+            .map_err(|e| alloc::format!("built-in configuration: {e}"))?;
+        isere::logger::set_level(config.log_level);
+        Ok((config, DEFAULT_CONFIG.as_bytes().to_vec()))
+    }
+
+    fn js_memory_ceiling(&self, _free_heap: usize) -> usize {
+        JS_MEMORY_CEILING
+    }
+
+    /// The Wi-Fi needs Espressif's binary blobs: no network yet.
+    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
+        None
+    }
+
+    fn started(&mut self, device: &Device) {
+        let ok = boot::self_test(device);
+        log::info!(
+            target: "board",
+            "selftest {}; no network on this board yet: not serving HTTP",
+            if ok { "passed" } else { "FAILED" }
+        );
+        // The JS task keeps running (its timers, its queue); the init task ends.
+    }
+
+    fn fail(&self, message: core::fmt::Arguments<'_>) -> ! {
+        fail_fmt(message)
+    }
 }
 
 /// Reports a fatal error on the console and stops the board.

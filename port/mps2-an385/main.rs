@@ -50,28 +50,20 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::entry;
 use isere::config::Config;
+use isere::device::Device;
+use isere::fs::Fs;
 use isere::fs::ram::RamDevice;
-use isere::fs::{Fs, Storage};
-use isere::http::server::{self, TaskSizes};
+use isere::http::server::TaskSizes;
 use isere::js::modules::compile_function;
-use isere::js::task::{JsConfig, resolve_functions};
+use isere::js::task::JsConfig;
+use isere::logger::Logger;
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Network, Port};
+use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos;
 use lan9118::{InterruptHandle, Lan9118};
 
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
-
-/// Log lines kept for `GET /_isere/logs` (from the heap).
-#[cfg(feature = "ota")]
-const LOG_RING_BYTES: usize = 8 * 1024;
-
-/// The bundle store of over-the-air deploys (nothing without them).
-#[cfg(feature = "ota")]
-type Store = dyn isere::ota::store::BundleStore;
-#[cfg(not(feature = "ota"))]
-type Store = ();
 
 /// The configuration the board boots with: the example functions.
 const DEFAULT_CONFIG: &str = include_str!("../../handlers/isere.json");
@@ -166,12 +158,12 @@ fn main() -> ! {
     // SAFETY: starts TIMER1, which only cpu.c uses.
     unsafe { vIsereCpuMeterStart() };
     uart::init();
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
+    isere::logger::register(&LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
     let mut buf = [0u8; 512];
     let args = BootArgs::parse(semihosting::command_line(&mut buf).unwrap_or(""));
     if rtos::spawn(c"init", INIT_STACK_WORDS, INIT_PRIORITY, move || {
-        init_task(args)
+        boot::run(Mps2 { args })
     })
     .is_err()
     {
@@ -241,166 +233,151 @@ fn exit_with_error(message: &str) -> ! {
     semihosting::exit(1);
 }
 
-/// The configuration and its text: `function=`'s, else one pushed over the
-/// air (kept in the file system), else `config=`'s, else the built-in one.
-fn load_config(args: &BootArgs, store: Option<&Store>) -> Result<(Config, Vec<u8>), String> {
-    if let Some(path) = &args.function {
-        return Ok((Config::function_file(path), b"{}".to_vec()));
-    }
-    #[cfg(feature = "ota")]
-    if let Some(pushed) = boot::pushed_config(store) {
-        return Ok(pushed);
-    }
-    #[cfg(not(feature = "ota"))]
-    let _ = store;
-    let (text, name) = match &args.config {
-        Some(path) => (host_file(path)?, path.as_str()),
-        None => (DEFAULT_CONFIG.as_bytes().to_vec(), "built-in configuration"),
-    };
-    let mut config = Config::parse(&text).map_err(|e| alloc::format!("{name}: {e}"))?;
-    if let Some(only) = &args.only {
-        let f = config
-            .functions
-            .iter()
-            .find(|f| f.name == *only)
-            .ok_or_else(|| alloc::format!("only={only}: no such function"))?;
-        let server = config.server.clone();
-        config = Config::single(f.clone());
-        config.server = server;
-    }
-    Ok((config, text))
+/// The board's log sink.
+static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
+
+/// This board, for the shared start-up (`port/common/boot.rs`).
+struct Mps2 {
+    args: BootArgs,
 }
 
-fn init_task(args: BootArgs) {
-    // The file system first: it may hold a configuration pushed over the air.
-    mount_file_system(args.data.as_deref());
-    #[cfg(feature = "ota")]
-    let store = boot::open_store();
-    #[cfg(not(feature = "ota"))]
-    let store: Option<&Store> = None;
-    let (config, config_json) = match load_config(&args, store) {
-        Ok((c, text)) => (&*Box::leak(Box::new(c)), text),
-        Err(e) => exit_with_error(&e),
-    };
-    isere::logger::set_level(args.log.unwrap_or(config.log_level));
-    let functions = match resolve_functions(config, compile_host_function) {
-        Ok(f) => f,
-        Err(e) => exit_with_error(&e),
-    };
-    // The OTA state and the log ring come from the heap before the engine's
-    // share of it is computed.
-    #[cfg(feature = "ota")]
-    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
-    #[cfg(feature = "ota")]
-    if let Some(ota) = ota {
-        // A pushed configuration may name function files: compiled on a
-        // task with the init task's deep stack.
-        ota.set_file_compiler(|path| {
-            rtos::run_on_new_task(c"compile", INIT_STACK_WORDS, INIT_PRIORITY, || {
-                compile_host_function(path)
-            })
-            .unwrap_or_else(|_| Err(String::from("out of memory for the compiler's task")))
-        });
-    }
-    #[cfg(not(feature = "ota"))]
-    let _ = config_json;
-    let free = rtos::heap_stats().free;
-    let js = boot::start_js(
-        functions,
-        JsConfig {
-            // The engine must leave the network and the connection tasks
-            // their share of the heap: it gets what is free at boot minus a
-            // reserve, or less if the configuration says so.
-            memory_limit: config
-                .server
-                .js_memory_bytes
-                .min(free.saturating_sub(HEAP_RESERVE)),
-            memory_ceiling: free.saturating_sub(HEAP_RESERVE),
+impl boot::Board for Mps2 {
+    const NAME: &'static str = "mps2-an385";
+    const SIZES: boot::Sizes = boot::Sizes {
+        js: JsConfig {
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
             // Sized for the largest pool a pushed configuration can ask for.
             queue_len: 16 + 2 * MAX_CONNECTIONS,
-            cpu_limit_ms: config.server.handler_timeout_ms,
-            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },
-    );
-    if args.selftest {
-        semihosting::exit(if boot::self_test(&js, config) { 0 } else { 1 });
-    }
-    #[cfg(feature = "ota")]
-    if let Some(ota) = ota {
-        boot::restore_deployed(ota, js);
-    }
-    let stack = start_network();
-    let listener = match stack.listen([0; 4], HTTP_PORT) {
-        Ok(l) => l,
-        Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
-    };
-    let port: &'static Port = Box::leak(Box::new(Port {
-        net: stack,
-        clock: &hooks::TickClock,
-        console: &hooks::CONSOLE,
-        cpu_busy_ns: Some(cpu_busy_ns),
-    }));
-    let sizes = TaskSizes {
-        stack_words: TASK_STACK_WORDS,
-        priority: SERVER_PRIORITY,
-        max_connections: MAX_CONNECTIONS,
-    };
-    if let Err(e) = server::start(port, config, js, listener, sizes) {
-        fail_fmt(format_args!("cannot start the server: {e}"));
-    }
-    // Wait for an address (DHCP answers in milliseconds on QEMU's slirp).
-    let deadline = rtos::tick_count() + rtos::ms_to_ticks(30_000);
-    while stack.address().is_none() && rtos::tick_count() < deadline {
-        rtos::delay(rtos::ms_to_ticks(10));
-    }
-    let Some([a, b, c, d]) = stack.address() else {
-        fail("no IPv4 address from DHCP within 30 s");
-    };
-    let heap = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        server::pool_counts().map_or(0, |p| p.tasks),
-        heap.used,
-        heap.peak,
-        heap.free
-    );
-    log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT}");
-    boot::report_heap_after_boot();
-}
-
-/// Mounts the file system (a host image through semihosting, or RAM) and
-/// makes it the device's.
-fn mount_file_system(image: Option<&str>) {
-    let mounted = match image {
-        Some(path) => match semihosting::HostImage::open(path, NEW_IMAGE_BYTES) {
-            Ok(device) => Fs::mount_or_format(Box::new(device)),
-            Err(e) => exit_with_error(&alloc::format!("data={path}: {e}")),
+        server: TaskSizes {
+            stack_words: TASK_STACK_WORDS,
+            priority: SERVER_PRIORITY,
         },
-        None => Fs::format(Box::new(RamDevice::new(RAM_FS_BLOCKS))),
+        max_connections: MAX_CONNECTIONS,
+        log_ring_bytes: 8 * 1024,
     };
-    let mut fs = match mounted {
-        Ok(fs) => fs,
-        Err(e) => fail_fmt(format_args!("file system: {e}")),
-    };
-    fs.set_clock(&hooks::TickClock);
-    if let Ok(u) = fs.usage() {
-        log::info!(
-            target: "board",
-            "file system ({}): {} of {} blocks used",
-            image.unwrap_or("RAM"),
-            u.blocks_used,
-            u.block_count
-        );
+
+    fn clock(&self) -> &'static dyn Clock {
+        &hooks::TickClock
     }
-    match Storage::new(fs) {
-        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
-        Err(e) => fail_fmt(format_args!("file system: {e}")),
+
+    fn entropy(&self) -> &'static dyn Entropy {
+        &entropy::ENTROPY
+    }
+
+    fn log(&self) -> &'static Logger {
+        &LOGGER
+    }
+
+    fn cpu_busy_ns(&self) -> Option<fn() -> u64> {
+        Some(cpu_busy_ns)
+    }
+
+    /// A host image through semihosting (`data=`), else RAM.
+    fn mount(&mut self) -> Option<Fs> {
+        let image = self.args.data.as_deref();
+        let mounted = match image {
+            Some(path) => match semihosting::HostImage::open(path, NEW_IMAGE_BYTES) {
+                Ok(device) => Fs::mount_or_format(Box::new(device)),
+                Err(e) => exit_with_error(&alloc::format!("data={path}: {e}")),
+            },
+            None => Fs::format(Box::new(RamDevice::new(RAM_FS_BLOCKS))),
+        };
+        match mounted {
+            Ok(fs) => Some(fs),
+            Err(e) => fail_fmt(format_args!(
+                "file system ({}): {e}",
+                image.unwrap_or("RAM")
+            )),
+        }
+    }
+
+    /// `function=`'s, else one pushed over the air, else `config=`'s, else
+    /// the built-in one; `only=` keeps one function of it; `log=` wins.
+    fn config(&mut self, pushed: Option<(Config, Vec<u8>)>) -> Result<(Config, Vec<u8>), String> {
+        let args = &self.args;
+        let (config, text) = match (&args.function, pushed) {
+            (Some(path), _) => (Config::function_file(path), b"{}".to_vec()),
+            (None, Some(pushed)) => pushed,
+            (None, None) => {
+                let (text, name) = match &args.config {
+                    Some(path) => (host_file(path)?, path.as_str()),
+                    None => (DEFAULT_CONFIG.as_bytes().to_vec(), "built-in configuration"),
+                };
+                let mut config = Config::parse(&text).map_err(|e| alloc::format!("{name}: {e}"))?;
+                if let Some(only) = &args.only {
+                    let f = config
+                        .functions
+                        .iter()
+                        .find(|f| f.name == *only)
+                        .ok_or_else(|| alloc::format!("only={only}: no such function"))?;
+                    let server = config.server.clone();
+                    config = Config::single(f.clone());
+                    config.server = server;
+                }
+                (config, text)
+            }
+        };
+        isere::logger::set_level(args.log.unwrap_or(config.log_level));
+        Ok((config, text))
+    }
+
+    fn compile_file(&self) -> Option<boot::FileCompiler> {
+        // On a task with the init task's deep stack (a pushed configuration
+        // compiles on the admin call's task).
+        Some(|path| {
+            rtos::run_on_new_task(c"compile", INIT_STACK_WORDS, INIT_PRIORITY, || {
+                compile_host_function(path)
+            })
+            .unwrap_or_else(|_| Err(String::from("out of memory for the compiler's task")))
+        })
+    }
+
+    /// What is free at boot minus a reserve for the network and the
+    /// connection tasks.
+    fn js_memory_ceiling(&self, free_heap: usize) -> usize {
+        free_heap.saturating_sub(HEAP_RESERVE)
+    }
+
+    /// The LAN9118 and DHCP; none for a self-test run.
+    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
+        if self.args.selftest {
+            return None;
+        }
+        let stack = start_network();
+        match stack.listen([0; 4], HTTP_PORT) {
+            Ok(l) => Some((stack, l)),
+            Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
+        }
+    }
+
+    fn started(&mut self, device: &Device) {
+        if self.args.selftest {
+            semihosting::exit(if boot::self_test(device) { 0 } else { 1 });
+        }
+        // SAFETY: set by `start_network` before the interrupt was unmasked.
+        let Some(stack) = (unsafe { STACK.load(Ordering::Acquire).as_ref() }) else {
+            return;
+        };
+        // Wait for an address (DHCP answers in milliseconds on QEMU's slirp).
+        let deadline = rtos::tick_count() + rtos::ms_to_ticks(30_000);
+        while stack.address().is_none() && rtos::tick_count() < deadline {
+            rtos::delay(rtos::ms_to_ticks(10));
+        }
+        let Some([a, b, c, d]) = stack.address() else {
+            fail("no IPv4 address from DHCP within 30 s");
+        };
+        log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT}");
+    }
+
+    fn fail(&self, message: core::fmt::Arguments<'_>) -> ! {
+        let mut line = heapless::String::<256>::new();
+        let _ = line.write_fmt(message);
+        exit_with_error(&line)
     }
 }
 

@@ -28,15 +28,19 @@ mod ncm;
 mod uart;
 
 use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write as _;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use cortex_m::peripheral::NVIC;
 use isere::config::Config;
-use isere::http::server::{self, TaskSizes};
-use isere::js::task::{JsConfig, resolve_functions};
+use isere::device::Device;
+use isere::http::server::TaskSizes;
+use isere::js::task::JsConfig;
+use isere::logger::Logger;
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Network, Port};
+use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos;
 use rp2040_hal::pac::{self, interrupt};
 use smoltcp::wire::{EthernetAddress, Ipv4Address};
@@ -124,10 +128,14 @@ fn USBCTRL_IRQ() {
     rtos::yield_from_isr(woken);
 }
 
-/// Peripherals the init task takes over from `main`.
-struct Board {
-    usb: rp2040_hal::usb::UsbBus,
+/// This board, for the shared start-up (`port/common/boot.rs`), with the
+/// peripherals the init task takes over from `main`.
+struct Pico {
+    usb: Option<rp2040_hal::usb::UsbBus>,
 }
+
+/// The board's log sink.
+static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
 
 /// The reset handler's target (rp2040-hal's `entry` first releases the
 /// hardware spinlocks, which survive a soft reset).
@@ -156,7 +164,7 @@ fn start() -> ! {
     let sio = rp2040_hal::Sio::new(p.SIO);
     let pins = rp2040_hal::gpio::Pins::new(p.IO_BANK0, p.PADS_BANK0, sio.gpio_bank0, &mut p.RESETS);
     uart::init(p.UART0, pins.gpio0, pins.gpio1, &mut p.RESETS, &clocks);
-    isere::logger::init(&hooks::CONSOLE, log::LevelFilter::Info);
+    isere::logger::register(&LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (rp2040, Cortex-M0+ at 125 MHz)", isere::VERSION);
     let usb = rp2040_hal::usb::UsbBus::new(
         p.USBCTRL_REGS,
@@ -165,9 +173,10 @@ fn start() -> ! {
         true,
         &mut p.RESETS,
     );
-    let board = Board { usb };
+    let board = Pico { usb: Some(usb) };
     if rtos::spawn(c"init", INIT_STACK_WORDS, INIT_PRIORITY, move || {
-        init_task(board)
+        log_flash_layout();
+        boot::run(board)
     })
     .is_err()
     {
@@ -177,97 +186,79 @@ fn start() -> ! {
     fail("the scheduler returned");
 }
 
-/// Log lines kept for `GET /_isere/logs` (from the heap: 2 KiB of the
-/// RP2040's budget), with the `ota` feature.
-#[cfg(feature = "ota")]
-const LOG_RING_BYTES: usize = 2 * 1024;
-
-fn init_task(board: Board) {
-    log_flash_layout();
-    // The file system first: it may hold a configuration pushed over the air.
-    mount_file_system();
-    #[cfg(feature = "ota")]
-    let store = boot::open_store();
-    #[cfg(feature = "ota")]
-    let pushed = boot::pushed_config(store);
-    #[cfg(not(feature = "ota"))]
-    let pushed: Option<(Config, alloc::vec::Vec<u8>)> = None;
-    let (config, config_json) = match pushed {
-        Some((c, text)) => (c, text),
-        None => match Config::parse(BOARD_CONFIG.as_bytes()) {
-            Ok(c) => (c, BOARD_CONFIG.as_bytes().to_vec()),
-            Err(e) => fail_fmt(format_args!("board configuration: {e}")),
-        },
-    };
-    let config: &'static Config = Box::leak(Box::new(config));
-    isere::logger::set_level(config.log_level);
-    // Functions are not compiled from files on this board yet.
-    let no_files = |path: &str| {
-        Err(alloc::format!(
-            "{path}: this board does not compile function files yet; use a built-in function"
-        ))
-    };
-    let functions = match resolve_functions(config, no_files) {
-        Ok(f) => f,
-        Err(e) => fail_fmt(format_args!("{e}")),
-    };
-    #[cfg(feature = "ota")]
-    let ota = store.and_then(|s| boot::start_ota(s, config, config_json, LOG_RING_BYTES));
-    #[cfg(not(feature = "ota"))]
-    let _ = config_json;
-    let js = boot::start_js(
-        functions,
-        JsConfig {
-            memory_limit: config.server.js_memory_bytes,
-            // What the heap has left: a pushed configuration cannot promise
-            // the engine more.
-            memory_ceiling: rtos::heap_stats().free,
+impl boot::Board for Pico {
+    const NAME: &'static str = "rp2040";
+    const SIZES: boot::Sizes = boot::Sizes {
+        js: JsConfig {
             stack_limit: JS_STACK_LIMIT,
             task_stack_words: JS_STACK_WORDS,
             priority: JS_PRIORITY,
             // Sized for the largest pool a pushed configuration can ask for.
             queue_len: 4 + 2 * MAX_CONNECTIONS,
-            cpu_limit_ms: config.server.handler_timeout_ms,
-            entropy: &entropy::ENTROPY,
             io_workers: IO_WORKERS,
             io_stack_words: TASK_STACK_WORDS,
         },
-    );
-    #[cfg(feature = "ota")]
-    if let Some(ota) = ota {
-        boot::restore_deployed(ota, js);
-    }
-    let stack = start_network(board.usb);
-    let listener = match stack.listen([0; 4], HTTP_PORT) {
-        Ok(l) => l,
-        Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
-    };
-    let port: &'static Port = Box::leak(Box::new(Port {
-        net: stack,
-        clock: &hooks::TickClock,
-        console: &hooks::CONSOLE,
-        cpu_busy_ns: None,
-    }));
-    let sizes = TaskSizes {
-        stack_words: TASK_STACK_WORDS,
-        priority: SERVER_PRIORITY,
+        server: TaskSizes {
+            stack_words: TASK_STACK_WORDS,
+            priority: SERVER_PRIORITY,
+        },
         max_connections: MAX_CONNECTIONS,
+        // 2 KiB of the RP2040's budget, with over-the-air deploys.
+        log_ring_bytes: 2 * 1024,
     };
-    if let Err(e) = server::start(port, config, js, listener, sizes) {
-        fail_fmt(format_args!("cannot start the server: {e}"));
+
+    fn clock(&self) -> &'static dyn Clock {
+        &hooks::TickClock
     }
-    let heap = rtos::heap_stats();
-    log::info!(
-        target: "board",
-        "{} connection tasks; heap: {} bytes used, {} peak, {} free",
-        server::pool_counts().map_or(0, |p| p.tasks),
-        heap.used,
-        heap.peak,
-        heap.free
-    );
-    let [a, b, c, d] = BOARD_ADDRESS;
-    log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT} (USB network)");
-    boot::report_heap_after_boot();
+
+    fn entropy(&self) -> &'static dyn Entropy {
+        &entropy::ENTROPY
+    }
+
+    fn log(&self) -> &'static Logger {
+        &LOGGER
+    }
+
+    fn mount(&mut self) -> Option<isere::fs::Fs> {
+        mount_file_system()
+    }
+
+    /// One pushed over the air, else the board's built-in one.
+    fn config(&mut self, pushed: Option<(Config, Vec<u8>)>) -> Result<(Config, Vec<u8>), String> {
+        let (config, text) = match pushed {
+            Some(pushed) => pushed,
+            None => {
+                let config = Config::parse(BOARD_CONFIG.as_bytes())
+                    .map_err(|e| alloc::format!("board configuration: {e}"))?;
+                (config, BOARD_CONFIG.as_bytes().to_vec())
+            }
+        };
+        isere::logger::set_level(config.log_level);
+        Ok((config, text))
+    }
+
+    /// What the heap has left: a pushed configuration cannot promise the
+    /// engine more.
+    fn js_memory_ceiling(&self, free_heap: usize) -> usize {
+        free_heap
+    }
+
+    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
+        let stack = start_network(self.usb.take()?);
+        match stack.listen([0; 4], HTTP_PORT) {
+            Ok(l) => Some((stack, l)),
+            Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
+        }
+    }
+
+    fn started(&mut self, _device: &Device) {
+        let [a, b, c, d] = BOARD_ADDRESS;
+        log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT} (USB network)");
+    }
+
+    fn fail(&self, message: core::fmt::Arguments<'_>) -> ! {
+        fail_fmt(message)
+    }
 }
 
 /// Brings USB networking up, starts the network task and unmasks the USB
@@ -326,34 +317,26 @@ fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
     stack
 }
 
-/// Mounts LittleFS on the flash partition (formatting it on first boot)
-/// and makes it the device's file system.
+/// Mounts LittleFS on the flash partition (formatting it on first boot).
 #[cfg(not(feature = "rp2040-emulator"))]
-fn mount_file_system() {
+fn mount_file_system() -> Option<isere::fs::Fs> {
     // SAFETY: called once; only the file system writes the partition and
     // core 1 is not started.
     let device = unsafe { flash::FlashPartition::new() };
-    let mut fs = match isere::fs::Fs::mount_or_format(Box::new(device)) {
-        Ok(fs) => fs,
+    match isere::fs::Fs::mount_or_format(Box::new(device)) {
+        Ok(fs) => Some(fs),
         Err(e) => {
             log::error!(target: "board", "file system: {e}; running without one");
-            return;
+            None
         }
-    };
-    fs.set_clock(&hooks::TickClock);
-    if let Ok(u) = fs.usage() {
-        log::info!(target: "board", "file system: {} of {} blocks used", u.blocks_used, u.block_count);
-    }
-    match isere::fs::Storage::new(fs) {
-        Ok(storage) => isere::fs::install(Box::leak(Box::new(storage))),
-        Err(e) => log::error!(target: "board", "file system: {e}"),
     }
 }
 
 /// The emulator has no boot ROM image, hence no flash routines.
 #[cfg(feature = "rp2040-emulator")]
-fn mount_file_system() {
+fn mount_file_system() -> Option<isere::fs::Fs> {
     log::info!(target: "board", "file system: not available in the emulator (no boot ROM)");
+    None
 }
 
 /// Logs where the file-system partition is (memory.x reserves it).
