@@ -66,16 +66,24 @@ unsafe impl GlobalAlloc for FreeRtosHeap {
 mod tests {
     use super::*;
 
-    /// The only test that touches the kernel heap: heap_4 is not safe for
-    /// concurrent use from test threads before the scheduler runs.
+    /// The only test that touches the kernel heap directly. It runs in a
+    /// task ([`crate::rtos::testing`]): once the tests' scheduler runs, a
+    /// test thread must not call the kernel. Task switches are off while it
+    /// measures, so that the tasks of tests running at the same time do not
+    /// change the statistics under it (heap_4 allocates with the scheduler
+    /// suspended, which nests). The list of blocks is allocated before: the
+    /// host's `malloc` may wait for a lock that a preempted task holds, and
+    /// with task switches off that task would never run again.
     #[test]
     fn alignments_are_honoured_and_statistics_follow() {
-        // heap_4 sets itself up on its first allocation.
-        let first = Layout::from_size_align(8, 8).unwrap();
-        // SAFETY: freed right away with the same layout.
-        unsafe { FreeRtosHeap.dealloc(FreeRtosHeap.alloc(first), first) };
+        crate::rtos::testing::run(c"heap", || {
+            let mut blocks = alloc::vec::Vec::with_capacity(20);
+            crate::rtos::without_task_switches(|| alignments_and_statistics(&mut blocks));
+        });
+    }
+
+    fn alignments_and_statistics(blocks: &mut alloc::vec::Vec<(*mut u8, Layout)>) {
         let before = crate::rtos::heap_stats();
-        let mut blocks = alloc::vec::Vec::new();
         for align in [1usize, 8, 16, 64, 4096] {
             for size in [1usize, 7, 100, 5000] {
                 let layout = Layout::from_size_align(size, align).unwrap();
@@ -92,7 +100,7 @@ mod tests {
         assert!(during.used > before.used);
         assert!(during.peak >= during.used);
         assert_eq!(during.used + during.free, during.total);
-        for (p, layout) in blocks {
+        for (p, layout) in blocks.drain(..) {
             // SAFETY: allocated above with this layout.
             unsafe { FreeRtosHeap.dealloc(p, layout) };
         }

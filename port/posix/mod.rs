@@ -114,11 +114,7 @@ unsafe extern "C" {
 /// Prepares the port: the epoll set, the SIGIO "network interrupt" and the
 /// SIGTERM/SIGINT handlers. Call once before the scheduler starts.
 pub fn init() -> std::io::Result<()> {
-    net::init()?;
-    // SAFETY: installs the handler defined in isr.c.
-    if unsafe { isere_posix_install_io_interrupt() } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    init_io()?;
     // SAFETY: installs an async-signal-safe handler.
     unsafe {
         let mut sa: libc::sigaction = core::mem::zeroed();
@@ -129,6 +125,20 @@ pub fn init() -> std::io::Result<()> {
                 return Err(std::io::Error::last_os_error());
             }
         }
+    }
+    Ok(())
+}
+
+/// Prepares what the kernel hooks need for host I/O: the epoll set the idle
+/// hook sleeps on (without it the idle task would spin) and the SIGIO
+/// "network interrupt". Part of [`init`]; the unit tests' scheduler
+/// (`src/rtos/testing.rs`) takes only this part, leaving Ctrl-C to stop the
+/// test process. Call once before the scheduler starts.
+pub fn init_io() -> std::io::Result<()> {
+    net::init()?;
+    // SAFETY: installs the handler defined in isr.c.
+    if unsafe { isere_posix_install_io_interrupt() } < 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }

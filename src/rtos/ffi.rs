@@ -14,6 +14,14 @@ pub type UBaseType = c_ulong;
 /// `TickType_t`: `unsigned long` on POSIX, `uint32_t` (same width) on the boards.
 pub type TickType = c_ulong;
 
+/// A task's entry. On the POSIX port a task that deletes itself ends its
+/// thread with `pthread_exit`, a forced unwind through the entry's frame
+/// (see [`vTaskDelete`]); in unwinding builds (unit tests) only a
+/// "C-unwind" frame lets it pass.
+#[cfg(panic = "unwind")]
+pub type TaskFunction = Option<extern "C-unwind" fn(*mut c_void)>;
+/// A task's entry (see the unwinding variant).
+#[cfg(not(panic = "unwind"))]
 pub type TaskFunction = Option<extern "C" fn(*mut c_void)>;
 pub type TimerCallback = Option<extern "C" fn(*mut c_void)>;
 
@@ -24,6 +32,7 @@ unsafe extern "C" {
     pub static isere_rtos_type_sizes: [u8; 5];
     pub static isere_rtos_tick_rate_hz: TickType;
     pub static isere_rtos_total_heap: usize;
+    pub static isere_rtos_max_priorities: UBaseType;
 
     pub fn xTaskCreate(
         code: TaskFunction,
@@ -33,7 +42,29 @@ unsafe extern "C" {
         priority: UBaseType,
         created: *mut *mut c_void,
     ) -> BaseType;
+}
+
+// `vTaskDelete(NULL)` on the POSIX port does not return: its thread leaves
+// through `pthread_exit`, whose forced unwind passes through the Rust frames
+// of the task (its entry, `exit_task`, ...). Those frames must let it pass,
+// and which ABI does depends on the panic strategy. In unwinding builds
+// (unit tests) a "C" task entry gets an abort-on-unwind guard, which fires on
+// this unwind too (seen: "panic in a function that cannot unwind"), so the
+// entry is "C-unwind", and so is this call, which does unwind. With
+// `panic = "abort"` (the firmware, the simulator) it is the other way round:
+// a "C-unwind" call gets the guard (seen as well), while plain "C" frames
+// have no unwind actions and let the unwind pass. On the boards the call
+// never unwinds.
+#[cfg(panic = "unwind")]
+unsafe extern "C-unwind" {
     pub fn vTaskDelete(task: *mut c_void);
+}
+#[cfg(not(panic = "unwind"))]
+unsafe extern "C" {
+    pub fn vTaskDelete(task: *mut c_void);
+}
+
+unsafe extern "C" {
     pub fn vTaskDelay(ticks: TickType);
     pub fn xTaskGetTickCount() -> TickType;
     pub fn xTaskGetTickCountFromISR() -> TickType;

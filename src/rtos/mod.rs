@@ -14,6 +14,8 @@
 pub mod ffi;
 mod once;
 mod rendezvous;
+#[cfg(all(test, feature = "port-posix"))]
+pub mod testing;
 
 use core::ffi::{CStr, c_void};
 use core::ptr::{self, NonNull};
@@ -86,34 +88,52 @@ pub fn in_isr() -> bool {
 /// Runs `f` with interrupts masked and the scheduler unable to switch tasks
 /// (from a task or from interrupt context). `f` must not block.
 pub fn critical<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: balanced enter/exit of the variant that fits the context.
-    unsafe {
-        if ffi::isere_in_isr() != 0 {
-            let saved = ffi::isere_enter_critical_from_isr();
-            let r = f();
-            ffi::isere_exit_critical_from_isr(saved);
-            r
-        } else {
-            ffi::isere_enter_critical();
-            let r = f();
-            ffi::isere_exit_critical();
-            r
+    /// Leaves the critical section when dropped: after `f`, and also when `f`
+    /// unwinds, which only unit tests do (the firmware aborts on panic), so
+    /// that a failing test's task does not end with interrupts masked.
+    struct Leave(Option<UBaseType>);
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            // SAFETY: balances the enter below, with the variant it used.
+            unsafe {
+                match self.0 {
+                    Some(saved) => ffi::isere_exit_critical_from_isr(saved),
+                    None => ffi::isere_exit_critical(),
+                }
+            }
         }
     }
+    // SAFETY: the enter that fits the context, balanced by `Leave`.
+    let _leave = unsafe {
+        if ffi::isere_in_isr() != 0 {
+            Leave(Some(ffi::isere_enter_critical_from_isr()))
+        } else {
+            ffi::isere_enter_critical();
+            Leave(None)
+        }
+    };
+    f()
 }
 
 /// Runs `f` with the scheduler suspended (no task switch, interrupts still
 /// served); in interrupt context it just runs `f`. `f` must not block.
 pub fn without_task_switches<R>(f: impl FnOnce() -> R) -> R {
+    /// Resumes the scheduler when dropped, also when `f` unwinds (unit tests
+    /// only): a scheduler left suspended would stop every other task.
+    struct Resume;
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            // SAFETY: balances the suspension below.
+            unsafe { ffi::xTaskResumeAll() };
+        }
+    }
     if in_isr() {
         return f();
     }
-    // SAFETY: balanced suspend/resume around `f`, which must not block.
+    // SAFETY: balanced by `Resume` around `f`, which must not block.
     unsafe { ffi::vTaskSuspendAll() };
-    let r = f();
-    // SAFETY: balances the suspension above.
-    unsafe { ffi::xTaskResumeAll() };
-    r
+    let _resume = Resume;
+    f()
 }
 
 /// Starts the scheduler; returns only after [`end_scheduler`] (POSIX port).
@@ -123,7 +143,13 @@ pub fn start_scheduler() {
 }
 
 /// Stops the scheduler (the POSIX port returns from [`start_scheduler`]).
+///
+/// In unit tests it panics instead: the scheduler of `rtos::testing` serves
+/// every test of the process and must outlive them all.
 pub fn end_scheduler() {
+    if cfg!(all(test, feature = "port-posix")) {
+        panic!("a unit test must not end the FreeRTOS scheduler: other tests share it");
+    }
     // SAFETY: called from a task.
     unsafe { ffi::vTaskEndScheduler() }
 }
@@ -224,13 +250,31 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     priority: u32,
     f: F,
 ) -> Result<TaskHandle, OutOfMemory> {
-    extern "C" fn trampoline<F: FnOnce()>(arg: *mut c_void) {
+    fn run_task<F: FnOnce()>(arg: *mut c_void) -> ! {
         // SAFETY: `arg` is the box leaked below for this task alone.
         let f = unsafe { alloc::boxed::Box::from_raw(arg.cast::<F>()) };
         f();
         exit_task();
     }
+    // The entry's ABI follows the panic strategy: see `ffi::TaskFunction`.
+    #[cfg(panic = "unwind")]
+    extern "C-unwind" fn trampoline<F: FnOnce()>(arg: *mut c_void) {
+        run_task::<F>(arg)
+    }
+    #[cfg(not(panic = "unwind"))]
+    extern "C" fn trampoline<F: FnOnce()>(arg: *mut c_void) {
+        run_task::<F>(arg)
+    }
+    /// The trampoline for the closure type behind `arg`.
+    fn entry_for<F: FnOnce()>(_arg: *mut F) -> ffi::TaskFunction {
+        Some(trampoline::<F>)
+    }
+    // In unit tests a panic of the task is caught and reported to the test
+    // that started it: it must not unwind out of the entry into the kernel.
+    #[cfg(all(test, feature = "port-posix"))]
+    let f = testing::adopt(f);
     let arg = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(f));
+    let entry = entry_for(arg);
     let mut handle = ptr::null_mut();
     // The new task is listed before it can run: one that ends at once
     // (before its creator runs again) must find itself there to leave.
@@ -238,7 +282,7 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
         // SAFETY: `name` is copied by the kernel; the trampoline takes `arg`.
         let ok = unsafe {
             ffi::xTaskCreate(
-                Some(trampoline::<F>),
+                entry,
                 name.as_ptr(),
                 stack_words as _,
                 arg.cast(),
@@ -439,12 +483,22 @@ impl<T> Mutex<T> {
 
     /// Locks the mutex for the duration of `f` (tasks only, never from an ISR).
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        // SAFETY: take blocks until we own the mutex; give releases it.
+        /// Gives the mutex back when dropped, also when `f` unwinds (unit
+        /// tests only): the kernel would otherwise keep a deleted task as
+        /// the holder, and the next taker would inherit its priority
+        /// through a freed task record.
+        struct Give(*mut c_void);
+        impl Drop for Give {
+            fn drop(&mut self) {
+                // SAFETY: we hold the mutex `self.0`; giving it releases it.
+                unsafe { ffi::xQueueGenericSend(self.0, ptr::null(), 0, 0) };
+            }
+        }
+        // SAFETY: take blocks until we own the mutex; `Give` releases it.
         unsafe { ffi::xQueueSemaphoreTake(self.handle.as_ptr(), WAIT_FOREVER) };
+        let _give = Give(self.handle.as_ptr());
         // SAFETY: we hold the mutex, so this is the only reference.
-        let r = f(unsafe { &mut *self.value.get() });
-        unsafe { ffi::xQueueGenericSend(self.handle.as_ptr(), ptr::null(), 0, 0) };
-        r
+        f(unsafe { &mut *self.value.get() })
     }
 }
 
