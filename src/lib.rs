@@ -42,7 +42,12 @@ macro_rules! at_most_one_port {
     };
     () => {};
 }
-at_most_one_port!("port-posix", "board-mps2-an385", "board-rp2040", "board-esp32c3");
+at_most_one_port!(
+    "port-posix",
+    "board-mps2-an385",
+    "board-rp2040",
+    "board-esp32c3"
+);
 
 #[cfg(feature = "port-posix")]
 extern crate std;

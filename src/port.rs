@@ -6,6 +6,9 @@
 
 use crate::rtos::TickType;
 
+#[cfg(all(test, feature = "port-posix"))]
+pub mod mem;
+
 /// A connected TCP socket, as numbered by the port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Socket(pub u32);

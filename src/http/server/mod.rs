@@ -33,6 +33,8 @@ mod connection;
 mod files;
 mod pool;
 mod stats;
+#[cfg(all(test, feature = "port-posix"))]
+mod tests;
 
 pub use pool::PoolCounts;
 
