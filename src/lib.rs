@@ -14,16 +14,24 @@
 //!        -> response -> connection task -> socket (keep-alive: next request)
 //! ```
 //!
+//! Layers, each using only those below it:
+//!
 //! * [`rtos`]: our FFI layer over the FreeRTOS kernel; [`heap`]: the global
-//!   allocator over its heap.
-//! * [`http`]: the HTTP/1.1 wire format and the server (acceptor, bounded
-//!   pool of connection tasks).
-//! * [`js`]: the engine layer, the Web API glue and the JS task.
-//! * [`crypto`]: the algorithms under `crypto.subtle` and `node:crypto`.
-//! * [`config`]: routes, functions and limits; [`logger`]: the `log` sink.
-//! * [`fs`]: LittleFS over the port's flash; [`kv`]: the Workers-KV-style
-//!   store on it.
-//! * [`ota`]: over-the-air deploys (signed bundles, their store, the admin API).
+//!   allocator over its heap; [`port`]: the port boundary (TCP, clock,
+//!   entropy, flash, console).
+//! * [`services`]: what a port provides, built once by each binary's
+//!   composition root and handed down; [`logger`]: the log sink; [`fs`]:
+//!   LittleFS over the port's flash, [`kv`]: the Workers-KV-style store on
+//!   it; [`net`]: outgoing connections; [`crypto`], [`db`] (the PostgreSQL
+//!   and Redis clients), [`config`], [`json`].
+//! * [`running`]: the running configuration (limits, routes, function
+//!   ids), its one owner.
+//! * [`http`]: the HTTP/1.1 wire format, the outgoing client and the server
+//!   (acceptor, bounded pool of connection tasks); [`js`]: the engine layer,
+//!   the Web API glue and the JS task.
+//! * [`ota`]: over-the-air deploys (signed bundles, their store, the admin
+//!   API, a route target of the server behind a narrow control).
+//! * [`device`]: the composition every binary starts the device with.
 
 #![no_std]
 #![warn(missing_docs)]

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use super::messages::LoadedFunction;
 
 /// Compiles a function file and the files it imports (a port that can
-/// read files does it, see [`super::modules::compile_function`]): module
+/// read files does it, see [`crate::js::modules::compile_function`]): module
 /// names and bytecode, the entry first.
 pub type CompilePath<'a> = dyn FnMut(&str) -> Result<Vec<(String, Vec<u8>)>, String> + 'a;
 
