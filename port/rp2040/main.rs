@@ -243,8 +243,11 @@ impl boot::Board for Pico {
         free_heap
     }
 
+    /// The stack and its listener; the link comes up once the device runs
+    /// ([`Pico::started`]), so that USB is not serviced while the init task
+    /// loads the functions.
     fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
-        let stack = start_network(self.usb.take()?);
+        let stack = make_network(self.usb.take()?);
         match stack.listen([0; 4], HTTP_PORT) {
             Ok(l) => Some((stack, l)),
             Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
@@ -252,6 +255,10 @@ impl boot::Board for Pico {
     }
 
     fn started(&mut self, _device: &Device) {
+        // SAFETY: set by `make_network`.
+        if let Some(stack) = unsafe { STACK.load(Ordering::Acquire).as_ref() } {
+            bring_link_up(stack);
+        }
         let [a, b, c, d] = BOARD_ADDRESS;
         log::info!(target: "board", "isere listening on http://{a}.{b}.{c}.{d}:{HTTP_PORT} (USB network)");
     }
@@ -261,9 +268,9 @@ impl boot::Board for Pico {
     }
 }
 
-/// Brings USB networking up, starts the network task and unmasks the USB
-/// interrupt.
-fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
+/// Makes the USB network device and its stack (not running yet: see
+/// [`bring_link_up`]).
+fn make_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
     let [a, b, c, d] = BOARD_ADDRESS;
     let [e, f, g, h] = HOST_ADDRESS;
     let dhcp = DhcpServer {
@@ -296,6 +303,11 @@ fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
         Err(e) => fail_fmt(format_args!("network stack: {e}")),
     };
     STACK.store((stack as *const Stack).cast_mut(), Ordering::Release);
+    stack
+}
+
+/// Starts the network task and unmasks the USB interrupt.
+fn bring_link_up(stack: &'static Stack) {
     if rtos::spawn(c"net", NET_STACK_WORDS, NET_PRIORITY, move || {
         stack.run(Ncm::service)
     })
@@ -312,9 +324,10 @@ fn start_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
         NVIC::unpend(pac::Interrupt::USBCTRL_IRQ);
     }
     ncm::unmask_interrupt();
+    let [a, b, c, d] = BOARD_ADDRESS;
+    let [e, f, g, h] = HOST_ADDRESS;
     let [m0, m1, m2, m3, m4, m5] = BOARD_MAC;
     log::info!(target: "net", "USB CDC-NCM up, MAC {m0:02x}:{m1:02x}:{m2:02x}:{m3:02x}:{m4:02x}:{m5:02x}, {a}.{b}.{c}.{d}/{PREFIX}, leasing {e}.{f}.{g}.{h} to the host");
-    stack
 }
 
 /// Mounts LittleFS on the flash partition (formatting it on first boot).

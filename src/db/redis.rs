@@ -327,6 +327,8 @@ impl<T: Transport> Connection<T> {
 }
 
 /// A binding's client: one connection, opened on first use and reused.
+/// Dropping the client closes the connection (without a `QUIT`: Redis needs
+/// nothing more than the close, and the drop does not wait for a reply).
 pub struct Client<C: Connector> {
     connector: C,
     config: Config,

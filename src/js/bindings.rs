@@ -4,22 +4,20 @@
 //! (storage, database round trips) run on the I/O workers ([`super::io`]).
 
 use super::engine::{Ctx, Thrown, Value};
-use super::natives::{kv, shared};
+use super::natives::kv;
 #[cfg(feature = "db-clients")]
 use super::natives::{postgres, redis};
 use crate::config::Binding;
 
-/// The object behind binding `name` of the function of `ctx`.
+/// The object behind binding `name` of the function of `ctx`; its client
+/// belongs to `ctx` (see [`super::natives::shared`]).
 pub fn create<'c>(ctx: &'c Ctx, name: &str, binding: &Binding) -> Result<Value<'c>, Thrown> {
-    let function = shared::function_of(ctx)?;
     match binding {
-        Binding::Kv { namespace } => kv::binding(ctx, function, name, namespace),
+        Binding::Kv { namespace } => kv::binding(ctx, name, namespace),
         #[cfg(feature = "db-clients")]
-        Binding::Postgres { url, timeout_ms } => {
-            postgres::binding(ctx, function, name, url, *timeout_ms)
-        }
+        Binding::Postgres { url, timeout_ms } => postgres::binding(ctx, name, url, *timeout_ms),
         #[cfg(feature = "db-clients")]
-        Binding::Redis { url, timeout_ms } => redis::binding(ctx, function, name, url, *timeout_ms),
+        Binding::Redis { url, timeout_ms } => redis::binding(ctx, name, url, *timeout_ms),
         #[cfg(not(feature = "db-clients"))]
         Binding::Postgres { .. } | Binding::Redis { .. } => Err(ctx.throw_type_error(&alloc::format!(
             "binding '{name}': {} bindings are not built into this firmware (cargo feature db-clients)",

@@ -10,6 +10,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
 
@@ -17,7 +18,7 @@ use super::builtin;
 use super::engine::{Ctx, Persistent, Thrown, Value};
 use super::io::IoPool;
 use super::task::messages::Message;
-use crate::rtos::{self, Queue, Timer};
+use crate::rtos::{self, Mutex, Queue, Shared, Timer};
 use crate::services::Services;
 
 const TAG: &str = "js";
@@ -64,6 +65,9 @@ pub struct ContextState {
     /// The function's own modules not imported yet (emptied once its entry
     /// has loaded, see [`super::modules`]).
     pub(super) modules: RefCell<Vec<(String, Vec<u8>)>>,
+    /// The clients of the context's bindings (see
+    /// [`super::natives::shared`]).
+    clients: Clients,
 }
 
 /// Timer ids stay below this, so that they are never 0 and wrap early.
@@ -96,6 +100,7 @@ impl ContextState {
             pending_io: RefCell::new(BTreeMap::new()),
             next_io: Cell::new(0),
             modules: RefCell::new(modules),
+            clients: Clients::new(),
         }
     }
 
@@ -108,9 +113,11 @@ impl ContextState {
             .ok_or_else(|| ctx.throw_type_error("no function state"))
     }
 
-    /// Stops the context's timers and lets go of every JS value it holds,
-    /// before the context is freed.
+    /// Stops the context's timers, lets go of every JS value it holds and
+    /// closes its binding clients (one an I/O job still uses closes when
+    /// that job ends), before the context is freed.
     pub fn release(&self, ctx: &Ctx) {
+        self.clients.clear();
         for (t, _) in core::mem::take(&mut *self.timers.borrow_mut()).into_values() {
             t.stop();
         }
@@ -121,6 +128,11 @@ impl ContextState {
         if let Some(internal) = self.internal.borrow_mut().take() {
             internal.free(ctx);
         }
+    }
+
+    /// The clients of the context's bindings.
+    pub fn clients(&self) -> &Clients {
+        &self.clients
     }
 
     /// The context's slot.
@@ -273,5 +285,46 @@ extern "C" fn on_timer(handle: *mut c_void) {
     let msg = Box::new(Message::Timer { slot, id });
     if queue.send(msg, rtos::ms_to_ticks(1000)).is_err() {
         log::error!(target: TAG, "timer event dropped: the JS queue stayed full for 1 s");
+    }
+}
+
+/// A client as the context and the I/O jobs hold it.
+pub type ClientRef<T> = Shared<Mutex<T>>;
+
+/// The binding clients of one context, in the order its bindings were made
+/// (a binding object's index). Touched by the JS task only.
+#[derive(Default)]
+pub struct Clients {
+    /// Each a [`ClientRef`] of its binding's client type.
+    list: RefCell<Vec<Box<dyn Any>>>,
+}
+
+impl Clients {
+    /// No clients yet.
+    pub const fn new() -> Clients {
+        Clients {
+            list: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Keeps `client`; returns its index.
+    pub fn add<T: Send + 'static>(&self, client: T) -> Result<usize, &'static str> {
+        let client = Mutex::new(client).map_err(|_| "out of memory for the client")?;
+        let mut list = self.list.borrow_mut();
+        list.push(Box::new(ClientRef::new(client)));
+        Ok(list.len() - 1)
+    }
+
+    /// A new reference to the client at `index`, if it is a `T`.
+    pub fn get<T: Send + 'static>(&self, index: usize) -> Option<ClientRef<T>> {
+        let list = self.list.borrow();
+        list.get(index)?.downcast_ref::<ClientRef<T>>().cloned()
+    }
+
+    /// Lets go of every client: each is closed now, or by the I/O job still
+    /// using it when that job ends.
+    pub fn clear(&self) {
+        let clients = core::mem::take(&mut *self.list.borrow_mut());
+        drop(clients);
     }
 }

@@ -1,7 +1,8 @@
 //! Our own small FFI layer over the FreeRTOS kernel.
 //!
 //! Only what the firmware uses: tasks, queues of pointers, task notifications,
-//! mutexes, software timers, ticks, critical sections and heap statistics.
+//! mutexes, software timers, ticks, critical sections and heap statistics,
+//! and [`Shared`], a counted reference built on critical sections.
 //! The kernel's types are declared as C `long` (`BaseType_t`, `UBaseType_t`,
 //! `TickType_t`): that is what every port we build defines them as, 64-bit on
 //! the POSIX port on x86-64 and 32-bit on the boards. `src/rtos/shim.c` turns
@@ -14,6 +15,7 @@
 pub mod ffi;
 mod once;
 mod rendezvous;
+mod shared;
 #[cfg(all(test, feature = "port-posix"))]
 pub mod testing;
 
@@ -23,6 +25,7 @@ use core::ptr::{self, NonNull};
 pub use ffi::{BaseType, TickType, UBaseType};
 pub use once::Once;
 pub use rendezvous::{Answer, Rendezvous, wait_for_answer};
+pub use shared::Shared;
 
 /// Ticks to wait forever.
 pub const WAIT_FOREVER: TickType = TickType::MAX;

@@ -449,6 +449,13 @@ impl Sim {
         self.addr
     }
 
+    /// The process id of the spawned simulator (or of the QEMU running the
+    /// board, which holds the board's outgoing connections as host sockets);
+    /// `None` for an external target.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// True if this is an external target, not a spawned simulator.
     pub fn is_external(&self) -> bool {
         self.child.is_none()

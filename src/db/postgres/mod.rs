@@ -508,7 +508,8 @@ impl<T: Transport> Connection<T> {
 
 /// A binding's client: one connection, opened on first use and reused;
 /// after a failure that leaves the connection in doubt, the next query
-/// opens a new one.
+/// opens a new one. Dropping the client ends the session and closes the
+/// connection.
 pub struct Client<C: Connector> {
     connector: C,
     config: Config,
@@ -573,6 +574,14 @@ impl<C: Connector> Client<C> {
         if let Some(conn) = self.conn.take() {
             conn.terminate();
         }
+    }
+}
+
+impl<C: Connector> Drop for Client<C> {
+    /// Says goodbye to the server, as [`Client::close`] does, so that it
+    /// ends the session at once; the transport's own drop closes the socket.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

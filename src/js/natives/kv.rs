@@ -17,7 +17,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::shared::{Registry, binding_object, client_of};
+use super::shared::{binding_object, client_of};
 use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, NativeFn, Thrown, Value};
 use crate::js::io;
@@ -55,21 +55,15 @@ impl Namespace {
     }
 }
 
-static NAMESPACES: Registry<Namespace> = Registry::new();
-
-/// The object behind `env.NAME` for a `kv` binding of function `function`.
-pub fn binding<'c>(
-    ctx: &'c Ctx,
-    function: usize,
-    name: &str,
-    namespace: &str,
-) -> Result<Value<'c>, Thrown> {
-    let services = ContextState::of(ctx)?.services();
-    let index = NAMESPACES.register(function, namespace, || Namespace {
+/// The object behind `env.NAME` for a `kv` binding: the namespace, opened
+/// for the context on its first use and closed with it (see
+/// [`super::shared`]); the data stays in the file system.
+pub fn binding<'c>(ctx: &'c Ctx, name: &str, namespace: &str) -> Result<Value<'c>, Thrown> {
+    let namespace = Namespace {
         name: String::from(namespace),
-        services,
+        services: ContextState::of(ctx)?.services(),
         kv: None,
-    });
+    };
     let methods: [(&core::ffi::CStr, u8, NativeFn); 5] = [
         (c"get", 2, get),
         (c"getWithMetadata", 2, get_with_metadata),
@@ -77,7 +71,7 @@ pub fn binding<'c>(
         (c"delete", 1, delete),
         (c"list", 1, list),
     ];
-    binding_object(ctx, name, index, &methods)
+    binding_object(ctx, name, namespace, &methods)
 }
 
 /// Rejects with a `TypeError` for argument errors (marked by the worker),
@@ -165,7 +159,7 @@ fn spawn_read<'c>(
 ) -> Result<Value<'c>, Thrown> {
     let key = key_arg(ctx, args, method)?;
     let ty = type_arg(ctx, args.get(1))?;
-    let ns = client_of(ctx, this, &NAMESPACES, method)?;
+    let ns = client_of::<Namespace>(ctx, this, method)?;
     io::spawn(
         ctx,
         move || (ns.with(|n| n.with(|kv| kv.get(&key))), ty),
@@ -253,7 +247,7 @@ fn put<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c
             options.metadata = Some(text);
         }
     }
-    let ns = client_of(ctx, &this, &NAMESPACES, "put")?;
+    let ns = client_of::<Namespace>(ctx, &this, "put")?;
     io::spawn(
         ctx,
         move || ns.with(|n| n.with(|kv| kv.put(&key, &value, &options))),
@@ -266,7 +260,7 @@ fn put<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c
 
 fn delete<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let key = key_arg(ctx, args, "delete")?;
-    let ns = client_of(ctx, &this, &NAMESPACES, "delete")?;
+    let ns = client_of::<Namespace>(ctx, &this, "delete")?;
     io::spawn(
         ctx,
         move || ns.with(|n| n.with(|kv| kv.delete(&key))),
@@ -303,7 +297,7 @@ fn list<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'
             options.limit = n as usize;
         }
     }
-    let ns = client_of(ctx, &this, &NAMESPACES, "list")?;
+    let ns = client_of::<Namespace>(ctx, &this, "list")?;
     io::spawn(
         ctx,
         move || ns.with(|n| n.with(|kv| kv.list(&options))),

@@ -21,7 +21,7 @@
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 
-use super::shared::{Registry, client_of, string_arg};
+use super::shared::{binding_object, client_of, string_arg};
 use crate::db::PortConnector;
 use crate::db::postgres::{self, Client, QueryResult, Value as PgValue};
 use crate::js::context::ContextState;
@@ -30,14 +30,11 @@ use crate::js::io;
 
 type PgClient = Client<PortConnector>;
 
-static CLIENTS: Registry<PgClient> = Registry::new();
-
-/// The object behind `env.NAME` for a `postgres` binding of function
-/// `function` (clients are kept per function and binding, so a context made
-/// again reuses its connection).
+/// The object behind `env.NAME` for a `postgres` binding, with a client of
+/// the context's own (see [`super::shared`]): it connects on its first query
+/// and closes with the context.
 pub fn binding<'c>(
     ctx: &'c Ctx,
-    function: usize,
     name: &str,
     url: &str,
     timeout_ms: u32,
@@ -50,12 +47,8 @@ pub fn binding<'c>(
     config.connect_timeout_ms = timeout_ms;
     config.query_timeout_ms = timeout_ms;
     let services = ContextState::of(ctx)?.services();
-    let connector = PortConnector::new(services.net);
-    let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
-    let index = CLIENTS.register(function, &key, || {
-        Client::new(connector, config, services.entropy)
-    });
-    super::shared::binding_object(ctx, name, index, &[(c"query", 2, query)])
+    let client: PgClient = Client::new(PortConnector::new(services.net), config, services.entropy);
+    binding_object(ctx, name, client, &[(c"query", 2, query)])
 }
 
 /// A parameter's text form (see the module docs).
@@ -86,7 +79,9 @@ fn param_text(ctx: &Ctx, v: &Value<'_>) -> Result<Option<Vec<u8>>, Thrown> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn query<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let client = client_of(ctx, &this, &CLIENTS, "query")?;
+    // The job holds the client until its round trip ends, even if the
+    // context is freed meanwhile.
+    let client = client_of::<PgClient>(ctx, &this, "query")?;
     let sql = string_arg(ctx, args.first(), "query: the SQL must be a string")?;
     let mut params: Vec<Option<Vec<u8>>> = Vec::new();
     match args.get(1) {

@@ -21,7 +21,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::shared::{Registry, binding_object, client_of};
+use super::shared::{binding_object, client_of};
 use crate::db::PortConnector;
 use crate::db::redis::{self, Client, Reply};
 use crate::js::context::ContextState;
@@ -30,12 +30,11 @@ use crate::js::io::{self, Finish};
 
 type RedisClient = Client<PortConnector>;
 
-static CLIENTS: Registry<RedisClient> = Registry::new();
-
-/// The object behind `env.NAME` for a `redis` binding of function `function`.
+/// The object behind `env.NAME` for a `redis` binding, with a client of the
+/// context's own (see [`super::shared`]): it connects on its first command
+/// and closes with the context.
 pub fn binding<'c>(
     ctx: &'c Ctx,
-    function: usize,
     name: &str,
     url: &str,
     timeout_ms: u32,
@@ -47,9 +46,8 @@ pub fn binding<'c>(
     };
     config.connect_timeout_ms = timeout_ms;
     config.command_timeout_ms = timeout_ms;
-    let connector = PortConnector::new(ContextState::of(ctx)?.services().net);
-    let key = alloc::format!("{name}\u{0}{url}\u{0}{timeout_ms}");
-    let index = CLIENTS.register(function, &key, || Client::new(connector, config));
+    let net = ContextState::of(ctx)?.services().net;
+    let client: RedisClient = Client::new(PortConnector::new(net), config);
     let methods: [(&core::ffi::CStr, u8, NativeFn); 9] = [
         (c"get", 1, get),
         (c"set", 3, set),
@@ -61,7 +59,7 @@ pub fn binding<'c>(
         (c"hgetall", 1, hgetall),
         (c"command", 1, command),
     ];
-    binding_object(ctx, name, index, &methods)
+    binding_object(ctx, name, client, &methods)
 }
 
 /// One argument as bytes: a string, a number or bytes.
@@ -88,7 +86,9 @@ fn run<'c>(
     args: Vec<Vec<u8>>,
     finish: Finish<Result<Reply, redis::Error>>,
 ) -> Result<Value<'c>, Thrown> {
-    let client = client_of(ctx, this, &CLIENTS, method)?;
+    // The job holds the client until its round trip ends, even if the
+    // context is freed meanwhile.
+    let client = client_of::<RedisClient>(ctx, this, method)?;
     io::spawn(
         ctx,
         move || {

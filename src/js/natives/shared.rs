@@ -1,102 +1,53 @@
-//! What the database bindings share: the clients kept per function and
-//! binding, and argument helpers.
+//! What the bindings share: the clients a context owns, and argument
+//! helpers.
 //!
-//! A binding's client lives in a FreeRTOS mutex (an I/O worker uses it
-//! while the JS task goes on) for the life of the firmware: a context made
-//! again for the same function and binding finds its client, and its open
-//! connection, here. The JS object of a binding carries the client's index
-//! as a read-only property; a native checks that the index belongs to the
-//! calling function, so one function cannot reach another's database.
+//! # Ownership
+//!
+//! A binding's client (a database connection, a KV namespace) belongs to the
+//! JS context that made it: it is kept in that context's [`Clients`] (in its
+//! [`ContextState`]) and closed when the context is freed (an activation
+//! replaced it and its last request was answered, or the device shuts
+//! down). A version deployed anew gets clients of its own; nothing outlives
+//! the version that made it.
+//!
+//! An I/O worker may still be running a round trip on a client when its
+//! context is freed: a request that did not wait for its promise, one given
+//! up on, or a module whose top level started a query and then failed to
+//! load. So a client lives behind a counted reference
+//! ([`crate::rtos::Shared`]): the context holds one, and each job holds
+//! another for as long as it runs. Whoever lets go last closes the client:
+//! the JS task when it frees the context, or the worker when its round trip
+//! ends after that. The client's own mutex serialises the jobs of one
+//! context that run at once on several workers.
+//!
+//! The JS object of a binding carries its client's index in its context's
+//! list as a read-only property. A native looks the index up in the list of
+//! the context that calls it, and checks the client's type, so a binding
+//! object reaches only clients of its own context, and one function never
+//! another's database.
 
-use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
-use core::cell::UnsafeCell;
 use core::ffi::CStr;
 
 use crate::js::context::ContextState;
+pub use crate::js::context::{ClientRef, Clients};
 use crate::js::engine::{Ctx, Thrown, Value};
-use crate::rtos::Mutex;
 
 /// The property of a binding object holding its client's index.
 pub const INDEX_KEY: &CStr = c"__bindingIndex";
 
-struct Entry<T: 'static> {
-    function: usize,
-    key: String,
-    client: &'static Mutex<T>,
+/// The state of the context calling a native.
+fn state_of(ctx: &Ctx) -> Result<&ContextState, Thrown> {
+    ContextState::of(ctx)
 }
 
-/// Clients by function and binding. Touched by the JS task only.
-pub struct Registry<T: 'static> {
-    entries: UnsafeCell<Vec<Entry<T>>>,
-}
-
-// SAFETY: only the JS task reads or writes the entries (bindings are made
-// and their natives called there); the clients themselves are behind mutexes.
-unsafe impl<T: Send> Sync for Registry<T> {}
-
-impl<T: Send + 'static> Default for Registry<T> {
-    fn default() -> Registry<T> {
-        Registry::new()
-    }
-}
-
-impl<T: Send + 'static> Registry<T> {
-    /// An empty registry.
-    pub const fn new() -> Registry<T> {
-        Registry {
-            entries: UnsafeCell::new(Vec::new()),
-        }
-    }
-
-    #[allow(clippy::mut_from_ref)]
-    fn entries(&self) -> &mut Vec<Entry<T>> {
-        // SAFETY: JS task only (see the type's docs), and no reference
-        // escapes a call of this module.
-        unsafe { &mut *self.entries.get() }
-    }
-
-    /// The index of the client of `function` under `key`, made by `make`
-    /// the first time.
-    pub fn register(
-        &self,
-        function: usize,
-        key: &str,
-        make: impl FnOnce() -> T,
-    ) -> Result<usize, &'static str> {
-        let entries = self.entries();
-        if let Some(i) = entries
-            .iter()
-            .position(|e| e.function == function && e.key == key)
-        {
-            return Ok(i);
-        }
-        let client = Mutex::new(make()).map_err(|_| "out of memory for the client")?;
-        entries.push(Entry {
-            function,
-            key: String::from(key),
-            client: Box::leak(Box::new(client)),
-        });
-        Ok(entries.len() - 1)
-    }
-
-    fn get(&self, function: usize, index: usize) -> Option<&'static Mutex<T>> {
-        self.entries()
-            .get(index)
-            .filter(|e| e.function == function)
-            .map(|e| e.client)
-    }
-}
-
-/// The client of the binding object `this` (the `env.NAME` a method was
-/// called on).
+/// A reference to the client of the binding object `this` (the `env.NAME`
+/// a method was called on), for an I/O job to hold while it runs.
 pub fn client_of<T: Send + 'static>(
     ctx: &Ctx,
     this: &Value<'_>,
-    registry: &Registry<T>,
     method: &str,
-) -> Result<&'static Mutex<T>, Thrown> {
+) -> Result<ClientRef<T>, Thrown> {
     let misuse = || {
         ctx.throw_type_error(&alloc::format!(
             "{method}: call it on its binding, as env.NAME.{method}(...)"
@@ -110,25 +61,27 @@ pub fn client_of<T: Send + 'static>(
         return Err(misuse());
     }
     let index = index.to_f64()?;
-    let state = ContextState::of(ctx)?;
     if !(0.0..=u32::MAX as f64).contains(&index) {
         return Err(misuse());
     }
-    registry
-        .get(state.slot().index(), index as usize)
+    state_of(ctx)?
+        .clients()
+        .get(index as usize)
         .ok_or_else(misuse)
 }
 
-/// The JS object of a binding: its client's `index` (from
-/// [`Registry::register`]) as a read-only property, and its `methods`.
-pub fn binding_object<'c>(
+/// The JS object of a binding: `client` kept among the context's
+/// [`Clients`], its index as a read-only property, and its `methods`.
+pub fn binding_object<'c, T: Send + 'static>(
     ctx: &'c Ctx,
     name: &str,
-    index: Result<usize, &'static str>,
+    client: T,
     methods: &[(&CStr, u8, crate::js::engine::NativeFn)],
 ) -> Result<Value<'c>, Thrown> {
-    let index =
-        index.map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
+    let index = state_of(ctx)?
+        .clients()
+        .add(client)
+        .map_err(|e| ctx.throw_range_error(&alloc::format!("binding '{name}': {e}")))?;
     let obj = ctx.object()?;
     obj.define_readonly(INDEX_KEY, ctx.number(index as f64))?;
     for &(method, arity, f) in methods {
@@ -143,9 +96,4 @@ pub fn string_arg(ctx: &Ctx, v: Option<&Value<'_>>, message: &str) -> Result<Str
         Some(v) if v.is_string() => v.to_string(),
         _ => Err(ctx.throw_type_error(message)),
     }
-}
-
-/// The slot of the context (its binding clients are registered under it).
-pub fn function_of(ctx: &Ctx) -> Result<usize, Thrown> {
-    ContextState::of(ctx).map(|s| s.slot().index())
 }

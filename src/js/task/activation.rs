@@ -5,9 +5,9 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::event_loop::{EventLoop, TAG};
+use super::event_loop::{EventLoop, TAG, loaded};
 use super::lazy_names::{GLOBAL_NAMES, INTERNAL_NAMES, LAZY_GLUE};
-use super::messages::{ActivationError, FunctionChange, LoadedFunction};
+use super::messages::{ActivationError, FunctionChange, LoadError, LoadedFunction};
 use crate::js::builtin;
 use crate::js::context::{ContextSlot, ContextState};
 use crate::js::engine::{Context, JsError, Persistent, Runtime, Thrown, Value};
@@ -52,11 +52,18 @@ impl Function {
 }
 
 impl EventLoop {
-    fn load(&self, rt: &Runtime, slot: ContextSlot, f: LoadedFunction) -> Result<Function, String> {
-        let fail = |what: &str, e: JsError| alloc::format!("function '{}': {what}: {e}", f.name);
-        let ctx = rt
-            .new_context()
-            .ok_or_else(|| "cannot create a JS context: out of memory".to_string())?;
+    fn load(
+        &self,
+        rt: &Runtime,
+        slot: ContextSlot,
+        f: LoadedFunction,
+    ) -> Result<Function, LoadError> {
+        let fail = |stage: &'static str, e: JsError| LoadError::Failed {
+            function: f.name.clone(),
+            stage,
+            error: e,
+        };
+        let ctx = rt.new_context().ok_or(LoadError::OutOfMemory)?;
         let state = Box::new(ContextState::new(
             f.name.clone(),
             slot,
@@ -65,7 +72,7 @@ impl EventLoop {
         ));
         ctx.set_opaque::<ContextState>(&*state);
         let thrown = |_: Thrown| ctx.take_exception();
-        let setup = || -> Result<[Persistent; 4], String> {
+        let setup = || -> Result<[Persistent; 4], LoadError> {
             let internal = ctx.object().map_err(thrown).map_err(|e| fail("setup", e))?;
             let natives = natives::create(&ctx)
                 .map_err(thrown)
@@ -143,14 +150,17 @@ impl EventLoop {
             // What the entry did not import is never needed (see `modules`).
             state.modules.borrow_mut().clear();
             let namespace = namespace.map_err(|e| fail("module", e))?;
-            check_handler_shape(&namespace)
-                .map_err(|m| alloc::format!("function '{}': {m}", f.name))?;
+            if !has_handler(&namespace) {
+                return Err(LoadError::NoHandler {
+                    function: f.name.clone(),
+                });
+            }
             let dispatch = internal
                 .get(c"dispatch")
                 .map_err(thrown)
                 .map_err(|e| fail("glue", e))?;
             if !dispatch.is_function() {
-                return Err(String::from("glue: internal.dispatch is not a function"));
+                return Err(LoadError::NoDispatch);
             }
             let name = ctx
                 .string(&f.name)
@@ -195,8 +205,7 @@ impl EventLoop {
                 Ok(slot) => staged.push((change.function, slot)),
                 Err(e) => {
                     for slot in staged.into_iter().filter_map(|(_, s)| s) {
-                        if let Some(f) = self.contexts.get_mut(slot.index()).and_then(Option::take)
-                        {
+                        if let Some(f) = unload(&mut self.contexts, slot) {
                             f.free();
                         }
                     }
@@ -230,7 +239,7 @@ impl EventLoop {
     ) -> Result<Option<ContextSlot>, ActivationError> {
         let free = (1..=MAX_CONTEXTS)
             .map(|i| (self.last_slot + i) % MAX_CONTEXTS)
-            .find(|&i| self.contexts.get(i).is_none_or(Option::is_none))
+            .find(|&i| loaded(&self.contexts, ContextSlot(i as u16)).is_none())
             .ok_or(ActivationError::NoFreeContext)?;
         let slot = ContextSlot(free as u16);
         let limit = match init_limit_ms {
@@ -241,10 +250,7 @@ impl EventLoop {
         let loaded = self.load(rt, slot, f);
         self.disarm();
         let function = loaded.map_err(ActivationError::LoadFailed)?;
-        if self.contexts.len() <= free {
-            self.contexts.resize_with(free + 1, || None);
-        }
-        self.contexts[free] = Some(function);
+        self.contexts.push((slot, function));
         self.last_slot = free;
         Ok(Some(slot))
     }
@@ -259,7 +265,7 @@ impl EventLoop {
                 continue;
             }
             self.retired.swap_remove(i);
-            if let Some(f) = self.contexts.get_mut(slot.index()).and_then(Option::take) {
+            if let Some(f) = unload(&mut self.contexts, slot) {
                 log::debug!(target: TAG, "[{}] old version freed (context {})", f.state.name, slot.0);
                 f.free();
             }
@@ -274,8 +280,14 @@ fn bad_key() -> JsError {
     }
 }
 
-/// Checks that a module exports a Workers `default.fetch` or a Lambda `handler`.
-fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
+/// Takes the context in `slot` out of `contexts`, if loaded.
+fn unload(contexts: &mut Vec<(ContextSlot, Function)>, slot: ContextSlot) -> Option<Function> {
+    let i = contexts.iter().position(|(s, _)| *s == slot)?;
+    Some(contexts.swap_remove(i).1)
+}
+
+/// Whether a module exports a Workers `default.fetch` or a Lambda `handler`.
+fn has_handler(ns: &Value<'_>) -> bool {
     let workers = ns
         .get(c"default")
         .ok()
@@ -283,12 +295,5 @@ fn check_handler_shape(ns: &Value<'_>) -> Result<(), String> {
         .and_then(|d| d.get(c"fetch").ok())
         .is_some_and(|f| f.is_function());
     let lambda = ns.get(c"handler").ok().is_some_and(|h| h.is_function());
-    if workers || lambda {
-        Ok(())
-    } else {
-        Err(
-            "the module has neither `export default { fetch }` nor `export const handler`"
-                .to_string(),
-        )
-    }
+    workers || lambda
 }

@@ -26,7 +26,7 @@ pub(super) struct Start {
     pub limits: &'static Limits,
     pub memory_used: &'static AtomicUsize,
     /// Answered once every function is loaded, or with the first error.
-    pub started: Rendezvous<Result<(), String>>,
+    pub started: Rendezvous<Result<(), super::StartError>>,
 }
 
 /// A loaded context (see `activation.rs`).
@@ -50,10 +50,12 @@ pub(super) struct EventLoop {
     pub(super) limits: &'static Limits,
     /// Engine bytes after the last cycle collection.
     collected_at: usize,
-    /// Loaded contexts by slot. A slot emptied by an activation is reused
-    /// only after the other slots, so a timer event still queued for a
-    /// freed context does not reach its successor.
-    pub(super) contexts: Vec<Option<Function>>,
+    /// The loaded contexts and their slots. A slot emptied by an
+    /// activation is reused only after the other slots, so a timer event
+    /// still queued for a freed context does not reach its successor. Only
+    /// the loaded ones are kept: the memory follows the contexts alive, not
+    /// the slots ever used.
+    pub(super) contexts: Vec<(ContextSlot, Function)>,
     /// Function -> the slot of its active version.
     pub(super) active: Vec<Option<ContextSlot>>,
     /// Slots of replaced versions, freed when their last request is answered.
@@ -82,9 +84,7 @@ pub(super) fn run_task(start: Start) {
         stack: config.stack_limit,
         heap: crate::js::heap::EngineHeap::Kernel,
     }) else {
-        started.answer(Err(
-            "cannot create the QuickJS runtime: out of memory".to_string()
-        ));
+        started.answer(Err(super::StartError::OutOfMemory));
         return;
     };
     rt.set_module_host(&crate::js::modules::HOST);
@@ -115,7 +115,7 @@ pub(super) fn run_task(start: Start) {
     if let Err(e) = ev.apply_changes(&rt, changes) {
         ev.free_all();
         rt.free();
-        started.answer(Err(e.to_string()));
+        started.answer(Err(super::StartError::Load(e)));
         return;
     }
     ev.collected_at = rt.allocated();
@@ -152,6 +152,13 @@ impl EventLoop {
                 Message::Activate { changes, done } => {
                     let outcome = self.apply_changes(rt, changes);
                     self.free_retired();
+                    // A freed context's objects wait for the cycle collector
+                    // (they refer to each other, and to it), as does what the
+                    // new modules' top levels left: collect now, before the
+                    // answer, so that a device answering a deploy holds only
+                    // what its functions hold.
+                    rt.gc();
+                    self.collected_at = rt.allocated();
                     if let Err(e) = &outcome {
                         log::error!(target: TAG, "activation refused: {e}");
                     }
@@ -230,7 +237,7 @@ impl EventLoop {
 
     /// The context in `slot`, if loaded.
     pub(super) fn context(&self, slot: ContextSlot) -> Option<&Function> {
-        self.contexts.get(slot.index()).and_then(Option::as_ref)
+        loaded(&self.contexts, slot)
     }
 
     /// Whether a request still runs in `slot`.
@@ -242,8 +249,7 @@ impl EventLoop {
         let give_up = rtos::tick_count().saturating_add(self.cpu_limit().saturating_mul(2));
         let slot = self.active.get(ex.function.index()).copied().flatten();
         let contexts = &self.contexts;
-        let loaded = |s: ContextSlot| contexts.get(s.index()).and_then(Option::as_ref);
-        let Some((slot, f)) = slot.and_then(|s| Some((s, loaded(s)?))) else {
+        let Some((slot, f)) = slot.and_then(|s| Some((s, loaded(contexts, s)?))) else {
             reply_error(&ex, 404);
             return;
         };
@@ -329,7 +335,7 @@ impl EventLoop {
         let mut i = 0;
         while i < self.in_flight.len() {
             let fl = &self.in_flight[i];
-            let Some(f) = self.contexts.get(fl.slot.index()).and_then(Option::as_ref) else {
+            let Some(f) = loaded(&self.contexts, fl.slot) else {
                 // Cannot happen: a slot is freed only without requests in flight.
                 self.in_flight.swap_remove(i);
                 continue;
@@ -378,10 +384,15 @@ impl EventLoop {
                 fl.promise.free(&f.ctx);
             }
         }
-        for f in self.contexts.drain(..).flatten() {
+        for (_, f) in self.contexts.drain(..) {
             f.free();
         }
     }
+}
+
+/// The context in `slot` of `contexts`, if loaded.
+pub(super) fn loaded(contexts: &[(ContextSlot, Function)], slot: ContextSlot) -> Option<&Function> {
+    contexts.iter().find(|(s, _)| *s == slot).map(|(_, f)| f)
 }
 
 /// `dispatch(ns, fnName, request, env)` arguments: the `Request` is built

@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::js::context::ContextSlot;
+use crate::js::engine::JsError;
 use crate::js::io::Completion;
 use crate::rtos::{Queue, Rendezvous};
 use crate::running::FunctionId;
@@ -71,14 +72,56 @@ pub struct LoadedFunction {
     pub cpu_limit_ms: u32,
 }
 
+/// Why a function's version did not load into its context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// No memory for a new context.
+    OutOfMemory,
+    /// A stage of the set-up (`setup`, `env`, `module`, a glue file...)
+    /// threw: the module's top level, most often.
+    Failed {
+        /// The function.
+        function: String,
+        /// What was being done.
+        stage: &'static str,
+        /// What was thrown.
+        error: JsError,
+    },
+    /// The module exports no handler.
+    NoHandler {
+        /// The function.
+        function: String,
+    },
+    /// The glue did not set up its dispatcher (a firmware bug).
+    NoDispatch,
+}
+
+impl core::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LoadError::OutOfMemory => f.write_str("cannot create a JS context: out of memory"),
+            LoadError::Failed {
+                function,
+                stage,
+                error,
+            } => write!(f, "function '{function}': {stage}: {error}"),
+            LoadError::NoHandler { function } => write!(
+                f,
+                "function '{function}': the module has neither `export default {{ fetch }}` nor `export const handler`"
+            ),
+            LoadError::NoDispatch => f.write_str("glue: internal.dispatch is not a function"),
+        }
+    }
+}
+
 /// Why an activation changed nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActivationError {
     /// The JS task's queue stayed full: try again.
     Busy,
-    /// A new version failed to load or to initialise (the message says
-    /// which and why); the old versions keep running.
-    LoadFailed(String),
+    /// A new version failed to load or to initialise; the old versions
+    /// keep running.
+    LoadFailed(LoadError),
     /// More function contexts than the task has slots for.
     NoFreeContext,
 }
@@ -87,7 +130,7 @@ impl core::fmt::Display for ActivationError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ActivationError::Busy => f.write_str("the JS task is too busy; try again"),
-            ActivationError::LoadFailed(why) => f.write_str(why),
+            ActivationError::LoadFailed(why) => write!(f, "{why}"),
             ActivationError::NoFreeContext => write!(
                 f,
                 "more than {} function contexts",

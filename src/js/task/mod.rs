@@ -26,10 +26,9 @@ mod lazy_names;
 pub mod messages;
 
 pub use functions::{CompilePath, resolve_function, resolve_functions};
-pub use messages::{ActivationError, Exchange, FunctionChange, LoadedFunction, Reply};
+pub use messages::{ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Reply};
 
 use alloc::boxed::Box;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
@@ -62,15 +61,15 @@ pub struct JsConfig {
 pub enum StartError {
     /// Not enough memory for the task, its queue or the runtime.
     OutOfMemory,
-    /// A function failed to load (the message says which and why).
-    Load(String),
+    /// A function failed to load.
+    Load(ActivationError),
 }
 
 impl core::fmt::Display for StartError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             StartError::OutOfMemory => f.write_str("cannot start the JS task: out of memory"),
-            StartError::Load(why) => f.write_str(why),
+            StartError::Load(why) => write!(f, "{why}"),
         }
     }
 }
@@ -142,7 +141,7 @@ impl JsTask {
         });
         match outcome {
             Answer::Answered(Ok(())) => Ok(JsTask { shared }),
-            Answer::Answered(Err(e)) => Err(StartError::Load(e)),
+            Answer::Answered(Err(e)) => Err(e),
             Answer::Dropped | Answer::NotSent => Err(StartError::OutOfMemory),
         }
     }
