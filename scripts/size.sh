@@ -125,8 +125,8 @@ js_task=$(task "$js_words")
 js_queue=$(queue 4 $((4 + 2 * conns)))
 kernel=$(( $(task "$idle_words") + $(task "$timer_words") + $(queue 16 "$timer_queue") ))
 net_task=$(task "$net_words")
-accept_bytes=$(sed -n 's/^const ACCEPT_STACK_BYTES: usize = \([0-9_]*\);.*/\1/p' src/http/server.rs | tr -d _)
-[ -n "$accept_bytes" ] || { echo "size.sh: cannot read ACCEPT_STACK_BYTES from src/http/server.rs" >&2; exit 2; }
+accept_bytes=$(sed -n 's/^const ACCEPT_STACK_BYTES: usize = \([0-9_]*\);.*/\1/p' src/http/server/mod.rs | tr -d _)
+[ -n "$accept_bytes" ] || { echo "size.sh: cannot read ACCEPT_STACK_BYTES from src/http/server/mod.rs" >&2; exit 2; }
 server_tasks=$(( conns * $(task "$task_words") + $(task $((accept_bytes / 4))) ))
 server_queues=$(( $(queue 4 "$conns") + conns * $(queue 4 2) ))
 usb_buffers=$(( 2 * $(block 2048) + $(block 1514) + $(block 442) ))

@@ -5,9 +5,15 @@ use alloc::vec::Vec;
 /// `value` as JSON followed by a newline. The buffer starts at 256 bytes
 /// and doubles until the value fits (serde-json-core writes into a slice).
 pub fn to_vec<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    write_growing(&|buf| serde_json_core::to_slice(value, buf).map_err(|_| ()))
+}
+
+/// Runs `write` on a buffer that doubles until what it writes fits: one
+/// copy of the loop, not one per type written.
+fn write_growing(write: &dyn Fn(&mut [u8]) -> Result<usize, ()>) -> Vec<u8> {
     let mut buf = alloc::vec![0u8; 256];
     loop {
-        match serde_json_core::to_slice(value, &mut buf) {
+        match write(&mut buf) {
             Ok(n) => {
                 buf.truncate(n);
                 buf.push(b'\n');

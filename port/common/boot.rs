@@ -23,7 +23,7 @@ use isere::js::{Exchange, Reply};
 use isere::logger::Logger;
 use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos::{self, Queue};
-use isere::running::{Ceilings, Resolved, Route, Target};
+use isere::running::{Ceilings, Resolved};
 use isere::services::Services;
 
 /// Compiles a function file and the files it imports (name and bytecode
@@ -107,16 +107,13 @@ pub fn run<B: Board>(mut board: B) {
         Err(e) => board.fail(format_args!("{e}")),
     };
     let compile = board.compile_file();
-    let no_files = |path: &str| {
-        Err(alloc::format!(
+    let compile_path = |path: &str| match compile {
+        Some(c) => c(path),
+        None => Err(alloc::format!(
             "{path}: this board does not compile function files; use a built-in function or deploy a bundle"
-        ))
+        )),
     };
-    let functions = match compile {
-        Some(c) => resolve_functions(&config, c),
-        None => resolve_functions(&config, no_files),
-    };
-    let functions = match functions {
+    let functions = match resolve_functions(&config, compile_path) {
         Ok(f) => f,
         Err(e) => board.fail(format_args!("{e}")),
     };
@@ -177,11 +174,8 @@ pub fn run<B: Board>(mut board: B) {
     allow(dead_code, reason = "the RP2040 has no way to ask for it")
 )]
 pub fn self_test(device: &Device) -> bool {
-    let function = match device.running.resolve("/hello", true) {
-        Some(Resolved::Route(Route {
-            target: Target::Function(f),
-            ..
-        })) => f,
+    let function = match device.running.resolve("/hello", "GET") {
+        Some(Resolved::Function(f)) => f,
         _ => {
             log::error!(target: "board", "selftest: no function serves /hello");
             return false;

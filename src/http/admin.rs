@@ -72,6 +72,14 @@ impl AdminResponse {
     pub fn error(status: u16, message: &str) -> AdminResponse {
         AdminResponse::json(status, &ErrorBody { error: message })
     }
+
+    /// `{"error": message}` with `status`, the message formatted here (one
+    /// out-of-line place, instead of a `String` made and dropped at each
+    /// of the admin API's many refusals).
+    #[inline(never)]
+    pub fn error_fmt(status: u16, message: core::fmt::Arguments<'_>) -> AdminResponse {
+        AdminResponse::error(status, &alloc::format!("{message}"))
+    }
 }
 
 /// The admin API behind `/_isere/` (see the module docs).

@@ -151,7 +151,7 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
     let mut upload = match store.begin(name) {
         Ok(u) => u,
         Err(e) => {
-            return AdminResponse::error(500, &alloc::format!("cannot stage the upload: {e}"));
+            return AdminResponse::error_fmt(500, format_args!("cannot stage the upload: {e}"));
         }
     };
     let mut chunk = Vec::new();
@@ -167,11 +167,11 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
         if let Err(e) = verifier.feed(&chunk) {
             upload.abort();
             log::warn!(target: TAG, "upload of {name} refused: {e}");
-            return AdminResponse::error(e.status(), &alloc::format!("{e}"));
+            return AdminResponse::error_fmt(e.status(), format_args!("{e}"));
         }
         if let Err(e) = upload.append(&chunk) {
             upload.abort();
-            return AdminResponse::error(507, &alloc::format!("cannot store the upload: {e}"));
+            return AdminResponse::error_fmt(507, format_args!("cannot store the upload: {e}"));
         }
     }
     let verified = match verifier.finish() {
@@ -179,55 +179,56 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
         Err(e) => {
             upload.abort();
             log::warn!(target: TAG, "upload of {name} refused: {e}");
-            return AdminResponse::error(e.status(), &alloc::format!("{e}"));
+            return AdminResponse::error_fmt(e.status(), format_args!("{e}"));
         }
     };
     let m = &verified.manifest;
-    let refuse = |upload: Box<dyn StagedUpload + '_>, status, msg: String| {
+    let refuse = |upload: Box<dyn StagedUpload + '_>, status, msg: core::fmt::Arguments<'_>| {
         upload.abort();
-        AdminResponse::error(status, &msg)
+        AdminResponse::error_fmt(status, msg)
     };
     if m.name != name {
         return refuse(
             upload,
             422,
-            alloc::format!(
+            format_args!(
                 "the bundle is function '{}', uploaded to /_isere/functions/{name}: upload it to /_isere/functions/{}",
-                m.name,
-                m.name
+                m.name, m.name
             ),
         );
     }
     let pointer = match store.pointer(name) {
         Ok(p) => p,
-        Err(e) => return refuse(upload, 500, alloc::format!("cannot read the pointer: {e}")),
+        Err(e) => return refuse(upload, 500, format_args!("cannot read the pointer: {e}")),
     };
     if pointer.names(&m.version) {
         return refuse(
             upload,
             409,
-            alloc::format!(
+            format_args!(
                 "version {} is already the active or previous version of '{name}': bump the version (or use rollback)",
                 m.version
             ),
         );
     }
     if let Err(e) = upload.commit(&m.version) {
-        return AdminResponse::error(507, &alloc::format!("cannot store the bundle: {e}"));
+        return AdminResponse::error_fmt(507, format_args!("cannot store the bundle: {e}"));
     }
     let function = match ota.loaded_function(&verified) {
         Ok(f) => f,
         Err(e) => {
             let _ = store.delete_version(name, &m.version);
-            let msg = alloc::format!("cannot read the stored bundle back: {e}");
-            return AdminResponse::error(500, &msg);
+            return AdminResponse::error_fmt(
+                500,
+                format_args!("cannot read the stored bundle back: {e}"),
+            );
         }
     };
     let id = match ota.id_for(name) {
         Ok(id) => id,
         Err(e) => {
             let _ = store.delete_version(name, &m.version);
-            return AdminResponse::error(422, &alloc::format!("{e}"));
+            return AdminResponse::error_fmt(422, format_args!("{e}"));
         }
     };
     if let Err(e) = activate_one(ota, id, Some(function), m.limits.init_ms) {
@@ -236,8 +237,10 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
             Some(v) => alloc::format!("version {v} still serves"),
             None => String::from("nothing was deployed"),
         };
-        let msg = alloc::format!("version {} failed to start: {e}; {still}", m.version);
-        return AdminResponse::error(activation_status(&e), &msg);
+        return AdminResponse::error_fmt(
+            activation_status(&e),
+            format_args!("version {} failed to start: {e}; {still}", m.version),
+        );
     }
     let next = Pointer {
         active: Some(m.version.clone()),
@@ -246,8 +249,10 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
     if let Err(e) = store.set_pointer(name, &next) {
         // The new version runs but would not survive a restart.
         log::error!(target: TAG, "{name} {}: pointer not written: {e}", m.version);
-        let msg = alloc::format!("version {} runs but could not be recorded: {e}", m.version);
-        return AdminResponse::error(500, &msg);
+        return AdminResponse::error_fmt(
+            500,
+            format_args!("version {} runs but could not be recorded: {e}", m.version),
+        );
     }
     if let Some(old) = pointer.previous.as_deref().filter(|o| !next.names(o)) {
         let _ = store.delete_version(name, old);
@@ -276,40 +281,44 @@ fn activation_status(e: &ActivationError) -> u16 {
 fn rollback(ota: &Ota, name: &str) -> AdminResponse {
     let pointer = match ota.store.pointer(name) {
         Ok(p) => p,
-        Err(e) => return AdminResponse::error(500, &alloc::format!("{e}")),
+        Err(e) => return AdminResponse::error_fmt(500, format_args!("{e}")),
     };
     let (Some(active), Some(previous)) = (pointer.active.clone(), pointer.previous.clone()) else {
-        return AdminResponse::error(
+        return AdminResponse::error_fmt(
             409,
-            &alloc::format!("'{name}' has no previous version to roll back to"),
+            format_args!("'{name}' has no previous version to roll back to"),
         );
     };
     let verified = match ota.verify_stored(name, &previous) {
         Ok(v) => v,
         Err(e) => {
-            let msg = alloc::format!("cannot roll back: {name} {previous}: {e}");
-            return AdminResponse::error(422, &msg);
+            return AdminResponse::error_fmt(
+                422,
+                format_args!("cannot roll back: {name} {previous}: {e}"),
+            );
         }
     };
     let function = match ota.loaded_function(&verified) {
         Ok(f) => f,
-        Err(e) => return AdminResponse::error(500, &alloc::format!("cannot roll back: {e}")),
+        Err(e) => return AdminResponse::error_fmt(500, format_args!("cannot roll back: {e}")),
     };
     let id = match ota.id_for(name) {
         Ok(id) => id,
-        Err(e) => return AdminResponse::error(422, &alloc::format!("{e}")),
+        Err(e) => return AdminResponse::error_fmt(422, format_args!("{e}")),
     };
     let init_ms = verified.manifest.limits.init_ms;
     if let Err(e) = activate_one(ota, id, Some(function), init_ms) {
-        let msg = alloc::format!("version {previous} failed to start: {e}; {active} still serves");
-        return AdminResponse::error(activation_status(&e), &msg);
+        return AdminResponse::error_fmt(
+            activation_status(&e),
+            format_args!("version {previous} failed to start: {e}; {active} still serves"),
+        );
     }
     let next = Pointer {
         active: Some(previous.clone()),
         previous: Some(active.clone()),
     };
     if let Err(e) = ota.store.set_pointer(name, &next) {
-        return AdminResponse::error(500, &alloc::format!("rolled back but not recorded: {e}"));
+        return AdminResponse::error_fmt(500, format_args!("rolled back but not recorded: {e}"));
     }
     ota.record(id, &verified, Some(active.clone()));
     log::info!(target: TAG, "{name} rolled back from {active} to {previous}");
@@ -331,14 +340,14 @@ struct Deleted<'a> {
 
 fn delete(ota: &Ota, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
-        return AdminResponse::error(404, &alloc::format!("'{name}' is not deployed"));
+        return AdminResponse::error_fmt(404, format_args!("'{name}' is not deployed"));
     };
     if let Err(e) = activate_one(ota, d.id, None, 0) {
-        return AdminResponse::error(500, &alloc::format!("cannot stop '{name}': {e}"));
+        return AdminResponse::error_fmt(500, format_args!("cannot stop '{name}': {e}"));
     }
     ota.forget(name);
     if let Err(e) = ota.store.delete_function(name) {
-        return AdminResponse::error(500, &alloc::format!("stopped, but not removed: {e}"));
+        return AdminResponse::error_fmt(500, format_args!("stopped, but not removed: {e}"));
     }
     log::info!(target: TAG, "{name} deleted");
     AdminResponse::json(200, &Deleted { deleted: name })
@@ -428,9 +437,9 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
             Err(e) => return AdminResponse::error(e.0, "the upload was cut short"),
         }
         if signed.len() + chunk.len() > MAX_CONFIG_BYTES {
-            return AdminResponse::error(
+            return AdminResponse::error_fmt(
                 413,
-                &alloc::format!("a configuration is at most {MAX_CONFIG_BYTES} bytes"),
+                format_args!("a configuration is at most {MAX_CONFIG_BYTES} bytes"),
             );
         }
         signed.extend_from_slice(&chunk);
@@ -438,11 +447,11 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     let (keys, _) = ota.verifier_parts();
     let json = match verify_config(&signed, &keys) {
         Ok(j) => j,
-        Err(e) => return AdminResponse::error(403, &alloc::format!("{e}")),
+        Err(e) => return AdminResponse::error_fmt(403, format_args!("{e}")),
     };
     let config = match Config::parse(json) {
         Ok(c) => c,
-        Err(e) => return AdminResponse::error(422, &alloc::format!("{e}")),
+        Err(e) => return AdminResponse::error_fmt(422, format_args!("{e}")),
     };
     if config.admin.trusted_keys.is_empty() || config.admin.token_sha256.is_none() {
         return AdminResponse::error(
@@ -452,7 +461,7 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     }
     let keys = match super::parse_keys(&config.admin) {
         Ok(k) => k,
-        Err(e) => return AdminResponse::error(422, &alloc::format!("{e}")),
+        Err(e) => return AdminResponse::error_fmt(422, format_args!("{e}")),
     };
     // Everything that can be refused is checked before anything changes:
     // the functions first, loaded by the JS task all or nothing.
@@ -464,7 +473,7 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
         routes,
     } = config;
     let refused = |e: &dyn core::fmt::Display| {
-        AdminResponse::error(422, &alloc::format!("{e}; nothing changed, not stored"))
+        AdminResponse::error_fmt(422, format_args!("{e}; nothing changed, not stored"))
     };
     let mut plan = match ota.plan_functions(functions) {
         Ok(p) => p,
@@ -497,9 +506,9 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     // Stored last: a configuration that could not run is never what the
     // device starts with.
     if let Err(e) = ota.store.write_config(json) {
-        return AdminResponse::error(
+        return AdminResponse::error_fmt(
             507,
-            &alloc::format!("applied but not stored ({e}): lost at restart"),
+            format_args!("applied but not stored ({e}): lost at restart"),
         );
     }
     log::info!(target: TAG, "configuration replaced");

@@ -118,9 +118,9 @@ impl Running {
         &self.limits
     }
 
-    /// What serves `path` (see [`RouteTable::resolve`]).
-    pub fn resolve(&self, path: &str, get_or_head: bool) -> Option<Resolved> {
-        self.table.with(|t| t.routes.resolve(path, get_or_head))
+    /// What serves `method` of `path` (see [`RouteTable::resolve`]).
+    pub fn resolve(&self, path: &str, method: &str) -> Option<Resolved> {
+        self.table.with(|t| t.routes.resolve(path, method))
     }
 
     /// The id of function `name`, if it has one.
@@ -217,13 +217,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(matches!(
-            running.resolve("/a/x", false),
-            Some(Resolved::Route(Route {
-                target: Target::Function(FunctionId(0)),
-                ..
-            }))
-        ));
+        assert_eq!(
+            running.resolve("/a/x", "GET"),
+            Some(Resolved::Function(FunctionId(0)))
+        );
         let mut server = c.server.clone();
         server.max_connections = 100;
         server.js_memory_bytes = 2 << 20;
@@ -243,6 +240,6 @@ mod tests {
             }
         );
         assert_eq!(running.limits().max_connections(), 8);
-        assert!(running.resolve("/a/x", false).is_none());
+        assert!(running.resolve("/a/x", "GET").is_none());
     }
 }

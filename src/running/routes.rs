@@ -50,14 +50,27 @@ pub struct Asset {
     pub range: AssetRange,
 }
 
-/// What serves a path.
+/// What serves a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved {
     /// A deployed function's static file (answers `GET`/`HEAD` before the
     /// function does).
     Asset(Asset),
-    /// A route.
-    Route(Route),
+    /// A function.
+    Function(FunctionId),
+    /// Files of the file system's directory `dir`; the first `prefix_len`
+    /// bytes of the path are the route's prefix.
+    Static {
+        /// The directory.
+        dir: String,
+        /// Bytes of the path the route's prefix covers.
+        prefix_len: usize,
+    },
+    /// The route does not allow the method; `allow` lists those it does.
+    MethodNotAllowed {
+        /// The `Allow` header's value.
+        allow: String,
+    },
 }
 
 struct Deployed {
@@ -126,24 +139,43 @@ impl RouteTable {
         self.deployed.retain(|d| d.name != name);
     }
 
-    /// What serves `path`: for a `GET` or `HEAD`, a static file of a deployed
-    /// function whose route covers it (by the rest of the path;
-    /// `index.html` for the route itself or a path ending in `/`), else the
-    /// route with the longest matching prefix (at a segment boundary), a
-    /// deployed one winning a tie.
-    pub fn resolve(&self, path: &str, get_or_head: bool) -> Option<Resolved> {
-        if get_or_head && let Some(asset) = self.asset(path) {
+    /// What serves `method` of `path`: for a `GET` or `HEAD`, a static
+    /// file of a deployed function whose route covers it (by the rest of
+    /// the path; `index.html` for the route itself or a path ending in
+    /// `/`), else the route with the longest matching prefix (at a segment
+    /// boundary), a deployed one winning a tie, if it allows the method.
+    pub fn resolve(&self, path: &str, method: &str) -> Option<Resolved> {
+        if (method == "GET" || method == "HEAD")
+            && let Some(asset) = self.asset(path)
+        {
             return Some(Resolved::Asset(asset));
         }
         // `max_by_key` keeps the last of equal keys: deployed routes come
         // last so that they win a tie.
-        self.configured
+        let route = self
+            .configured
             .iter()
             .chain(self.deployed.iter().flat_map(|d| d.routes.iter()))
             .filter(|r| prefix_matches(&r.prefix, path))
-            .max_by_key(|r| r.prefix.len())
-            .cloned()
-            .map(Resolved::Route)
+            .max_by_key(|r| r.prefix.len())?;
+        if let Some(methods) = &route.methods
+            && !methods.iter().any(|m| m == method)
+        {
+            return Some(Resolved::MethodNotAllowed {
+                allow: methods.join(", "),
+            });
+        }
+        Some(match &route.target {
+            Target::Function(f) => Resolved::Function(*f),
+            Target::Static(dir) => Resolved::Static {
+                dir: dir.clone(),
+                prefix_len: route
+                    .prefix
+                    .strip_suffix('/')
+                    .unwrap_or(&route.prefix)
+                    .len(),
+            },
+        })
     }
 
     fn asset(&self, path: &str) -> Option<Asset> {
@@ -184,10 +216,7 @@ mod tests {
 
     fn function_of(r: Option<Resolved>) -> Option<FunctionId> {
         match r {
-            Some(Resolved::Route(Route {
-                target: Target::Function(f),
-                ..
-            })) => Some(f),
+            Some(Resolved::Function(f)) => Some(f),
             _ => None,
         }
     }
@@ -202,20 +231,20 @@ mod tests {
         let mut table = RouteTable::default();
         table.set_configured(&config.routes, &[FunctionId(0), FunctionId(1)]);
         assert_eq!(
-            function_of(table.resolve("/api/x", false)),
+            function_of(table.resolve("/api/x", "POST")),
             Some(FunctionId(1))
         );
         assert_eq!(
-            function_of(table.resolve("/apix", false)),
+            function_of(table.resolve("/apix", "POST")),
             Some(FunctionId(0))
         );
-        assert!(matches!(
-            table.resolve("/files/a.css", true),
-            Some(Resolved::Route(Route {
-                target: Target::Static(_),
-                ..
-            }))
-        ));
+        assert_eq!(
+            table.resolve("/files/a.css", "GET"),
+            Some(Resolved::Static {
+                dir: String::from("/www"),
+                prefix_len: 6
+            })
+        );
         table.set_deployed(
             "c",
             FunctionId(2),
@@ -227,11 +256,11 @@ mod tests {
             )],
         );
         assert_eq!(
-            function_of(table.resolve("/api/x", false)),
+            function_of(table.resolve("/api/x", "POST")),
             Some(FunctionId(2))
         );
         // Static files answer GET and HEAD only, before the function.
-        match table.resolve("/api/", true) {
+        match table.resolve("/api/", "GET") {
             Some(Resolved::Asset(a)) => {
                 assert_eq!((a.function.as_str(), a.name.as_str()), ("c", "index.html"));
                 assert_eq!(a.range, AssetRange { offset: 10, len: 5 });
@@ -239,12 +268,26 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            function_of(table.resolve("/api/", false)),
+            function_of(table.resolve("/api/", "POST")),
             Some(FunctionId(2))
+        );
+        // A route that lists its methods refuses the others, naming them.
+        let mut limited = route("/only", Target::Function(FunctionId(3)));
+        limited.methods = Some(alloc::vec![String::from("GET"), String::from("HEAD")]);
+        table.set_deployed("d", FunctionId(3), "1", alloc::vec![limited], alloc::vec![]);
+        assert_eq!(
+            function_of(table.resolve("/only", "GET")),
+            Some(FunctionId(3))
+        );
+        assert_eq!(
+            table.resolve("/only/x", "POST"),
+            Some(Resolved::MethodNotAllowed {
+                allow: String::from("GET, HEAD")
+            })
         );
         table.remove_deployed("c");
         assert_eq!(
-            function_of(table.resolve("/api/x", true)),
+            function_of(table.resolve("/api/x", "GET")),
             Some(FunctionId(1))
         );
     }

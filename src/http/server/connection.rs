@@ -12,7 +12,7 @@ use crate::http::response::{self, ResponseFraming};
 use crate::js::{Exchange, Reply};
 use crate::port::{self, NetError, Socket};
 use crate::rtos::{self, TickType, WAIT_FOREVER};
-use crate::running::{Resolved, Target};
+use crate::running::Resolved;
 
 /// Bytes read from a socket at a time.
 pub(super) const READ_CHUNK: usize = 4096;
@@ -186,31 +186,23 @@ impl Worker {
             let (admin, query) = (String::from(admin), String::from(query));
             return self.serve_admin_call(socket, head, &admin, &query);
         }
-        let get_or_head = head.method == "GET" || head.method == "HEAD";
-        let route = match self.shared.running.resolve(&path, get_or_head) {
+        let function = match self.shared.running.resolve(&path, &head.method) {
             None => {
                 return self.skip_body(socket, head) && self.send_error(socket, 404, close, &[]);
             }
             Some(Resolved::Asset(asset)) => {
                 return self.skip_body(socket, head) && self.send_asset(socket, head, &asset);
             }
-            Some(Resolved::Route(route)) => route,
-        };
-        if let Some(methods) = &route.methods
-            && !methods.contains(&head.method)
-        {
-            let allow = methods.join(", ");
-            return self.skip_body(socket, head)
-                && self.send_error(socket, 405, close, &[("allow", &allow)]);
-        }
-        let function = match &route.target {
-            Target::Function(f) => *f,
-            Target::Static(dir) => {
-                let prefix = route.prefix.strip_suffix('/').unwrap_or(&route.prefix);
-                let rest = path.get(prefix.len()..).unwrap_or("");
+            Some(Resolved::MethodNotAllowed { allow }) => {
                 return self.skip_body(socket, head)
-                    && self.serve_static(socket, head, dir, &path, rest);
+                    && self.send_error(socket, 405, close, &[("allow", &allow)]);
             }
+            Some(Resolved::Static { dir, prefix_len }) => {
+                let rest = path.get(prefix_len..).unwrap_or("");
+                return self.skip_body(socket, head)
+                    && self.serve_static(socket, head, &dir, &path, rest);
+            }
+            Some(Resolved::Function(f)) => f,
         };
         let max = self.shared.running.limits().max_body_bytes();
         let body = match BodyReader::new(self, socket, head, max).read_all() {

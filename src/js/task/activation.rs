@@ -10,7 +10,7 @@ use super::lazy_names::{GLOBAL_NAMES, INTERNAL_NAMES, LAZY_GLUE};
 use super::messages::{ActivationError, FunctionChange, LoadError, LoadedFunction};
 use crate::js::builtin;
 use crate::js::context::{ContextSlot, ContextState};
-use crate::js::engine::{Context, JsError, Persistent, Runtime, Thrown, Value};
+use crate::js::engine::{Context, Ctx, JsError, Persistent, Runtime, Thrown, Value};
 use crate::js::{lazy, natives};
 use crate::rtos;
 use crate::running::FunctionId;
@@ -58,11 +58,6 @@ impl EventLoop {
         slot: ContextSlot,
         f: LoadedFunction,
     ) -> Result<Function, LoadError> {
-        let fail = |stage: &'static str, e: JsError| LoadError::Failed {
-            function: f.name.clone(),
-            stage,
-            error: e,
-        };
         let ctx = rt.new_context().ok_or(LoadError::OutOfMemory)?;
         let state = Box::new(ContextState::new(
             f.name.clone(),
@@ -71,16 +66,10 @@ impl EventLoop {
             f.modules,
         ));
         ctx.set_opaque::<ContextState>(&*state);
-        let thrown = |_: Thrown| ctx.take_exception();
         let setup = || -> Result<[Persistent; 4], LoadError> {
-            let internal = ctx.object().map_err(thrown).map_err(|e| fail("setup", e))?;
-            let natives = natives::create(&ctx)
-                .map_err(thrown)
-                .map_err(|e| fail("setup", e))?;
-            internal
-                .set(c"natives", natives)
-                .map_err(thrown)
-                .map_err(|e| fail("setup", e))?;
+            let internal = load_step(&ctx, &f.name, "setup", ctx.object())?;
+            let natives = load_step(&ctx, &f.name, "setup", natives::create(&ctx))?;
+            load_step(&ctx, &f.name, "setup", internal.set(c"natives", natives))?;
             *state.internal.borrow_mut() = Some(Persistent::new(internal.clone()));
             let mut used = rt.allocated();
             log::debug!(target: TAG, "[{}] context: {used} bytes of engine heap", f.name);
@@ -88,19 +77,22 @@ impl EventLoop {
             // The engine's own versions of a few (DOMException, performance)
             // would hide ours.
             for name in builtin::GLUE.iter().flat_map(|g| g.globals) {
-                global
-                    .delete_own(name)
-                    .map_err(thrown)
-                    .map_err(|e| fail("setup", e))?;
+                load_step(&ctx, &f.name, "setup", global.delete_own(name))?;
             }
             for (target, tag) in [(&global, GLOBAL_NAMES), (&internal, INTERNAL_NAMES)] {
-                lazy::install(&ctx, target, tag, &LAZY_GLUE)
-                    .map_err(thrown)
-                    .map_err(|e| fail("setup", e))?;
+                load_step(
+                    &ctx,
+                    &f.name,
+                    "setup",
+                    lazy::install(&ctx, target, tag, &LAZY_GLUE),
+                )?;
             }
-            natives::install_request_path(&ctx, &internal)
-                .map_err(thrown)
-                .map_err(|e| fail("setup", e))?;
+            load_step(
+                &ctx,
+                &f.name,
+                "setup",
+                natives::install_request_path(&ctx, &internal),
+            )?;
             let now = rt.allocated();
             log::debug!(target: TAG, "[{}] request path (native): {:+} bytes", f.name, now as isize - used as isize);
             used = now;
@@ -109,10 +101,7 @@ impl EventLoop {
             for (i, glue) in builtin::GLUE.iter().enumerate() {
                 let name = glue.name;
                 if !glue.is_lazy() {
-                    state
-                        .load_glue(&ctx, i)
-                        .map_err(thrown)
-                        .map_err(|e| fail(name, e))?;
+                    load_step(&ctx, &f.name, name, state.load_glue(&ctx, i))?;
                 }
                 let now = rt.allocated();
                 // Signed: a file's allocations can trigger a collection
@@ -121,51 +110,42 @@ impl EventLoop {
                 log::debug!(target: TAG, "[{}] glue {name}: {delta:+} bytes", f.name);
                 used = now;
             }
-            let env = ctx.object().map_err(thrown).map_err(|e| fail("env", e))?;
+            let env = load_step(&ctx, &f.name, "env", ctx.object())?;
+            let env_key = |k: &str| {
+                alloc::ffi::CString::new(k).map_err(|_| load_failed(&f.name, "env", bad_key()))
+            };
             for (k, v) in &f.env {
-                let key =
-                    alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
-                let val = ctx.string(v).map_err(thrown).map_err(|e| fail("env", e))?;
-                env.set(&key, val)
-                    .map_err(thrown)
-                    .map_err(|e| fail("env", e))?;
+                let key = env_key(k)?;
+                let val = load_step(&ctx, &f.name, "env", ctx.string(v))?;
+                load_step(&ctx, &f.name, "env", env.set(&key, val))?;
             }
             // `node:process` reads the env vars as `internal.env` while the
             // module is evaluated, so they are set before it runs.
-            internal
-                .set(c"env", env.clone())
-                .map_err(thrown)
-                .map_err(|e| fail("env", e))?;
+            load_step(&ctx, &f.name, "env", internal.set(c"env", env.clone()))?;
             for (k, b) in &f.bindings {
-                let key =
-                    alloc::ffi::CString::new(k.as_str()).map_err(|_| fail("env", bad_key()))?;
-                let val = crate::js::bindings::create(&ctx, k, b)
-                    .map_err(thrown)
-                    .map_err(|e| fail("env", e))?;
-                env.set(&key, val)
-                    .map_err(thrown)
-                    .map_err(|e| fail("env", e))?;
+                let key = env_key(k)?;
+                let val = load_step(
+                    &ctx,
+                    &f.name,
+                    "env",
+                    crate::js::bindings::create(&ctx, k, b),
+                )?;
+                load_step(&ctx, &f.name, "env", env.set(&key, val))?;
             }
             let namespace = ctx.run_bytecode(rt, &f.bytecode);
             // What the entry did not import is never needed (see `modules`).
             state.modules.borrow_mut().clear();
-            let namespace = namespace.map_err(|e| fail("module", e))?;
+            let namespace = namespace.map_err(|e| load_failed(&f.name, "module", e))?;
             if !has_handler(&namespace) {
                 return Err(LoadError::NoHandler {
                     function: f.name.clone(),
                 });
             }
-            let dispatch = internal
-                .get(c"dispatch")
-                .map_err(thrown)
-                .map_err(|e| fail("glue", e))?;
+            let dispatch = load_step(&ctx, &f.name, "glue", internal.get(c"dispatch"))?;
             if !dispatch.is_function() {
                 return Err(LoadError::NoDispatch);
             }
-            let name = ctx
-                .string(&f.name)
-                .map_err(thrown)
-                .map_err(|e| fail("setup", e))?;
+            let name = load_step(&ctx, &f.name, "setup", ctx.string(&f.name))?;
             // Nothing fails from here on, so no persistent reference leaks.
             Ok([name, dispatch, namespace, env].map(Persistent::new))
         };
@@ -242,6 +222,10 @@ impl EventLoop {
             .find(|&i| loaded(&self.contexts, ContextSlot(i as u16)).is_none())
             .ok_or(ActivationError::NoFreeContext)?;
         let slot = ContextSlot(free as u16);
+        // The slot is used up even if the load fails: a timer or an I/O
+        // result its module's top level started may still arrive for it, and
+        // must not reach the next context loaded there.
+        self.last_slot = free;
         let limit = match init_limit_ms {
             0 => self.cpu_limit(),
             ms => rtos::ms_to_ticks(u64::from(ms)),
@@ -251,7 +235,6 @@ impl EventLoop {
         self.disarm();
         let function = loaded.map_err(ActivationError::LoadFailed)?;
         self.contexts.push((slot, function));
-        self.last_slot = free;
         Ok(Some(slot))
     }
 
@@ -278,6 +261,29 @@ fn bad_key() -> JsError {
         message: "env names must not contain NUL".to_string(),
         stack: String::new(),
     }
+}
+
+/// A stage of loading `function` threw `error` (one out-of-line place for
+/// the many steps of a load that can fail).
+#[inline(never)]
+fn load_failed(function: &str, stage: &'static str, error: JsError) -> LoadError {
+    LoadError::Failed {
+        function: String::from(function),
+        stage,
+        error,
+    }
+}
+
+/// `r`, or the exception it threw as the failure of `stage` of loading
+/// `function`.
+#[inline(never)]
+fn load_step<T>(
+    ctx: &Ctx,
+    function: &str,
+    stage: &'static str,
+    r: Result<T, Thrown>,
+) -> Result<T, LoadError> {
+    r.map_err(|Thrown| load_failed(function, stage, ctx.take_exception()))
 }
 
 /// Takes the context in `slot` out of `contexts`, if loaded.
