@@ -55,6 +55,8 @@ pub mod admin;
 pub mod bundle;
 pub mod fs_store;
 pub mod store;
+#[cfg(all(test, feature = "port-posix"))]
+mod tests;
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -24,6 +24,8 @@ mod event_loop;
 pub mod functions;
 mod lazy_names;
 pub mod messages;
+#[cfg(all(test, feature = "port-posix"))]
+pub(crate) mod tests;
 
 pub use functions::{CompilePath, resolve_function, resolve_functions};
 pub use messages::{ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Reply};
