@@ -342,14 +342,32 @@ fn delete(ota: &Ota, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
         return AdminResponse::error_fmt(404, format_args!("'{name}' is not deployed"));
     };
-    if let Err(e) = activate_one(ota, d.id, None, 0) {
+    // A configured function of that name was shadowed: it serves again, as
+    // it would after a restart.
+    let configured = match ota.configured_version(name) {
+        Ok(c) => c,
+        Err(e) => {
+            return AdminResponse::error_fmt(
+                422,
+                format_args!(
+                    "'{name}' is configured, but its configured version cannot load: {e}; nothing changed"
+                ),
+            );
+        }
+    };
+    let unshadowed = configured.is_some();
+    if let Err(e) = activate_one(ota, d.id, configured, 0) {
         return AdminResponse::error_fmt(500, format_args!("cannot stop '{name}': {e}"));
     }
     ota.forget(name);
     if let Err(e) = ota.store.delete_function(name) {
         return AdminResponse::error_fmt(500, format_args!("stopped, but not removed: {e}"));
     }
-    log::info!(target: TAG, "{name} deleted");
+    if unshadowed {
+        log::info!(target: TAG, "{name} deleted; its configured version serves again");
+    } else {
+        log::info!(target: TAG, "{name} deleted");
+    }
     AdminResponse::json(200, &Deleted { deleted: name })
 }
 

@@ -336,14 +336,7 @@ impl Ota {
             // A deployed function of that name runs instead; an unchanged
             // one keeps running as it is.
             if shadowing.is_none() && previous.is_none_or(|c| c.def != def) {
-                let mut compile_path = |path: &str| match compile {
-                    Some(c) => c(path),
-                    None => Err(alloc::format!(
-                        "{path}: this device cannot compile files: name a built-in module or deploy a bundle"
-                    )),
-                };
-                let load = crate::js::task::resolve_function(&def, &mut compile_path)
-                    .map_err(OtaError::Function)?;
+                let load = resolve_configured(&def, compile)?;
                 plan.changes.push(FunctionChange {
                     function: id,
                     load: Some(load),
@@ -372,6 +365,19 @@ impl Ota {
     /// plan's, once the JS task applied it, or the previous ones again).
     fn end_plan(&self, configured: Vec<Configured>) {
         self.state.with(|s| s.configured = configured);
+    }
+
+    /// The configured version of function `name`, resolved to bytecode,
+    /// if the configuration has a function of that name.
+    fn configured_version(&self, name: &str) -> Result<Option<LoadedFunction>, OtaError> {
+        let (def, compile) = self.state.with(|s| {
+            let def = s.configured.iter().find(|c| c.def.name == name);
+            (def.map(|c| c.def.clone()), s.compile_file)
+        });
+        let Some(def) = def else {
+            return Ok(None);
+        };
+        resolve_configured(&def, compile).map(Some)
     }
 
     /// Whether `authorization` (the header's value) carries the admin token.
@@ -581,6 +587,21 @@ impl AssetSource for Ota {
             )
             .map_err(|e| AssetError(alloc::format!("{e}")))
     }
+}
+
+/// A configured function turned into bytecode, its file compiled with
+/// `compile` where it names one.
+fn resolve_configured(
+    def: &FunctionConfig,
+    compile: Option<FileCompiler>,
+) -> Result<LoadedFunction, OtaError> {
+    let mut compile_path = |path: &str| match compile {
+        Some(c) => c(path),
+        None => Err(alloc::format!(
+            "{path}: this device cannot compile files: name a built-in module or deploy a bundle"
+        )),
+    };
+    crate::js::task::resolve_function(def, &mut compile_path).map_err(OtaError::Function)
 }
 
 /// What a pushed configuration changes in the configured functions (see

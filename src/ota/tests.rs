@@ -28,7 +28,7 @@ use crate::js::task::tests::support::{self, Client, compile};
 use crate::js::task::{ActivationError, FunctionChange, JsTask};
 use crate::logger::Logger;
 use crate::rtos::{self, testing};
-use crate::running::{Applied, Ceilings, FunctionId, Resolved, Running, Target, Update};
+use crate::running::{Applied, Ceilings, FunctionId, Resolved, Running, Update};
 
 /// The admin token of the test devices.
 const TOKEN: &str = "correct horse battery staple";
@@ -597,8 +597,8 @@ fn a_signed_configuration_applies_at_once_is_stored_and_reports_its_functions() 
             echo: d.get("echo"),
             bye: d.client.get(bye).status,
             hello: d.get("hello"),
-            echo_route: d.running.resolve("/echo/x", false),
-            bye_route: d.running.resolve("/bye", false),
+            echo_route: d.running.resolve("/echo/x", "POST"),
+            bye_route: d.running.resolve("/bye", "POST"),
             json,
         }
     });
@@ -646,7 +646,7 @@ fn a_signed_configuration_applies_at_once_is_stored_and_reports_its_functions() 
         "hello untouched"
     );
     assert!(
-        matches!(&s.echo_route, Some(Resolved::Route(r)) if r.target == Target::Function(FunctionId(2))),
+        matches!(&s.echo_route, Some(Resolved::Function(id)) if *id == FunctionId(2)),
         "{:?}",
         s.echo_route
     );
@@ -900,7 +900,7 @@ fn a_signed_bundle_deploys_serves_rolls_back_and_is_deleted() {
         let id = d.running.id_of("app");
         let v1 = d.get("app");
         // Its static file answers under its route, read from the store.
-        let asset = match d.running.resolve("/app/index.html", true) {
+        let asset = match d.running.resolve("/app/index.html", "GET") {
             Some(Resolved::Asset(a)) => {
                 let mut buf = alloc::vec![0u8; a.range.len as usize];
                 d.ota.read(&a, 0, &mut buf).expect("the asset reads");
@@ -941,7 +941,7 @@ fn a_signed_bundle_deploys_serves_rolls_back_and_is_deleted() {
             deleted,
             after_delete,
             functions: d.store.functions().expect("the store lists"),
-            route_after_delete: d.running.resolve("/app", false),
+            route_after_delete: d.running.resolve("/app", "POST"),
             calls: d.calls(),
         }
     });
@@ -1062,7 +1062,7 @@ fn a_deployed_function_replaces_the_configured_one_of_its_name() {
         deploy(&d, "hello", &versioned("hello", "1"));
         let id = d.running.id_of("hello");
         let served = d.get("hello");
-        let route = d.running.resolve("/hello", false);
+        let route = d.running.resolve("/hello", "POST");
         // A pushed configuration that changes `hello` leaves the deployed
         // one running.
         let json = boot_config().replace(
@@ -1083,7 +1083,7 @@ fn a_deployed_function_replaces_the_configured_one_of_its_name() {
     assert_eq!(id, Some(FunctionId(0)), "the configured function's id");
     assert_eq!(served, (200, String::from("hello 1")));
     assert!(
-        matches!(&route, Some(Resolved::Route(r)) if r.target == Target::Function(FunctionId(0))),
+        matches!(&route, Some(Resolved::Function(id)) if *id == FunctionId(0)),
         "{route:?}"
     );
     assert_eq!(status, 200, "{body}");
@@ -1154,12 +1154,9 @@ fn the_log_endpoint_returns_the_ring_after_a_cursor() {
 }
 
 /// `DELETE` of a deployed function that shadows a configured one of the
-/// same name (same id) removes the id from the JS task, so the configured
-/// function's routes answer 404 until a restart, where the configured
-/// function loads again. Pushing the same configuration again does not
-/// bring it back either (`fill_plan` sees it unchanged and loads nothing).
+/// same name (same id) brings the configured version back at once, as a
+/// restart would (it once left the id unloaded: 404 until a restart).
 #[test]
-#[ignore = "bug: DELETE of a deployed function that shadows a configured one leaves the configured one unloaded (404) until a restart"]
 fn deleting_a_deployed_function_brings_back_the_configured_one_of_its_name() {
     let outcome = testing::run(c"ota-unshadow", || {
         let d = Device::boot(&boot_config());
@@ -1171,14 +1168,14 @@ fn deleting_a_deployed_function_brings_back_the_configured_one_of_its_name() {
             deleted.status,
             deleted.body,
             d.get("hello"),
-            d.running.resolve("/hello", false),
+            d.running.resolve("/hello", "POST"),
         )
     });
     let (deployed, status, body, after, route) = outcome;
     assert_eq!(deployed, (200, String::from("hello 1")));
     assert_eq!(status, 200, "{body}");
     assert!(
-        matches!(&route, Some(Resolved::Route(r)) if r.target == Target::Function(FunctionId(0))),
+        matches!(&route, Some(Resolved::Function(id)) if *id == FunctionId(0)),
         "the configured route stays: {route:?}"
     );
     // What the device serves after a restart (the store no longer names

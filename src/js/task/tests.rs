@@ -263,7 +263,7 @@ fn load(function: FunctionId, f: LoadedFunction) -> FunctionChange {
 /// The message of a refused load (panics on any other outcome).
 fn load_failure(outcome: Result<(), ActivationError>) -> String {
     match outcome {
-        Err(ActivationError::LoadFailed(why)) => why,
+        Err(ActivationError::LoadFailed(why)) => alloc::format!("{why}"),
         other => panic!("expected LoadFailed, got {other:?}"),
     }
 }
@@ -288,7 +288,7 @@ fn a_function_that_does_not_load_stops_the_start() {
         let garbage = support::function("broken", b"not bytecode at all".to_vec());
         match start(alloc::vec![(F0, hello()), (F1, garbage)]) {
             Ok(_) => None,
-            Err(StartError::Load(why)) => Some(why),
+            Err(StartError::Load(why)) => Some(alloc::format!("{why}")),
             Err(e) => panic!("expected a load error, got {e}"),
         }
     });
