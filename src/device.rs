@@ -87,9 +87,7 @@ impl core::fmt::Display for BootError {
 /// task; once.
 pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootError> {
     let oom = |what| move |_: OutOfMemory| BootError::OutOfMemory(what);
-    let running: &'static Running = Box::leak(Box::new(
-        Running::new(&boot.config, boot.ceilings).map_err(oom("the running configuration"))?,
-    ));
+    let running: &'static Running = Box::leak(Box::new(Running::new(&boot.config, boot.ceilings)));
     let functions = boot
         .functions
         .into_iter()

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
+use core::sync::atomic::{AtomicPtr, AtomicUsize};
 
 use super::builtin;
 use super::engine::{Ctx, Persistent, Thrown, Value};
@@ -45,6 +46,10 @@ pub struct TaskContext {
     pub io: IoPool,
     /// The JS task's queue: timers and I/O completions come back through it.
     pub(crate) queue: &'static Queue<Message>,
+    /// Bytes the engine held after the last message (for stats).
+    pub(crate) memory_used: AtomicUsize,
+    /// The shutdown message, allocated in advance (taken once).
+    pub(crate) shutdown: AtomicPtr<Message>,
 }
 
 /// Per-context state, reachable from natives through the context opaque.

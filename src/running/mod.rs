@@ -21,7 +21,9 @@ use alloc::vec::Vec;
 use log::LevelFilter;
 
 use crate::config::{self, Config, ServerLimits};
-use crate::rtos::{Mutex, OutOfMemory};
+use core::cell::UnsafeCell;
+
+use crate::rtos;
 
 /// A function as the JS task knows it: the configuration's functions first,
 /// in order, then each deployed name the first time it is deployed. Not an
@@ -85,8 +87,16 @@ pub struct Applied {
 /// The running configuration (see the module docs).
 pub struct Running {
     limits: Limits,
-    table: Mutex<Table>,
+    /// Read at every request, changed by a deploy or a pushed
+    /// configuration: each access is short and never blocks, so it runs
+    /// with task switches off (`rtos::without_task_switches`) instead of
+    /// under a kernel mutex, which would cost 80 B of a board's heap.
+    table: UnsafeCell<Table>,
 }
+
+// SAFETY: `table` is only reached through `Running::with_table`, with task
+// switches off, never from an interrupt, and its closures do not nest.
+unsafe impl Sync for Running {}
 
 struct Table {
     routes: RouteTable,
@@ -97,7 +107,7 @@ struct Table {
 impl Running {
     /// The running configuration of `config`, with the port's `ceilings`:
     /// the configured functions get ids 0, 1, ... in order.
-    pub fn new(config: &Config, ceilings: Ceilings) -> Result<Running, OutOfMemory> {
+    pub fn new(config: &Config, ceilings: Ceilings) -> Running {
         let ids: Vec<(String, FunctionId)> = config
             .functions
             .iter()
@@ -107,10 +117,17 @@ impl Running {
         let numbers: Vec<FunctionId> = ids.iter().map(|(_, id)| *id).collect();
         let mut routes = RouteTable::default();
         routes.set_configured(&config.routes, &numbers);
-        Ok(Running {
+        Running {
             limits: Limits::new(&config.server, config.admin.max_bundle_bytes, ceilings),
-            table: Mutex::new(Table { routes, ids })?,
-        })
+            table: UnsafeCell::new(Table { routes, ids }),
+        }
+    }
+
+    /// Runs `f` on the table with task switches off (see `table`).
+    fn with_table<R>(&self, f: impl FnOnce(&mut Table) -> R) -> R {
+        // SAFETY: no other task runs until `f` returns, interrupts never
+        // touch the table, and `f` never calls back into `with_table`.
+        rtos::without_task_switches(|| f(unsafe { &mut *self.table.get() }))
     }
 
     /// The limits now.
@@ -120,18 +137,17 @@ impl Running {
 
     /// What serves `method` of `path` (see [`RouteTable::resolve`]).
     pub fn resolve(&self, path: &str, method: &str) -> Option<Resolved> {
-        self.table.with(|t| t.routes.resolve(path, method))
+        self.with_table(|t| t.routes.resolve(path, method))
     }
 
     /// The id of function `name`, if it has one.
     pub fn id_of(&self, name: &str) -> Option<FunctionId> {
-        self.table
-            .with(|t| t.ids.iter().find(|(n, _)| n == name).map(|(_, id)| *id))
+        self.with_table(|t| t.ids.iter().find(|(n, _)| n == name).map(|(_, id)| *id))
     }
 
     /// The id of function `name`, given the next free one the first time.
     pub fn id_for(&self, name: &str) -> Result<FunctionId, TooManyFunctions> {
-        self.table.with(|t| {
+        self.with_table(|t| {
             if let Some((_, id)) = t.ids.iter().find(|(n, _)| n == name) {
                 return Ok(*id);
             }
@@ -161,13 +177,12 @@ impl Running {
         routes: Vec<Route>,
         assets: Vec<(String, AssetRange)>,
     ) {
-        self.table
-            .with(|t| t.routes.set_deployed(name, id, version, routes, assets));
+        self.with_table(|t| t.routes.set_deployed(name, id, version, routes, assets));
     }
 
     /// Forgets deployed function `name`'s routes and files.
     pub fn remove_deployed(&self, name: &str) {
-        self.table.with(|t| t.routes.remove_deployed(name));
+        self.with_table(|t| t.routes.remove_deployed(name));
     }
 
     /// Applies `update`: the log level, the limits (the pool size and the
@@ -176,13 +191,12 @@ impl Running {
     pub fn apply(&self, update: &Update<'_>) -> Applied {
         crate::logger::set_level(update.log_level);
         let applied = self.limits.set(update.server, update.max_bundle_bytes);
-        self.table
-            .with(|t| t.routes.set_configured(update.routes, update.functions));
+        self.with_table(|t| t.routes.set_configured(update.routes, update.functions));
         applied
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "port-posix"))]
 mod tests {
     use super::*;
 
@@ -192,54 +206,55 @@ mod tests {
 
     #[test]
     fn ids_are_configured_first_then_given_in_order() {
-        let running = Running::new(
-            &config(r#"{"functions":[{"name":"a","module":"hello"},{"name":"b","module":"echo"}],"routes":[]}"#),
-            Ceilings::none(),
-        )
-        .unwrap();
-        assert_eq!(running.id_of("b"), Some(FunctionId(1)));
-        assert_eq!(running.id_for("c"), Ok(FunctionId(2)));
-        assert_eq!(running.id_for("a"), Ok(FunctionId(0)));
-        assert_eq!(running.id_for("c"), Ok(FunctionId(2)));
-        assert_eq!(running.id_of("d"), None);
+        // The table is reached with task switches off: from a task.
+        crate::rtos::testing::run(c"running-ids", || {
+            let running = Running::new(
+                &config(
+                    r#"{"functions":[{"name":"a","module":"hello"},{"name":"b","module":"echo"}],"routes":[]}"#,
+                ),
+                Ceilings::none(),
+            );
+            assert_eq!(running.id_of("b"), Some(FunctionId(1)));
+            assert_eq!(running.id_for("c"), Ok(FunctionId(2)));
+            assert_eq!(running.id_for("a"), Ok(FunctionId(0)));
+            assert_eq!(running.id_for("c"), Ok(FunctionId(2)));
+            assert_eq!(running.id_of("d"), None);
+        });
     }
 
     #[test]
     fn apply_clamps_to_the_ceilings_and_replaces_routes() {
-        let c = config(
-            r#"{"server":{"max_connections":4},"functions":[{"name":"a","module":"hello"}],"routes":[{"prefix":"/a","function":"a"}]}"#,
-        );
-        let running = Running::new(
-            &c,
-            Ceilings {
+        crate::rtos::testing::run(c"running-apply", || {
+            let c = config(
+                r#"{"server":{"max_connections":4},"functions":[{"name":"a","module":"hello"}],"routes":[{"prefix":"/a","function":"a"}]}"#,
+            );
+            let ceilings = Ceilings {
                 max_connections: 8,
                 js_memory_bytes: 1 << 20,
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            running.resolve("/a/x", "GET"),
-            Some(Resolved::Function(FunctionId(0)))
-        );
-        let mut server = c.server.clone();
-        server.max_connections = 100;
-        server.js_memory_bytes = 2 << 20;
-        let applied = running.apply(&Update {
-            log_level: LevelFilter::Info,
-            server: &server,
-            max_bundle_bytes: 1,
-            routes: &[],
-            functions: &[],
+            };
+            let running = Running::new(&c, ceilings);
+            assert_eq!(
+                running.resolve("/a/x", "GET"),
+                Some(Resolved::Function(FunctionId(0)))
+            );
+            let mut server = c.server.clone();
+            server.max_connections = 100;
+            server.js_memory_bytes = 2 << 20;
+            let applied = running.apply(&Update {
+                log_level: LevelFilter::Info,
+                server: &server,
+                max_bundle_bytes: 1,
+                routes: &[],
+                functions: &[],
+            });
+            let expected = Applied {
+                max_connections: 8,
+                js_memory_bytes: 1 << 20,
+                clamped: true,
+            };
+            assert_eq!(applied, expected);
+            assert_eq!(running.limits().max_connections(), 8);
+            assert!(running.resolve("/a/x", "GET").is_none());
         });
-        assert_eq!(
-            applied,
-            Applied {
-                max_connections: 8,
-                js_memory_bytes: 1 << 20,
-                clamped: true
-            }
-        );
-        assert_eq!(running.limits().max_connections(), 8);
-        assert!(running.resolve("/a/x", "GET").is_none());
     }
 }

@@ -76,19 +76,10 @@ impl core::fmt::Display for StartError {
     }
 }
 
-/// What the JS task shares with the tasks that talk to it.
-struct Shared {
-    queue: &'static Queue<Message>,
-    /// Bytes the engine held after the last message (for stats).
-    memory_used: AtomicUsize,
-    /// The shutdown message, allocated in advance (taken once).
-    shutdown: AtomicPtr<Message>,
-}
-
 /// The handle other tasks use to reach the JS task.
 #[derive(Clone, Copy)]
 pub struct JsTask {
-    shared: &'static Shared,
+    shared: &'static TaskContext,
 }
 
 /// Why a request could not be handed over: the queue is full.
@@ -110,11 +101,6 @@ impl JsTask {
         let queue: &'static Queue<Message> = Box::leak(Box::new(
             Queue::new(config.queue_len).map_err(|_| StartError::OutOfMemory)?,
         ));
-        let shared: &'static Shared = Box::leak(Box::new(Shared {
-            queue,
-            memory_used: AtomicUsize::new(0),
-            shutdown: AtomicPtr::new(Box::into_raw(Box::new(Message::Shutdown))),
-        }));
         let task: &'static TaskContext = Box::leak(Box::new(TaskContext {
             services,
             io: IoPool::new(
@@ -127,7 +113,10 @@ impl JsTask {
                 queue,
             ),
             queue,
+            memory_used: AtomicUsize::new(0),
+            shutdown: AtomicPtr::new(Box::into_raw(Box::new(Message::Shutdown))),
         }));
+        let shared = task;
         let outcome = rtos::wait_for_answer(|started| {
             rtos::spawn(c"js", config.task_stack_words, config.priority, move || {
                 event_loop::run_task(event_loop::Start {
@@ -135,7 +124,6 @@ impl JsTask {
                     config,
                     task,
                     limits,
-                    memory_used: &shared.memory_used,
                     started,
                 })
             })
@@ -218,7 +206,7 @@ impl JsTask {
 /// scheduler. Safe from interrupt context; only the first call counts.
 #[derive(Clone, Copy)]
 pub struct ShutdownSignal {
-    shared: &'static Shared,
+    shared: &'static TaskContext,
 }
 
 impl ShutdownSignal {
