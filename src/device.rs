@@ -106,14 +106,18 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
         loaded.peak,
         loaded.free
     );
+    // The control exists for the over-the-air layer only, and so only on a
+    // device with a store.
     #[cfg(feature = "ota")]
-    let control: &'static DeviceControl = Box::leak(Box::new(DeviceControl {
-        running,
-        js,
-        server: rtos::Once::new(),
-    }));
+    let control: Option<&'static DeviceControl> = boot.store.map(|_| {
+        &*Box::leak(Box::new(DeviceControl {
+            running,
+            js,
+            server: rtos::Once::new(),
+        }))
+    });
     #[cfg(feature = "ota")]
-    let ota = boot.store.and_then(|store| {
+    let ota = boot.store.zip(control).and_then(|(store, control)| {
         match Ota::new(
             store,
             &boot.config,
@@ -151,7 +155,9 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
             let server = Server::new(services, running, js, boot.server, extras, listener)
                 .map_err(oom("the server"))?;
             #[cfg(feature = "ota")]
-            control.server.set(server);
+            if let Some(control) = control {
+                control.server.set(server);
+            }
             server.start().map_err(oom("the connection tasks"))?;
             Some(server)
         }

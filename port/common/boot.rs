@@ -80,6 +80,11 @@ pub trait Board {
     fn fail(&self, message: core::fmt::Arguments<'_>) -> !;
 }
 
+/// The board's services, built once by [`run`] (a static of the
+/// composition root rather than a heap allocation: they live as long as
+/// the firmware).
+static SERVICES: rtos::Once<Services> = rtos::Once::new();
+
 /// Starts the device on `board` (call from the init task, which may end
 /// afterwards).
 pub fn run<B: Board>(mut board: B) {
@@ -122,14 +127,17 @@ pub fn run<B: Board>(mut board: B) {
         board.log().enable_ring(B::SIZES.log_ring_bytes);
     }
     let network = board.start_network();
-    let services: &'static Services = Box::leak(Box::new(Services {
+    SERVICES.set(Services {
         net: network.map_or(&isere::port::NoNetwork, |(net, _)| net),
         clock: board.clock(),
         entropy: board.entropy(),
         storage,
         log: board.log(),
         cpu_busy_ns: board.cpu_busy_ns(),
-    }));
+    });
+    let Some(services) = SERVICES.get_ref() else {
+        board.fail(format_args!("the services were set before"));
+    };
     let boot = Boot {
         ceilings: Ceilings {
             max_connections: B::SIZES.max_connections,

@@ -436,8 +436,8 @@ pub fn config_signed_message(json: &[u8]) -> [u8; 48] {
 #[derive(Serialize)]
 struct ConfigApplied<'a> {
     stored: bool,
-    applied: [&'a str; 5],
-    after_restart: [&'a str; 0],
+    applied: &'a [&'a str],
+    after_restart: &'a [&'a str],
     max_connections: usize,
     js_memory_bytes: usize,
     clamped: bool,
@@ -535,8 +535,8 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
         200,
         &ConfigApplied {
             stored: true,
-            applied: ["log_level", "admin", "server", "routes", "functions"],
-            after_restart: [],
+            applied: &["log_level", "admin", "server", "routes", "functions"],
+            after_restart: &[],
             max_connections: applied.max_connections,
             js_memory_bytes: applied.js_memory_bytes,
             clamped: applied.clamped,

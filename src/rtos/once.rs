@@ -37,6 +37,16 @@ impl<T: Copy> Once<T> {
         })
     }
 
+    /// A reference to the value, once set (it never changes after).
+    pub fn get_ref(&self) -> Option<&T> {
+        if self.set.load(Ordering::Acquire) {
+            // SAFETY: written before `set` was released, never again.
+            unsafe { (*self.value.get()).as_ref() }
+        } else {
+            None
+        }
+    }
+
     /// The value, once set.
     pub fn get(&self) -> Option<T> {
         if self.set.load(Ordering::Acquire) {

@@ -8,7 +8,9 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::messages::{Exchange, FunctionChange, LoadedFunction, Message, Reply};
+use super::messages::{
+    ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Message, Reply,
+};
 use crate::js::context::{ContextSlot, TaskContext};
 use crate::js::engine::{Ctx, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
 use crate::js::io::Completion;
@@ -25,7 +27,7 @@ pub(super) struct Start {
     pub task: &'static TaskContext,
     pub limits: &'static Limits,
     /// Answered once every function is loaded, or with the first error.
-    pub started: Rendezvous<Result<(), super::StartError>>,
+    pub started: Rendezvous<Result<(), ActivationError>>,
 }
 
 /// A loaded context (see `activation.rs`).
@@ -83,7 +85,7 @@ pub(super) fn run_task(start: Start) {
         stack: config.stack_limit,
         heap: crate::js::heap::EngineHeap::Kernel,
     }) else {
-        started.answer(Err(super::StartError::OutOfMemory));
+        started.answer(Err(ActivationError::LoadFailed(LoadError::OutOfMemory)));
         return;
     };
     rt.set_module_host(&crate::js::modules::HOST);
@@ -114,7 +116,7 @@ pub(super) fn run_task(start: Start) {
     if let Err(e) = ev.apply_changes(&rt, changes) {
         ev.free_all();
         rt.free();
-        started.answer(Err(super::StartError::Load(e)));
+        started.answer(Err(e));
         return;
     }
     // What loading left for the cycle collector goes now, not at the first

@@ -75,7 +75,7 @@ pub struct LoadedFunction {
 /// Why a function's version did not load into its context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
-    /// No memory for a new context.
+    /// No memory for the runtime or a new context.
     OutOfMemory,
     /// A stage of the set-up (`setup`, `env`, `module`, a glue file...)
     /// threw: the module's top level, most often.
@@ -99,7 +99,9 @@ pub enum LoadError {
 impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            LoadError::OutOfMemory => f.write_str("cannot create a JS context: out of memory"),
+            LoadError::OutOfMemory => {
+                f.write_str("cannot create the JS runtime or a context: out of memory")
+            }
             LoadError::Failed {
                 function,
                 stage,

@@ -131,7 +131,7 @@ impl JsTask {
         });
         match outcome {
             Answer::Answered(Ok(())) => Ok(JsTask { shared }),
-            Answer::Answered(Err(e)) => Err(e),
+            Answer::Answered(Err(e)) => Err(StartError::Load(e)),
             Answer::Dropped | Answer::NotSent => Err(StartError::OutOfMemory),
         }
     }
