@@ -1,8 +1,16 @@
 //! The port boundary: what the core needs from an OS or a board.
 //!
-//! Kept as small as FreeRTOS keeps `portable/`: TCP, a wall clock, an
-//! entropy source and a console. Every call that can block blocks only the calling FreeRTOS task
-//! (never the scheduler) and takes a timeout in ticks.
+//! Kept as small as FreeRTOS keeps `portable/`: TCP ([`Network`]), a wall
+//! clock ([`Clock`]), an entropy source ([`Entropy`]), flash
+//! ([`BlockDevice`]) and a console ([`Console`]). Every call that can block
+//! blocks only the calling FreeRTOS task (never the scheduler) and takes a
+//! timeout in ticks.
+//!
+//! A port implements these and its composition root hands them down in
+//! [`crate::services::Services`]; nothing in the core looks them up.
+//! [`NoNetwork`] stands in for a board without a network; the unit tests'
+//! in-memory network and test clock, entropy and console are in `mem`
+//! (simulator builds only).
 
 use crate::rtos::TickType;
 

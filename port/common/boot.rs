@@ -50,12 +50,19 @@ pub trait Board {
     const NAME: &'static str;
     /// Its task sizes and ceilings.
     const SIZES: Sizes;
-    /// The wall clock.
-    fn clock(&self) -> &'static dyn Clock;
-    /// The entropy source.
-    fn entropy(&self) -> &'static dyn Entropy;
+    /// The wall clock: the kernel tick from the build time, unless the
+    /// board has a real-time clock.
+    fn clock(&self) -> &'static dyn Clock {
+        &crate::hooks::TickClock
+    }
+    /// The entropy source: the board's `entropy::ENTROPY`.
+    fn entropy(&self) -> &'static dyn Entropy {
+        &crate::entropy::ENTROPY
+    }
     /// The log sink (registered by the board's `main`).
-    fn log(&self) -> &'static Logger;
+    fn log(&self) -> &'static Logger {
+        &crate::hooks::LOGGER
+    }
     /// Nanoseconds the CPU has been awake, where the board can tell.
     fn cpu_busy_ns(&self) -> Option<fn() -> u64> {
         None

@@ -92,11 +92,11 @@ impl isere::port::Console for LineConsole {
 /// The board's log console.
 pub static CONSOLE: LineConsole = LineConsole;
 
+/// The board's log sink: the console, and the ring of recent lines once
+/// over-the-air deploys enable it.
+pub static LOGGER: isere::logger::Logger = isere::logger::Logger::new(&CONSOLE);
+
 /// The boards have no battery-backed clock: time counts from the build time.
-#[cfg_attr(
-    feature = "board-esp32c3",
-    allow(dead_code, reason = "no server on the ESP32-C3 yet")
-)]
 pub struct TickClock;
 
 impl isere::port::Clock for TickClock {
@@ -106,10 +106,6 @@ impl isere::port::Clock for TickClock {
 }
 
 /// Seconds since the Unix epoch when the firmware was built (build.rs).
-#[cfg_attr(
-    feature = "board-esp32c3",
-    allow(dead_code, reason = "no server on the ESP32-C3 yet")
-)]
 const BUILD_EPOCH: u64 = match u64::from_str_radix(env!("ISERE_BUILD_EPOCH"), 10) {
     Ok(v) => v,
     Err(_) => 0,

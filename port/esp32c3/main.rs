@@ -33,8 +33,7 @@ use isere::config::Config;
 use isere::device::Device;
 use isere::http::server::TaskSizes;
 use isere::js::task::JsConfig;
-use isere::logger::Logger;
-use isere::port::{Clock, Entropy, Listener, Network};
+use isere::port::{Listener, Network};
 use isere::rtos;
 
 #[global_allocator]
@@ -70,7 +69,7 @@ const INIT_PRIORITY: u32 = 4;
 pub extern "C" fn isere_esp32c3_main() -> ! {
     watchdog::disable_all();
     uart::write(b"\r\n");
-    isere::logger::register(&LOGGER, log::LevelFilter::Info);
+    isere::logger::register(&hooks::LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (esp32c3, RV32IMC)", isere::VERSION);
     if rtos::spawn(c"init", TASK_STACK_WORDS, INIT_PRIORITY, || {
         boot::run(Esp32c3)
@@ -82,9 +81,6 @@ pub extern "C" fn isere_esp32c3_main() -> ! {
     rtos::start_scheduler();
     fail("the scheduler returned");
 }
-
-/// The board's log sink.
-static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
 
 /// This board, for the shared start-up (`port/common/boot.rs`).
 struct Esp32c3;
@@ -108,18 +104,6 @@ impl boot::Board for Esp32c3 {
         max_connections: 1,
         log_ring_bytes: 0,
     };
-
-    fn clock(&self) -> &'static dyn Clock {
-        &hooks::TickClock
-    }
-
-    fn entropy(&self) -> &'static dyn Entropy {
-        &entropy::ENTROPY
-    }
-
-    fn log(&self) -> &'static Logger {
-        &LOGGER
-    }
 
     /// No flash driver for the ESP32-C3 yet (its flash sits behind the
     /// cache and needs the ROM's SPI routines): a static route answers 503

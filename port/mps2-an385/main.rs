@@ -56,9 +56,8 @@ use isere::fs::ram::RamDevice;
 use isere::http::server::TaskSizes;
 use isere::js::modules::compile_function;
 use isere::js::task::JsConfig;
-use isere::logger::Logger;
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Clock, Entropy, Listener, Network};
+use isere::port::{Listener, Network};
 use isere::rtos;
 use lan9118::{InterruptHandle, Lan9118};
 
@@ -158,7 +157,7 @@ fn main() -> ! {
     // SAFETY: starts TIMER1, which only cpu.c uses.
     unsafe { vIsereCpuMeterStart() };
     uart::init();
-    isere::logger::register(&LOGGER, log::LevelFilter::Info);
+    isere::logger::register(&hooks::LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (mps2-an385, Cortex-M3)", isere::VERSION);
     let mut buf = [0u8; 512];
     let args = BootArgs::parse(semihosting::command_line(&mut buf).unwrap_or(""));
@@ -233,9 +232,6 @@ fn exit_with_error(message: &str) -> ! {
     semihosting::exit(1);
 }
 
-/// The board's log sink.
-static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
-
 /// This board, for the shared start-up (`port/common/boot.rs`).
 struct Mps2 {
     args: BootArgs,
@@ -260,18 +256,6 @@ impl boot::Board for Mps2 {
         max_connections: MAX_CONNECTIONS,
         log_ring_bytes: 8 * 1024,
     };
-
-    fn clock(&self) -> &'static dyn Clock {
-        &hooks::TickClock
-    }
-
-    fn entropy(&self) -> &'static dyn Entropy {
-        &entropy::ENTROPY
-    }
-
-    fn log(&self) -> &'static Logger {
-        &LOGGER
-    }
 
     fn cpu_busy_ns(&self) -> Option<fn() -> u64> {
         Some(cpu_busy_ns)

@@ -38,9 +38,8 @@ use isere::config::Config;
 use isere::device::Device;
 use isere::http::server::TaskSizes;
 use isere::js::task::JsConfig;
-use isere::logger::Logger;
 use isere::netstack::{Addressing, NetConfig, NetStack};
-use isere::port::{Clock, Entropy, Listener, Network};
+use isere::port::{Listener, Network};
 use isere::rtos;
 use rp2040_hal::pac::{self, interrupt};
 use smoltcp::wire::{EthernetAddress, Ipv4Address};
@@ -134,9 +133,6 @@ struct Pico {
     usb: Option<rp2040_hal::usb::UsbBus>,
 }
 
-/// The board's log sink.
-static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
-
 /// The reset handler's target (rp2040-hal's `entry` first releases the
 /// hardware spinlocks, which survive a soft reset).
 #[rp2040_hal::entry]
@@ -164,7 +160,7 @@ fn start() -> ! {
     let sio = rp2040_hal::Sio::new(p.SIO);
     let pins = rp2040_hal::gpio::Pins::new(p.IO_BANK0, p.PADS_BANK0, sio.gpio_bank0, &mut p.RESETS);
     uart::init(p.UART0, pins.gpio0, pins.gpio1, &mut p.RESETS, &clocks);
-    isere::logger::register(&LOGGER, log::LevelFilter::Info);
+    isere::logger::register(&hooks::LOGGER, log::LevelFilter::Info);
     log::info!(target: "board", "Isère {} on FreeRTOS (rp2040, Cortex-M0+ at 125 MHz)", isere::VERSION);
     let usb = rp2040_hal::usb::UsbBus::new(
         p.USBCTRL_REGS,
@@ -206,18 +202,6 @@ impl boot::Board for Pico {
         // 2 KiB of the RP2040's budget, with over-the-air deploys.
         log_ring_bytes: 2 * 1024,
     };
-
-    fn clock(&self) -> &'static dyn Clock {
-        &hooks::TickClock
-    }
-
-    fn entropy(&self) -> &'static dyn Entropy {
-        &entropy::ENTROPY
-    }
-
-    fn log(&self) -> &'static Logger {
-        &LOGGER
-    }
 
     fn mount(&mut self) -> Option<isere::fs::Fs> {
         mount_file_system()

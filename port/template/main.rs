@@ -25,8 +25,7 @@ use isere::config::Config;
 use isere::device::Device;
 use isere::http::server::TaskSizes;
 use isere::js::task::JsConfig;
-use isere::logger::Logger;
-use isere::port::{Clock, Entropy, Listener, Network};
+use isere::port::{Listener, Network};
 use isere::rtos;
 
 #[global_allocator]
@@ -35,14 +34,11 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 /// The configuration the board boots with (BOARD: its own, sized for its RAM).
 const BOARD_CONFIG: &str = include_str!("isere.json");
 
-/// The board's log sink.
-static LOGGER: Logger = Logger::new(&hooks::CONSOLE);
-
 /// BOARD: the reset entry of the chip's runtime crate.
 fn main() -> ! {
     // BOARD: clocks, the console.
     uart::init();
-    isere::logger::register(&LOGGER, log::LevelFilter::Info);
+    isere::logger::register(&hooks::LOGGER, log::LevelFilter::Info);
     if rtos::spawn(c"init", 3072, 4, || boot::run(Template)).is_err() {
         fail_fmt(format_args!("cannot create the init task"));
     }
@@ -74,17 +70,8 @@ impl boot::Board for Template {
         log_ring_bytes: 2 * 1024,
     };
 
-    fn clock(&self) -> &'static dyn Clock {
-        &hooks::TickClock
-    }
 
-    fn entropy(&self) -> &'static dyn Entropy {
-        &entropy::ENTROPY
-    }
 
-    fn log(&self) -> &'static Logger {
-        &LOGGER
-    }
 
     fn mount(&mut self) -> Option<isere::fs::Fs> {
         // BOARD: the flash partition (see port/rp2040/flash.rs).

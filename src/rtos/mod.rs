@@ -1,8 +1,12 @@
 //! Our own small FFI layer over the FreeRTOS kernel.
 //!
 //! Only what the firmware uses: tasks, queues of pointers, task notifications,
-//! mutexes, software timers, ticks, critical sections and heap statistics,
-//! and [`Shared`], a counted reference built on critical sections.
+//! mutexes, software timers, ticks, critical sections and heap statistics;
+//! and three small tools built on them: [`Shared`] (a counted reference),
+//! [`Once`] (a value set once, after its holder was made) and a rendezvous
+//! ([`wait_for_answer`]: one answer from another task, the slot on the
+//! waiter's stack). `testing` (unit tests only) runs test code in tasks
+//! with the scheduler running.
 //! The kernel's types are declared as C `long` (`BaseType_t`, `UBaseType_t`,
 //! `TickType_t`): that is what every port we build defines them as, 64-bit on
 //! the POSIX port on x86-64 and 32-bit on the boards. `src/rtos/shim.c` turns
