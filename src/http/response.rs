@@ -331,8 +331,9 @@ fn write_head_with<'h>(
 /// Header fields only the server writes.
 const SERVER_OWNED: [&str; 4] = ["content-length", "transfer-encoding", "connection", "date"];
 
-/// `status` if it has three digits, else 500.
-fn valid_status(status: u16) -> u16 {
+/// `status` if it has three digits, else 500 (what a handler's out-of-range
+/// status becomes).
+pub fn valid_status(status: u16) -> u16 {
     if (100..=999).contains(&status) {
         status
     } else {

@@ -173,7 +173,6 @@ impl Worker {
             self.send_error(socket, 400, true, &[]);
             return false;
         };
-        let path = String::from(path);
         if let Some(admin) = path.strip_prefix("/_isere/") {
             if admin == "stats" {
                 return self.skip_body(socket, head) && self.serve_stats(socket, head);
@@ -186,7 +185,7 @@ impl Worker {
             let (admin, query) = (String::from(admin), String::from(query));
             return self.serve_admin_call(socket, head, &admin, &query);
         }
-        let function = match self.shared.running.resolve(&path, &head.method) {
+        let function = match self.shared.running.resolve(path, &head.method) {
             None => {
                 return self.skip_body(socket, head) && self.send_error(socket, 404, close, &[]);
             }
@@ -200,7 +199,7 @@ impl Worker {
             Some(Resolved::Static { dir, prefix_len }) => {
                 let rest = path.get(prefix_len..).unwrap_or("");
                 return self.skip_body(socket, head)
-                    && self.serve_static(socket, head, &dir, &path, rest);
+                    && self.serve_static(socket, head, &dir, path, rest);
             }
             Some(Resolved::Function(f)) => f,
         };

@@ -11,6 +11,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use super::messages::{
     ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Message, Reply,
 };
+use crate::http::response::valid_status;
 use crate::js::context::{ContextSlot, TaskContext};
 use crate::js::engine::{Ctx, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
 use crate::js::io::Completion;
@@ -415,16 +416,6 @@ fn request_args<'c>(
     ])
 }
 
-/// A status a reply can carry: 100-999, anything else is the handler's
-/// mistake and answers 500.
-fn reply_status(status: f64) -> u16 {
-    if (100.0..=999.0).contains(&status) {
-        status as u16
-    } else {
-        500
-    }
-}
-
 /// Reads what dispatch settled with: a `Response` (read natively), or
 /// `[status, statusText, headersFlat, body]` from the glue.
 fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
@@ -432,13 +423,14 @@ fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
         if let Some(parts) = natives::response::reply_parts(ctx, v)? {
             return Ok(Reply {
                 seq,
-                status: reply_status(f64::from(parts.status)),
+                status: valid_status(parts.status),
                 status_text: parts.status_text,
                 headers: parts.headers,
                 body: parts.body,
             });
         }
-        let status = reply_status(v.get_index(0)?.to_f64()?);
+        // `as` saturates (NaN is 0): anything out of range becomes 500.
+        let status = valid_status(v.get_index(0)?.to_f64()? as u16);
         let status_text = v.get_index(1)?.to_string()?;
         let headers = v.get_index(2)?.string_pairs()?;
         let body = v.get_index(3)?;
