@@ -51,10 +51,22 @@ pub struct AdminResponse {
     pub headers: Vec<(String, String)>,
 }
 
-/// `{"error": ...}` bodies (serde-json-core writes them).
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
+/// A JSON object of one string member, `{"KEY": value}` (errors, and
+/// answers as small): one serializer for all of them.
+pub struct OneField<'a> {
+    /// The member's name.
+    pub key: &'static str,
+    /// Its value.
+    pub value: &'a str,
+}
+
+impl serde::Serialize for OneField<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut object = serializer.serialize_struct("OneField", 1)?;
+        object.serialize_field(self.key, self.value)?;
+        object.end()
+    }
 }
 
 impl AdminResponse {
@@ -70,7 +82,13 @@ impl AdminResponse {
 
     /// `{"error": message}` with `status`.
     pub fn error(status: u16, message: &str) -> AdminResponse {
-        AdminResponse::json(status, &ErrorBody { error: message })
+        AdminResponse::json(
+            status,
+            &OneField {
+                key: "error",
+                value: message,
+            },
+        )
     }
 
     /// `{"error": message}` with `status`, the message formatted here (one

@@ -36,7 +36,7 @@ use super::bundle::{self, Verifier, valid_name};
 use super::store::{Pointer, StagedUpload};
 use super::{Ota, TAG};
 use crate::config::Config;
-use crate::http::admin::{AdminApi, AdminRequest, AdminResponse, BodySource};
+use crate::http::admin::{AdminApi, AdminRequest, AdminResponse, BodySource, OneField};
 use crate::js::task::{ActivationError, FunctionChange, LoadedFunction};
 use crate::running::{FunctionId, Update};
 
@@ -333,11 +333,6 @@ fn rollback(ota: &Ota, name: &str) -> AdminResponse {
     )
 }
 
-#[derive(Serialize)]
-struct Deleted<'a> {
-    deleted: &'a str,
-}
-
 fn delete(ota: &Ota, name: &str) -> AdminResponse {
     let Some(d) = ota.deployed().into_iter().find(|d| d.name == name) else {
         return AdminResponse::error_fmt(404, format_args!("'{name}' is not deployed"));
@@ -368,7 +363,13 @@ fn delete(ota: &Ota, name: &str) -> AdminResponse {
     } else {
         log::info!(target: TAG, "{name} deleted");
     }
-    AdminResponse::json(200, &Deleted { deleted: name })
+    AdminResponse::json(
+        200,
+        &OneField {
+            key: "deleted",
+            value: name,
+        },
+    )
 }
 
 /// Why a signed configuration was refused.
