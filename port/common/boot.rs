@@ -78,9 +78,11 @@ pub trait Board {
     }
     /// The engine's memory ceiling, given the heap free before it starts.
     fn js_memory_ceiling(&self, free_heap: usize) -> usize;
-    /// Brings the network up and listens for HTTP; `None`: the board does
-    /// not serve (no network, or a self-test run).
-    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)>;
+    /// Brings the network up and listens for HTTP: the network, and the
+    /// listener (`None`: the board does not serve). A board without a
+    /// network answers `isere::port::NoNetwork` (so that one with a network
+    /// does not carry it).
+    fn start_network(&mut self) -> (&'static dyn Network, Option<Listener>);
     /// Called once the device serves (or, without a network, runs).
     fn started(&mut self, device: &Device);
     /// Reports a fatal start-up error and stops.
@@ -133,9 +135,9 @@ pub fn run<B: Board>(mut board: B) {
     if store.is_some() {
         board.log().enable_ring(B::SIZES.log_ring_bytes);
     }
-    let network = board.start_network();
+    let (net, listener) = board.start_network();
     SERVICES.set(Services {
-        net: network.map_or(&isere::port::NoNetwork, |(net, _)| net),
+        net,
         clock: board.clock(),
         entropy: board.entropy(),
         storage,
@@ -155,7 +157,7 @@ pub fn run<B: Board>(mut board: B) {
         functions,
         js: B::SIZES.js,
         server: B::SIZES.server,
-        listener: network.map(|(_, listener)| listener),
+        listener,
         #[cfg(feature = "ota")]
         store,
         #[cfg(feature = "ota")]

@@ -125,8 +125,8 @@ impl boot::Board for Esp32c3 {
     }
 
     /// The Wi-Fi needs Espressif's binary blobs: no network yet.
-    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
-        None
+    fn start_network(&mut self) -> (&'static dyn Network, Option<Listener>) {
+        (&isere::port::NoNetwork, None)
     }
 
     fn started(&mut self, device: &Device) {

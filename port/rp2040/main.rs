@@ -230,10 +230,13 @@ impl boot::Board for Pico {
     /// The stack and its listener; the link comes up once the device runs
     /// ([`Pico::started`]), so that USB is not serviced while the init task
     /// loads the functions.
-    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
-        let stack = make_network(self.usb.take()?);
+    fn start_network(&mut self) -> (&'static dyn Network, Option<Listener>) {
+        let Some(usb) = self.usb.take() else {
+            fail("the USB bus was taken before");
+        };
+        let stack = make_network(usb);
         match stack.listen([0; 4], HTTP_PORT) {
-            Ok(l) => Some((stack, l)),
+            Ok(l) => (stack, Some(l)),
             Err(e) => fail_fmt(format_args!("cannot listen on port {HTTP_PORT}: {e}")),
         }
     }

@@ -91,10 +91,10 @@ impl boot::Board for Template {
         free_heap.saturating_sub(64 * 1024)
     }
 
-    fn start_network(&mut self) -> Option<(&'static dyn Network, Listener)> {
+    fn start_network(&mut self) -> (&'static dyn Network, Option<Listener>) {
         // BOARD: the NIC driver under `isere::netstack::NetStack`, its
         // network task and interrupt (see port/mps2-an385/main.rs).
-        None
+        (&isere::port::NoNetwork, None)
     }
 
     fn started(&mut self, _device: &Device) {

@@ -358,11 +358,12 @@ fn delete(ota: &Ota, name: &str) -> AdminResponse {
     if let Err(e) = ota.store.delete_function(name) {
         return AdminResponse::error_fmt(500, format_args!("stopped, but not removed: {e}"));
     }
-    if unshadowed {
-        log::info!(target: TAG, "{name} deleted; its configured version serves again");
+    let then = if unshadowed {
+        "; its configured version serves again"
     } else {
-        log::info!(target: TAG, "{name} deleted");
-    }
+        ""
+    };
+    log::info!(target: TAG, "{name} deleted{then}");
     AdminResponse::json(
         200,
         &OneField {

@@ -183,12 +183,14 @@ impl RouteTable {
             for r in d.routes.iter().filter(|r| prefix_matches(&r.prefix, path)) {
                 let prefix = r.prefix.strip_suffix('/').unwrap_or(&r.prefix);
                 let rest = path[prefix.len()..].trim_start_matches('/');
-                let rel = if rest.is_empty() || rest.ends_with('/') {
-                    alloc::format!("{rest}index.html")
-                } else {
-                    String::from(rest)
+                // A directory (the route itself, or a path ending in `/`)
+                // names its `index.html`.
+                let names = |n: &str| match n.strip_prefix(rest) {
+                    Some(tail) if rest.is_empty() || rest.ends_with('/') => tail == "index.html",
+                    Some(tail) => tail.is_empty(),
+                    None => false,
                 };
-                if let Some((name, range)) = d.assets.iter().find(|(n, _)| *n == rel) {
+                if let Some((name, range)) = d.assets.iter().find(|(n, _)| names(n)) {
                     return Some(Asset {
                         function: d.name.clone(),
                         version: d.version.clone(),

@@ -41,6 +41,9 @@ use crate::running::{FunctionId, Limits};
 use crate::services::Services;
 use messages::Message;
 
+/// How long an activation waits for room in the JS task's queue.
+const ACTIVATION_QUEUE_WAIT_MS: u64 = 1000;
+
 /// Sizes of the JS task.
 #[derive(Clone, Copy)]
 pub struct JsConfig {
@@ -146,31 +149,19 @@ impl JsTask {
     /// contexts, each freed once the last of its requests is answered; the
     /// next request sees the new state.
     pub fn activate(&self, changes: Vec<FunctionChange>) -> Result<(), ActivationError> {
-        let mut changes = Some(changes);
-        // The queue is full only under a burst of requests: wait it out.
-        for _ in 0..50 {
-            let outcome = rtos::wait_for_answer(|done| {
-                let msg = Box::new(Message::Activate {
-                    changes: changes.take().unwrap_or_default(),
-                    done,
-                });
-                match self.shared.queue.send(msg, 0) {
-                    Ok(()) => true,
-                    Err(msg) => {
-                        if let Message::Activate { changes: back, .. } = *msg {
-                            changes = Some(back);
-                        }
-                        false
-                    }
-                }
-            });
-            match outcome {
-                Answer::Answered(result) => return result,
-                Answer::Dropped => return Err(ActivationError::Busy),
-                Answer::NotSent => rtos::delay(rtos::ms_to_ticks(20)),
-            }
+        let outcome = rtos::wait_for_answer(|done| {
+            let msg = Box::new(Message::Activate { changes, done });
+            // The queue is full only under a burst of requests: wait it out
+            // (a message refused is dropped, and with it the rendezvous).
+            self.shared
+                .queue
+                .send(msg, rtos::ms_to_ticks(ACTIVATION_QUEUE_WAIT_MS))
+                .is_ok()
+        });
+        match outcome {
+            Answer::Answered(result) => result,
+            Answer::Dropped | Answer::NotSent => Err(ActivationError::Busy),
         }
-        Err(ActivationError::Busy)
     }
 
     /// Hands a request to the JS task without waiting; gives it back when the
