@@ -189,13 +189,10 @@ impl Control for DeviceControl {
     }
 
     fn apply(&self, update: &Update<'_>) -> Applied {
-        let mut applied = self.running.apply(update);
+        let applied = self.running.apply(update);
         if let Some(server) = self.server.get() {
-            let tasks = server.resize(applied.max_connections);
-            if tasks < applied.max_connections {
-                log::warn!(target: "boot", "connection pool: {tasks} of {} tasks (out of memory)", applied.max_connections);
-            }
-            applied.max_connections = server.pool_counts().target;
+            // The pool says so itself when memory runs out before the size.
+            server.resize(applied.max_connections);
         }
         applied
     }

@@ -46,8 +46,6 @@ pub struct Sizes {
 
 /// What a board provides to the shared start-up.
 pub trait Board {
-    /// The board's name in the boot log.
-    const NAME: &'static str;
     /// Its task sizes and ceilings.
     const SIZES: Sizes;
     /// The wall clock: the kernel tick from the build time, unless the
@@ -145,7 +143,7 @@ pub fn run<B: Board>(mut board: B) {
         cpu_busy_ns: board.cpu_busy_ns(),
     });
     let Some(services) = SERVICES.get_ref() else {
-        board.fail(format_args!("the services were set before"));
+        board.fail(format_args!("services set twice"));
     };
     let boot = Boot {
         ceilings: Ceilings {
@@ -169,8 +167,7 @@ pub fn run<B: Board>(mut board: B) {
                 let heap = rtos::heap_stats();
                 log::info!(
                     target: "board",
-                    "{}: {} connection tasks; heap: {} bytes used, {} peak, {} free",
-                    B::NAME,
+                    "{} connection tasks; heap: {} bytes used, {} peak, {} free",
                     server.pool_counts().tasks,
                     heap.used,
                     heap.peak,

@@ -86,7 +86,6 @@ pub extern "C" fn isere_esp32c3_main() -> ! {
 struct Esp32c3;
 
 impl boot::Board for Esp32c3 {
-    const NAME: &'static str = "esp32c3";
     const SIZES: boot::Sizes = boot::Sizes {
         js: JsConfig {
             stack_limit: JS_STACK_LIMIT,

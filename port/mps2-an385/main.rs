@@ -238,7 +238,6 @@ struct Mps2 {
 }
 
 impl boot::Board for Mps2 {
-    const NAME: &'static str = "mps2-an385";
     const SIZES: boot::Sizes = boot::Sizes {
         js: JsConfig {
             stack_limit: JS_STACK_LIMIT,

@@ -183,7 +183,6 @@ fn start() -> ! {
 }
 
 impl boot::Board for Pico {
-    const NAME: &'static str = "rp2040";
     const SIZES: boot::Sizes = boot::Sizes {
         js: JsConfig {
             stack_limit: JS_STACK_LIMIT,

@@ -50,7 +50,6 @@ fn main() -> ! {
 struct Template;
 
 impl boot::Board for Template {
-    const NAME: &'static str = "BOARD";
     // BOARD: sizes measured on the board (`GET /_isere/stats` reports the
     // stacks' high-water marks; `make size-<board>` the heap).
     const SIZES: boot::Sizes = boot::Sizes {

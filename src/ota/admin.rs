@@ -137,8 +137,8 @@ struct Switched<'a> {
     name: &'a str,
     active: &'a str,
     previous: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bytes: Option<u64>,
+    /// The active version's bundle size.
+    bytes: u64,
 }
 
 fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
@@ -265,7 +265,7 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
             name,
             active: &m.version,
             previous: pointer.active.as_deref(),
-            bytes: Some(verified.len),
+            bytes: verified.len,
         },
     )
 }
@@ -328,7 +328,7 @@ fn rollback(ota: &Ota, name: &str) -> AdminResponse {
             name,
             active: &previous,
             previous: Some(&active),
-            bytes: None,
+            bytes: verified.len,
         },
     )
 }

@@ -106,13 +106,9 @@ pub enum OtaError {
     Store(StoreError),
     /// A stored bundle does not verify.
     Bundle(BundleError),
-    /// A stored bundle is another function's or version's.
-    Mismatch {
-        /// The function and version it was stored as.
-        expected: (String, String),
-        /// What its manifest says.
-        found: (String, String),
-    },
+    /// A stored bundle is another function's or version's: what its
+    /// manifest says (the caller knows what it was stored as).
+    Mismatch(String, String),
     /// A configured function cannot be turned into bytecode.
     Function(String),
     /// The JS task refused the change.
@@ -131,11 +127,9 @@ impl core::fmt::Display for OtaError {
             }
             OtaError::Store(e) => write!(f, "{e}"),
             OtaError::Bundle(e) => write!(f, "{e}"),
-            OtaError::Mismatch { expected, found } => write!(
-                f,
-                "{} {}: the stored bundle is {} {}",
-                expected.0, expected.1, found.0, found.1
-            ),
+            OtaError::Mismatch(name, version) => {
+                write!(f, "the stored bundle is {name} {version}")
+            }
             OtaError::Function(e) => f.write_str(e),
             OtaError::Activation(e) => write!(f, "{e}"),
             OtaError::TooManyFunctions => write!(f, "{TooManyFunctions}"),
@@ -418,13 +412,8 @@ impl Ota {
         }
         let verified = v.finish()?;
         if verified.manifest.name != name || verified.manifest.version != version {
-            return Err(OtaError::Mismatch {
-                expected: (String::from(name), String::from(version)),
-                found: (
-                    verified.manifest.name.clone(),
-                    verified.manifest.version.clone(),
-                ),
-            });
+            let m = verified.manifest;
+            return Err(OtaError::Mismatch(m.name, m.version));
         }
         Ok(verified)
     }

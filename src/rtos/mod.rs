@@ -28,7 +28,7 @@ use core::ptr::{self, NonNull};
 
 pub use ffi::{BaseType, TickType, UBaseType};
 pub use once::Once;
-pub use rendezvous::{Answer, Rendezvous, wait_for_answer};
+pub use rendezvous::{Rendezvous, wait_for_answer};
 pub use shared::Shared;
 
 /// Ticks to wait forever.

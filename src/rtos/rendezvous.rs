@@ -44,23 +44,12 @@ impl<T> Drop for Rendezvous<T> {
     }
 }
 
-/// How a rendezvous ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Answer<T> {
-    /// The other task answered.
-    Answered(T),
-    /// The other task dropped it unanswered (it stopped, say).
-    Dropped,
-    /// `send` could not hand it over.
-    NotSent,
-}
-
 /// Calls `send` with the answering side of a rendezvous (to put into a
 /// message for another task; `send` returns whether it was handed over,
 /// and drops it when not) and waits, blocking the calling task, until it
-/// is answered or dropped. Uses the calling task's [`Notification::Reply`]
-/// slot; tasks only.
-pub fn wait_for_answer<T>(send: impl FnOnce(Rendezvous<T>) -> bool) -> Answer<T> {
+/// is answered (`Some`) or dropped unanswered, or was never sent (`None`).
+/// Uses the calling task's [`Notification::Reply`] slot; tasks only.
+pub fn wait_for_answer<T>(send: impl FnOnce(Rendezvous<T>) -> bool) -> Option<T> {
     let slot = Slot {
         value: UnsafeCell::new(None),
         done: AtomicBool::new(false),
@@ -73,9 +62,6 @@ pub fn wait_for_answer<T>(send: impl FnOnce(Rendezvous<T>) -> bool) -> Answer<T>
     while !slot.done.load(Ordering::Acquire) {
         wait_notification(Notification::Reply, WAIT_FOREVER);
     }
-    match (sent, slot.value.into_inner()) {
-        (false, _) => Answer::NotSent,
-        (true, Some(v)) => Answer::Answered(v),
-        (true, None) => Answer::Dropped,
-    }
+    let answer = slot.value.into_inner();
+    if sent { answer } else { None }
 }

@@ -3,7 +3,6 @@
 //! only, nothing secret).
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use super::connection::Worker;
 use crate::http::request::RequestHead;
@@ -17,7 +16,7 @@ struct Stats<'a> {
     uptime_ms: u64,
     cpu_busy_ns: Option<u64>,
     heap: Heap,
-    stacks: Vec<Stack<'a>>,
+    stacks: StackList<'a>,
     max_connections: usize,
     connections: Connections,
     js_memory: JsMemory,
@@ -39,6 +38,20 @@ struct Stack<'a> {
     count: usize,
     size: usize,
     least_free: Option<usize>,
+}
+
+/// The stacks as they are reported, serialised without a copy.
+struct StackList<'a>(&'a [rtos::StackUse]);
+
+impl serde::Serialize for StackList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|u| Stack {
+            task: u.name.to_str().unwrap_or("?"),
+            count: u.tasks,
+            size: u.size,
+            least_free: u.least_free,
+        }))
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -76,15 +89,7 @@ impl Worker {
                 peak: heap.peak,
                 free: heap.free,
             },
-            stacks: stacks
-                .iter()
-                .map(|u| Stack {
-                    task: u.name.to_str().unwrap_or("?"),
-                    count: u.tasks,
-                    size: u.size,
-                    least_free: u.least_free,
-                })
-                .collect(),
+            stacks: StackList(&stacks),
             max_connections: pool.target,
             connections: Connections {
                 tasks: pool.tasks,

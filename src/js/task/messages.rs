@@ -99,9 +99,7 @@ pub enum LoadError {
 impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            LoadError::OutOfMemory => {
-                f.write_str("cannot create the JS runtime or a context: out of memory")
-            }
+            LoadError::OutOfMemory => f.write_str("out of memory for a JS context"),
             LoadError::Failed {
                 function,
                 stage,

@@ -36,7 +36,7 @@ use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use super::context::TaskContext;
 use super::io::{IoPool, PoolConfig};
-use crate::rtos::{self, Answer, Queue};
+use crate::rtos::{self, Queue};
 use crate::running::{FunctionId, Limits};
 use crate::services::Services;
 use messages::Message;
@@ -73,7 +73,7 @@ pub enum StartError {
 impl core::fmt::Display for StartError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            StartError::OutOfMemory => f.write_str("cannot start the JS task: out of memory"),
+            StartError::OutOfMemory => f.write_str("out of memory for the JS task"),
             StartError::Load(why) => write!(f, "{why}"),
         }
     }
@@ -133,9 +133,9 @@ impl JsTask {
             .is_ok()
         });
         match outcome {
-            Answer::Answered(Ok(())) => Ok(JsTask { shared }),
-            Answer::Answered(Err(e)) => Err(StartError::Load(e)),
-            Answer::Dropped | Answer::NotSent => Err(StartError::OutOfMemory),
+            Some(Ok(())) => Ok(JsTask { shared }),
+            Some(Err(e)) => Err(StartError::Load(e)),
+            None => Err(StartError::OutOfMemory),
         }
     }
 
@@ -158,10 +158,7 @@ impl JsTask {
                 .send(msg, rtos::ms_to_ticks(ACTIVATION_QUEUE_WAIT_MS))
                 .is_ok()
         });
-        match outcome {
-            Answer::Answered(result) => result,
-            Answer::Dropped | Answer::NotSent => Err(ActivationError::Busy),
-        }
+        outcome.unwrap_or(Err(ActivationError::Busy))
     }
 
     /// Hands a request to the JS task without waiting; gives it back when the
