@@ -106,18 +106,15 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
         loaded.peak,
         loaded.free
     );
-    // The control exists for the over-the-air layer only, and so only on a
-    // device with a store.
+    // Over-the-air deploys, where the device has a store, with the control
+    // they change the device through (it exists for them only).
     #[cfg(feature = "ota")]
-    let control: Option<&'static DeviceControl> = boot.store.map(|_| {
-        &*Box::leak(Box::new(DeviceControl {
+    let ota = boot.store.and_then(|store| {
+        let control: &'static DeviceControl = Box::leak(Box::new(DeviceControl {
             running,
             js,
             server: rtos::Once::new(),
-        }))
-    });
-    #[cfg(feature = "ota")]
-    let ota = boot.store.zip(control).and_then(|(store, control)| {
+        }));
         match Ota::new(
             store,
             &boot.config,
@@ -132,7 +129,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
                     ota.set_file_compiler(compile);
                 }
                 ota.restore();
-                Some(ota)
+                Some((ota, control))
             }
             Err(e) => {
                 log::error!(target: "boot", "over-the-air deploys are off: {e}");
@@ -147,15 +144,15 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
         Some(listener) => {
             #[cfg(feature = "ota")]
             let extras = Extras {
-                admin: ota.map(|o| o as &'static dyn crate::http::admin::AdminApi),
-                assets: ota.map(|o| o as &'static dyn crate::http::server::AssetSource),
+                admin: ota.map(|(o, _)| o as &'static dyn crate::http::admin::AdminApi),
+                assets: ota.map(|(o, _)| o as &'static dyn crate::http::server::AssetSource),
             };
             #[cfg(not(feature = "ota"))]
             let extras = Extras::default();
             let server = Server::new(services, running, js, boot.server, extras, listener)
                 .map_err(oom("the server"))?;
             #[cfg(feature = "ota")]
-            if let Some(control) = control {
+            if let Some((_, control)) = ota {
                 control.server.set(server);
             }
             server.start().map_err(oom("the connection tasks"))?;
@@ -167,7 +164,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
         js,
         server,
         #[cfg(feature = "ota")]
-        ota,
+        ota: ota.map(|(o, _)| o),
     })
 }
 

@@ -431,29 +431,17 @@ fn redeploys_close_the_replaced_versions_connections_and_free_their_memory() {
     let redis_key = format!("isere-test:{}:redeploys", std::process::id());
     let bundles: Vec<Vec<u8>> = (1..=REDEPLOYS)
         .map(|v| {
-            let manifest = bundle::Manifest {
-                name: "versioned".into(),
-                version: v.to_string(),
-                entry: entry.clone(),
-                engine: isere::ota::engine_version(),
-                routes: vec![bundle::BundleRoute {
-                    prefix: "/versioned".into(),
-                    methods: None,
-                }],
-                env: BTreeMap::from([
-                    ("VERSION".to_string(), v.to_string()),
-                    ("KEY".to_string(), redis_key.clone()),
-                ]),
-                bindings: bindings.clone(),
-                limits: Default::default(),
-                members: Vec::new(),
-            };
-            let members = [bundle::MemberData {
-                name: entry,
-                kind: bundle::MemberKind::Module,
-                bytes: bytecode,
-            }];
-            bundle::build(manifest, &members, &signing).unwrap()
+            let env = BTreeMap::from([
+                ("VERSION".to_string(), v.to_string()),
+                ("KEY".to_string(), redis_key.clone()),
+            ]);
+            support::module_bundle(
+                ("versioned", &v.to_string(), "/versioned"),
+                (entry, bytecode),
+                env,
+                bindings.clone(),
+                &signing,
+            )
         })
         .collect();
 

@@ -1513,26 +1513,13 @@ fn a_bundle_importing_a_member_it_lacks_is_refused() {
     assert_eq!(entry, "app.js");
     let seed = bundle::parse_hex32(&lab.read("keys/isere.key")).unwrap();
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let manifest = bundle::Manifest {
-        name: "app".into(),
-        version: "2".into(),
-        entry: entry.clone(),
-        engine: isere::ota::engine_version(),
-        routes: vec![bundle::BundleRoute {
-            prefix: "/app".into(),
-            methods: None,
-        }],
-        env: Default::default(),
-        bindings: Default::default(),
-        limits: Default::default(),
-        members: Vec::new(),
-    };
-    let members = [bundle::MemberData {
-        name: entry,
-        kind: bundle::MemberKind::Module,
-        bytes: bytecode,
-    }];
-    let bytes = bundle::build(manifest, &members, &key).unwrap();
+    let bytes = support::module_bundle(
+        ("app", "2", "/app"),
+        (entry, bytecode),
+        Default::default(),
+        Default::default(),
+        &key,
+    );
     std::fs::write(lab.path("lacking.bundle"), bytes).unwrap();
     let out = lab.admin(&sim, &["deploy", "lacking.bundle"]);
     assert!(!out.status.success(), "{}", text(&out));

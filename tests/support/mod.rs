@@ -1380,3 +1380,36 @@ impl JsonParser<'_> {
         }
     }
 }
+
+/// A signed bundle of one module: function `name` at `version`, serving
+/// `prefix`, with `env` and `bindings` (what a test deploys without the CLI).
+#[allow(dead_code, reason = "each test binary uses part of the support")]
+pub fn module_bundle(
+    (name, version, prefix): (&str, &str, &str),
+    (entry, bytecode): (&str, &[u8]),
+    env: std::collections::BTreeMap<String, String>,
+    bindings: std::collections::BTreeMap<String, isere::config::Binding>,
+    key: &ed25519_dalek::SigningKey,
+) -> Vec<u8> {
+    use isere::ota::bundle;
+    let manifest = bundle::Manifest {
+        name: name.into(),
+        version: version.into(),
+        entry: entry.into(),
+        engine: isere::ota::engine_version(),
+        routes: vec![bundle::BundleRoute {
+            prefix: prefix.into(),
+            methods: None,
+        }],
+        env,
+        bindings,
+        limits: Default::default(),
+        members: Vec::new(),
+    };
+    let members = [bundle::MemberData {
+        name: entry,
+        kind: bundle::MemberKind::Module,
+        bytes: bytecode,
+    }];
+    bundle::build(manifest, &members, key).unwrap()
+}

@@ -163,6 +163,21 @@ fn a_bad_request_is_answered_and_the_next_is_served() {
         let huge =
             net.connect(b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 99999999\r\n\r\n");
         assert_eq!(status_of(net, huge), Some(413));
+        // A bad chunk size, and an upload to the admin path of a device
+        // without an admin API: answered, then the connection is closed or
+        // its framing kept.
+        let chunks = net
+            .connect(b"POST /echo HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        assert_eq!(status_of(net, chunks), Some(400));
+        let admin =
+            net.connect(b"PUT /_isere/config HTTP/1.1\r\nHost: d\r\nContent-Length: 3\r\n\r\nabc");
+        assert_eq!(status_of(net, admin), Some(501));
+        // A head that stalls half-way is timed out (header_timeout_ms: 2 s),
+        // as is a body that stops short.
+        let slow = net.connect(b"GET /hel");
+        assert_eq!(status_of(net, slow), Some(408));
+        let short = net.connect(b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 10\r\n\r\nabc");
+        assert_eq!(status_of(net, short), Some(408));
         let good = net.connect(b"GET /hello HTTP/1.1\r\nHost: d\r\n\r\n");
         assert_eq!(status_of(net, good), Some(200));
     });

@@ -82,7 +82,7 @@ impl core::fmt::Display for StartError {
 /// The handle other tasks use to reach the JS task.
 #[derive(Clone, Copy)]
 pub struct JsTask {
-    shared: &'static TaskContext,
+    task: &'static TaskContext,
 }
 
 /// Why a request could not be handed over: the queue is full.
@@ -99,8 +99,8 @@ impl JsTask {
         services: &'static Services,
         limits: &'static Limits,
     ) -> Result<JsTask, StartError> {
-        // The queue, the shared state and the task context live as long as
-        // the JS task, which runs until the scheduler stops.
+        // The queue and the task context live as long as the JS task,
+        // which runs until the scheduler stops.
         let queue: &'static Queue<Message> = Box::leak(Box::new(
             Queue::new(config.queue_len).map_err(|_| StartError::OutOfMemory)?,
         ));
@@ -119,7 +119,6 @@ impl JsTask {
             memory_used: AtomicUsize::new(0),
             shutdown: AtomicPtr::new(Box::into_raw(Box::new(Message::Shutdown))),
         }));
-        let shared = task;
         let outcome = rtos::wait_for_answer(|started| {
             rtos::spawn(c"js", config.task_stack_words, config.priority, move || {
                 event_loop::run_task(event_loop::Start {
@@ -133,7 +132,7 @@ impl JsTask {
             .is_ok()
         });
         match outcome {
-            Some(Ok(())) => Ok(JsTask { shared }),
+            Some(Ok(())) => Ok(JsTask { task }),
             Some(Err(e)) => Err(StartError::Load(e)),
             None => Err(StartError::OutOfMemory),
         }
@@ -153,7 +152,7 @@ impl JsTask {
             let msg = Box::new(Message::Activate { changes, done });
             // The queue is full only under a burst of requests: wait it out
             // (a message refused is dropped, and with it the rendezvous).
-            self.shared
+            self.task
                 .queue
                 .send(msg, rtos::ms_to_ticks(ACTIVATION_QUEUE_WAIT_MS))
                 .is_ok()
@@ -165,7 +164,7 @@ impl JsTask {
     /// queue is full.
     pub fn submit(&self, exchange: Box<Exchange>) -> Result<(), Busy> {
         match self
-            .shared
+            .task
             .queue
             .send(Box::new(Message::Request(exchange)), 0)
         {
@@ -179,14 +178,12 @@ impl JsTask {
 
     /// Bytes the engine held after the JS task's last message.
     pub fn memory_used(&self) -> usize {
-        self.shared.memory_used.load(Ordering::Relaxed)
+        self.task.memory_used.load(Ordering::Relaxed)
     }
 
     /// The way a port asks the JS task to stop (see [`ShutdownSignal`]).
     pub fn shutdown_signal(&self) -> ShutdownSignal {
-        ShutdownSignal {
-            shared: self.shared,
-        }
+        ShutdownSignal { task: self.task }
     }
 }
 
@@ -194,13 +191,13 @@ impl JsTask {
 /// scheduler. Safe from interrupt context; only the first call counts.
 #[derive(Clone, Copy)]
 pub struct ShutdownSignal {
-    shared: &'static TaskContext,
+    task: &'static TaskContext,
 }
 
 impl ShutdownSignal {
     /// Sends the shutdown (see the type's docs).
     pub fn raise(&self) {
-        let shutdown = &self.shared.shutdown;
+        let shutdown = &self.task.shutdown;
         // A critical section instead of an atomic swap: thumbv6m has no CAS.
         let msg = rtos::critical(|| {
             let m = shutdown.load(Ordering::Acquire);
@@ -212,7 +209,7 @@ impl ShutdownSignal {
         }
         // SAFETY: the message was leaked from a box in `start` and is taken once.
         let msg = unsafe { Box::from_raw(msg) };
-        if let Err(msg) = self.shared.queue.send(msg, 0) {
+        if let Err(msg) = self.task.queue.send(msg, 0) {
             // Queue full: put it back so the next call retries.
             shutdown.store(Box::into_raw(msg), Ordering::Release);
         }

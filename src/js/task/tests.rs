@@ -26,12 +26,12 @@ pub(crate) mod support {
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
     use core::cell::Cell;
-    use core::sync::atomic::{AtomicU32, Ordering};
 
     use crate::config::{DEFAULT_MAX_BUNDLE_BYTES, ServerLimits};
     use crate::js::task::{Exchange, JsConfig, JsTask, LoadedFunction, Reply, StartError};
     use crate::logger::Logger;
-    use crate::port::{Clock, Console, Entropy, EntropyError, NoNetwork};
+    use crate::port::NoNetwork;
+    use crate::port::mem::{CounterEntropy, FixedClock, NullConsole};
     use crate::rtos::{self, Queue, testing};
     use crate::running::{Ceilings, FunctionId, Limits};
     use crate::services::Services;
@@ -40,38 +40,10 @@ pub(crate) mod support {
     /// of several MiB).
     pub const STACK_LIMIT: usize = 1 << 20;
 
-    /// A wall clock stuck at one instant.
-    pub struct FixedClock(pub u64);
-
-    impl Clock for FixedClock {
-        fn unix_time(&self) -> u64 {
-            self.0
-        }
-    }
-
-    /// Entropy that is not: a counter, so that runs repeat.
-    pub struct CountingEntropy(AtomicU32);
-
-    impl Entropy for CountingEntropy {
-        fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
-            for b in buf {
-                *b = self.0.fetch_add(1, Ordering::Relaxed) as u8;
-            }
-            Ok(())
-        }
-    }
-
-    /// A console that drops every line.
-    pub struct Quiet;
-
-    impl Console for Quiet {
-        fn write_line(&self, _line: &str) {}
-    }
-
-    /// The tests' console.
-    pub static CONSOLE: Quiet = Quiet;
+    /// The tests' console (the in-memory port's).
+    pub static CONSOLE: NullConsole = NullConsole;
     static CLOCK: FixedClock = FixedClock(1_700_000_000);
-    static ENTROPY: CountingEntropy = CountingEntropy(AtomicU32::new(0));
+    static ENTROPY: CounterEntropy = CounterEntropy::new(0);
     static LOG: Logger = Logger::new(&CONSOLE);
 
     /// The services every test's JS task gets.
