@@ -106,9 +106,13 @@ const JS_STACK_LIMIT: usize = 1 << 20;
 /// The most connection tasks (`server.max_connections` is clamped to it):
 /// each is a host thread.
 const MAX_CONNECTIONS: usize = 256;
-/// Heap left to everything but the engine: the engine's memory limit is at
-/// most what is free at start minus this.
+/// Heap left to everything but the engine and request bodies: the engine's
+/// memory limit is at most what is free at start minus this and the body
+/// budget.
 const HEAP_RESERVE: usize = 8 << 20;
+/// Heap for request bodies in flight, all connections together: sixteen
+/// bodies of the default 1 MiB limit at once; more wait (503).
+const BODY_BUDGET: usize = 16 << 20;
 
 struct Options {
     function: Option<String>,
@@ -429,7 +433,10 @@ fn init_task(start: Start) {
     let boot = Boot {
         ceilings: Ceilings {
             max_connections: MAX_CONNECTIONS,
-            js_memory_bytes: rtos::heap_stats().free.saturating_sub(HEAP_RESERVE),
+            js_memory_bytes: rtos::heap_stats()
+                .free
+                .saturating_sub(HEAP_RESERVE + BODY_BUDGET),
+            body_bytes: BODY_BUDGET,
         },
         config,
         config_json,

@@ -60,6 +60,7 @@ at_most_one_port!(
 #[cfg(feature = "port-posix")]
 extern crate std;
 
+pub mod budget;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -38,6 +38,9 @@ pub struct Sizes {
     pub server: TaskSizes,
     /// The most connection tasks.
     pub max_connections: usize,
+    /// Heap set aside for request bodies in flight, all connections
+    /// together (the engine's ceiling is what is left after it).
+    pub body_budget_bytes: usize,
     /// Log lines kept for `GET /_isere/logs`, from the heap (with
     /// over-the-air deploys and a store).
     #[cfg_attr(not(feature = "ota"), allow(dead_code))]
@@ -148,7 +151,12 @@ pub fn run<B: Board>(mut board: B) {
     let boot = Boot {
         ceilings: Ceilings {
             max_connections: B::SIZES.max_connections,
-            js_memory_bytes: board.js_memory_ceiling(rtos::heap_stats().free),
+            js_memory_bytes: board.js_memory_ceiling(
+                rtos::heap_stats()
+                    .free
+                    .saturating_sub(B::SIZES.body_budget_bytes),
+            ),
+            body_bytes: B::SIZES.body_budget_bytes,
         },
         config,
         config_json,
@@ -207,6 +215,7 @@ pub fn self_test(device: &Device) -> bool {
     let before = rtos::heap_stats();
     let started = rtos::tick_count();
     let exchange = Box::new(Exchange {
+        body_reservation: None,
         seq: 1,
         function,
         method: String::from("GET"),

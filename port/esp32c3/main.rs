@@ -101,6 +101,7 @@ impl boot::Board for Esp32c3 {
             priority: JS_PRIORITY,
         },
         max_connections: 1,
+        body_budget_bytes: 0,
         log_ring_bytes: 0,
     };
 

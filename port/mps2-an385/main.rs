@@ -253,6 +253,9 @@ impl boot::Board for Mps2 {
             priority: SERVER_PRIORITY,
         },
         max_connections: MAX_CONNECTIONS,
+        // Half a MiB of the ~2.2 MB free after boot: a body as large as
+        // that is refused with 413, bodies beyond it in flight wait (503).
+        body_budget_bytes: 512 * 1024,
         log_ring_bytes: 8 * 1024,
     };
 

@@ -198,6 +198,8 @@ impl boot::Board for Pico {
             priority: SERVER_PRIORITY,
         },
         max_connections: MAX_CONNECTIONS,
+        // Two bodies of the board configuration's 16 KiB limit at once.
+        body_budget_bytes: 32 * 1024,
         // 2 KiB of the RP2040's budget, with over-the-air deploys.
         log_ring_bytes: 2 * 1024,
     };

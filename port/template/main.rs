@@ -66,6 +66,8 @@ impl boot::Board for Template {
             priority: 2,
         },
         max_connections: 4,
+        // What request bodies in flight may take, all connections together.
+        body_budget_bytes: 32 * 1024,
         log_ring_bytes: 2 * 1024,
     };
 

@@ -135,6 +135,7 @@ struct Device {
 const CEILINGS: Ceilings = Ceilings {
     max_connections: 16,
     js_memory_bytes: 8 << 20,
+    body_bytes: 1 << 20,
 };
 
 impl Device {

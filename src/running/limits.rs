@@ -13,6 +13,9 @@ pub struct Ceilings {
     pub max_connections: usize,
     /// The engine's memory limit.
     pub js_memory_bytes: usize,
+    /// Heap set aside for request bodies, shared by all connections (see
+    /// [`crate::budget`]); apart from the engine's.
+    pub body_bytes: usize,
 }
 
 impl Ceilings {
@@ -21,6 +24,7 @@ impl Ceilings {
         Ceilings {
             max_connections: usize::MAX,
             js_memory_bytes: usize::MAX,
+            body_bytes: usize::MAX,
         }
     }
 }

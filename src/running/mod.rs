@@ -231,6 +231,7 @@ mod tests {
             let ceilings = Ceilings {
                 max_connections: 8,
                 js_memory_bytes: 1 << 20,
+                body_bytes: 1 << 20,
             };
             let running = Running::new(&c, ceilings);
             assert_eq!(

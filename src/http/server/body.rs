@@ -1,8 +1,15 @@
 //! The one request-body reader: `Content-Length` or chunked, for functions
 //! (read whole, up to `max_body_bytes`) and for admin uploads (streamed in
 //! pieces). `100 Continue` is sent here and only here.
+//!
+//! A body read whole draws its bytes from the server's body budget, shared
+//! by every connection ([`crate::budget`]), and from the heap with fallible
+//! reservations: what does not fit is answered (413 if it never could, 503
+//! while others hold the rest), never an aborted allocation.
 
 use alloc::vec::Vec;
+
+use crate::budget::{Refused, Reservation};
 
 use super::connection::Worker;
 use crate::http::admin::{BodyError, BodySource};
@@ -67,36 +74,101 @@ impl<'w> BodyReader<'w> {
             Ok(0) => Err(BodyError(400)),
             Ok(_) => Ok(()),
             Err(NetError::TimedOut) => Err(BodyError(408)),
+            Err(NetError::Exhausted) => Err(BodyError(503)),
             Err(_) => Err(BodyError(400)),
         }
     }
 
-    /// The whole body (`None` when the request had no body framing), or
-    /// the status to answer with: 413 above the limit, 408 when the client
-    /// stalls, 400 when it closes or the chunks are malformed.
-    pub(super) fn read_all(mut self) -> Result<Option<Vec<u8>>, BodyError> {
+    /// The whole body (`None` when the request had no body framing) and its
+    /// share of the body budget, or the status to answer with: 413 above
+    /// the limit or the whole budget, 503 when the budget or the heap has
+    /// no room now, 408 when the client stalls, 400 when it closes or the
+    /// chunks are malformed.
+    pub(super) fn read_all(mut self) -> Result<Option<WholeBody>, BodyError> {
+        let shared = self.worker.shared;
+        let budget = &shared.bodies;
         match self.remaining {
             Remaining::Done => Ok(None),
             Remaining::Length(n) if n > self.max => Err(BodyError(413)),
             Remaining::Length(n) => {
-                while self.worker.buf.len() < n {
-                    self.fill()?;
+                let reservation = budget.reserve(n).map_err(refused)?;
+                let mut bytes = Vec::new();
+                bytes.try_reserve_exact(n).map_err(|_| BodyError(503))?;
+                let buffered = n.min(self.worker.buf.len());
+                bytes.extend(self.worker.buf.drain(..buffered));
+                // The rest straight from the socket into its place: the
+                // read buffer never holds more than a read's worth.
+                bytes.resize(n, 0);
+                let mut filled = buffered;
+                while filled < n {
+                    filled += self.recv_into(&mut bytes[filled..])?;
                 }
-                // The body is the buffer's head: split it off whole, no copy.
-                let rest = self.worker.buf.split_off(n);
                 self.remaining = Remaining::Done;
-                Ok(Some(core::mem::replace(&mut self.worker.buf, rest)))
+                Ok(Some(WholeBody { bytes, reservation }))
             }
             Remaining::Chunked(_) => {
                 // The decoder refuses more than `max` decoded bytes (413).
-                let mut body = Vec::new();
+                let mut reservation = budget.reserve(0).map_err(refused)?;
+                let mut bytes: Vec<u8> = Vec::new();
                 let mut chunk = Vec::new();
                 while self.next_chunk(&mut chunk)? {
-                    body.append(&mut chunk);
+                    let needed = bytes.len() + chunk.len();
+                    if needed > bytes.capacity() {
+                        // Doubling while the budget has room, else exact.
+                        let ample = needed.max(bytes.capacity() * 2).min(self.max);
+                        let target = if reservation.grow(ample - reservation.bytes()).is_ok() {
+                            ample
+                        } else {
+                            reservation
+                                .grow(needed - reservation.bytes())
+                                .map_err(refused)?;
+                            needed
+                        };
+                        bytes
+                            .try_reserve_exact(target - bytes.len())
+                            .map_err(|_| BodyError(503))?;
+                    }
+                    bytes.append(&mut chunk);
                 }
-                Ok(Some(body))
+                Ok(Some(WholeBody { bytes, reservation }))
             }
         }
+    }
+
+    /// Reads body bytes into `out` (what the read buffer holds was taken
+    /// before); how many.
+    fn recv_into(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
+        let wait = self.worker.io_timeout();
+        match self.worker.net().recv(self.socket, out, wait) {
+            Ok(0) => Err(BodyError(400)),
+            Ok(n) => Ok(n),
+            Err(NetError::TimedOut) => Err(BodyError(408)),
+            Err(_) => Err(BodyError(400)),
+        }
+    }
+
+    /// Reads the body and drops it, a piece at a time (a request answered
+    /// without it keeps its connection's framing intact).
+    pub(super) fn discard(mut self) -> Result<(), BodyError> {
+        let mut piece = Vec::new();
+        while self.next_chunk(&mut piece)? {}
+        Ok(())
+    }
+}
+
+/// A body read whole, with its share of the body budget.
+pub(super) struct WholeBody {
+    /// The bytes.
+    pub(super) bytes: Vec<u8>,
+    /// Held until the engine takes the bytes over.
+    pub(super) reservation: Reservation<'static>,
+}
+
+/// The status a refused budget reservation is answered with.
+fn refused(r: Refused) -> BodyError {
+    match r {
+        Refused::TooLarge => BodyError(413),
+        Refused::Busy => BodyError(503),
     }
 }
 

@@ -5,8 +5,9 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::body::BodyReader;
+use super::body::{BodyReader, WholeBody};
 use super::{Job, ReplyQueue, Shared, TAG};
+use crate::http::admin::BodyError;
 use crate::http::request::{self, BodyFraming, Limits, RequestHead};
 use crate::http::response::{self, ResponseFraming};
 use crate::js::{Exchange, Reply};
@@ -16,6 +17,10 @@ use crate::running::Resolved;
 
 /// Bytes read from a socket at a time.
 pub(super) const READ_CHUNK: usize = 4096;
+
+/// Largest reply body sent in one piece with its head (one segment for
+/// small answers); a larger one is sent from where it is, not copied.
+const COALESCED_BODY: usize = 2048;
 
 /// How much longer than `handler_timeout_ms` a connection waits for its
 /// reply, so that a handler interrupted by the JS task at that limit is
@@ -151,14 +156,19 @@ impl Worker {
                 Ok(0) => return HeadOutcome::Quiet,
                 Ok(_) => {}
                 Err(NetError::TimedOut) if started => return HeadOutcome::Fail(408),
+                Err(NetError::Exhausted) => return HeadOutcome::Fail(503),
                 Err(_) => return HeadOutcome::Quiet,
             }
         }
     }
 
-    /// Appends what the socket has to `buf`; `Ok(0)` on end of stream.
+    /// Appends what the socket has to `buf`; `Ok(0)` on end of stream,
+    /// `Exhausted` when the heap has no room for another read.
     pub(super) fn fill(&mut self, socket: Socket, timeout: TickType) -> Result<usize, NetError> {
         let len = self.buf.len();
+        self.buf
+            .try_reserve(READ_CHUNK)
+            .map_err(|_| NetError::Exhausted)?;
         self.buf.resize(len + READ_CHUNK, 0);
         let r = self.net().recv(socket, &mut self.buf[len..], timeout);
         self.buf.truncate(len + *r.as_ref().unwrap_or(&0));
@@ -206,12 +216,21 @@ impl Worker {
         let max = self.shared.running.limits().max_body_bytes();
         let body = match BodyReader::new(self, socket, head, max).read_all() {
             Ok(b) => b,
-            Err(status) => {
-                self.send_error(socket, status.0, true, &[]);
-                return false;
-            }
+            Err(e) => return self.refuse_body(socket, e),
         };
         self.run_function(socket, head, function, body)
+    }
+
+    /// Answers a body that could not be read, and closes (its framing is
+    /// lost); a body refused for want of memory now is asked again later.
+    pub(super) fn refuse_body(&self, socket: Socket, e: BodyError) -> bool {
+        let retry: &[(&str, &str)] = if e.0 == 503 {
+            &[("retry-after", "1")]
+        } else {
+            &[]
+        };
+        self.send_error(socket, e.0, true, retry);
+        false
     }
 
     /// Reads and drops the body of a request answered without it, so that
@@ -222,12 +241,9 @@ impl Worker {
             return true;
         }
         let max = self.shared.running.limits().max_body_bytes();
-        match BodyReader::new(self, socket, head, max).read_all() {
-            Ok(_) => true,
-            Err(status) => {
-                self.send_error(socket, status.0, true, &[]);
-                false
-            }
+        match BodyReader::new(self, socket, head, max).discard() {
+            Ok(()) => true,
+            Err(e) => self.refuse_body(socket, e),
         }
     }
 
@@ -237,7 +253,7 @@ impl Worker {
         socket: Socket,
         head: &mut RequestHead,
         function: crate::running::FunctionId,
-        body: Option<Vec<u8>>,
+        body: Option<WholeBody>,
     ) -> bool {
         let started = rtos::tick_count();
         self.replies.seq = self.replies.seq.wrapping_add(1);
@@ -251,6 +267,10 @@ impl Worker {
         } else {
             head.target.clone()
         };
+        let (body, body_reservation) = match body {
+            Some(b) => (Some(b.bytes), Some(b.reservation)),
+            None => (None, None),
+        };
         let exchange = Box::new(Exchange {
             seq: self.replies.seq,
             function,
@@ -258,6 +278,7 @@ impl Worker {
             url,
             // The head keeps what the reply needs; the fields go to JS.
             headers: core::mem::take(&mut head.headers),
+            body_reservation,
             body,
             reply_to: self.replies.queue,
         });
@@ -294,7 +315,7 @@ impl Worker {
         } else {
             ResponseFraming::Length(body.len())
         };
-        let mut out = Vec::with_capacity(256 + body.len());
+        let mut out = Vec::with_capacity(256 + body.len().min(COALESCED_BODY));
         let sent = response::write_head(
             &mut out,
             head.version,
@@ -305,10 +326,15 @@ impl Worker {
             head.keep_alive,
             &self.shared.date(),
         );
-        if head.method != "HEAD" && !matches!(sent, ResponseFraming::None) {
+        let with_body = head.method != "HEAD" && !matches!(sent, ResponseFraming::None);
+        let wait = self.io_timeout();
+        if with_body && body.len() <= COALESCED_BODY {
             out.extend_from_slice(body);
+            return port::send_all(self.net(), socket, &out, wait).is_ok();
         }
-        port::send_all(self.net(), socket, &out, self.io_timeout()).is_ok()
+        // A large body is sent from where it is: no second copy of it.
+        port::send_all(self.net(), socket, &out, wait).is_ok()
+            && (!with_body || port::send_all(self.net(), socket, body, wait).is_ok())
     }
 
     /// Sends a server-generated error; returns whether the connection may stay open.

@@ -44,6 +44,7 @@ use alloc::vec::Vec;
 
 use super::admin::AdminApi;
 use super::response;
+use crate::budget::MemoryBudget;
 use crate::js::{JsTask, Reply};
 use crate::port::{self, Listener, NetError, Socket};
 use crate::rtos::{self, Queue, WAIT_FOREVER};
@@ -104,6 +105,8 @@ struct Shared {
     sizes: TaskSizes,
     extras: Extras,
     pool: pool::Pool,
+    /// Request bodies in flight, all connections together.
+    bodies: MemoryBudget,
     listener: Listener,
     /// The `Host` of a request that sends none.
     listen_host: String,
@@ -130,6 +133,7 @@ impl Server {
             sizes,
             extras,
             pool: pool::Pool::new(ceiling)?,
+            bodies: MemoryBudget::new(running.limits().ceilings().body_bytes),
             listener,
             listen_host: alloc::format!("localhost:{port}"),
         }));

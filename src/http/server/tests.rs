@@ -60,6 +60,7 @@ fn device(max_connections: usize) -> (&'static MemNetwork, Device) {
         ceilings: Ceilings {
             max_connections,
             js_memory_bytes: 16 << 20,
+            body_bytes: 1 << 20,
         },
         js: JsConfig {
             stack_limit: 256 * 1024,
@@ -224,5 +225,49 @@ fn the_pool_grows_shrinks_and_answers_503_when_full() {
         assert!(wait_for(3000, || server.pool_counts().tasks == 1));
         net.send(held[1], b"lo HTTP/1.1\r\nHost: d\r\n\r\n");
         assert_eq!(status_of(net, held[1]), Some(200));
+    });
+}
+
+#[test]
+fn request_bodies_share_one_budget() {
+    run(c"body-budget", || {
+        // The test port sets 1 MiB aside for bodies; the limit per body is
+        // the default 1 MiB.
+        let (net, _device) = device(8);
+        let holder = net.connect(
+            b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 700000\r\nConnection: close\r\n\r\nabc",
+        );
+        // The holder's reservation is taken once its head is read.
+        crate::rtos::delay(crate::rtos::ms_to_ticks(200));
+        let over = net.connect(
+            b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 400000\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status_of(net, over), Some(503));
+        assert!(
+            text_of(net, over)
+                .to_ascii_lowercase()
+                .contains("retry-after: 1"),
+            "{}",
+            text_of(net, over)
+        );
+        // A chunked body grows into the budget and is stopped at its edge.
+        let chunked = net.connect(
+            b"POST /echo HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n61a80\r\n",
+        );
+        net.send(chunked, &alloc::vec![b'x'; 400_000]);
+        assert_eq!(status_of(net, chunked), Some(503));
+        // The holder finishes; its bytes go back to the budget.
+        net.send(holder, &alloc::vec![b'y'; 700_000 - 3]);
+        assert_eq!(status_of(net, holder), Some(200));
+        let mut again = Vec::from(
+            &b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 400000\r\nConnection: close\r\n\r\n"[..],
+        );
+        again.extend(core::iter::repeat_n(b'z', 400_000));
+        let again = net.connect(&again);
+        assert_eq!(
+            status_of(net, again),
+            Some(200),
+            "the budget was given back"
+        );
     });
 }

@@ -95,7 +95,7 @@ pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &mut Exchange) -> Result<Value<'c>, T
     let list = HeaderList::from_pairs(fields.into_iter().map(|(n, v)| (n, latin1(&v))));
     let headers = headers::instance(ctx, list)?;
     let body = ex.body.take();
-    class(ctx)?.instance(
+    let request = class(ctx)?.instance(
         ctx,
         RequestData {
             method: core::mem::take(&mut ex.method),
@@ -105,7 +105,10 @@ pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &mut Exchange) -> Result<Value<'c>, T
             signal: None,
             body: Body::of(body),
         },
-    )
+    );
+    // The engine has charged the body to its limit (or refused it).
+    ex.body_reservation = None;
+    request
 }
 
 /// `[method, url, headerPairs, body]` of a request for the Lambda form:

@@ -5,6 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::budget::Reservation;
 use crate::js::context::ContextSlot;
 use crate::js::engine::JsError;
 use crate::js::io::Completion;
@@ -25,6 +26,9 @@ pub struct Exchange {
     pub headers: Vec<(String, Vec<u8>)>,
     /// The body; `None` when the request had no body framing at all.
     pub body: Option<Vec<u8>>,
+    /// The body's share of the server's body budget, given back once the
+    /// engine has taken the body over (and charged it to its own limit).
+    pub body_reservation: Option<Reservation<'static>>,
     /// Where the reply goes.
     pub reply_to: &'static Queue<Reply>,
 }

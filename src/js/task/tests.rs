@@ -178,6 +178,7 @@ pub(crate) mod support {
                 url: alloc::format!("http://device.test{path}"),
                 headers: alloc::vec![(String::from("host"), b"device.test".to_vec())],
                 body: None,
+                body_reservation: None,
                 reply_to: self.replies,
             });
             if self.js.submit(exchange).is_err() {
