@@ -437,6 +437,8 @@ fn init_task(start: Start) {
                 .free
                 .saturating_sub(HEAP_RESERVE + BODY_BUDGET),
             body_bytes: BODY_BUDGET,
+            // A development machine's clients are its own programs.
+            cap_clients_by_default: false,
         },
         config,
         config_json,

@@ -48,10 +48,18 @@ pub struct ServerLimits {
     pub max_headers: usize,
     /// Largest request body, else 413.
     pub max_body_bytes: usize,
-    /// Time a client has to send a complete request head, else 408.
+    /// Time a client has to send a complete request head from its first
+    /// byte (and a new connection to start one), else 408.
     pub header_timeout_ms: u32,
     /// Time an idle kept-alive connection stays open.
     pub keep_alive_timeout_ms: u32,
+    /// Slowest a body may arrive or an answer be taken, in bytes per
+    /// second, after a grace of `header_timeout_ms`: a slower client gets
+    /// 408 (or is dropped while it reads).
+    pub min_bytes_per_second: u32,
+    /// Most connections one client address may hold at once (0: no cap);
+    /// unset, the port's default.
+    pub max_connections_per_client: Option<usize>,
     /// Time a handler has to produce a response, else 504.
     pub handler_timeout_ms: u32,
     /// Most bytes the JS engine may allocate.
@@ -68,6 +76,8 @@ impl Default for ServerLimits {
             max_body_bytes: 1 << 20,
             header_timeout_ms: 10_000,
             keep_alive_timeout_ms: 30_000,
+            min_bytes_per_second: 1024,
+            max_connections_per_client: None,
             handler_timeout_ms: 30_000,
             js_memory_bytes: 32 << 20,
         }
@@ -562,6 +572,7 @@ impl Config {
             ("header_timeout_ms", s.header_timeout_ms as usize),
             ("keep_alive_timeout_ms", s.keep_alive_timeout_ms as usize),
             ("handler_timeout_ms", s.handler_timeout_ms as usize),
+            ("min_bytes_per_second", s.min_bytes_per_second as usize),
         ];
         for (name, v) in positive {
             if v == 0 {

@@ -577,6 +577,20 @@ impl<D: Device + Send + 'static> Network for NetStack<D> {
         }
     }
 
+    fn peer_addr(&self, socket: Socket) -> Option<[u8; 4]> {
+        self.state.with(|s| {
+            let handle = s.slot_mut(socket)?.handle;
+            match s
+                .sockets
+                .get::<tcp::Socket<'static>>(handle)
+                .remote_endpoint()?
+                .addr
+            {
+                smoltcp::wire::IpAddress::Ipv4(a) => Some(a.octets()),
+            }
+        })
+    }
+
     fn close(&self, socket: Socket) {
         self.state.with(|s| {
             if let Some(slot) = s.slot_mut(socket) {

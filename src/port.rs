@@ -82,6 +82,12 @@ pub trait Network: Sync {
     fn send(&self, socket: Socket, buf: &[u8], timeout: TickType) -> Result<usize, NetError>;
     /// Closes the socket (after sending what was queued).
     fn close(&self, socket: Socket);
+    /// The IPv4 address of the peer of a connected socket (`None` when the
+    /// port cannot tell).
+    fn peer_addr(&self, socket: Socket) -> Option<[u8; 4]> {
+        let _ = socket;
+        None
+    }
     /// Opens a TCP connection to `port` of the IPv4 address `addr`, waiting
     /// up to `timeout` ticks for the handshake. The socket then works with
     /// `recv`/`send`/`close` as an accepted one does.

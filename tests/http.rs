@@ -824,7 +824,8 @@ fn idle_keep_alive_connection_closed_without_408() {
 
 #[test]
 fn connection_over_pool_gets_503() {
-    let server = r#""max_connections":2,"header_timeout_ms":30000,"keep_alive_timeout_ms":30000"#;
+    // No cap per client: this is about the pool (all come from one host).
+    let server = r#""max_connections":2,"max_connections_per_client":0,"header_timeout_ms":30000,"keep_alive_timeout_ms":30000"#;
     let Some(sim) = Sim::with_config(
         "connection_over_pool_gets_503",
         &config(server, BUILTIN_FUNCTIONS, BUILTIN_ROUTES),

@@ -157,6 +157,7 @@ pub fn run<B: Board>(mut board: B) {
                     .saturating_sub(B::SIZES.body_budget_bytes),
             ),
             body_bytes: B::SIZES.body_budget_bytes,
+            cap_clients_by_default: true,
         },
         config,
         config_json,

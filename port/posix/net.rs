@@ -420,6 +420,21 @@ impl Network for HostNetwork {
         }
     }
 
+    fn peer_addr(&self, socket: Socket) -> Option<[u8; 4]> {
+        let mut sa = socket_addr([0; 4], 0);
+        let mut len = core::mem::size_of_val(&sa) as libc::socklen_t;
+        // SAFETY: getpeername writes at most `len` bytes into `sa`.
+        let r = unsafe {
+            libc::getpeername(
+                socket.0 as i32,
+                (&mut sa as *mut libc::sockaddr_in).cast(),
+                &mut len,
+            )
+        };
+        (r == 0 && sa.sin_family == libc::AF_INET as libc::sa_family_t)
+            .then(|| sa.sin_addr.s_addr.to_ne_bytes())
+    }
+
     fn local_port(&self, listener: Listener) -> u16 {
         let mut sa = socket_addr([0; 4], 0);
         let mut len = core::mem::size_of_val(&sa) as libc::socklen_t;

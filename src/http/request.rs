@@ -138,6 +138,48 @@ impl fmt::Display for RequestError {
     }
 }
 
+/// Whether `v` is `host[:port]` (RFC 9110 §7.2): a name of letters,
+/// digits, `-._~`, or a bracketed IPv6 literal, and a port of at most
+/// 65535. Anything a URL would read differently (`/`, `?`, `#`, `@`, a
+/// space) is refused.
+pub fn valid_authority(v: &[u8]) -> bool {
+    let (host, port) = match v.first() {
+        Some(b'[') => match v.iter().position(|&b| b == b']') {
+            Some(end) => (&v[..=end], &v[end + 1..]),
+            None => return false,
+        },
+        _ => match v.iter().position(|&b| b == b':') {
+            Some(i) => (&v[..i], &v[i..]),
+            None => (v, &[][..]),
+        },
+    };
+    let host_ok = match host {
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty()
+                && inner
+                    .iter()
+                    .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }
+        _ => {
+            !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        }
+    };
+    let port_ok = match port {
+        [] | [b':'] => true,
+        [b':', digits @ ..] => {
+            digits.len() <= 5
+                && digits.iter().all(u8::is_ascii_digit)
+                && parse_decimal(digits).is_some_and(|p| p <= 65535)
+        }
+        _ => false,
+    };
+    host_ok && port_ok
+}
+
 /// Parses one request head from the start of `buf`.
 ///
 /// `Ok(None)`: incomplete, read more. `Ok(Some((head, consumed)))`: head parsed,
@@ -212,6 +254,10 @@ pub fn parse_head(
         let name = h.name;
         if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+            // The handler's URL is built from it: nothing but an authority.
+            if !value.is_empty() && !valid_authority(value) {
+                return Err(RequestError::Malformed);
+            }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = true;
             for coding in list_elements(value) {
@@ -454,10 +500,49 @@ mod tests {
     }
 
     #[test]
+    fn host_must_be_an_authority() {
+        for good in [
+            &b"a"[..],
+            b"a.example:8080",
+            b"[::1]:80",
+            b"10.0.2.15",
+            b"x_y~z-1",
+            b"h:",
+        ] {
+            assert!(valid_authority(good), "{}", String::from_utf8_lossy(good));
+        }
+        for bad in [
+            &b"evil.example/pwn?"[..],
+            b"a b",
+            b"x:99999",
+            b"x:8o",
+            b"u@h",
+            b"h#f",
+            b"[::1",
+            b"[]",
+            b"[::1]x",
+            b":80",
+        ] {
+            assert!(!valid_authority(bad), "{}", String::from_utf8_lossy(bad));
+            let mut req = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            req.extend_from_slice(bad);
+            req.extend_from_slice(b"\r\n\r\n");
+            assert_eq!(
+                parse_head(&req, &LIMITS).unwrap_err(),
+                RequestError::Malformed
+            );
+        }
+        // HTTP/1.1 allows an empty Host (a target without authority).
+        assert!(parse_head(b"GET / HTTP/1.1\r\nHost:\r\n\r\n", &LIMITS).is_ok());
+    }
+
+    #[test]
     fn header_values_are_trimmed() {
-        let (head, _) =
-            parse_ok(b"GET / HTTP/1.1\r\nHost:  \t a b \t \r\nEmpty:\r\nSp:   \r\n\r\n");
-        assert_eq!(head.header("host"), Some(&b"a b"[..]));
+        let (head, _) = parse_ok(
+            b"GET / HTTP/1.1\r\nHost:  \t a:80 \t \r\nX:  \t a b \t \r\nEmpty:\r\nSp:   \r\n\r\n",
+        );
+        assert_eq!(head.header("host"), Some(&b"a:80"[..]));
+        assert_eq!(head.header("x"), Some(&b"a b"[..]));
         assert_eq!(head.header("empty"), Some(&b""[..]));
         assert_eq!(head.header("sp"), Some(&b""[..]));
     }

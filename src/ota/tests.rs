@@ -136,6 +136,7 @@ const CEILINGS: Ceilings = Ceilings {
     max_connections: 16,
     js_memory_bytes: 8 << 20,
     body_bytes: 1 << 20,
+    cap_clients_by_default: false,
 };
 
 impl Device {

@@ -25,6 +25,8 @@ struct Conn {
     from_server: Vec<u8>,
     client_closed: bool,
     server_closed: bool,
+    /// The client's address.
+    from: [u8; 4],
 }
 
 #[derive(Default)]
@@ -47,13 +49,21 @@ impl MemNetwork {
         MemNetwork::default()
     }
 
-    /// A new client connection that has sent `bytes` so far.
+    /// A new client connection that has sent `bytes` so far, from
+    /// 127.0.0.1.
     pub fn connect(&self, bytes: &[u8]) -> Client {
+        self.connect_from([127, 0, 0, 1], bytes)
+    }
+
+    /// A new client connection from address `from` that has sent `bytes`
+    /// so far.
+    pub fn connect_from(&self, from: [u8; 4], bytes: &[u8]) -> Client {
         let mut inner = self.inner.lock().unwrap();
         inner.next += 1;
         let id = inner.next;
         let conn = Conn {
             to_server: bytes.iter().copied().collect(),
+            from,
             ..Conn::default()
         };
         inner.conns.insert(id, conn);
@@ -152,6 +162,11 @@ impl Network for MemNetwork {
             }
             _ => Err(NetError::Closed),
         }
+    }
+
+    fn peer_addr(&self, socket: Socket) -> Option<[u8; 4]> {
+        let inner = self.inner.lock().unwrap();
+        inner.conns.get(&socket.0).map(|c| c.from)
     }
 
     fn close(&self, socket: Socket) {

@@ -16,6 +16,10 @@ pub struct Ceilings {
     /// Heap set aside for request bodies, shared by all connections (see
     /// [`crate::budget`]); apart from the engine's.
     pub body_bytes: usize,
+    /// Unless the configuration says otherwise, one client address may
+    /// hold all but one of the pool's connections (the last is left for
+    /// others); without it, no cap.
+    pub cap_clients_by_default: bool,
 }
 
 impl Ceilings {
@@ -25,6 +29,7 @@ impl Ceilings {
             max_connections: usize::MAX,
             js_memory_bytes: usize::MAX,
             body_bytes: usize::MAX,
+            cap_clients_by_default: false,
         }
     }
 }
@@ -43,6 +48,8 @@ pub struct Limits {
     max_bundle_bytes: AtomicUsize,
     header_timeout_ms: AtomicU32,
     keep_alive_timeout_ms: AtomicU32,
+    min_bytes_per_second: AtomicU32,
+    max_connections_per_client: AtomicUsize,
     handler_timeout_ms: AtomicU32,
     js_memory_bytes: AtomicUsize,
 }
@@ -62,6 +69,8 @@ impl Limits {
             max_bundle_bytes: AtomicUsize::new(0),
             header_timeout_ms: AtomicU32::new(0),
             keep_alive_timeout_ms: AtomicU32::new(0),
+            min_bytes_per_second: AtomicU32::new(0),
+            max_connections_per_client: AtomicUsize::new(0),
             handler_timeout_ms: AtomicU32::new(0),
             js_memory_bytes: AtomicUsize::new(0),
         };
@@ -84,6 +93,14 @@ impl Limits {
             .store(usize::try_from(max_bundle_bytes).unwrap_or(usize::MAX), R);
         self.header_timeout_ms.store(s.header_timeout_ms, R);
         self.keep_alive_timeout_ms.store(s.keep_alive_timeout_ms, R);
+        self.min_bytes_per_second
+            .store(s.min_bytes_per_second.max(1), R);
+        let port_default = match self.ceilings.cap_clients_by_default {
+            true => connections.saturating_sub(1).max(1),
+            false => 0,
+        };
+        self.max_connections_per_client
+            .store(s.max_connections_per_client.unwrap_or(port_default), R);
         self.handler_timeout_ms
             .store(s.handler_timeout_ms.max(1), R);
         self.js_memory_bytes.store(memory, R);
@@ -129,7 +146,8 @@ impl Limits {
         self.max_bundle_bytes.load(R)
     }
 
-    /// Longest a started request head (and each body wait) may stall.
+    /// Longest a request head may take from its first byte (and a new
+    /// connection to send one); the grace of every transfer's pace.
     pub fn header_timeout_ms(&self) -> u32 {
         self.header_timeout_ms.load(R)
     }
@@ -137,6 +155,17 @@ impl Limits {
     /// Longest an idle kept-alive connection stays open.
     pub fn keep_alive_timeout_ms(&self) -> u32 {
         self.keep_alive_timeout_ms.load(R)
+    }
+
+    /// Slowest transfer rate allowed after the grace of
+    /// [`Limits::header_timeout_ms`] (at least 1).
+    pub fn min_bytes_per_second(&self) -> u32 {
+        self.min_bytes_per_second.load(R)
+    }
+
+    /// Most connections one client address may hold (0: no cap).
+    pub fn max_connections_per_client(&self) -> usize {
+        self.max_connections_per_client.load(R)
     }
 
     /// Longest a handler may run without yielding (at least 1).

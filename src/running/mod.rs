@@ -232,6 +232,7 @@ mod tests {
                 max_connections: 8,
                 js_memory_bytes: 1 << 20,
                 body_bytes: 1 << 20,
+                cap_clients_by_default: false,
             };
             let running = Running::new(&c, ceilings);
             assert_eq!(

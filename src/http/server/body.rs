@@ -9,13 +9,14 @@
 
 use alloc::vec::Vec;
 
+use super::pace::Pace;
 use crate::budget::{Refused, Reservation};
 
 use super::connection::Worker;
 use crate::http::admin::{BodyError, BodySource};
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::request::{BodyFraming, RequestHead};
-use crate::port::{self, NetError, Socket};
+use crate::port::{NetError, Socket};
 
 /// How much of the body is left.
 enum Remaining {
@@ -33,6 +34,8 @@ pub(super) struct BodyReader<'w> {
     /// Most body bytes accepted (413 above it): a declared length is
     /// checked before anything is read, chunks as they are decoded.
     max: usize,
+    /// The whole body's allowance: a client that trickles it is cut off.
+    pace: Pace,
 }
 
 impl<'w> BodyReader<'w> {
@@ -51,14 +54,17 @@ impl<'w> BodyReader<'w> {
         };
         let announced = !matches!(remaining, Remaining::Done);
         if head.expect_continue && announced && worker.buf.is_empty() {
-            let wait = worker.io_timeout();
-            let _ = port::send_all(worker.net(), socket, b"HTTP/1.1 100 Continue\r\n\r\n", wait);
+            let mut pace = worker.outgoing();
+            let _ = worker.send_paced(socket, b"HTTP/1.1 100 Continue\r\n\r\n", &mut pace);
         }
+        let limits = worker.shared.running.limits();
+        let pace = Pace::start(limits.header_timeout_ms(), limits.min_bytes_per_second());
         BodyReader {
             worker,
             socket,
             remaining,
             max,
+            pace,
         }
     }
 
@@ -69,10 +75,13 @@ impl<'w> BodyReader<'w> {
 
     /// Reads more from the socket into the worker's buffer.
     fn fill(&mut self) -> Result<(), BodyError> {
-        let wait = self.worker.io_timeout();
+        let wait = self.pace.wait().ok_or(BodyError(408))?;
         match self.worker.fill(self.socket, wait) {
             Ok(0) => Err(BodyError(400)),
-            Ok(_) => Ok(()),
+            Ok(n) => {
+                self.pace.advance(n);
+                Ok(())
+            }
             Err(NetError::TimedOut) => Err(BodyError(408)),
             Err(NetError::Exhausted) => Err(BodyError(503)),
             Err(_) => Err(BodyError(400)),
@@ -138,10 +147,13 @@ impl<'w> BodyReader<'w> {
     /// Reads body bytes into `out` (what the read buffer holds was taken
     /// before); how many.
     fn recv_into(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
-        let wait = self.worker.io_timeout();
+        let wait = self.pace.wait().ok_or(BodyError(408))?;
         match self.worker.net().recv(self.socket, out, wait) {
             Ok(0) => Err(BodyError(400)),
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                self.pace.advance(n);
+                Ok(n)
+            }
             Err(NetError::TimedOut) => Err(BodyError(408)),
             Err(_) => Err(BodyError(400)),
         }

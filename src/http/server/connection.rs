@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::body::{BodyReader, WholeBody};
+use super::pace::{Deadline, Pace};
 use super::{Job, ReplyQueue, Shared, TAG};
 use crate::http::admin::BodyError;
 use crate::http::request::{self, BodyFraming, Limits, RequestHead};
@@ -59,12 +60,15 @@ pub(super) fn connection_task(mut worker: Worker) {
         let Some(job) = shared.pool.work.receive(WAIT_FOREVER) else {
             continue;
         };
-        let Job::Serve(socket) = *job else {
+        let Job::Serve(socket, peer) = *job else {
             // Counted out by `resize`, which sent this.
             break;
         };
         worker.serve(socket);
         shared.services.net.close(socket);
+        if let Some(addr) = peer {
+            shared.pool.leave(addr);
+        }
         worker.buf.clear();
         if worker.buf.capacity() > 2 * READ_CHUNK {
             worker.buf = Vec::new();
@@ -94,14 +98,34 @@ impl Worker {
         self.shared.services.net
     }
 
-    /// The wait for each send, and for each read of a body.
-    pub(super) fn io_timeout(&self) -> TickType {
-        rtos::ms_to_ticks(u64::from(self.shared.running.limits().header_timeout_ms()))
+    /// The allowance of an answer about to be sent (see [`Pace`]).
+    pub(super) fn outgoing(&self) -> Pace {
+        let limits = self.shared.running.limits();
+        Pace::start(limits.header_timeout_ms(), limits.min_bytes_per_second())
+    }
+
+    /// Sends all of `bytes` within `pace`; whether that worked.
+    pub(super) fn send_paced(&self, socket: Socket, mut bytes: &[u8], pace: &mut Pace) -> bool {
+        while !bytes.is_empty() {
+            let Some(wait) = pace.wait() else {
+                log::debug!(target: TAG, "a client too slow to take its answer: closing");
+                return false;
+            };
+            match self.net().send(socket, bytes, wait) {
+                Ok(n) if n > 0 => {
+                    pace.advance(n);
+                    bytes = &bytes[n..];
+                }
+                _ => return false,
+            }
+        }
+        true
     }
 
     fn serve(&mut self, socket: Socket) {
+        let mut first = true;
         loop {
-            let (mut head, consumed) = match self.read_head(socket) {
+            let (mut head, consumed) = match self.read_head(socket, first) {
                 HeadOutcome::Request(h, c) => (h, c),
                 HeadOutcome::Quiet => return,
                 HeadOutcome::Fail(status) => {
@@ -109,6 +133,7 @@ impl Worker {
                     return;
                 }
             };
+            first = false;
             self.buf.drain(..consumed);
             if !self.respond(socket, &mut head) || !head.keep_alive {
                 return;
@@ -116,11 +141,18 @@ impl Worker {
         }
     }
 
-    /// Reads until a complete request head is buffered.
-    fn read_head(&mut self, socket: Socket) -> HeadOutcome {
+    /// Reads until a complete request head is buffered. Both waits are
+    /// deadlines, not per read: for a first byte (`header_timeout_ms` on a
+    /// new connection, `keep_alive_timeout_ms` between requests), then for
+    /// the whole head from its first byte (leading CR/LF counts).
+    fn read_head(&mut self, socket: Socket, first: bool) -> HeadOutcome {
         let limits = self.shared.running.limits();
-        let idle_wait = rtos::ms_to_ticks(u64::from(limits.keep_alive_timeout_ms()));
-        let head_wait = self.io_timeout();
+        let idle_ms = match first {
+            true => limits.header_timeout_ms(),
+            false => limits.keep_alive_timeout_ms(),
+        };
+        let idle_deadline = Deadline::after_ms(idle_ms);
+        let head_ms = limits.header_timeout_ms();
         // Bundle uploads stream past the body limit of functions, which
         // `respond` applies to every other request.
         let request_limits = Limits {
@@ -129,7 +161,7 @@ impl Worker {
             max_headers: limits.max_headers(),
             max_body: limits.max_body_bytes().max(limits.max_bundle_bytes()),
         };
-        let mut head_deadline: Option<TickType> = None;
+        let mut head_deadline: Option<Deadline> = None;
         loop {
             if !self.buf.is_empty() {
                 match request::parse_head(&self.buf, &request_limits) {
@@ -141,17 +173,17 @@ impl Worker {
                     }
                 }
             }
-            let started = !self.buf.iter().all(|&b| b == b'\r' || b == b'\n');
-            let timeout = if started {
-                let deadline = *head_deadline
-                    .get_or_insert_with(|| rtos::tick_count().saturating_add(head_wait));
-                deadline.saturating_sub(rtos::tick_count())
-            } else {
-                idle_wait
+            let started = !self.buf.is_empty();
+            let deadline = match started {
+                true => *head_deadline.get_or_insert_with(|| Deadline::after_ms(head_ms)),
+                false => idle_deadline,
             };
-            if started && timeout == 0 {
-                return HeadOutcome::Fail(408);
-            }
+            let Some(timeout) = deadline.left() else {
+                return match started {
+                    true => HeadOutcome::Fail(408),
+                    false => HeadOutcome::Quiet,
+                };
+            };
             match self.fill(socket, timeout) {
                 Ok(0) => return HeadOutcome::Quiet,
                 Ok(_) => {}
@@ -327,14 +359,14 @@ impl Worker {
             &self.shared.date(),
         );
         let with_body = head.method != "HEAD" && !matches!(sent, ResponseFraming::None);
-        let wait = self.io_timeout();
+        let mut pace = self.outgoing();
         if with_body && body.len() <= COALESCED_BODY {
             out.extend_from_slice(body);
-            return port::send_all(self.net(), socket, &out, wait).is_ok();
+            return self.send_paced(socket, &out, &mut pace);
         }
         // A large body is sent from where it is: no second copy of it.
-        port::send_all(self.net(), socket, &out, wait).is_ok()
-            && (!with_body || port::send_all(self.net(), socket, body, wait).is_ok())
+        self.send_paced(socket, &out, &mut pace)
+            && (!with_body || self.send_paced(socket, body, &mut pace))
     }
 
     /// Sends a server-generated error; returns whether the connection may stay open.
@@ -347,11 +379,13 @@ impl Worker {
     ) -> bool {
         let mut out = Vec::new();
         response::simple_response(&mut out, status, close, &self.shared.date(), extra);
-        port::send_all(self.net(), socket, &out, self.io_timeout()).is_ok() && !close
+        self.send_paced(socket, &out, &mut self.outgoing()) && !close
     }
 }
 
-/// The path of an origin-form (`/a?b`) or absolute-form (`http://h/a?b`) target.
+/// The path of an origin-form (`/a?b`) or absolute-form (`http://h/a?b`)
+/// target; `None` for any other form or an authority that is not
+/// `host[:port]`.
 fn request_path(target: &str) -> Option<&str> {
     let path_and_query = if target.starts_with('/') {
         target
@@ -359,7 +393,14 @@ fn request_path(target: &str) -> Option<&str> {
         let rest = target
             .strip_prefix("http://")
             .or_else(|| target.strip_prefix("https://"))?;
-        rest.find('/').map(|i| &rest[i..]).unwrap_or("/")
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if !request::valid_authority(&rest.as_bytes()[..end]) {
+            return None;
+        }
+        match &rest[end..] {
+            p if p.starts_with('/') => p,
+            _ => "/",
+        }
     };
     let end = path_and_query
         .find(['?', '#'])
@@ -379,5 +420,9 @@ mod tests {
         assert_eq!(request_path("http://h"), Some("/"));
         assert_eq!(request_path("*"), None);
         assert_eq!(request_path("example.com:443"), None);
+        assert_eq!(request_path("http://h?q/x"), Some("/"));
+        assert_eq!(request_path("http://a b/x"), None);
+        assert_eq!(request_path("http://evil@h/x"), None);
+        assert_eq!(request_path("http://h:99999/x"), None);
     }
 }

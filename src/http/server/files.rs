@@ -12,7 +12,7 @@ use crate::fs::{FileKind, FsError};
 use crate::http::request::RequestHead;
 use crate::http::response::{self, ResponseFraming};
 use crate::http::static_files::{self, Conditions};
-use crate::port::{self, Socket};
+use crate::port::Socket;
 use crate::running::Asset;
 
 /// A read of a file piece failed: what to log.
@@ -49,8 +49,8 @@ impl Worker {
             head.keep_alive,
             &self.shared.date(),
         );
-        let wait = self.io_timeout();
-        if port::send_all(self.net(), socket, &out, wait).is_err() {
+        let mut pace = self.outgoing();
+        if !self.send_paced(socket, &out, &mut pace) {
             return false;
         }
         if head.method == "HEAD" || len == 0 {
@@ -68,7 +68,7 @@ impl Worker {
                     return false;
                 }
                 Ok(n) => {
-                    if port::send_all(self.net(), socket, &buf[..n], wait).is_err() {
+                    if !self.send_paced(socket, &buf[..n], &mut pace) {
                         return false;
                     }
                     offset += n as u64;

@@ -6,6 +6,7 @@
 //! * `connection.rs`: one connection's life, routing and replies;
 //! * `body.rs`: the one request-body reader (functions and uploads alike);
 //! * `files.rs`: the one file streamer (static files and bundle assets);
+//! * `pace.rs`: the overall allowance of a body or an answer in transit;
 //! * `admin_call.rs`: the admin API's transport (a route target);
 //! * `stats.rs`: `GET /_isere/stats`.
 //!
@@ -31,12 +32,14 @@ mod admin_call;
 mod body;
 mod connection;
 mod files;
+mod pace;
 mod pool;
 mod stats;
 #[cfg(all(test, feature = "port-posix"))]
 mod tests;
 
 pub use pool::PoolCounts;
+use pool::Turned;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -84,8 +87,8 @@ pub struct Extras {
 
 /// What a connection task is handed.
 enum Job {
-    /// Serve this accepted connection.
-    Serve(Socket),
+    /// Serve this accepted connection (from this client address).
+    Serve(Socket, Option<[u8; 4]>),
     /// The pool shrank: end.
     Retire,
 }
@@ -196,17 +199,26 @@ fn acceptor_task(shared: &'static Shared, listener: Listener) -> ! {
                 continue;
             }
         };
-        if let Err(socket) = shared.hand_over(socket) {
-            reject_busy(shared, socket);
+        if let Err(why) = shared.hand_over(socket) {
+            reject_busy(shared, socket, why);
         }
     }
 }
 
 /// Answers a connection the pool cannot take with 503 and closes it.
-fn reject_busy(shared: &Shared, socket: Socket) {
+fn reject_busy(shared: &Shared, socket: Socket, why: Turned) {
     let net = shared.services.net;
-    let tasks = shared.pool.counts().tasks;
-    log::warn!(target: TAG, "all {tasks} connection tasks busy: 503");
+    match why {
+        Turned::Busy => {
+            let tasks = shared.pool.counts().tasks;
+            log::warn!(target: TAG, "all {tasks} connection tasks busy: 503");
+        }
+        Turned::ClientCap => log::warn!(
+            target: TAG,
+            "a client holds {} connections already: 503",
+            shared.running.limits().max_connections_per_client()
+        ),
+    }
     // Read what the client already sent so that closing does not reset the
     // connection before it reads the answer.
     let mut scratch = [0u8; 512];

@@ -40,9 +40,22 @@ pub(super) struct Pool {
     /// Reply queues of retired tasks, in kernel critical sections. Its
     /// capacity is the ceiling: pushing never allocates.
     spare_replies: UnsafeCell<Vec<ReplyQueue>>,
+    /// Connections held per client address, in kernel critical sections.
+    /// Its capacity is the ceiling (no more addresses than busy tasks):
+    /// admitting never allocates.
+    clients: UnsafeCell<Vec<([u8; 4], usize)>>,
 }
 
-// SAFETY: `counts` and `spare_replies` are only touched inside kernel
+/// Why the acceptor answers a connection itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Turned {
+    /// Every connection task is busy.
+    Busy,
+    /// The client's address holds its share of the pool already.
+    ClientCap,
+}
+
+// SAFETY: `counts`, `spare_replies` and `clients` are only touched inside kernel
 // critical sections; the queue is kernel-synchronised.
 unsafe impl Sync for Pool {}
 
@@ -53,6 +66,7 @@ impl Pool {
             work: Queue::new(ceiling)?,
             counts: UnsafeCell::new(PoolCounts::default()),
             spare_replies: UnsafeCell::new(Vec::with_capacity(ceiling)),
+            clients: UnsafeCell::new(Vec::with_capacity(ceiling)),
         })
     }
 
@@ -95,6 +109,43 @@ impl Pool {
         })
     }
 
+    /// Counts one more connection from `addr`, unless it holds `cap`
+    /// already (0: no cap).
+    fn admit(&self, addr: [u8; 4], cap: usize) -> bool {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let clients = unsafe { &mut *self.clients.get() };
+            let room = clients.len() < clients.capacity();
+            match clients.iter_mut().find(|(a, _)| *a == addr) {
+                Some((_, n)) if cap > 0 && *n >= cap => false,
+                Some((_, n)) => {
+                    *n += 1;
+                    true
+                }
+                // Room is certain: one entry per busy task at most.
+                None if room => {
+                    clients.push((addr, 1));
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// A connection from `addr` has ended.
+    pub(super) fn leave(&self, addr: [u8; 4]) {
+        rtos::critical(|| {
+            // SAFETY: exclusive inside the critical section.
+            let clients = unsafe { &mut *self.clients.get() };
+            if let Some(i) = clients.iter().position(|(a, _)| *a == addr) {
+                clients[i].1 -= 1;
+                if clients[i].1 == 0 {
+                    clients.swap_remove(i);
+                }
+            }
+        })
+    }
+
     /// Keeps the reply queue of a retired task (`Some`), or takes one back.
     pub(super) fn spare_reply(&self, keep: Option<ReplyQueue>) -> Option<ReplyQueue> {
         rtos::critical(|| {
@@ -115,19 +166,30 @@ impl Pool {
 }
 
 impl Shared {
-    /// Hands `socket` to an idle connection task; gives it back when all
-    /// are busy.
-    pub(super) fn hand_over(&self, socket: Socket) -> Result<(), Socket> {
+    /// Hands `socket` to an idle connection task; says why not when all
+    /// are busy or its client holds its share already.
+    pub(super) fn hand_over(&self, socket: Socket) -> Result<(), Turned> {
         if !self.pool.claim_idle() {
-            return Err(socket);
+            return Err(Turned::Busy);
+        }
+        let peer = self.services.net.peer_addr(socket);
+        if let Some(addr) = peer {
+            let cap = self.running.limits().max_connections_per_client();
+            if !self.pool.admit(addr, cap) {
+                self.pool.release_idle();
+                return Err(Turned::ClientCap);
+            }
         }
         if let Err(job) = self
             .pool
             .work
-            .send(Box::new(Job::Serve(socket)), WAIT_FOREVER)
-            && let Job::Serve(s) = *job
+            .send(Box::new(Job::Serve(socket, peer)), WAIT_FOREVER)
+            && let Job::Serve(s, peer) = *job
         {
             self.services.net.close(s);
+            if let Some(addr) = peer {
+                self.pool.leave(addr);
+            }
         }
         Ok(())
     }

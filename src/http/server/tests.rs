@@ -37,6 +37,11 @@ const CONFIG: &str = r#"{
 /// A device serving `CONFIG` on a fresh in-memory network, with a RAM file
 /// system holding `/www/a.txt`; call inside `run`.
 fn device(max_connections: usize) -> (&'static MemNetwork, Device) {
+    device_with(CONFIG, max_connections)
+}
+
+/// A device serving `config` (see [`device`]).
+fn device_with(config: &'static str, max_connections: usize) -> (&'static MemNetwork, Device) {
     let net: &'static MemNetwork = Box::leak(Box::new(MemNetwork::new()));
     let mut fs = Fs::format(Box::new(RamDevice::new(32))).unwrap();
     fs.mkdir("/www").unwrap();
@@ -50,17 +55,19 @@ fn device(max_connections: usize) -> (&'static MemNetwork, Device) {
         log: &LOGGER,
         cpu_busy_ns: None,
     }));
-    let config = Config::parse(CONFIG.as_bytes()).unwrap();
+    let config_json = config;
+    let config = Config::parse(config_json.as_bytes()).unwrap();
     let functions = resolve_functions(&config, |p: &str| Err(String::from(p))).unwrap();
     let listener: Listener = net.listen([0; 4], 80).unwrap();
     let boot = Boot {
         config,
-        config_json: CONFIG.as_bytes().to_vec(),
+        config_json: config_json.as_bytes().to_vec(),
         functions,
         ceilings: Ceilings {
             max_connections,
             js_memory_bytes: 16 << 20,
             body_bytes: 1 << 20,
+            cap_clients_by_default: false,
         },
         js: JsConfig {
             stack_limit: 256 * 1024,
@@ -269,5 +276,85 @@ fn request_bodies_share_one_budget() {
             Some(200),
             "the budget was given back"
         );
+    });
+}
+
+/// Sends `bytes` one at a time on `client`, `gap_ms` apart, until the
+/// server answers or `for_ms` have passed.
+fn trickle(net: &MemNetwork, client: Client, bytes: &[u8], gap_ms: u64, for_ms: u64) {
+    let mut spent = 0;
+    for b in bytes.iter().cycle() {
+        if spent >= for_ms || !net.received(client).is_empty() {
+            break;
+        }
+        net.send(client, &[*b]);
+        crate::rtos::delay(crate::rtos::ms_to_ticks(gap_ms));
+        spent += gap_ms;
+    }
+}
+
+#[test]
+fn trickling_clients_are_cut_off_by_deadlines() {
+    run(c"deadlines", || {
+        // header_timeout_ms is 2 s: a head, even of bare CR/LF, must be
+        // whole by then however its bytes are spread.
+        let (net, _device) = device(8);
+        let blank = net.connect(b"");
+        trickle(net, blank, b"\r\n", 300, 6000);
+        assert_eq!(status_of(net, blank), Some(408), "CR/LF counts as the head");
+        let head = net.connect(b"");
+        trickle(
+            net,
+            head,
+            b"GET /hello HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaa",
+            300,
+            6000,
+        );
+        assert_eq!(status_of(net, head), Some(408));
+        // A body must keep the minimum rate after the same grace.
+        let body = net.connect(b"POST /echo HTTP/1.1\r\nHost: d\r\nContent-Length: 1000\r\n\r\n");
+        trickle(net, body, b"x", 300, 6000);
+        assert_eq!(status_of(net, body), Some(408), "{}", text_of(net, body));
+        assert_eq!(get(net, "/hello").0, Some(200));
+    });
+}
+
+#[test]
+fn one_client_cannot_hold_every_connection() {
+    const CAPPED: &str = r#"{
+      "server": { "max_connections": 3, "max_connections_per_client": 2, "header_timeout_ms": 5000 },
+      "functions": [ { "name": "hello", "module": "hello" } ],
+      "routes": [ { "prefix": "/hello", "function": "hello" } ]
+    }"#;
+    run(c"per-client", || {
+        let (net, device) = device_with(CAPPED, 8);
+        let server = device.server.unwrap();
+        let greedy = [10, 0, 0, 66];
+        let held: Vec<Client> = (0..2)
+            .map(|_| net.connect_from(greedy, b"GET /hel"))
+            .collect();
+        assert!(wait_for(3000, || server.pool_counts().idle == 1));
+        let third = net.connect_from(greedy, b"GET /hello HTTP/1.1\r\n\r\n");
+        assert_eq!(status_of(net, third), Some(503));
+        assert!(
+            text_of(net, third)
+                .to_ascii_lowercase()
+                .contains("retry-after: 1")
+        );
+        let other = net.connect_from(
+            [10, 0, 0, 7],
+            b"GET /hello HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status_of(net, other), Some(200), "another host is served");
+        // The greedy host's connections end; it is served again.
+        for c in held {
+            net.close(c);
+        }
+        assert!(wait_for(3000, || server.pool_counts().idle == 3));
+        let again = net.connect_from(
+            greedy,
+            b"GET /hello HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status_of(net, again), Some(200));
     });
 }
