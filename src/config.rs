@@ -621,6 +621,23 @@ fn static_dir(prefix: &str, dir: &str) -> Result<String, ConfigError> {
     if out.is_empty() {
         out.push('/');
     }
+    // A directory holding the device's own data, or inside it, would serve
+    // its secrets (the configuration's env, the KV store, the bundles).
+    let within = |inner: &str, outer: &str| {
+        outer == "/"
+            || inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    if let Some(private) = crate::fs::PRIVATE_DIRS
+        .iter()
+        .find(|p| within(p, &out) || within(&out, p))
+    {
+        return Err(err(&format!(
+            "would serve the device's own data ({private}): serve a directory of its own, such as /www"
+        )));
+    }
     Ok(out)
 }
 
@@ -774,12 +791,21 @@ mod tests {
     #[test]
     fn static_routes_name_a_normalised_directory() {
         let c = Config::parse(
-            br#"{"routes":[{"prefix":"/s","static":"/www//site/"},{"prefix":"/r","static":"/"}]}"#,
+            br#"{"routes":[{"prefix":"/s","static":"/www//site/"},{"prefix":"/r","static":"/kvdata"}]}"#,
         )
         .unwrap();
         assert_eq!(c.routes[0].target, RouteTarget::Static("/www/site".into()));
-        assert_eq!(c.routes[1].target, RouteTarget::Static("/".into()));
+        assert_eq!(c.routes[1].target, RouteTarget::Static("/kvdata".into()));
         assert_eq!(c.route("/s/a.css").unwrap().function(), None);
+    }
+
+    #[test]
+    fn static_routes_cannot_reach_the_devices_own_data() {
+        for dir in ["/", "//", "/.isere", "/.isere/bundles", "/kv", "/kv/users/"] {
+            let json = format!(r#"{{"routes":[{{"prefix":"/f","static":"{dir}"}}]}}"#);
+            let e = Config::parse(json.as_bytes()).unwrap_err();
+            assert!(e.0.contains("would serve the device's own data"), "{dir}: {e}");
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub const MIN_EXPIRATION_TTL: u64 = 60;
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 1 << 20;
 
 /// Where namespaces live.
-const ROOT: &str = "/kv";
+const ROOT: &str = crate::fs::KV_DIR;
 const MAGIC: &[u8; 4] = b"IKV1";
 const HEADER_LEN: usize = 16;
 /// Longest namespace name.

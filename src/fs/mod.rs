@@ -36,6 +36,14 @@
 pub mod ram;
 mod storage;
 
+/// Where the device keeps its own data: the stored configuration, the
+/// deployed bundles and what guards them.
+pub const DEVICE_DIR: &str = "/.isere";
+/// Where the KV store keeps its namespaces.
+pub const KV_DIR: &str = "/kv";
+/// The device's private directories: no static route may reach them.
+pub const PRIVATE_DIRS: [&str; 2] = [DEVICE_DIR, KV_DIR];
+
 pub use storage::{SharedFile, Storage};
 
 use alloc::boxed::Box;

@@ -27,7 +27,7 @@ const BUNDLE_EXT: &str = ".bundle";
 const MAX_SMALL_FILE: usize = 64 * 1024;
 
 /// Where the store keeps its files when the port does not say.
-pub const DEFAULT_ROOT: &str = "/.isere";
+pub const DEFAULT_ROOT: &str = crate::fs::DEVICE_DIR;
 
 /// What the store needs from the file system: exclusive use for one call.
 /// [`crate::fs::Storage`] (a FreeRTOS mutex) is the device's.
