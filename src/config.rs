@@ -804,7 +804,10 @@ mod tests {
         for dir in ["/", "//", "/.isere", "/.isere/bundles", "/kv", "/kv/users/"] {
             let json = format!(r#"{{"routes":[{{"prefix":"/f","static":"{dir}"}}]}}"#);
             let e = Config::parse(json.as_bytes()).unwrap_err();
-            assert!(e.0.contains("would serve the device's own data"), "{dir}: {e}");
+            assert!(
+                e.0.contains("would serve the device's own data"),
+                "{dir}: {e}"
+            );
         }
     }
 

@@ -7,7 +7,7 @@
 mod dbsupport;
 
 use dbsupport::{HOST_RANDOM, StdConnector, closed_port, env_or, require_server};
-use isere::db::postgres::{Client, Config, Error, Value, types::oid};
+use isere::db::postgres::{AuthMethods, Client, Config, Error, Value, types::oid};
 use isere::port::NetError;
 
 fn config(user: &str, password: Option<&str>) -> Config {
@@ -22,6 +22,11 @@ fn config(user: &str, password: Option<&str>) -> Config {
         user: user.to_string(),
         password: password.map(str::to_string),
         database: "isere_test".to_string(),
+        // The cleartext role's method must be allowed explicitly.
+        require_auth: match user {
+            "isere_clear" => AuthMethods::parse("password").unwrap(),
+            _ => AuthMethods::DEFAULT,
+        },
         ..Config::default()
     }
 }
@@ -57,6 +62,22 @@ fn every_auth_method_logs_in() {
             text(user),
             "{user}"
         );
+    }
+}
+
+#[test]
+fn the_password_goes_in_clear_only_when_allowed() {
+    let mut c = Client::new(
+        StdConnector,
+        Config {
+            require_auth: AuthMethods::DEFAULT,
+            ..config("isere_clear", Some("clear-secret"))
+        },
+        &HOST_RANDOM,
+    );
+    match c.query("select 1", &[]) {
+        Err(Error::AuthNotAllowed(m)) => assert_eq!(m, "cleartext password"),
+        other => panic!("{other:?}"),
     }
 }
 

@@ -4,8 +4,10 @@
 //! §15.4 (redirects) and RFC 3986 §5 (resolving a `Location` against the
 //! request URL); the redirect rules follow WHATWG Fetch §4.4 "HTTP-redirect
 //! fetch" (303 becomes GET, as do 301 and 302 after a POST; the request body
-//! and its headers are dropped then; `authorization` is dropped when the
-//! redirect leaves the origin).
+//! and its headers are dropped then; credentials, `authorization`,
+//! `proxy-authorization` and `cookie`, are dropped when the redirect leaves
+//! the origin, as Node's fetch does: a function's session cookie must not
+//! follow a redirect to another host).
 //!
 //! Layers, each usable alone:
 //! * [`Target`]: a parsed `http:` URL (host, port, request target);
@@ -699,10 +701,13 @@ const BODY_HEADERS: &[&str] = &[
     "content-type",
 ];
 
+/// Credential header names dropped when a redirect leaves the origin.
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+
 /// Rewrites `request` to follow a redirect with `status` to `location`
 /// (already resolved): 303 becomes GET (HEAD stays), 301 and 302 turn a POST
 /// into GET; the body and its headers go when the method changes;
-/// `authorization` goes when the origin changes.
+/// credentials go when the origin changes.
 pub fn redirect_request(request: &mut Request, status: u16, location: String) {
     let to_get = (status == 303 && request.method != "GET" && request.method != "HEAD")
         || (matches!(status, 301 | 302) && request.method == "POST");
@@ -716,7 +721,7 @@ pub fn redirect_request(request: &mut Request, status: u16, location: String) {
     if origin_of(&request.url) != origin_of(&location) {
         request
             .headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            .retain(|(n, _)| !CREDENTIAL_HEADERS.iter().any(|c| n.eq_ignore_ascii_case(c)));
     }
     request.url = location;
 }
@@ -1147,6 +1152,8 @@ mod tests {
             headers: alloc::vec![
                 ("Content-Type".to_string(), "text/plain".to_string()),
                 ("Authorization".to_string(), "secret".to_string()),
+                ("Cookie".to_string(), "session=1".to_string()),
+                ("Proxy-Authorization".to_string(), "p".to_string()),
                 ("X-Keep".to_string(), "1".to_string()),
             ],
             body: Some(b"data".to_vec()),
@@ -1157,7 +1164,10 @@ mod tests {
         let mut r = base.clone();
         redirect_request(&mut r, 302, "http://a/y".to_string());
         assert_eq!((r.method.as_str(), r.body.is_none()), ("GET", true));
-        assert_eq!(names(&r), ["Authorization", "X-Keep"]);
+        assert_eq!(
+            names(&r),
+            ["Authorization", "Cookie", "Proxy-Authorization", "X-Keep"]
+        );
 
         let mut r = base.clone();
         redirect_request(&mut r, 307, "http://b/y".to_string());

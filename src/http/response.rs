@@ -341,6 +341,17 @@ pub fn valid_status(status: u16) -> u16 {
     }
 }
 
+/// A handler's status if it can end an exchange (200 to 599), else 500:
+/// a 1xx is an interim answer, never a final one, and above 599 none is
+/// defined (RFC 9110 §15).
+pub fn final_status(status: u16) -> u16 {
+    if (200..=599).contains(&status) {
+        status
+    } else {
+        500
+    }
+}
+
 /// 1xx and 204 responses carry neither content nor framing headers (RFC 9110 §8.6).
 fn no_content(status: u16) -> bool {
     status < 200 || status == 204
@@ -794,5 +805,15 @@ mod tests {
             .map(|n| decimal(n).as_bytes().to_vec())
             .collect();
         assert_eq!(all[42], vec![b'4', b'2']);
+    }
+
+    #[test]
+    fn a_handlers_status_must_be_final() {
+        for ok in [200u16, 204, 304, 418, 599] {
+            assert_eq!(final_status(ok), ok);
+        }
+        for bad in [0u16, 100, 101, 199, 600, 999, u16::MAX] {
+            assert_eq!(final_status(bad), 500, "{bad}");
+        }
     }
 }

@@ -57,6 +57,9 @@ pub enum ScramError {
     BadServerSignature,
     /// The server reported an error (`e=...`).
     ServerRejected,
+    /// The server accepted the login without proving it knows the password
+    /// (no final SCRAM message).
+    ServerSkippedProof,
 }
 
 impl core::fmt::Display for ScramError {
@@ -65,6 +68,9 @@ impl core::fmt::Display for ScramError {
             ScramError::Malformed => "SCRAM: malformed server message",
             ScramError::NonceMismatch => "SCRAM: the server's nonce does not extend the client's",
             ScramError::TooManyIterations => "SCRAM: the server asks for too many iterations",
+            ScramError::ServerSkippedProof => {
+                "SCRAM: the server accepted the login without proving it knows the password"
+            }
             ScramError::BadServerSignature => {
                 "SCRAM: wrong server signature (the server does not know the password)"
             }

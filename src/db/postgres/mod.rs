@@ -51,6 +51,56 @@ pub struct Config {
     /// Largest result, in bytes of row data: a query returning more fails
     /// with [`Error::ResultTooLarge`] instead of exhausting the heap.
     pub max_result_bytes: usize,
+    /// The authentication methods the server may choose (libpq's
+    /// `require_auth`).
+    pub require_auth: AuthMethods,
+}
+
+/// A set of authentication methods a server may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthMethods {
+    /// No authentication (`trust`).
+    pub none: bool,
+    /// The password in clear on the wire.
+    pub password: bool,
+    /// An MD5 hash of the password.
+    pub md5: bool,
+    /// SCRAM-SHA-256 (proves the server knows the password too).
+    pub scram: bool,
+}
+
+impl AuthMethods {
+    /// Without `require_auth`: anything but the password in clear, which
+    /// anyone on the path could ask for in place of the real server (a
+    /// downgrade from SCRAM to read the password) and then read.
+    pub const DEFAULT: AuthMethods = AuthMethods {
+        none: true,
+        password: false,
+        md5: true,
+        scram: true,
+    };
+
+    /// Reads libpq's `require_auth` list (`password`, `md5`,
+    /// `scram-sha-256`, `none`, comma-separated); `None` if a name is
+    /// unknown.
+    pub fn parse(list: &str) -> Option<AuthMethods> {
+        let mut m = AuthMethods {
+            none: false,
+            password: false,
+            md5: false,
+            scram: false,
+        };
+        for name in list.split(',') {
+            match name.trim() {
+                "none" => m.none = true,
+                "password" => m.password = true,
+                "md5" => m.md5 = true,
+                "scram-sha-256" => m.scram = true,
+                _ => return None,
+            }
+        }
+        Some(m)
+    }
 }
 
 impl Default for Config {
@@ -65,14 +115,16 @@ impl Default for Config {
             query_timeout_ms: 10_000,
             max_message_bytes: 64 * 1024,
             max_result_bytes: 256 * 1024,
+            require_auth: AuthMethods::DEFAULT,
         }
     }
 }
 
 impl Config {
     /// Reads `postgres://user:password@host:port/database` (also
-    /// `postgresql://`); parts left out keep their defaults. Query
-    /// parameters are ignored.
+    /// `postgresql://`); parts left out keep their defaults. Of the query
+    /// parameters, `require_auth` is read (an unknown method: `None`); the
+    /// others are ignored.
     pub fn from_url(url: &str) -> Option<Config> {
         let parts = split_url(url, &["postgres", "postgresql"])?;
         let mut config = Config {
@@ -87,6 +139,13 @@ impl Config {
         }
         config.password = parts.password;
         config.database = parts.path;
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let query = query.split('#').next().unwrap_or("");
+        for (key, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+            if key == "require_auth" {
+                config.require_auth = AuthMethods::parse(&crate::db::percent_decode(value)?)?;
+            }
+        }
         Some(config)
     }
 }
@@ -138,6 +197,8 @@ pub enum Error {
     UnsupportedAuth(&'static str),
     /// The server asks for a password and none is configured.
     PasswordRequired,
+    /// The server chose a method `require_auth` does not allow.
+    AuthNotAllowed(&'static str),
     /// SCRAM authentication failed on the client's side.
     Scram(auth::ScramError),
     /// The server broke the protocol.
@@ -165,6 +226,10 @@ impl core::fmt::Display for Error {
             Error::PasswordRequired => {
                 f.write_str("PostgreSQL: the server asks for a password and none is configured")
             }
+            Error::AuthNotAllowed(m) => write!(
+                f,
+                "PostgreSQL: the server asked for {m} authentication, which require_auth does not allow (the default allows none, md5 and scram-sha-256; add ?require_auth=password to the URL to send the password in clear)"
+            ),
             Error::Scram(e) => write!(f, "PostgreSQL: {e}"),
             Error::Protocol(e) => write!(f, "PostgreSQL: {e}"),
             Error::Decode(e) => write!(f, "PostgreSQL: {e}"),
@@ -301,6 +366,9 @@ impl<T: Transport> Connection<T> {
         )?;
         conn.flush()?;
         let mut scram: Option<auth::Scram> = None;
+        // What was proven before the server says yes: a password sent (or
+        // its hash), the server's SCRAM signature checked.
+        let (mut sent_password, mut scram_verified) = (false, false);
         loop {
             let total = conn.next_message()?;
             let frame = &conn.recv.pending()[..total];
@@ -308,16 +376,34 @@ impl<T: Transport> Connection<T> {
             match Backend::parse(tag, body)? {
                 Backend::Authentication(step) => {
                     let password = config.password.as_deref();
+                    let allowed = config.require_auth;
+                    let refuse = |m| Err(Error::AuthNotAllowed(m));
                     match step {
+                        // Once SCRAM started, the server must prove it knows
+                        // the password (its final message) before it may
+                        // say yes; "yes" at once is `none`.
+                        Auth::Ok if scram.is_some() && !scram_verified => {
+                            return Err(Error::Scram(auth::ScramError::ServerSkippedProof));
+                        }
+                        Auth::Ok if scram.is_none() && !sent_password && !allowed.none => {
+                            return refuse("no");
+                        }
                         Auth::Ok => {}
+                        Auth::Cleartext if !allowed.password => {
+                            return refuse("cleartext password");
+                        }
+                        Auth::Md5 { .. } if !allowed.md5 => return refuse("md5"),
+                        Auth::Sasl { .. } if !allowed.scram => return refuse("SCRAM-SHA-256"),
                         Auth::Cleartext => {
                             let pw = password.ok_or(Error::PasswordRequired)?;
                             wire::put_password(&mut conn.send, pw.as_bytes())?;
+                            sent_password = true;
                         }
                         Auth::Md5 { salt } => {
                             let pw = password.ok_or(Error::PasswordRequired)?;
                             let hashed = auth::md5_password(&config.user, pw, salt);
                             wire::put_password(&mut conn.send, hashed.as_bytes())?;
+                            sent_password = true;
                         }
                         Auth::Sasl { mechanisms } => {
                             if !wire::mechanisms(mechanisms)
@@ -349,6 +435,7 @@ impl<T: Transport> Connection<T> {
                                 .as_ref()
                                 .ok_or(wire::ProtocolError("SASL step out of order"))?;
                             s.verify_server_final(data).map_err(Error::Scram)?;
+                            scram_verified = true;
                         }
                         Auth::Unsupported(2) => return Err(Error::UnsupportedAuth("Kerberos V5")),
                         Auth::Unsupported(7 | 8) => return Err(Error::UnsupportedAuth("GSSAPI")),
@@ -596,6 +683,83 @@ mod tests {
         assert_eq!(row_count("UPDATE 0"), Some(0));
         assert_eq!(row_count("CREATE TABLE"), None);
         assert_eq!(row_count(""), None);
+    }
+
+    /// A server that answers with `reply` whatever it is sent.
+    struct Scripted {
+        reply: Vec<u8>,
+        at: usize,
+        sent: Vec<u8>,
+    }
+
+    impl Transport for Scripted {
+        fn start_deadline(&mut self, _timeout_ms: u32) {}
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+            let n = buf.len().min(self.reply.len() - self.at);
+            buf[..n].copy_from_slice(&self.reply[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+        fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
+            self.sent.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn is_idle_usable(&mut self) -> bool {
+            true
+        }
+    }
+
+    /// An `Authentication` message with `code` and `data`.
+    fn auth(code: u32, data: &[u8]) -> Vec<u8> {
+        let mut m = alloc::vec![b'R'];
+        m.extend_from_slice(&(8 + data.len() as u32).to_be_bytes());
+        m.extend_from_slice(&code.to_be_bytes());
+        m.extend_from_slice(data);
+        m
+    }
+
+    /// Starts a session with a server that says `reply`, over `url`.
+    fn startup_with(url: &str, reply: Vec<u8>) -> Result<(), Error> {
+        static RANDOM: crate::port::mem::CounterEntropy = crate::port::mem::CounterEntropy::new(7);
+        let io = Scripted {
+            reply,
+            at: 0,
+            sent: Vec::new(),
+        };
+        let config = Config::from_url(url).unwrap();
+        Connection::startup(io, &config, &RANDOM).map(|_| ())
+    }
+
+    #[test]
+    fn a_server_cannot_downgrade_the_login() {
+        let ready = [b'Z', 0, 0, 0, 5, b'I'];
+        let ok_then_ready = [auth(0, b""), ready.to_vec()].concat();
+        // The password in clear: refused unless the URL allows it.
+        let clear = [auth(3, b""), ok_then_ready.clone()].concat();
+        let url = "postgres://app:secret@h/db";
+        match startup_with(url, clear.clone()) {
+            Err(Error::AuthNotAllowed(m)) => assert_eq!(m, "cleartext password"),
+            other => panic!("{other:?}"),
+        }
+        startup_with(&alloc::format!("{url}?require_auth=password"), clear).unwrap();
+        // Only SCRAM allowed: md5 and "no authentication" are refused.
+        let scram_only = alloc::format!("{url}?require_auth=scram-sha-256");
+        let md5 = [auth(5, b"salt"), ok_then_ready.clone()].concat();
+        assert!(matches!(
+            startup_with(&scram_only, md5),
+            Err(Error::AuthNotAllowed("md5"))
+        ));
+        assert!(matches!(
+            startup_with(&scram_only, ok_then_ready.clone()),
+            Err(Error::AuthNotAllowed("no"))
+        ));
+        // SCRAM started, then "yes" without the server's proof.
+        let skipped = [auth(10, b"SCRAM-SHA-256\0\0"), ok_then_ready].concat();
+        assert!(matches!(
+            startup_with(url, skipped),
+            Err(Error::Scram(auth::ScramError::ServerSkippedProof))
+        ));
+        assert!(Config::from_url("postgres://h/db?require_auth=kerberos").is_none());
     }
 
     #[test]

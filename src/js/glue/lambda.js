@@ -91,8 +91,8 @@
 
     if (typeof r === "string") return [200, "", ["content-type", "application/json"], utf8Encode(r)];
     const status = r !== null && typeof r === "object" ? r.statusCode : undefined;
-    if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
-      console.error(`${fnName}: a Lambda handler must return an object with a numeric statusCode (100-599) or a string (got ${typeof status === "number" ? "statusCode " + status : describe(r)})`);
+    if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
+      console.error(`${fnName}: a Lambda handler must return an object with a numeric statusCode (200-599: a 1xx is never a final answer) or a string (got ${typeof status === "number" ? "statusCode " + status : describe(r)})`);
       return fail(502, "Bad Gateway");
     }
     const h = new Headers();

@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use super::messages::{
     ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Message, Reply,
 };
-use crate::http::response::valid_status;
+use crate::http::response::final_status;
 use crate::js::context::{ContextSlot, TaskContext};
 use crate::js::engine::{Ctx, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
 use crate::js::io::Completion;
@@ -423,14 +423,15 @@ fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
         if let Some(parts) = natives::response::reply_parts(ctx, v)? {
             return Ok(Reply {
                 seq,
-                status: valid_status(parts.status),
+                status: final_status(parts.status),
                 status_text: parts.status_text,
                 headers: parts.headers,
                 body: parts.body,
             });
         }
-        // `as` saturates (NaN is 0): anything out of range becomes 500.
-        let status = valid_status(v.get_index(0)?.to_f64()? as u16);
+        // `as` saturates (NaN is 0): anything out of range, or interim
+        // (1xx), becomes 500.
+        let status = final_status(v.get_index(0)?.to_f64()? as u16);
         let status_text = v.get_index(1)?.to_string()?;
         let headers = v.get_index(2)?.string_pairs()?;
         let body = v.get_index(3)?;

@@ -511,3 +511,22 @@ fn a_request_in_flight_finishes_on_the_version_it_started_on() {
     assert_eq!((in_flight.status, in_flight.body.as_str()), (200, "old"));
     assert_eq!((next.status, next.body.as_str()), (200, "new"));
 }
+
+#[test]
+fn an_interim_or_undefined_lambda_status_is_a_502() {
+    let statuses = testing::run(c"js-status", || {
+        let js = start(alloc::vec![(F0, hello())]).expect("the JS task starts");
+        [101, 199, 600, 204]
+            .iter()
+            .map(|code| {
+                let source = alloc::format!(
+                    "export const handler = async () => ({{ statusCode: {code}, body: '' }});"
+                );
+                js.activate(alloc::vec![load(F0, compiled("status", &source))])
+                    .expect("loads");
+                Client::new(js).get(F0).status
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(statuses, [502, 502, 502, 204]);
+}
