@@ -1368,3 +1368,118 @@ fn heap_does_not_grow_over_many_requests() {
         after - before
     );
 }
+
+// ---------------------------------------------------------------------------
+// Bodies as streams (tests/functions/stream.js)
+// ---------------------------------------------------------------------------
+
+fn stream_sim(test: &str) -> Option<Sim> {
+    let functions = format!(
+        r#"{{"name":"s","path":{}}}"#,
+        function_path_json("stream.js")
+    );
+    Sim::with_config(
+        test,
+        &config(
+            r#""max_body_bytes":16777216"#,
+            &functions,
+            r#"{"prefix":"/","function":"s"}"#,
+        ),
+    )
+}
+
+/// The heap's peak so far, from `GET /_isere/stats`.
+fn heap_peak(sim: &Sim) -> f64 {
+    let j = sim.conn().get("/_isere/stats").assert_status(200).json();
+    j["heap"]["peak"].as_f64().expect("heap.peak")
+}
+
+#[test]
+fn a_large_upload_reaches_the_handler_in_pieces_never_whole() {
+    let Some(sim) = stream_sim("a_large_upload_reaches_the_handler_in_pieces_never_whole") else {
+        return;
+    };
+    let before = heap_peak(&sim);
+    // 4 MiB: more than the QEMU board's whole heap.
+    let body: Vec<u8> = (0..4u32 << 20).map(|i| (i % 251) as u8).collect();
+    let mut c = sim.conn();
+    let j = c
+        .request("POST", "/count", &[], &body)
+        .assert_status(200)
+        .json();
+    assert_eq!(j["bytes"].as_f64(), Some(body.len() as f64), "{j:?}");
+    assert!(j["pieces"].as_f64().unwrap() > 16.0, "{j:?}");
+    let grew = heap_peak(&sim) - before;
+    assert!(
+        grew < 1024.0 * 1024.0,
+        "the heap's peak grew by {grew} bytes for a 4 MiB upload"
+    );
+    // Chunked, and read whole by text(): the same body, the same count.
+    let chunked = c.request(
+        "POST",
+        "/text",
+        &[("transfer-encoding", "chunked")],
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    );
+    assert_eq!(chunked.assert_status(200).text(), "11");
+    assert_hello_after(&sim);
+}
+
+/// A good request on a new connection is served.
+fn assert_hello_after(sim: &Sim) {
+    let r = sim.conn().get("/produce?n=1");
+    r.assert_status(200);
+    assert_eq!(r.text(), "chunk 0\n");
+}
+
+#[test]
+fn a_stream_answer_is_sent_as_it_is_produced() {
+    let Some(sim) = stream_sim("a_stream_answer_is_sent_as_it_is_produced") else {
+        return;
+    };
+    let mut c = sim.conn();
+    let r = c.get("/produce?n=5");
+    r.assert_status(200);
+    assert!(r.chunked, "{r}");
+    assert_eq!(r.text(), "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+    // Large chunks are split into pieces the client takes one by one.
+    let r = c.get("/produce?n=3&size=40000");
+    assert_eq!(r.body.len(), 120_000);
+    // HEAD: the head only, and the connection goes on.
+    let r = c.request("HEAD", "/produce?n=1000000", &[], b"");
+    r.assert_status(200);
+    assert!(r.body.is_empty());
+    // An HTTP/1.0 client gets the body raw, ended by the close.
+    let mut old = sim.conn();
+    old.send(b"GET /produce?n=2 HTTP/1.0\r\n\r\n");
+    let raw = String::from_utf8(old.read_until_close()).unwrap();
+    assert!(raw.ends_with("\r\n\r\nchunk 0\nchunk 1\n"), "{raw}");
+    assert!(
+        !raw.to_ascii_lowercase().contains("transfer-encoding"),
+        "{raw}"
+    );
+    // The request body streamed straight back.
+    let body: Vec<u8> = (0..256u32 << 10).map(|i| (i % 253) as u8).collect();
+    let r = c.request("POST", "/echo", &[], &body);
+    r.assert_status(200);
+    assert!(r.body == body, "the echo differs");
+    assert_hello_after(&sim);
+}
+
+#[test]
+fn a_failing_stream_cuts_the_answer_and_the_next_request_is_served() {
+    let Some(sim) = stream_sim("a_failing_stream_cuts_the_answer_and_the_next_request_is_served")
+    else {
+        return;
+    };
+    let mut c = sim.conn();
+    c.send(&build_request("GET", "/fail", &[], b""));
+    let raw = String::from_utf8_lossy(&c.read_until_close()).into_owned();
+    assert!(raw.contains("partial"), "{raw}");
+    assert!(
+        !raw.ends_with("0\r\n\r\n"),
+        "the body was ended as if whole: {raw}"
+    );
+    sim.expect_stderr("the producer failed", Duration::from_secs(10));
+    assert_hello_after(&sim);
+}

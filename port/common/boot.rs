@@ -18,8 +18,9 @@ use isere::config::Config;
 use isere::device::{Boot, Device};
 use isere::fs::{Fs, Storage};
 use isere::http::server::TaskSizes;
+use isere::js::Exchange;
+use isere::js::task::ToConnection;
 use isere::js::task::{JsConfig, resolve_functions};
-use isere::js::{Exchange, Reply};
 use isere::logger::Logger;
 use isere::port::{Clock, Entropy, Listener, Network};
 use isere::rtos::{self, Queue};
@@ -204,7 +205,7 @@ pub fn self_test(device: &Device) -> bool {
             return false;
         }
     };
-    let replies: &'static Queue<Reply> = match Queue::new(1) {
+    let replies: &'static Queue<ToConnection> = match Queue::new(1) {
         // Once per boot, for the self-test's one answer.
         Ok(q) => Box::leak(Box::new(q)),
         Err(_) => {
@@ -217,6 +218,7 @@ pub fn self_test(device: &Device) -> bool {
     let started = rtos::tick_count();
     let exchange = Box::new(Exchange {
         body_reservation: None,
+        streamed_body: false,
         seq: 1,
         function,
         method: String::from("GET"),

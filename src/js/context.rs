@@ -18,7 +18,7 @@ use core::sync::atomic::{AtomicPtr, AtomicUsize};
 use super::builtin;
 use super::engine::{Ctx, Persistent, Thrown, Value};
 use super::io::IoPool;
-use super::task::messages::Message;
+use super::task::messages::{Message, ToConnection};
 use crate::rtos::{self, Mutex, Queue, Shared, Timer};
 use crate::services::Services;
 
@@ -67,12 +67,29 @@ pub struct ContextState {
     /// The resolve and reject functions of promises waiting for I/O, by job id.
     pending_io: RefCell<BTreeMap<u32, (Persistent, Persistent)>>,
     next_io: Cell<u32>,
+    /// Bodies in transit between this context and connection tasks (a
+    /// request body read in pieces, an answer streamed), by token.
+    transit: RefCell<BTreeMap<u32, Transit>>,
+    next_transit: Cell<u32>,
     /// The function's own modules not imported yet (emptied once its entry
     /// has loaded, see [`super::modules`]).
     pub(super) modules: RefCell<Vec<(String, Vec<u8>)>>,
     /// The clients of the context's bindings (see
     /// [`super::natives::shared`]).
     clients: Clients,
+}
+
+/// The exchange a body in transit belongs to: where its connection task
+/// listens, and which of its exchanges it is.
+#[derive(Clone, Copy)]
+pub struct Transit {
+    /// The connection task's queue.
+    pub reply_to: &'static Queue<ToConnection>,
+    /// The exchange.
+    pub seq: u32,
+    /// Another transit of the same exchange that ends with this one (a
+    /// request body an answer streams back).
+    pub with: Option<u32>,
 }
 
 /// Timer ids stay below this, so that they are never 0 and wrap early.
@@ -104,6 +121,8 @@ impl ContextState {
             glue_loaded: Cell::new(0),
             pending_io: RefCell::new(BTreeMap::new()),
             next_io: Cell::new(0),
+            transit: RefCell::new(BTreeMap::new()),
+            next_transit: Cell::new(0),
             modules: RefCell::new(modules),
             clients: Clients::new(),
         }
@@ -177,6 +196,31 @@ impl ContextState {
         self.next_io.set(id);
         pending.insert(id, (Persistent::new(resolve), Persistent::new(reject)));
         id
+    }
+
+    /// Opens a body in transit for `exchange`; returns its token.
+    pub fn open_transit(&self, exchange: Transit) -> u32 {
+        let mut open = self.transit.borrow_mut();
+        let mut token = self.next_transit.get();
+        loop {
+            token = token.wrapping_add(1);
+            if !open.contains_key(&token) {
+                break;
+            }
+        }
+        self.next_transit.set(token);
+        open.insert(token, exchange);
+        token
+    }
+
+    /// The exchange of body `token`, while it is in transit.
+    pub fn transit(&self, token: u32) -> Option<Transit> {
+        self.transit.borrow().get(&token).copied()
+    }
+
+    /// Ends body `token`'s transit (its exchange is over).
+    pub fn close_transit(&self, token: u32) {
+        self.transit.borrow_mut().remove(&token);
     }
 
     /// Takes the settle functions of I/O job `id` (once).

@@ -72,6 +72,7 @@ impl Worker {
             .chain(response.headers)
             .collect(),
             body: Some(response.body),
+            streamed: false,
         };
         self.write_reply(socket, head, &reply) && head.keep_alive
     }

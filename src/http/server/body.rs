@@ -68,6 +68,27 @@ impl<'w> BodyReader<'w> {
         }
     }
 
+    /// Puts the reading aside (the connection task waits for the handler
+    /// to ask for the next piece meanwhile).
+    pub(super) fn pause(self) -> Progress {
+        Progress {
+            remaining: self.remaining,
+            max: self.max,
+            pace: self.pace,
+        }
+    }
+
+    /// Goes on reading where [`BodyReader::pause`] left off.
+    pub(super) fn resume(worker: &'w mut Worker, socket: Socket, p: Progress) -> BodyReader<'w> {
+        BodyReader {
+            worker,
+            socket,
+            remaining: p.remaining,
+            max: p.max,
+            pace: p.pace,
+        }
+    }
+
     /// Whether the whole body was read (the connection's framing is intact).
     pub(super) fn is_done(&self) -> bool {
         matches!(self.remaining, Remaining::Done)
@@ -88,11 +109,11 @@ impl<'w> BodyReader<'w> {
         }
     }
 
-    /// The whole body (`None` when the request had no body framing) and its
-    /// share of the body budget, or the status to answer with: 413 above
-    /// the limit or the whole budget, 503 when the budget or the heap has
-    /// no room now, 408 when the client stalls, 400 when it closes or the
-    /// chunks are malformed.
+    /// The whole body of a `Content-Length` request (`None` when the
+    /// request had no body framing) and its share of the body budget, or
+    /// the status to answer with: 413 above the limit or the whole budget,
+    /// 503 when the budget or the heap has no room now, 408 when the client
+    /// stalls, 400 when it closes.
     pub(super) fn read_all(mut self) -> Result<Option<WholeBody>, BodyError> {
         let shared = self.worker.shared;
         let budget = &shared.bodies;
@@ -115,32 +136,8 @@ impl<'w> BodyReader<'w> {
                 self.remaining = Remaining::Done;
                 Ok(Some(WholeBody { bytes, reservation }))
             }
-            Remaining::Chunked(_) => {
-                // The decoder refuses more than `max` decoded bytes (413).
-                let mut reservation = budget.reserve(0).map_err(refused)?;
-                let mut bytes: Vec<u8> = Vec::new();
-                let mut chunk = Vec::new();
-                while self.next_chunk(&mut chunk)? {
-                    let needed = bytes.len() + chunk.len();
-                    if needed > bytes.capacity() {
-                        // Doubling while the budget has room, else exact.
-                        let ample = needed.max(bytes.capacity() * 2).min(self.max);
-                        let target = if reservation.grow(ample - reservation.bytes()).is_ok() {
-                            ample
-                        } else {
-                            reservation
-                                .grow(needed - reservation.bytes())
-                                .map_err(refused)?;
-                            needed
-                        };
-                        bytes
-                            .try_reserve_exact(target - bytes.len())
-                            .map_err(|_| BodyError(503))?;
-                    }
-                    bytes.append(&mut chunk);
-                }
-                Ok(Some(WholeBody { bytes, reservation }))
-            }
+            // A chunked body is streamed to the handler, never read whole.
+            Remaining::Chunked(_) => Err(BodyError(500)),
         }
     }
 
@@ -165,6 +162,20 @@ impl<'w> BodyReader<'w> {
         let mut piece = Vec::new();
         while self.next_chunk(&mut piece)? {}
         Ok(())
+    }
+}
+
+/// Where a paused body's reading stands.
+pub(super) struct Progress {
+    remaining: Remaining,
+    max: usize,
+    pace: Pace,
+}
+
+impl Progress {
+    /// Whether the whole body was read.
+    pub(super) fn is_done(&self) -> bool {
+        matches!(self.remaining, Remaining::Done)
     }
 }
 

@@ -1,19 +1,19 @@
 //! One connection's life: read a request head, its body, route it, answer,
 //! and go on with the next request while the connection is kept alive.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::body::{BodyReader, WholeBody};
+use super::body::BodyReader;
+use super::exchange::{RequestBody, WHOLE_BODY_MAX};
 use super::pace::{Deadline, Pace};
 use super::{Job, ReplyQueue, Shared, TAG};
 use crate::http::admin::BodyError;
 use crate::http::request::{self, BodyFraming, Limits, RequestHead};
 use crate::http::response::{self, ResponseFraming};
-use crate::js::{Exchange, Reply};
+use crate::js::Reply;
 use crate::port::{self, NetError, Socket};
-use crate::rtos::{self, TickType, WAIT_FOREVER};
+use crate::rtos::{TickType, WAIT_FOREVER};
 use crate::running::Resolved;
 
 /// Bytes read from a socket at a time.
@@ -22,11 +22,6 @@ pub(super) const READ_CHUNK: usize = 4096;
 /// Largest reply body sent in one piece with its head (one segment for
 /// small answers); a larger one is sent from where it is, not copied.
 const COALESCED_BODY: usize = 2048;
-
-/// How much longer than `handler_timeout_ms` a connection waits for its
-/// reply, so that a handler interrupted by the JS task at that limit is
-/// answered with its 500 rather than a 504.
-const HANDLER_GRACE_MS: u64 = 500;
 
 /// A connection task's own state: its reply queue and its read buffer.
 pub(super) struct Worker {
@@ -246,9 +241,17 @@ impl Worker {
             Some(Resolved::Function(f)) => f,
         };
         let max = self.shared.running.limits().max_body_bytes();
-        let body = match BodyReader::new(self, socket, head, max).read_all() {
-            Ok(b) => b,
-            Err(e) => return self.refuse_body(socket, e),
+        let body = match head.framing {
+            BodyFraming::None => RequestBody::None,
+            BodyFraming::Length(n) if n > max => return self.refuse_body(socket, BodyError(413)),
+            BodyFraming::Length(n) if n <= WHOLE_BODY_MAX => {
+                match BodyReader::new(self, socket, head, max).read_all() {
+                    Ok(Some(b)) => RequestBody::Whole(b),
+                    Ok(None) => RequestBody::None,
+                    Err(e) => return self.refuse_body(socket, e),
+                }
+            }
+            _ => RequestBody::Streamed(BodyReader::new(self, socket, head, max).pause()),
         };
         self.run_function(socket, head, function, body)
     }
@@ -277,64 +280,6 @@ impl Worker {
             Ok(()) => true,
             Err(e) => self.refuse_body(socket, e),
         }
-    }
-
-    /// Hands the request to the JS task and writes its reply.
-    fn run_function(
-        &mut self,
-        socket: Socket,
-        head: &mut RequestHead,
-        function: crate::running::FunctionId,
-        body: Option<WholeBody>,
-    ) -> bool {
-        let started = rtos::tick_count();
-        self.replies.seq = self.replies.seq.wrapping_add(1);
-        let host = head
-            .header("host")
-            .and_then(|h| core::str::from_utf8(h).ok())
-            .filter(|h| !h.is_empty())
-            .unwrap_or(&self.shared.listen_host);
-        let url = if head.target.starts_with('/') {
-            alloc::format!("http://{host}{}", head.target)
-        } else {
-            head.target.clone()
-        };
-        let (body, body_reservation) = match body {
-            Some(b) => (Some(b.bytes), Some(b.reservation)),
-            None => (None, None),
-        };
-        let exchange = Box::new(Exchange {
-            seq: self.replies.seq,
-            function,
-            method: head.method.clone(),
-            url,
-            // The head keeps what the reply needs; the fields go to JS.
-            headers: core::mem::take(&mut head.headers),
-            body_reservation,
-            body,
-            reply_to: self.replies.queue,
-        });
-        if self.shared.js.submit(exchange).is_err() {
-            log::warn!(target: TAG, "JS queue full: 503");
-            return self.send_error(socket, 503, !head.keep_alive, &[("retry-after", "1")]);
-        }
-        let handler_ms = u64::from(self.shared.running.limits().handler_timeout_ms());
-        let wait = rtos::ms_to_ticks(handler_ms + HANDLER_GRACE_MS);
-        let Some(reply) = crate::js::task::wait_reply(self.replies.queue, self.replies.seq, wait)
-        else {
-            log::warn!(target: TAG, "{} {}: handler timed out", head.method, head.target);
-            return self.send_error(socket, 504, true, &[]);
-        };
-        let ok = self.write_reply(socket, head, &reply);
-        log::debug!(
-            target: TAG,
-            "{} {} -> {} ({} ms)",
-            head.method,
-            head.target,
-            reply.status,
-            rtos::ticks_to_ms(rtos::tick_count().saturating_sub(started))
-        );
-        ok
     }
 
     /// Writes `reply` (its head and, unless the request was `HEAD` or the

@@ -4,6 +4,8 @@
 //! * `pool.rs`: the pool of connection tasks, which grows and shrinks while
 //!   the server runs ([`Server::resize`]);
 //! * `connection.rs`: one connection's life, routing and replies;
+//! * `exchange.rs`: a function's exchange with the JS task, bodies streamed
+//!   both ways;
 //! * `body.rs`: the one request-body reader (functions and uploads alike);
 //! * `files.rs`: the one file streamer (static files and bundle assets);
 //! * `pace.rs`: the overall allowance of a body or an answer in transit;
@@ -31,6 +33,7 @@
 mod admin_call;
 mod body;
 mod connection;
+mod exchange;
 mod files;
 mod pace;
 mod pool;
@@ -48,7 +51,8 @@ use alloc::vec::Vec;
 use super::admin::AdminApi;
 use super::response;
 use crate::budget::MemoryBudget;
-use crate::js::{JsTask, Reply};
+use crate::js::JsTask;
+use crate::js::task::ToConnection;
 use crate::port::{self, Listener, NetError, Socket};
 use crate::rtos::{self, Queue, WAIT_FOREVER};
 use crate::running::{Asset, Running};
@@ -232,6 +236,6 @@ fn reject_busy(shared: &Shared, socket: Socket, why: Turned) {
 /// A connection task's reply queue and the sequence number of its last
 /// request (a late reply to an earlier one is recognised by it).
 struct ReplyQueue {
-    queue: &'static Queue<Reply>,
+    queue: &'static Queue<ToConnection>,
     seq: u32,
 }

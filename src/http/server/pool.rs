@@ -19,6 +19,10 @@ use super::{Job, ReplyQueue, Shared, TAG};
 use crate::port::Socket;
 use crate::rtos::{self, OutOfMemory, Queue, WAIT_FOREVER};
 
+/// Words of the JS task a connection's queue holds: an exchange has at most
+/// a pull, a piece and an end or reply outstanding at once.
+const REPLY_QUEUE_LEN: usize = 4;
+
 /// The pool's counts, changed together inside kernel critical sections.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolCounts {
@@ -200,7 +204,7 @@ impl Shared {
             Some(spare) => spare,
             // Kept for the pool's life (see the module docs).
             None => ReplyQueue {
-                queue: Box::leak(Box::new(Queue::new(2)?)),
+                queue: Box::leak(Box::new(Queue::new(REPLY_QUEUE_LEN)?)),
                 seq: 0,
             },
         };

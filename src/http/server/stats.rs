@@ -114,6 +114,7 @@ impl Worker {
                 (String::from("cache-control"), String::from("no-store")),
             ],
             body: Some(crate::json::to_vec(&stats)),
+            streamed: false,
         };
         self.write_reply(socket, head, &reply)
     }

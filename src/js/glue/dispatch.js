@@ -1,8 +1,8 @@
 // internal.dispatch: runs one request (a native Request built by the JS task)
 // through the user module and always resolves (never rejects) to the handler's
 // Response, whose parts the JS task reads natively, or to
-// [status, statusText, headersFlat, Uint8Array|null] (errors, the Lambda form,
-// a stream body read to its end). statusText "" means "use the standard
+// [status, statusText, headersFlat, Uint8Array|ReadableStream|null] (errors,
+// the Lambda form, a stream body, sent as it is produced). statusText "" means "use the standard
 // reason phrase".
 //
 // Two module forms (the Lambda one lives in lambda.js, loaded on first use):
@@ -53,10 +53,9 @@
           return fail(500, "Internal Server Error");
         }
         const stream = bodyStream(res); // TypeError if it was already read
-        // A stream body is read to its end first (the reply is not streamed yet).
-        if (stream !== null) {
-          return [res.status, res.statusText, headersToFlat(res.headers), await internal.readAllBytes(stream)];
-        }
+        // A stream body is sent as it is produced (the JS task pumps it once
+        // the head is out).
+        if (stream !== null) return [res.status, res.statusText, headersToFlat(res.headers), stream];
         return res;
       }
       if (typeof ns.handler === "function") return await internal.lambda(ns.handler, fnName, request);

@@ -62,7 +62,8 @@
     }
     let text = null, b64 = false;
     if (body !== null && body !== undefined) {
-      const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
+      // A body the connection streams is read whole: the event carries it as text.
+      const bytes = body instanceof Uint8Array ? body : await internal.readAllBytes(body);
       if (bytes.length > 0) {
         text = utf8Decode(bytes);
         if (text.includes("\uFFFD") && !isUtf8(bytes)) {

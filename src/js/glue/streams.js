@@ -1,4 +1,4 @@
-// @lazy globals: ReadableStream, ReadableStreamDefaultReader, ReadableStreamDefaultController; internal: ReadableStream, readAllBytes, streamFromBytes, streamDisturbed
+// @lazy globals: ReadableStream, ReadableStreamDefaultReader, ReadableStreamDefaultController; internal: ReadableStream, readAllBytes, streamFromBytes, streamDisturbed, incomingStream, pumpBody
 // WHATWG Streams, compact: ReadableStream (default reader, tee, async
 // iteration, from, pipeTo/pipeThrough with an AbortSignal), enough for request
 // and response bodies and for piping. WritableStream and TransformStream
@@ -510,6 +510,49 @@
       () => 1,
     ]);
   internal.streamDisturbed = (stream) => stateOf(stream).disturbed;
+
+  // ---- Bodies in transit (src/js/natives/transit.rs) -------------------------
+  // A request body the connection sends a piece at a time, as the handler
+  // reads it: nothing is read ahead of a read (highWaterMark 0).
+  internal.incomingStream = (token) =>
+    new ReadableStream(
+      {
+        async pull(c) {
+          const piece = await internal.pullBody(token);
+          if (piece === null) c.close();
+          else c.enqueue(piece);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  // Sends a response body stream to the connection in pieces of at most
+  // 16 KiB, each once the one before was written: the stream is read no
+  // faster than the client takes it. A piece not wanted (a HEAD request)
+  // ends it quietly.
+  const PIECE = 16384;
+  internal.pumpBody = async (stream, token) => {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (!(value instanceof Uint8Array)) throw new TypeError("a body stream chunk must be a Uint8Array");
+        for (let at = 0; at < value.length; at += PIECE) {
+          if (!(await internal.sendPiece(token, value.subarray(at, at + PIECE)))) {
+            reader.cancel().catch(noop);
+            return internal.endBody(token, true);
+          }
+        }
+      }
+      internal.endBody(token, true);
+    } catch (e) {
+      try {
+        internal.endBody(token, false);
+      } catch {}
+      reader.cancel(e).catch(noop);
+      internal.console.error("streamed response body failed:", e);
+    }
+  };
 
   // What streams-writable.js shares with this file.
   internal.streamKit = {

@@ -34,12 +34,14 @@ pub mod process;
 pub mod request;
 pub mod response;
 pub mod text;
+pub mod transit;
 
 /// Sets up the request path in a new context: the `Headers`, `Request` and
 /// `Response` classes (globals, and on `internal`), and the helpers the glue
 /// reaches through `internal` (made on first use): `takeBody(r)`,
 /// `headersToFlat(headers)`, `networkResponse(parts)`, `bodyStream(response)`
-/// and `requestParts(request)` (see `response.rs` and `request.rs`).
+/// and `requestParts(request)` (see `response.rs` and `request.rs`), and the
+/// bodies in transit's `pullBody`, `sendPiece` and `endBody` (`transit.rs`).
 pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Thrown> {
     let global = ctx.global();
     let classes = [
@@ -57,15 +59,27 @@ pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Throw
 
 crate::natives_table! {
     /// The request path's helpers on `internal`.
-    struct InternalFns { take_body, headers_to_flat, network_response, body_stream, request_parts }
+    struct InternalFns {
+        take_body,
+        headers_to_flat,
+        network_response,
+        body_stream,
+        request_parts,
+        pull_body = transit::pull_body,
+        send_piece = transit::send_piece,
+        end_body = transit::end_body,
+    }
 }
 
-static INTERNAL: [crate::js::class::Entry; 5] = [
+static INTERNAL: [crate::js::class::Entry; 8] = [
     crate::js::class::method::<InternalFns>(c"takeBody", 1, InternalFns::take_body),
     crate::js::class::method::<InternalFns>(c"headersToFlat", 1, InternalFns::headers_to_flat),
     crate::js::class::method::<InternalFns>(c"networkResponse", 1, InternalFns::network_response),
     crate::js::class::method::<InternalFns>(c"bodyStream", 1, InternalFns::body_stream),
     crate::js::class::method::<InternalFns>(c"requestParts", 1, InternalFns::request_parts),
+    crate::js::class::method::<InternalFns>(c"pullBody", 1, InternalFns::pull_body),
+    crate::js::class::method::<InternalFns>(c"sendPiece", 2, InternalFns::send_piece),
+    crate::js::class::method::<InternalFns>(c"endBody", 2, InternalFns::end_body),
 ];
 
 fn first<'c>(ctx: &'c Ctx, args: &[Value<'c>]) -> Value<'c> {

@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use super::body::{self, Body, Peek};
 use super::headers::{self, HeaderList, quote};
 use crate::js::class::{Entry, Held, Native, NativeClass, getter, method, to_string_tag};
+use crate::js::context::{ContextState, Transit};
 use crate::js::engine::{Ctx, Thrown, Value};
 use crate::js::task::Exchange;
 use crate::natives_table;
@@ -87,14 +88,32 @@ pub fn class(ctx: &Ctx) -> Result<NativeClass<RequestData>, Thrown> {
 }
 
 /// The `Request` a handler gets for `ex`, which gives up its method, URL,
-/// header names and body to it (moved, not copied).
-pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &mut Exchange) -> Result<Value<'c>, Thrown> {
+/// header names and body to it (moved, not copied). A body the connection
+/// streams becomes a stream of its pieces, read through a transit whose
+/// token is put in `incoming`.
+pub fn from_exchange<'c>(
+    ctx: &'c Ctx,
+    ex: &mut Exchange,
+    incoming: &mut Option<u32>,
+) -> Result<Value<'c>, Thrown> {
     // Field values are bytes; each is one code unit (ISO-8859-1), as in JS.
     let latin1 = |v: &[u8]| -> String { v.iter().map(|&b| b as char).collect() };
     let fields = core::mem::take(&mut ex.headers);
     let list = HeaderList::from_pairs(fields.into_iter().map(|(n, v)| (n, latin1(&v))));
     let headers = headers::instance(ctx, list)?;
-    let body = ex.body.take();
+    let body = if ex.streamed_body {
+        let state = ContextState::of(ctx)?;
+        let token = state.open_transit(Transit {
+            reply_to: ex.reply_to,
+            seq: ex.seq,
+            with: None,
+        });
+        *incoming = Some(token);
+        let stream = body::call_internal(ctx, c"incomingStream", &[ctx.number(f64::from(token))])?;
+        Body::Stream(Held::new(stream))
+    } else {
+        Body::of(ex.body.take())
+    };
     let request = class(ctx)?.instance(
         ctx,
         RequestData {
@@ -103,7 +122,7 @@ pub fn from_exchange<'c>(ctx: &'c Ctx, ex: &mut Exchange) -> Result<Value<'c>, T
             headers: Held::new(headers),
             redirect: Redirect::Follow,
             signal: None,
-            body: Body::of(body),
+            body,
         },
     );
     // The engine has charged the body to its limit (or refused it).

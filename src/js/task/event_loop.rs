@@ -10,9 +10,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::messages::{
     ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Message, Reply,
+    ToConnection,
 };
 use crate::http::response::final_status;
-use crate::js::context::{ContextSlot, TaskContext};
+use crate::js::context::{ContextSlot, TaskContext, Transit};
 use crate::js::engine::{Ctx, PromiseState, Runtime, RuntimeLimits, Thrown, Value};
 use crate::js::io::Completion;
 use crate::js::natives;
@@ -39,9 +40,12 @@ struct InFlight {
     slot: ContextSlot,
     promise: crate::js::engine::Persistent,
     seq: u32,
-    reply_to: &'static Queue<Reply>,
+    reply_to: &'static Queue<ToConnection>,
     /// After this tick nobody waits for the answer any more.
     give_up: TickType,
+    /// The request body's transit, when it is read in pieces (closed with
+    /// the exchange).
+    incoming: Option<u32>,
 }
 
 /// Growth of the engine's heap that makes an idle JS task collect cycles.
@@ -178,11 +182,17 @@ impl EventLoop {
                 } => self.finish_io(slot, id, completion),
                 Message::Shutdown => return,
             }
-            self.arm();
-            rt.run_jobs(|e| log::error!(target: TAG, "uncaught error in a promise job: {e}"));
-            self.disarm();
-            self.event_limit_ms.set(0);
-            self.answer_settled();
+            // Answering may start a streamed body's pump, whose first
+            // steps are jobs of their own.
+            loop {
+                self.arm();
+                rt.run_jobs(|e| log::error!(target: TAG, "uncaught error in a promise job: {e}"));
+                self.disarm();
+                self.event_limit_ms.set(0);
+                if !self.answer_settled() {
+                    break;
+                }
+            }
             self.collect_when_idle(rt, q);
             memory_used.store(rt.allocated(), Ordering::Relaxed);
         }
@@ -262,7 +272,8 @@ impl EventLoop {
         let ctx: &Ctx = &f.ctx;
         self.event_limit_ms.set(f.cpu_limit_ms);
         self.arm();
-        let started = request_args(ctx, f, &mut ex)
+        let mut incoming = None;
+        let started = request_args(ctx, f, &mut ex, &mut incoming)
             .and_then(|args| f.dispatch.get(ctx).call(&ctx.undefined(), &args));
         self.disarm();
         match started {
@@ -273,12 +284,16 @@ impl EventLoop {
                     seq: ex.seq,
                     reply_to: ex.reply_to,
                     give_up,
+                    incoming,
                 };
                 self.in_flight.push(fl)
             }
             Err(Thrown) => {
                 let e = ctx.take_exception();
                 log::error!(target: TAG, "[{}] request could not be dispatched: {e}", f.state.name);
+                if let Some(token) = incoming {
+                    f.state.close_transit(token);
+                }
                 reply_error(&ex, 500);
             }
         }
@@ -337,7 +352,10 @@ impl EventLoop {
         reject.free(ctx);
     }
 
-    fn answer_settled(&mut self) {
+    /// Answers the requests whose handlers settled; whether that ran JS
+    /// (a streamed body's pump started).
+    fn answer_settled(&mut self) -> bool {
+        let mut pumped = false;
         let mut i = 0;
         while i < self.in_flight.len() {
             let fl = &self.in_flight[i];
@@ -355,33 +373,78 @@ impl EventLoop {
                     log::warn!(target: TAG, "[{}] request {} never settled; forgotten", f.state.name, fl.seq);
                     drop(promise);
                     let fl = self.in_flight.swap_remove(i);
+                    if let Some(token) = fl.incoming {
+                        f.state.close_transit(token);
+                    }
                     fl.promise.free(&f.ctx);
                 } else {
                     i += 1;
                 }
                 continue;
             }
-            let reply = match state {
+            let (reply, stream) = match state {
                 PromiseState::Fulfilled => {
-                    reply_from_result(ctx, &ctx.promise_result(&promise), fl.seq)
+                    match reply_from_result(ctx, &ctx.promise_result(&promise), fl.seq) {
+                        Some((reply, stream)) => (Some(reply), stream),
+                        None => (None, None),
+                    }
                 }
                 _ => {
                     let e = ctx.error_from_value(&ctx.promise_result(&promise));
                     log::error!(target: TAG, "[{}] dispatch failed: {e}", f.state.name);
-                    None
+                    (None, None)
                 }
             };
             drop(promise);
             let fl = self.in_flight.swap_remove(i);
+            // A streamed answer may still read the request body: its
+            // transit ends with the answer's.
+            if let (Some(token), None) = (fl.incoming, &stream) {
+                f.state.close_transit(token);
+            }
             let reply = reply.unwrap_or_else(|| error_reply(fl.seq, 500));
             fl.promise.free(&f.ctx);
-            if fl.reply_to.send(Box::new(reply), 0).is_err() {
-                log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", fl.seq);
+            let (seq, reply_to) = (fl.seq, fl.reply_to);
+            let incoming = fl.incoming;
+            if reply_to
+                .send(Box::new(ToConnection::Reply(reply)), 0)
+                .is_err()
+            {
+                log::warn!(target: TAG, "reply {seq} dropped: its connection no longer waits");
+                if let Some(token) = incoming {
+                    f.state.close_transit(token);
+                }
+                continue;
+            }
+            if let Some(stream) = stream {
+                pumped = true;
+                self.arm();
+                let token = f.state.open_transit(Transit {
+                    reply_to,
+                    seq,
+                    with: incoming,
+                });
+                let pump = f.state.internal(ctx).and_then(|internal| {
+                    let args = [stream, ctx.number(f64::from(token))];
+                    internal.get(c"pumpBody")?.call(&internal, &args)
+                });
+                self.disarm();
+                if pump.is_err() {
+                    let e = ctx.take_exception();
+                    log::error!(target: TAG, "[{}] streamed answer {seq}: {e}", f.state.name);
+                    f.state.close_transit(token);
+                    if let Some(token) = incoming {
+                        f.state.close_transit(token);
+                    }
+                    let end = ToConnection::End { seq, ok: false };
+                    let _ = reply_to.send(Box::new(end), 0);
+                }
             }
         }
         if !self.retired.is_empty() {
             self.free_retired();
         }
+        pumped
     }
 
     pub(super) fn free_all(&mut self) {
@@ -407,27 +470,35 @@ fn request_args<'c>(
     ctx: &'c Ctx,
     f: &Function,
     ex: &mut Exchange,
+    incoming: &mut Option<u32>,
 ) -> Result<Vec<Value<'c>>, Thrown> {
     Ok(alloc::vec![
         f.namespace.get(ctx),
         f.name.get(ctx),
-        natives::request::from_exchange(ctx, ex)?,
+        natives::request::from_exchange(ctx, ex, incoming)?,
         f.env.get(ctx),
     ])
 }
 
 /// Reads what dispatch settled with: a `Response` (read natively), or
-/// `[status, statusText, headersFlat, body]` from the glue.
-fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
-    let read = || -> Result<Reply, Thrown> {
+/// `[status, statusText, headersFlat, body]` from the glue, whose body may
+/// be a stream (returned, to be pumped once the head is sent).
+fn reply_from_result<'c>(
+    ctx: &'c Ctx,
+    v: &Value<'c>,
+    seq: u32,
+) -> Option<(Reply, Option<Value<'c>>)> {
+    let read = || -> Result<(Reply, Option<Value<'c>>), Thrown> {
         if let Some(parts) = natives::response::reply_parts(ctx, v)? {
-            return Ok(Reply {
+            let reply = Reply {
                 seq,
                 status: final_status(parts.status),
                 status_text: parts.status_text,
                 headers: parts.headers,
                 body: parts.body,
-            });
+                streamed: false,
+            };
+            return Ok((reply, None));
         }
         // `as` saturates (NaN is 0): anything out of range, or interim
         // (1xx), becomes 500.
@@ -435,18 +506,22 @@ fn reply_from_result(ctx: &Ctx, v: &Value<'_>, seq: u32) -> Option<Reply> {
         let status_text = v.get_index(1)?.to_string()?;
         let headers = v.get_index(2)?.string_pairs()?;
         let body = v.get_index(3)?;
-        let body = if body.is_nullish() {
-            None
+        let (bytes, stream) = if body.is_nullish() {
+            (None, None)
+        } else if let Some(b) = body.bytes() {
+            (Some(b.to_vec()), None)
         } else {
-            Some(body.bytes().unwrap_or(&[]).to_vec())
+            (None, Some(body))
         };
-        Ok(Reply {
+        let reply = Reply {
             seq,
             status,
             status_text,
             headers,
-            body,
-        })
+            body: bytes,
+            streamed: stream.is_some(),
+        };
+        Ok((reply, stream))
     };
     match read() {
         Ok(r) => Some(r),
@@ -469,13 +544,17 @@ fn error_reply(seq: u32, status: u16) -> Reply {
         body: Some(
             alloc::format!("{}\n", crate::http::response::reason_phrase(status)).into_bytes(),
         ),
+        streamed: false,
     }
 }
 
 fn reply_error(ex: &Exchange, status: u16) {
     if ex
         .reply_to
-        .send(Box::new(error_reply(ex.seq, status)), 0)
+        .send(
+            Box::new(ToConnection::Reply(error_reply(ex.seq, status))),
+            0,
+        )
         .is_err()
     {
         log::warn!(target: TAG, "reply {} dropped: its connection no longer waits", ex.seq);

@@ -24,13 +24,65 @@ pub struct Exchange {
     pub url: String,
     /// Header fields as received (names as sent, values as bytes).
     pub headers: Vec<(String, Vec<u8>)>,
-    /// The body; `None` when the request had no body framing at all.
+    /// The body; `None` when the request had no body framing at all, or
+    /// when it is streamed.
     pub body: Option<Vec<u8>>,
+    /// The body stays with the connection, which sends it a piece at a
+    /// time as the handler reads it ([`ToConnection::Pull`]).
+    pub streamed_body: bool,
     /// The body's share of the server's body budget, given back once the
     /// engine has taken the body over (and charged it to its own limit).
     pub body_reservation: Option<Reservation<'static>>,
     /// Where the reply goes.
-    pub reply_to: &'static Queue<Reply>,
+    pub reply_to: &'static Queue<ToConnection>,
+}
+
+/// What the JS task tells the connection task of an exchange.
+pub enum ToConnection {
+    /// The answer (its body whole, or announced as streamed).
+    Reply(Reply),
+    /// The handler reads the request body: send its next piece, as the
+    /// completion of I/O `id` of the context in `slot`.
+    Pull {
+        /// The exchange.
+        seq: u32,
+        /// The context that reads.
+        slot: ContextSlot,
+        /// Its I/O job.
+        id: u32,
+    },
+    /// A piece of a streamed answer: write it, then complete I/O `id` of
+    /// the context in `slot` (the handler's stream waits for that).
+    Piece {
+        /// The exchange.
+        seq: u32,
+        /// The context that writes.
+        slot: ContextSlot,
+        /// Its I/O job.
+        id: u32,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A streamed answer ended (`ok`), or failed: the connection is then
+    /// closed without the end of the body, so the client sees it cut.
+    End {
+        /// The exchange.
+        seq: u32,
+        /// Whether the stream ended normally.
+        ok: bool,
+    },
+}
+
+impl ToConnection {
+    /// The exchange it is about.
+    pub fn seq(&self) -> u32 {
+        match self {
+            ToConnection::Reply(r) => r.seq,
+            ToConnection::Pull { seq, .. }
+            | ToConnection::Piece { seq, .. }
+            | ToConnection::End { seq, .. } => *seq,
+        }
+    }
 }
 
 /// A handler's response, handed back to the connection task.
@@ -43,8 +95,11 @@ pub struct Reply {
     pub status_text: String,
     /// Header fields (lowercase names).
     pub headers: Vec<(String, String)>,
-    /// The body; `None` for a null body.
+    /// The body; `None` for a null body or a streamed one.
     pub body: Option<Vec<u8>>,
+    /// The body follows in pieces ([`ToConnection::Piece`], then
+    /// [`ToConnection::End`]).
+    pub streamed: bool,
 }
 
 /// One function's part of an activation (see

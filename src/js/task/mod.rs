@@ -28,7 +28,9 @@ pub mod messages;
 pub(crate) mod tests;
 
 pub use functions::{CompilePath, resolve_function, resolve_functions};
-pub use messages::{ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Reply};
+pub use messages::{
+    ActivationError, Exchange, FunctionChange, LoadError, LoadedFunction, Reply, ToConnection,
+};
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -176,6 +178,25 @@ impl JsTask {
         }
     }
 
+    /// Settles I/O `id` of the context in `slot` with `completion` (a
+    /// connection task answering a [`ToConnection::Pull`] or a
+    /// [`ToConnection::Piece`]), waiting up to `wait` for room in the queue;
+    /// whether it was delivered.
+    pub fn complete_io(
+        &self,
+        slot: crate::js::context::ContextSlot,
+        id: u32,
+        completion: crate::js::io::Completion,
+        wait: rtos::TickType,
+    ) -> bool {
+        let msg = Box::new(Message::Io {
+            slot,
+            id,
+            completion,
+        });
+        self.task.queue.send(msg, wait).is_ok()
+    }
+
     /// Bytes the engine held after the JS task's last message.
     pub fn memory_used(&self) -> usize {
         self.task.memory_used.load(Ordering::Relaxed)
@@ -216,18 +237,39 @@ impl ShutdownSignal {
     }
 }
 
-/// Waits for a request's reply on `replies`, dropping stale ones (answers
-/// to earlier requests that were given up on); `None` after `timeout`.
-pub fn wait_reply(replies: &Queue<Reply>, seq: u32, timeout: rtos::TickType) -> Option<Box<Reply>> {
-    let deadline = rtos::tick_count().saturating_add(timeout);
+/// Waits for the next word of exchange `seq` on `replies`, dropping stale
+/// ones (about earlier exchanges that were given up on); `None` after
+/// `timeout`.
+pub fn wait_note(
+    replies: &Queue<ToConnection>,
+    seq: u32,
+    timeout: rtos::TickType,
+) -> Option<Box<ToConnection>> {
+    let started = rtos::tick_count();
     loop {
-        let left = deadline.saturating_sub(rtos::tick_count());
+        let left = timeout.checked_sub(rtos::tick_count().wrapping_sub(started))?;
         if left == 0 {
             return None;
         }
-        let reply = replies.receive(left)?;
-        if reply.seq == seq {
-            return Some(reply);
+        let note = replies.receive(left)?;
+        if note.seq() == seq {
+            return Some(note);
+        }
+    }
+}
+
+/// Waits for the reply of exchange `seq` (one that does not stream: any
+/// other word about it is dropped); `None` after `timeout`.
+pub fn wait_reply(
+    replies: &Queue<ToConnection>,
+    seq: u32,
+    timeout: rtos::TickType,
+) -> Option<Box<Reply>> {
+    let started = rtos::tick_count();
+    loop {
+        let left = timeout.checked_sub(rtos::tick_count().wrapping_sub(started))?;
+        if let ToConnection::Reply(reply) = *wait_note(replies, seq, left)? {
+            return Some(Box::new(reply));
         }
     }
 }

@@ -21,6 +21,7 @@ use support::{Client, compiled, hello, start};
 
 /// What the tests share: the fake port, a JS task's start and a client.
 pub(crate) mod support {
+    use crate::js::task::ToConnection;
     use alloc::boxed::Box;
     use alloc::collections::BTreeMap;
     use alloc::string::{String, ToString};
@@ -147,7 +148,7 @@ pub(crate) mod support {
     /// Requests to a JS task, as a connection task makes them.
     pub struct Client {
         js: JsTask,
-        replies: &'static Queue<Reply>,
+        replies: &'static Queue<ToConnection>,
         seq: Cell<u32>,
     }
 
@@ -178,6 +179,7 @@ pub(crate) mod support {
                 url: alloc::format!("http://device.test{path}"),
                 headers: alloc::vec![(String::from("host"), b"device.test".to_vec())],
                 body: None,
+                streamed_body: false,
                 body_reservation: None,
                 reply_to: self.replies,
             });
