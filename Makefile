@@ -79,11 +79,12 @@ rp2040:
 	$(RP2040_BUILD)
 	python3 scripts/uf2.py $(RP2040_ELF) $(RP2040_ELF).uf2
 	arm-none-eabi-size $(RP2040_ELF)
-	@# Budget gate: the image fits 1 MiB of flash (the SRAM layout is
-	@# enforced by the linker script; the heap budget: make size-rp2040).
-	@arm-none-eabi-size $(RP2040_ELF) | awk 'NR == 2 { f = $$1 + $$2; if (f > 1048576) { print "rp2040: flash " f " B > 1 MiB budget"; exit 1 } print "rp2040: flash " f " B <= 1 MiB budget: PASS" }' 
+	@# Budget gate: the image fits 1.5 MiB of flash, the file system the
+	@# other 512 KiB (port/rp2040/memory.x; the SRAM layout is enforced by
+	@# the linker script; the heap budget: make size-rp2040).
+	@arm-none-eabi-size $(RP2040_ELF) | awk 'NR == 2 { f = $$1 + $$2; if (f > 1572864) { print "rp2040: flash " f " B > 1.5 MiB budget"; exit 1 } print "rp2040: flash " f " B <= 1.5 MiB budget: PASS" }' 
 
-## The RP2040 budgets: 1 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
+## The RP2040 budgets: 1.5 MiB flash, 264 KiB SRAM, 120 KiB heap free after boot (runs QEMU)
 size-rp2040: rp2040
 	$(MPS2_V6M_BUILD)
 	scripts/size.sh rp2040

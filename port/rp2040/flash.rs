@@ -1,5 +1,5 @@
 //! The file system's flash on the RP2040: the partition after the firmware
-//! (`__isere_fs_start`..`__isere_fs_end` in memory.x, 1 MiB on a Pico).
+//! (`__isere_fs_start`..`__isere_fs_end` in memory.x, 512 KiB on a Pico).
 //!
 //! Reads go through the XIP window (the flash is memory-mapped). Erasing
 //! and programming use the boot ROM's flash routines, during which the
