@@ -1615,3 +1615,90 @@ fn the_simulator_serves_a_function_file_that_imports_its_own_files() {
     let sim = Sim::spawn(vec![entry.into_os_string()], Some(dir));
     assert_eq!(get(&sim, "/app/x"), (200, MODULES_ANSWER.into()));
 }
+
+#[test]
+fn replayed_configurations_other_audiences_old_bundles_and_unsigned_stats_are_refused() {
+    if skip_on_board("ota_replay", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    // Stats signed here (the lab's other devices make them public).
+    let config = lab
+        .read("device.json")
+        .replace(r#","public_stats":true"#, "");
+    lab.dir.write("private.json", &config);
+    let sim = lab.start_with("private.json", "store");
+    assert_eq!(get(&sim, "/_isere/stats").0, 401, "stats need a signature");
+    let out = lab.admin(&sim, &["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("uptime_ms"), "{}", text(&out));
+
+    // C1 is accepted; its exact bytes again are a replay: 409.
+    let out = push_config(
+        &lab,
+        &sim,
+        "c1.json",
+        &config.replace("\"routes\"", "\"log_level\":\"debug\",\"routes\""),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let c1 = std::fs::read(lab.path("store/config.signed")).unwrap();
+    let (status, body) = admin_request(&lab, &sim, "PUT", "/_isere/config", &c1);
+    assert_eq!(status, 409, "{body}");
+    // Signed for another audience: 403.
+    let out = lab.admin(
+        &sim,
+        &[
+            "config",
+            "push",
+            "c1.json",
+            "--key",
+            "keys/isere.key",
+            "--audience",
+            "elsewhere",
+        ],
+    );
+    assert!(text(&out).contains("403"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(lab.path("store/config.signed")).unwrap(),
+        c1,
+        "unchanged"
+    );
+
+    // Bundles: 2 then 1 is a downgrade, also after a delete; rollback is not.
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(
+        text(&out).contains("409") && text(&out).contains("older"),
+        "{}",
+        text(&out)
+    );
+    assert!(lab.admin(&sim, &["delete", "app"]).status.success());
+    drop(sim);
+    let sim = lab.start_with("private.json", "store");
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(
+        text(&out).contains("older"),
+        "after a delete and a restart: {}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/app").0, 404);
+
+    // The stored configuration is checked at start: tampered, it is ignored.
+    let (status, body) = admin_request(&lab, &sim, "GET", "/_isere/config", b"");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"debug\""), "the pushed one runs: {body}");
+    let mut tampered = c1.clone();
+    let at = tampered.windows(5).position(|w| w == b"debug").unwrap();
+    tampered[at..at + 5].copy_from_slice(b"trace");
+    std::fs::write(lab.path("store/config.signed"), &tampered).unwrap();
+    drop(sim);
+    let sim = lab.start_with("private.json", "store");
+    let (status, body) = admin_request(&lab, &sim, "GET", "/_isere/config", b"");
+    assert_eq!(status, 200);
+    assert!(
+        !body.contains("trace") && !body.contains("debug"),
+        "the provisioned one runs: {body}"
+    );
+}
