@@ -1702,3 +1702,20 @@ fn replayed_configurations_other_audiences_old_bundles_and_unsigned_stats_are_re
         "the provisioned one runs: {body}"
     );
 }
+
+#[test]
+fn keygen_writes_the_secret_keys_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let lab = Lab::new();
+    // Created 0600 (not chmod-ed afterwards): no group or other bits.
+    for file in ["keys/isere.key", "keys/admin.key"] {
+        let mode = std::fs::metadata(lab.path(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    let out = lab.isere(&["keygen", "--out", "keys"]);
+    assert!(!out.status.success(), "never over existing keys");
+    assert!(text(&out).contains("exists already"), "{}", text(&out));
+}
