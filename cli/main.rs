@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! isere new NAME                        a project: function, isere.json, isere.d.ts, README
-//! isere keygen --out DIR                a signing key pair and an admin token
+//! isere keygen --out DIR                a signing key pair and an admin key pair
 //! isere build FUNCTION.js --key KEY --out BUNDLE [--name NAME] [--version V] [--project isere.json] [--static DIR]
 //! isere deploy BUNDLE DEVICES           upload, verify and activate
 //! isere rollback NAME DEVICES           back to the previous version
@@ -10,10 +10,10 @@
 //! isere status DEVICES                  version, uptime, heap, deployed functions
 //! isere logs DEVICES [--follow]         the device's recent log lines
 //! isere config get DEVICES              the configuration the device runs
-//! isere config push CONFIG.json --key KEY DEVICES
+//! isere config push CONFIG.json --key KEY [--audience FLEET] DEVICES
 //!
 //! DEVICES: --device URL (repeatable) and/or --fleet FILE (one URL a line)
-//! the admin token: --token TOKEN, --token-file FILE or $ISERE_TOKEN
+//! the admin key: --admin-key FILE or $ISERE_ADMIN_KEY (each request is signed)
 //! ```
 //!
 //! `build` compiles with the QuickJS-NG this crate links, the very engine
@@ -41,10 +41,10 @@ const USAGE: &str = "usage:
   isere status DEVICES
   isere logs DEVICES [--follow]
   isere config get DEVICES
-  isere config push CONFIG.json --key KEY DEVICES
+  isere config push CONFIG.json --key KEY [--audience FLEET] DEVICES
 
 DEVICES: --device URL (repeatable) and/or --fleet FILE (one URL per line)
-admin token: --token TOKEN, --token-file FILE, or the ISERE_TOKEN environment variable";
+admin key: --admin-key FILE (keys/admin.key from `isere keygen`), or the ISERE_ADMIN_KEY environment variable";
 
 /// QuickJS stack limit for compiling (the host thread has 8 MiB).
 const COMPILE_STACK: usize = 1 << 20;
@@ -161,22 +161,99 @@ impl Args {
         urls.iter().map(|u| Device::parse(u)).collect()
     }
 
-    fn token(&self) -> Result<String, String> {
-        if let Some(t) = self.one("--token") {
-            return Ok(t.to_string());
-        }
-        if let Some(f) = self.one("--token-file") {
-            return std::fs::read_to_string(f)
-                .map(|t| t.trim().to_string())
-                .map_err(|e| format!("--token-file {f}: {e}"));
-        }
-        std::env::var("ISERE_TOKEN").map_err(|_| {
-            "no admin token: pass --token, --token-file (e.g. keys/admin.token from `isere keygen`) or set ISERE_TOKEN".to_string()
+    /// The admin key that signs requests.
+    fn admin(&self) -> Result<Admin, String> {
+        let path = match self.one("--admin-key") {
+            Some(p) => p.to_string(),
+            None => std::env::var("ISERE_ADMIN_KEY").map_err(|_| {
+                "no admin key: pass --admin-key (keys/admin.key from `isere keygen`) or set ISERE_ADMIN_KEY".to_string()
+            })?,
+        };
+        Ok(Admin {
+            key: read_key_file("--admin-key", &path)?,
+            sessions: std::cell::RefCell::new(Vec::new()),
         })
     }
 }
 
-const DEVICE_OPTIONS: &[&str] = &["--device", "--fleet", "--token", "--token-file"];
+/// Signs admin requests (see `isere::ota::auth`): per device, its id and
+/// the last counter used, asked of `GET /_isere/device` once.
+struct Admin {
+    key: SigningKey,
+    sessions: std::cell::RefCell<Vec<(String, String, u64)>>,
+}
+
+impl Admin {
+    /// The `authorization` header of a request to `device`.
+    fn authorize(
+        &self,
+        device: &Device,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Result<String, String> {
+        use sha2::Digest as _;
+        let known = self
+            .sessions
+            .borrow()
+            .iter()
+            .find(|(url, _, _)| *url == device.url)
+            .map(|(_, id, last)| (id.clone(), *last));
+        let (id, last) = match known {
+            Some(k) => k,
+            None => {
+                let t = Duration::from_secs(30);
+                let r = request(device, "GET", "/_isere/device", None, &[], t, |_, _| {})?;
+                if r.status != 200 {
+                    return Err(fail(r.status, &r));
+                }
+                let id = json_field(&String::from_utf8_lossy(&r.body), "device")
+                    .ok_or("the device did not say its id")?;
+                let floor = r
+                    .header("x-isere-admin-floor")
+                    .and_then(|f| f.parse().ok())
+                    .unwrap_or(0);
+                (id, floor)
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        // Above what the device accepted last (its clock is not ours).
+        let time = now.max(last + 1);
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let line = isere::ota::auth::RequestLine {
+            method,
+            path: path.strip_prefix("/_isere/").unwrap_or(path),
+            query,
+        };
+        let nonce = random_bytes::<16>()?;
+        let body_sha256: [u8; 32] = sha2::Sha256::digest(body).into();
+        let message = isere::ota::auth::signed_message(&id, &line, time, &nonce, &body_sha256);
+        let credentials = isere::ota::auth::Credentials {
+            time,
+            nonce,
+            body_sha256,
+            signature: self.key.sign(&message).to_bytes(),
+        };
+        let mut sessions = self.sessions.borrow_mut();
+        sessions.retain(|(url, _, _)| *url != device.url);
+        sessions.push((device.url.clone(), id, time));
+        Ok(credentials.to_header())
+    }
+
+    /// The device's id (after a first request to it).
+    fn device_id(&self, device: &Device) -> Option<String> {
+        self.sessions
+            .borrow()
+            .iter()
+            .find(|(url, _, _)| *url == device.url)
+            .map(|(_, id, _)| id.clone())
+    }
+}
+
+const DEVICE_OPTIONS: &[&str] = &["--device", "--fleet", "--admin-key"];
 
 /// A device's base URL, `http://host[:port]`.
 #[derive(Clone, Debug)]
@@ -238,7 +315,7 @@ fn request(
     device: &Device,
     method: &str,
     path: &str,
-    token: Option<&str>,
+    admin: Option<&Admin>,
     body: &[u8],
     timeout: Duration,
     mut progress: impl FnMut(usize, usize),
@@ -264,8 +341,9 @@ fn request(
         device.port,
         body.len()
     );
-    if let Some(t) = token {
-        head.push_str(&format!("authorization: Bearer {t}\r\n"));
+    if let Some(admin) = admin {
+        let authorization = admin.authorize(device, method, path, body)?;
+        head.push_str(&format!("authorization: {authorization}\r\n"));
     }
     head.push_str("\r\n");
     let send = |stream: &mut TcpStream, bytes: &[u8]| {
@@ -339,7 +417,9 @@ fn read_response(stream: &mut TcpStream) -> Result<Response, String> {
 /// What to do about an admin call's failure status.
 fn advice(status: u16) -> &'static str {
     match status {
-        401 => " (check --token / --token-file / ISERE_TOKEN)",
+        401 => {
+            " (sign with a key whose public half is in the device's admin.admin_keys: --admin-key / ISERE_ADMIN_KEY)"
+        }
         403 => {
             " (sign with a key whose public half is in the device's admin.trusted_keys, or add yours with `isere config push`)"
         }
@@ -399,23 +479,41 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
 }
 
 fn read_key(path: &str) -> Result<SigningKey, String> {
+    read_key_file("--key", path)
+}
+
+fn read_key_file(option: &str, path: &str) -> Result<SigningKey, String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        format!("--key {path}: {e} (make a key pair with `isere keygen --out keys`)")
+        format!("{option} {path}: {e} (make key pairs with `isere keygen --out keys`)")
     })?;
     let seed = bundle::parse_hex32(text.trim()).ok_or_else(|| {
-        format!("--key {path}: not a signing key (64 hex digits, as `isere keygen` writes)")
+        format!("{option} {path}: not a signing key (64 hex digits, as `isere keygen` writes)")
     })?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
-fn write_new(path: &Path, text: &str) -> Result<(), String> {
-    if path.exists() {
-        return Err(format!(
+/// Writes a new file (never over an existing one); `secret`: readable by
+/// its owner only from the moment it exists (mode 0600 at creation, not
+/// changed afterwards).
+fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => format!(
             "{} exists already: move it away or choose another name",
             path.display()
-        ));
-    }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+        ),
+        _ => format!("{}: {e}", path.display()),
+    })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn cmd_keygen(args: &[String]) -> Result<(), String> {
@@ -423,32 +521,31 @@ fn cmd_keygen(args: &[String]) -> Result<(), String> {
     a.check_known(&["--out"])?;
     let dir = PathBuf::from(a.need("--out", "the directory to write the keys to")?);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let key = SigningKey::from_bytes(&random_bytes::<32>()?);
-    let token = hex(&random_bytes::<24>()?);
-    let public = hex(key.verifying_key().as_bytes());
-    let token_sha256 = {
-        use sha2::Digest as _;
-        hex(&sha2::Sha256::digest(token.as_bytes()))
-    };
-    write_new(
-        &dir.join("isere.key"),
-        &format!("{}\n", hex(key.as_bytes())),
-    )?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(
-            dir.join("isere.key"),
-            std::fs::Permissions::from_mode(0o600),
-        );
+    // Two pairs: the signing key makes code and configurations, the admin
+    // key only requests (a leaked admin key cannot run code of its own).
+    let mut publics = Vec::new();
+    for name in ["isere", "admin"] {
+        let key = SigningKey::from_bytes(&random_bytes::<32>()?);
+        let public = hex(key.verifying_key().as_bytes());
+        write_new(
+            &dir.join(format!("{name}.key")),
+            &format!("{}\n", hex(key.as_bytes())),
+            true,
+        )?;
+        write_new(
+            &dir.join(format!("{name}.pub")),
+            &format!("{public}\n"),
+            false,
+        )?;
+        publics.push(public);
     }
-    write_new(&dir.join("isere.pub"), &format!("{public}\n"))?;
-    write_new(&dir.join("admin.token"), &format!("{token}\n"))?;
     println!(
-        "wrote {0}/isere.key (keep it secret), {0}/isere.pub and {0}/admin.token\n\n\
+        "wrote {0}/isere.key and {0}/admin.key (keep them secret), {0}/isere.pub and {0}/admin.pub\n\n\
          Provision the device with this in its configuration:\n\n  \
-         \"admin\": {{ \"token_sha256\": \"{token_sha256}\", \"trusted_keys\": [\"{public}\"] }}",
-        dir.display()
+         \"admin\": {{ \"admin_keys\": [\"{1}\"], \"trusted_keys\": [\"{2}\"] }}",
+        dir.display(),
+        publics[1],
+        publics[0]
     );
     Ok(())
 }
@@ -650,14 +747,14 @@ fn cmd_deploy(args: &[String]) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
     let name = manifest_name(&bytes).map_err(|e| format!("{file}: {e}"))?;
     let devices = a.devices()?;
-    let token = a.token()?;
+    let admin = a.admin()?;
     for_each_device(&devices, |d| {
         let path = format!("/_isere/functions/{name}");
         let r = request(
             d,
             "PUT",
             &path,
-            Some(&token),
+            Some(&admin),
             &bytes,
             Duration::from_secs(120),
             progress_bar(&d.url),
@@ -703,13 +800,13 @@ fn simple_admin(
         return Err(format!("{what} takes one function NAME\n\n{USAGE}"));
     };
     let devices = a.devices()?;
-    let token = a.token()?;
+    let admin = a.admin()?;
     for_each_device(&devices, |d| {
         let r = request(
             d,
             method,
             &path(name),
-            Some(&token),
+            Some(&admin),
             &[],
             Duration::from_secs(60),
             |_, _| {},
@@ -751,20 +848,21 @@ fn cmd_status(args: &[String]) -> Result<(), String> {
     let a = Args::parse(args)?;
     a.check_known(DEVICE_OPTIONS)?;
     let devices = a.devices()?;
-    let token = a.token().ok();
+    // Without an admin key: what a device with public stats shows.
+    let admin = a.admin().ok();
     for_each_device(&devices, |d| {
         let t = Duration::from_secs(30);
-        let stats = request(d, "GET", "/_isere/stats", None, &[], t, |_, _| {})?;
+        let stats = request(d, "GET", "/_isere/stats", admin.as_ref(), &[], t, |_, _| {})?;
         if stats.status != 200 {
             return Err(fail(stats.status, &stats));
         }
         let mut report = String::from_utf8_lossy(&stats.body).trim().to_string();
-        if let Some(token) = &token {
+        if let Some(admin) = &admin {
             let f = request(
                 d,
                 "GET",
                 "/_isere/functions",
-                Some(token),
+                Some(admin),
                 &[],
                 t,
                 |_, _| {},
@@ -783,7 +881,7 @@ fn cmd_logs(args: &[String]) -> Result<(), String> {
     let a = Args::parse(args)?;
     a.check_known(DEVICE_OPTIONS)?;
     let devices = a.devices()?;
-    let token = a.token()?;
+    let admin = a.admin()?;
     let follow = a.switches.iter().any(|s| s == "--follow");
     if follow && devices.len() > 1 {
         return Err("--follow follows one device at a time".into());
@@ -794,7 +892,7 @@ fn cmd_logs(args: &[String]) -> Result<(), String> {
                 d,
                 "GET",
                 "/_isere/logs",
-                Some(&token),
+                Some(&admin),
                 &[],
                 Duration::from_secs(30),
                 |_, _| {},
@@ -813,7 +911,7 @@ fn cmd_logs(args: &[String]) -> Result<(), String> {
             d,
             "GET",
             &path,
-            Some(&token),
+            Some(&admin),
             &[],
             Duration::from_secs(40),
             |_, _| {},
@@ -836,13 +934,13 @@ fn cmd_config(args: &[String]) -> Result<(), String> {
             let a = Args::parse(&args[1..])?;
             a.check_known(DEVICE_OPTIONS)?;
             let devices = a.devices()?;
-            let token = a.token()?;
+            let admin = a.admin()?;
             for_each_device(&devices, |d| {
                 let r = request(
                     d,
                     "GET",
                     "/_isere/config",
-                    Some(&token),
+                    Some(&admin),
                     &[],
                     Duration::from_secs(30),
                     |_, _| {},
@@ -856,33 +954,63 @@ fn cmd_config(args: &[String]) -> Result<(), String> {
         Some("push") => {
             let a = Args::parse(&args[1..])?;
             let mut known = DEVICE_OPTIONS.to_vec();
-            known.push("--key");
+            known.extend(["--key", "--audience"]);
             a.check_known(&known)?;
             let [file] = a.positional.as_slice() else {
                 return Err(format!("config push takes one CONFIG.json\n\n{USAGE}"));
             };
             let json = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
             // Refuse locally what the device would refuse.
-            isere::config::Config::parse(&json).map_err(|e| format!("{file}: {e}"))?;
+            let config = isere::config::Config::parse(&json).map_err(|e| format!("{file}: {e}"))?;
+            if config.serial != 0 || config.audience.is_some() {
+                return Err(format!(
+                    "{file}: leave out \"serial\" and \"audience\": `isere config push` sets them for each device"
+                ));
+            }
+            let audience = a.one("--audience");
+            if let Some(f) = audience.filter(|f| !bundle::valid_name(f)) {
+                return Err(format!(
+                    "--audience '{f}': a fleet name is 1 to 64 of A-Z a-z 0-9 . _ + -"
+                ));
+            }
             let key = read_key(a.need("--key", "the signing key (isere keygen)")?)?;
-            let signature = key.sign(&isere::ota::admin::config_signed_message(&json));
-            let mut signed = json.clone();
-            signed.extend_from_slice(&signature.to_bytes());
             let devices = a.devices()?;
-            let token = a.token()?;
+            let admin = a.admin()?;
             for_each_device(&devices, |d| {
+                let t = Duration::from_secs(30);
+                // The next serial is the device's own plus one.
+                let current = request(d, "GET", "/_isere/config", Some(&admin), &[], t, |_, _| {})?;
+                if current.status != 200 {
+                    return Err(fail(current.status, &current));
+                }
+                let serial = current
+                    .header("x-isere-config-serial")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .ok_or("the device did not say its configuration's serial")?
+                    + 1;
+                let audience = match audience {
+                    Some(f) => f.to_string(),
+                    None => admin.device_id(d).ok_or("the device did not say its id")?,
+                };
+                let text = String::from_utf8(json.clone()).map_err(|_| "not UTF-8")?;
+                let stamped = stamp(&text, serial, &audience)?;
+                let signature = key.sign(&isere::ota::admin::config_signed_message(
+                    stamped.as_bytes(),
+                ));
+                let mut signed = stamped.into_bytes();
+                signed.extend_from_slice(&signature.to_bytes());
                 let r = request(
                     d,
                     "PUT",
                     "/_isere/config",
-                    Some(&token),
+                    Some(&admin),
                     &signed,
-                    Duration::from_secs(30),
+                    t,
                     |_, _| {},
                 )?;
                 match r.status {
                     200 => Ok(format!(
-                        "configuration stored ({})",
+                        "configuration {serial} for {audience} stored ({})",
                         String::from_utf8_lossy(&r.body).trim()
                     )),
                     s => Err(fail(s, &r)),
@@ -891,6 +1019,23 @@ fn cmd_config(args: &[String]) -> Result<(), String> {
         }
         _ => Err(format!("config get | config push\n\n{USAGE}")),
     }
+}
+
+/// `json` (an object) with `serial` and `audience` added first, which
+/// the signature then covers.
+fn stamp(json: &str, serial: u64, audience: &str) -> Result<String, String> {
+    let body = json
+        .trim_start()
+        .strip_prefix('{')
+        .ok_or("a configuration is a JSON object")?;
+    let comma = if body.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    Ok(format!(
+        "{{\"serial\":{serial},\"audience\":\"{audience}\"{comma}{body}"
+    ))
 }
 
 fn cmd_new(args: &[String]) -> Result<(), String> {
@@ -910,16 +1055,18 @@ fn cmd_new(args: &[String]) -> Result<(), String> {
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{name}: {e}"))?;
     let js = TEMPLATE_FUNCTION.replace("NAME", name);
-    write_new(&dir.join(format!("{name}.js")), &js)?;
+    write_new(&dir.join(format!("{name}.js")), &js, false)?;
     write_new(
         &dir.join("isere.json"),
         &TEMPLATE_PROJECT.replace("NAME", name),
+        false,
     )?;
-    write_new(&dir.join("isere.d.ts"), TEMPLATE_DTS)?;
-    write_new(&dir.join("jsconfig.json"), TEMPLATE_JSCONFIG)?;
+    write_new(&dir.join("isere.d.ts"), TEMPLATE_DTS, false)?;
+    write_new(&dir.join("jsconfig.json"), TEMPLATE_JSCONFIG, false)?;
     write_new(
         &dir.join("README.md"),
         &TEMPLATE_README.replace("NAME", name),
+        false,
     )?;
     println!(
         "created {name}/: {name}.js, isere.json, isere.d.ts, jsconfig.json, README.md\n\
@@ -977,15 +1124,15 @@ microcontroller.
   and puts every module in the bundle; the `node:` modules are imported as usual.
 
 ```sh
-isere keygen --out keys                 # once: signing key, public key, admin token
+isere keygen --out keys                 # once: bundle signing key and admin key, each a pair
 isere build NAME.js --key keys/isere.key --out NAME.bundle
-isere deploy NAME.bundle --device http://192.168.1.20:8080 --token-file keys/admin.token
-isere logs --device http://192.168.1.20:8080 --token-file keys/admin.token --follow
-isere rollback NAME --device http://192.168.1.20:8080 --token-file keys/admin.token
+isere deploy NAME.bundle --device http://192.168.1.20:8080 --admin-key keys/admin.key
+isere logs --device http://192.168.1.20:8080 --admin-key keys/admin.key --follow
+isere rollback NAME --device http://192.168.1.20:8080 --admin-key keys/admin.key
 ```
 
-The device must trust `keys/isere.pub` and know the SHA-256 of `keys/admin.token`: `isere
-keygen` prints the `admin` section to put in its configuration.
+The device must trust `keys/isere.pub` (bundles, configurations) and `keys/admin.pub` (admin
+requests): `isere keygen` prints the `admin` section to put in its configuration.
 "#;
 
 const TEMPLATE_DTS: &str = r#"// Isère platform API: what a function sees. Generated by `isere new`.

@@ -367,6 +367,15 @@ fn put_path(fs: &mut Fs, src: &Path, dest: &str) -> Result<usize, String> {
     Ok(1)
 }
 
+/// The configuration pushed over the air to `store`, if its signature
+/// still verifies (as on the boards: one that does not is ignored, loudly).
+fn pushed_config(store: &dyn BundleStore) -> Option<(Config, Vec<u8>)> {
+    isere::ota::admin::stored_config(store).unwrap_or_else(|e| {
+        eprintln!("isere-sim: stored configuration ignored: {e}");
+        None
+    })
+}
+
 /// The configuration and the JSON it came from: the one pushed over the
 /// air if `--bundles DIR` has one, else `--config`, else the built-in one
 /// (`main` then prefers one pushed to the file system's store).
@@ -374,14 +383,8 @@ fn load_config(
     o: &Options,
     store: Option<&posix::store::DirStore>,
 ) -> Result<(Config, Vec<u8>), String> {
-    if let Some(stored) = store
-        .map(|s| s.read_config())
-        .transpose()
-        .map_err(|e| format!("--bundles: {e}"))?
-        .flatten()
-    {
-        let config = Config::parse(&stored).map_err(|e| format!("stored configuration: {e}"))?;
-        return Ok((config, stored));
+    if let Some(pushed) = store.and_then(|s| pushed_config(s)) {
+        return Ok(pushed);
     }
     if let Some(path) = &o.function {
         return Ok((Config::function_file(path), b"{}".to_vec()));
@@ -593,25 +596,12 @@ fn main() -> ExitCode {
             }
         },
     };
-    if dir_store.is_none() {
-        match store.read_config() {
-            Ok(Some(stored)) => match Config::parse(&stored) {
-                Ok(c) => {
-                    config = c;
-                    config_json = stored;
-                    isere::logger::set_level(options.log_level.unwrap_or(config.log_level));
-                }
-                Err(e) => {
-                    eprintln!("isere-sim: stored configuration: {e}");
-                    return ExitCode::from(1);
-                }
-            },
-            Ok(None) => {}
-            Err(e) => {
-                eprintln!("isere-sim: stored configuration: {e}");
-                return ExitCode::from(1);
-            }
-        }
+    if dir_store.is_none()
+        && let Some((c, json)) = pushed_config(store)
+    {
+        config = c;
+        config_json = json;
+        isere::logger::set_level(options.log_level.unwrap_or(config.log_level));
     }
     let functions = match resolve_functions(&config, compile_file) {
         Ok(f) => f,

@@ -87,13 +87,19 @@ impl Default for ServerLimits {
 /// Who may administer the device over the air (see [`crate::ota`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdminConfig {
-    /// SHA-256 of the admin bearer token; `None` disables the admin API.
-    pub token_sha256: Option<[u8; 32]>,
+    /// Ed25519 public keys whose signatures the device accepts on admin
+    /// requests (see [`crate::ota::auth`]); none disables the admin API.
+    pub admin_keys: Vec<[u8; 32]>,
     /// Ed25519 public keys whose signatures the device accepts on bundles
     /// and configurations.
     pub trusted_keys: Vec<[u8; 32]>,
     /// Largest bundle accepted (it is streamed to storage, never held whole).
     pub max_bundle_bytes: u64,
+    /// The fleet the device belongs to: a configuration signed for this
+    /// audience applies to it, as one signed for its device id does.
+    pub fleet: Option<String>,
+    /// Whether `GET /_isere/stats` answers without an admin signature.
+    pub public_stats: bool,
 }
 
 /// Parses 64 hex digits (a SHA-256 or an Ed25519 key).
@@ -116,9 +122,11 @@ pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 1 << 20;
 impl Default for AdminConfig {
     fn default() -> Self {
         AdminConfig {
-            token_sha256: None,
+            admin_keys: Vec::new(),
             trusted_keys: Vec::new(),
             max_bundle_bytes: DEFAULT_MAX_BUNDLE_BYTES,
+            fleet: None,
+            public_stats: false,
         }
     }
 }
@@ -126,10 +134,14 @@ impl Default for AdminConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
-    token_sha256: Option<String>,
+    #[serde(default)]
+    admin_keys: Vec<String>,
     #[serde(default)]
     trusted_keys: Vec<String>,
     max_bundle_bytes: Option<u64>,
+    fleet: Option<String>,
+    #[serde(default)]
+    public_stats: bool,
 }
 
 impl RawAdmin {
@@ -138,10 +150,11 @@ impl RawAdmin {
             parse_hex32(s)
                 .ok_or_else(|| ConfigError(format!("admin.{what}: '{s}' is not 64 hex digits")))
         };
-        let token_sha256 = match self.token_sha256.as_deref() {
-            Some(t) => Some(hex("token_sha256", t)?),
-            None => None,
-        };
+        let admin_keys = self
+            .admin_keys
+            .iter()
+            .map(|k| hex("admin_keys", k))
+            .collect::<Result<Vec<_>, _>>()?;
         let trusted_keys = self
             .trusted_keys
             .iter()
@@ -153,10 +166,15 @@ impl RawAdmin {
                 "admin.max_bundle_bytes must be greater than 0",
             )));
         }
+        if self.fleet.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError(String::from("admin.fleet must not be empty")));
+        }
         Ok(AdminConfig {
-            token_sha256,
+            admin_keys,
             trusted_keys,
             max_bundle_bytes,
+            fleet: self.fleet,
+            public_stats: self.public_stats,
         })
     }
 }
@@ -269,6 +287,12 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// Admin credentials for over-the-air deploys.
     pub admin: AdminConfig,
+    /// The configuration's serial: one pushed over the air must have a
+    /// greater one than the configuration running (0 when not given).
+    pub serial: u64,
+    /// The device id or fleet name a configuration pushed over the air was
+    /// signed for (none in a provisioned one).
+    pub audience: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -413,6 +437,9 @@ struct RawConfig {
     #[serde(default)]
     routes: Vec<RawRoute>,
     admin: Option<RawAdmin>,
+    #[serde(default)]
+    serial: u64,
+    audience: Option<String>,
 }
 
 /// Why a configuration was refused.
@@ -523,6 +550,8 @@ impl Config {
             functions,
             routes,
             admin,
+            serial: raw.serial,
+            audience: raw.audience,
         };
         config.validate()?;
         Ok(config)
@@ -540,6 +569,8 @@ impl Config {
                 methods: None,
             }],
             admin: AdminConfig::default(),
+            serial: 0,
+            audience: None,
         }
     }
 

@@ -122,6 +122,7 @@ pub fn start(services: &'static Services, boot: Boot) -> Result<Device, BootErro
             running,
             control,
             services.log,
+            services.entropy,
         ) {
             Ok(ota) => {
                 let ota: &'static Ota = Box::leak(Box::new(ota));

@@ -407,7 +407,7 @@ fn redeploys_close_the_replaced_versions_connections_and_free_their_memory() {
 
     // The bundles, built once: one compiled module, a manifest per version.
     let signing = ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]);
-    let token = "db-bindings-redeploy-token";
+    let admin = ed25519_dalek::SigningKey::from_bytes(&[0xad; 32]);
     let mut read = |path: &str| Ok((path == "versioned.js").then(|| VERSIONED.to_string()));
     let modules =
         isere::js::modules::compile_function("versioned.js", &mut read, 256 * 1024).unwrap();
@@ -450,8 +450,8 @@ fn redeploys_close_the_replaced_versions_connections_and_free_their_memory() {
         &format!(
             r#"{{"functions":[{{"name":"hi","module":"hello"}}],
                 "routes":[{{"prefix":"/hi","function":"hi"}}],
-                "admin":{{"token_sha256":"{}","trusted_keys":["{}"]}}}}"#,
-            hex(&<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes())),
+                "admin":{{"admin_keys":["{}"],"trusted_keys":["{}"],"public_stats":true}}}}"#,
+            hex(admin.verifying_key().as_bytes()),
             hex(signing.verifying_key().as_bytes()),
         ),
     ) else {
@@ -497,16 +497,13 @@ fn redeploys_close_the_replaced_versions_connections_and_free_their_memory() {
     // One keep-alive connection for everything, so that the device holds
     // the same connection tasks and buffers at each measurement.
     let mut c = sim.conn();
-    let auth = format!("Bearer {token}");
     // Deploys version `v`, has it answer a request through both servers,
     // and returns the heap then.
     let deploy_and_use = |c: &mut Conn, v: u32| {
-        let r = c.request(
-            "PUT",
-            "/_isere/functions/versioned",
-            &[("authorization", &auth)],
-            &bundles[v as usize - 1],
-        );
+        let body = &bundles[v as usize - 1];
+        let target = "/_isere/functions/versioned";
+        let auth = support::sign_admin(c, &admin, "PUT", target, body);
+        let r = c.request("PUT", target, &[("authorization", &auth)], body);
         assert_eq!(r.status, 200, "deploy {v}: {}", r.text());
         let r = c.get("/versioned");
         assert_eq!(r.status, 200, "version {v}: {}", r.text());

@@ -44,13 +44,13 @@ impl Lab {
         let out = lab.isere(&["keygen", "--out", "keys"]);
         assert!(out.status.success(), "keygen: {}", text(&out));
         let public = lab.read("keys/isere.pub");
-        let token = lab.read("keys/admin.token");
+        let admin = lab.read("keys/admin.pub");
+        // Public stats: the tests below poll them (signed ones: see
+        // `stats_are_signed_unless_public`).
         let config = format!(
             r#"{{"functions":[{{"name":"hi","module":"hello"}}],
                 "routes":[{{"prefix":"/hi","function":"hi"}}],
-                "admin":{{"token_sha256":"{}","trusted_keys":["{}"]}}}}"#,
-            sha256_hex(token.as_bytes()),
-            public
+                "admin":{{"admin_keys":["{admin}"],"trusted_keys":["{public}"],"public_stats":true}}}}"#
         );
         lab.dir.write("device.json", &config);
         std::fs::create_dir_all(lab.path("store")).unwrap();
@@ -73,7 +73,7 @@ impl Lab {
         Command::new(CLI)
             .args(args)
             .current_dir(self.dir.path())
-            .env_remove("ISERE_TOKEN")
+            .env_remove("ISERE_ADMIN_KEY")
             .output()
             .unwrap_or_else(|e| panic!("run {CLI}: {e}"))
     }
@@ -125,11 +125,11 @@ impl Lab {
         )
     }
 
-    /// `isere ARGS --device URL --token-file keys/admin.token`.
+    /// `isere ARGS --device URL --admin-key keys/admin.key`.
     fn admin(&self, sim: &Sim, args: &[&str]) -> Output {
         let url = format!("http://{}", sim.addr());
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--device", &url, "--token-file", "keys/admin.token"]);
+        all.extend(["--device", &url, "--admin-key", "keys/admin.key"]);
         self.isere(&all)
     }
 }
@@ -142,22 +142,23 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let mut s = String::new();
-    bundle::hex(&mut s, &sha2::Sha256::digest(bytes));
-    s
-}
-
 /// What `GET path` answers: (status, body).
 fn get(sim: &Sim, path: &str) -> (u16, String) {
     let r = sim.conn().get(path);
     (r.status, r.text().to_string())
 }
 
-/// A raw admin request with the lab's token; returns (status, body).
+/// The `authorization` of `method target` with `body` to `sim`, signed by
+/// the admin key in `key_file` (as the CLI signs).
+fn sign(lab: &Lab, sim: &Sim, key_file: &str, method: &str, target: &str, body: &[u8]) -> String {
+    let key =
+        ed25519_dalek::SigningKey::from_bytes(&bundle::parse_hex32(&lab.read(key_file)).unwrap());
+    support::sign_admin(&mut sim.conn(), &key, method, target, body)
+}
+
+/// A raw admin request signed by the lab's admin key; returns (status, body).
 fn admin_request(lab: &Lab, sim: &Sim, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let auth = format!("Bearer {}", lab.read("keys/admin.token"));
+    let auth = sign(lab, sim, "keys/admin.key", method, path, body);
     let mut c = sim.conn();
     let r = c.request(method, path, &[("authorization", &auth)], body);
     (r.status, r.text().to_string())
@@ -289,13 +290,20 @@ fn rejected_deploys_change_nothing() {
     let v2 = lab.build_answering("app", "2", "two");
     let url = format!("http://{}", sim.addr());
 
-    // No token, a wrong token: 401.
+    // No admin key, a key that is not an admin key: 401.
     let out = lab.isere(&["deploy", &v2, "--device", &url]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("no admin token"), "{}", text(&out));
-    let out = lab.isere(&["deploy", &v2, "--device", &url, "--token", "nope"]);
+    assert!(text(&out).contains("no admin key"), "{}", text(&out));
+    let out = lab.isere(&[
+        "deploy",
+        &v2,
+        "--device",
+        &url,
+        "--admin-key",
+        "keys/isere.key",
+    ]);
     assert!(text(&out).contains("401"), "{}", text(&out));
-    unchanged("a wrong token");
+    unchanged("a wrong admin key");
     let (status, _) = {
         let mut c = sim.conn();
         let r = c.request("GET", "/_isere/functions", &[], b"");
@@ -440,9 +448,16 @@ fn rejected_deploys_change_nothing() {
 
     // An upload cut off half-way (the client disconnects).
     {
-        let auth = format!("Bearer {}", lab.read("keys/admin.token"));
-        let mut c = sim.conn();
         let bytes = std::fs::read(lab.path(&v2)).unwrap();
+        let auth = sign(
+            &lab,
+            &sim,
+            "keys/admin.key",
+            "PUT",
+            "/_isere/functions/app",
+            &bytes,
+        );
+        let mut c = sim.conn();
         let head = format!(
             "PUT /_isere/functions/app HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-length: {}\r\n\r\n",
             bytes.len()
@@ -512,16 +527,15 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         b"{\"log_level\":\"debug\"}",
     );
     assert_eq!(s, 403, "{body}");
-    assert!(!lab.path("store/config.json").exists());
+    assert!(!lab.path("store/config.signed").exists());
 
-    // A new configuration: debug logging (applied now), a new admin token.
-    let token2 = "second-token";
+    // A new configuration: debug logging (applied now), a new admin key.
+    assert!(lab.isere(&["keygen", "--out", "keys2"]).status.success());
     let config = lab.read("device.json").replace(
         r#""admin""#,
         r#""log_level":"debug","server":{"max_body_bytes":16},"admin""#,
     );
-    let old_sha = sha256_hex(lab.read("keys/admin.token").as_bytes());
-    let config = config.replace(&old_sha, &sha256_hex(token2.as_bytes()));
+    let config = config.replace(&lab.read("keys/admin.pub"), &lab.read("keys2/admin.pub"));
     // Routes and functions change at once: /hey serves the running
     // function "hi", /later the function "new" loaded now.
     let config = config
@@ -552,15 +566,15 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
     // Server limits apply at once too.
     let r = sim.conn().request("POST", "/hey", &[], &[b'x'; 100]);
     assert_eq!(r.status, 413, "the new body limit");
-    // The old token no longer works; the new one does, at once.
+    // The old admin key no longer works; the new one does, at once.
     let out = lab.admin(&sim, &["status"]);
     assert!(text(&out).contains("401"), "{}", text(&out));
     let url = format!("http://{}", sim.addr());
-    let out = lab.isere(&["logs", "--device", &url, "--token", token2]);
+    let out = lab.isere(&["logs", "--device", &url, "--admin-key", "keys2/admin.key"]);
     assert!(out.status.success(), "{}", text(&out));
     // Debug lines appear only once the new level is in force.
     let _ = get(&sim, "/hi");
-    let out = lab.isere(&["logs", "--device", &url, "--token", token2]);
+    let out = lab.isere(&["logs", "--device", &url, "--admin-key", "keys2/admin.key"]);
     assert!(text(&out).contains("DEBUG"), "{}", text(&out));
 
     // A configuration that would lock the device out is refused.
@@ -573,8 +587,8 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         "keys/isere.key",
         "--device",
         &url,
-        "--token",
-        token2,
+        "--admin-key",
+        "keys2/admin.key",
     ]);
     assert!(
         text(&out).contains("could never be administered"),
@@ -590,8 +604,8 @@ fn configuration_is_signed_and_applied_without_a_reboot() {
         "get",
         "--device",
         &format!("http://{}", sim.addr()),
-        "--token",
-        token2,
+        "--admin-key",
+        "keys2/admin.key",
     ]);
     assert!(
         text(&out).contains("\"log_level\":\"debug\""),
@@ -635,8 +649,8 @@ fn a_fleet_deploy_reports_per_device_and_survives_a_dead_one() {
         &v1,
         "--fleet",
         "fleet.txt",
-        "--token-file",
-        "keys/admin.token",
+        "--admin-key",
+        "keys/admin.key",
     ]);
     assert!(!out.status.success(), "one device failed");
     let t = text(&out);
@@ -811,8 +825,8 @@ fn power_loss(lab: &Lab, rounds: u32) {
                     &bundle,
                     "--device",
                     &url,
-                    "--token-file",
-                    "keys/admin.token",
+                    "--admin-key",
+                    "keys/admin.key",
                 ])
                 .current_dir(dir)
                 .output()
@@ -868,8 +882,8 @@ fn logs_follow_long_polls_for_new_lines() {
             "--follow",
             "--device",
             &url,
-            "--token-file",
-            "keys/admin.token",
+            "--admin-key",
+            "keys/admin.key",
         ])
         .current_dir(lab.dir.path())
         .stdout(std::process::Stdio::piped())
@@ -1600,4 +1614,108 @@ fn the_simulator_serves_a_function_file_that_imports_its_own_files() {
     let entry = write_modules(&dir, "src");
     let sim = Sim::spawn(vec![entry.into_os_string()], Some(dir));
     assert_eq!(get(&sim, "/app/x"), (200, MODULES_ANSWER.into()));
+}
+
+#[test]
+fn replayed_configurations_other_audiences_old_bundles_and_unsigned_stats_are_refused() {
+    if skip_on_board("ota_replay", "uses a host-directory store (--bundles)") {
+        return;
+    }
+    let lab = Lab::new();
+    // Stats signed here (the lab's other devices make them public).
+    let config = lab
+        .read("device.json")
+        .replace(r#","public_stats":true"#, "");
+    lab.dir.write("private.json", &config);
+    let sim = lab.start_with("private.json", "store");
+    assert_eq!(get(&sim, "/_isere/stats").0, 401, "stats need a signature");
+    let out = lab.admin(&sim, &["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("uptime_ms"), "{}", text(&out));
+
+    // C1 is accepted; its exact bytes again are a replay: 409.
+    let out = push_config(
+        &lab,
+        &sim,
+        "c1.json",
+        &config.replace("\"routes\"", "\"log_level\":\"debug\",\"routes\""),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let c1 = std::fs::read(lab.path("store/config.signed")).unwrap();
+    let (status, body) = admin_request(&lab, &sim, "PUT", "/_isere/config", &c1);
+    assert_eq!(status, 409, "{body}");
+    // Signed for another audience: 403.
+    let out = lab.admin(
+        &sim,
+        &[
+            "config",
+            "push",
+            "c1.json",
+            "--key",
+            "keys/isere.key",
+            "--audience",
+            "elsewhere",
+        ],
+    );
+    assert!(text(&out).contains("403"), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(lab.path("store/config.signed")).unwrap(),
+        c1,
+        "unchanged"
+    );
+
+    // Bundles: 2 then 1 is a downgrade, also after a delete; rollback is not.
+    let v1 = lab.build_answering("app", "1", "one");
+    let v2 = lab.build_answering("app", "2", "two");
+    assert!(lab.admin(&sim, &["deploy", &v2]).status.success());
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(
+        text(&out).contains("409") && text(&out).contains("older"),
+        "{}",
+        text(&out)
+    );
+    assert!(lab.admin(&sim, &["delete", "app"]).status.success());
+    drop(sim);
+    let sim = lab.start_with("private.json", "store");
+    let out = lab.admin(&sim, &["deploy", &v1]);
+    assert!(
+        text(&out).contains("older"),
+        "after a delete and a restart: {}",
+        text(&out)
+    );
+    assert_eq!(get(&sim, "/app").0, 404);
+
+    // The stored configuration is checked at start: tampered, it is ignored.
+    let (status, body) = admin_request(&lab, &sim, "GET", "/_isere/config", b"");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"debug\""), "the pushed one runs: {body}");
+    let mut tampered = c1.clone();
+    let at = tampered.windows(5).position(|w| w == b"debug").unwrap();
+    tampered[at..at + 5].copy_from_slice(b"trace");
+    std::fs::write(lab.path("store/config.signed"), &tampered).unwrap();
+    drop(sim);
+    let sim = lab.start_with("private.json", "store");
+    let (status, body) = admin_request(&lab, &sim, "GET", "/_isere/config", b"");
+    assert_eq!(status, 200);
+    assert!(
+        !body.contains("trace") && !body.contains("debug"),
+        "the provisioned one runs: {body}"
+    );
+}
+
+#[test]
+fn keygen_writes_the_secret_keys_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let lab = Lab::new();
+    // Created 0600 (not chmod-ed afterwards): no group or other bits.
+    for file in ["keys/isere.key", "keys/admin.key"] {
+        let mode = std::fs::metadata(lab.path(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    let out = lab.isere(&["keygen", "--out", "keys"]);
+    assert!(!out.status.success(), "never over existing keys");
+    assert!(text(&out).contains("exists already"), "{}", text(&out));
 }

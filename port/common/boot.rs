@@ -263,20 +263,14 @@ fn open_store(storage: &'static Storage) -> Option<&'static dyn isere::ota::stor
 }
 
 /// The configuration pushed over the air before this boot, which wins over
-/// the built-in one: its text, if there is one and it parses.
+/// the built-in one: it and its JSON, if there is one and its signature
+/// still verifies.
 #[cfg(feature = "ota")]
 fn pushed_config(
     store: Option<&'static dyn isere::ota::store::BundleStore>,
 ) -> Option<(Config, Vec<u8>)> {
-    let text = match store?.read_config() {
-        Ok(text) => text?,
-        Err(e) => {
-            log::error!(target: "board", "stored configuration: {e}");
-            return None;
-        }
-    };
-    match Config::parse(&text) {
-        Ok(config) => Some((config, text)),
+    match isere::ota::admin::stored_config(store?) {
+        Ok(pushed) => pushed,
         Err(e) => {
             log::error!(target: "board", "stored configuration ignored: {e}");
             None

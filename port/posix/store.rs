@@ -16,13 +16,13 @@ use std::fs::{self, File};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::ota::store::{BundleStore, Pointer, StagedUpload, StoreError};
+use crate::ota::store::{BundleStore, Pointer, StagedUpload, StoreError, StoreFile};
 
 const UPLOAD: &str = "upload.part";
 const POINTER: &str = "pointer";
 const BUNDLE_EXT: &str = ".bundle";
 
-/// Bundles in `ROOT/functions/NAME/`, the configuration in `ROOT/config.json`.
+/// Bundles in `ROOT/functions/NAME/`, the small files (configuration, state, identity) in `ROOT`.
 pub struct DirStore {
     root: PathBuf,
 }
@@ -170,16 +170,16 @@ impl BundleStore for DirStore {
         fs::remove_dir_all(&dir).map_err(io_error)
     }
 
-    fn read_config(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        match fs::read(self.root.join("config.json")) {
+    fn read_file(&self, file: StoreFile) -> Result<Option<Vec<u8>>, StoreError> {
+        match fs::read(self.root.join(file.name())) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(e)),
         }
     }
 
-    fn write_config(&self, json: &[u8]) -> Result<(), StoreError> {
-        replace_file(&self.root.join("config.json"), json)
+    fn write_file(&self, file: StoreFile, bytes: &[u8]) -> Result<(), StoreError> {
+        replace_file(&self.root.join(file.name()), bytes)
     }
 
     fn recover(&self) -> Result<(), StoreError> {

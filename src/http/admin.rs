@@ -15,14 +15,15 @@ pub struct AdminRequest<'a> {
     pub path: &'a str,
     /// The query string (after `?`), possibly empty.
     pub query: &'a str,
-    /// The `Authorization` header.
+    /// The `Authorization` header (a signature: `crate::ota::auth`).
     pub authorization: Option<&'a [u8]>,
 }
 
 impl AdminRequest<'_> {
     /// Whether the call only reads (`GET`/`HEAD`): such calls run on the
-    /// connection's own task; the others check signatures (Ed25519 wants a
-    /// few KiB of stack) and run on a task of their own.
+    /// connection's own task once authenticated; the others check bundle
+    /// signatures (Ed25519 wants a few KiB of stack) and run on a task of
+    /// their own.
     pub fn is_read_only(&self) -> bool {
         self.method == "GET" || self.method == "HEAD"
     }
@@ -100,8 +101,25 @@ impl AdminResponse {
     }
 }
 
+/// An admin call that passed [`AdminApi::authenticate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The body's SHA-256 its signature covers (`None`: a public call,
+    /// whose body is not read).
+    pub body_sha256: Option<[u8; 32]>,
+}
+
 /// The admin API behind `/_isere/` (see the module docs).
 pub trait AdminApi: Sync {
-    /// Answers `req`, reading its body from `body`.
-    fn handle(&self, req: &AdminRequest<'_>, body: &mut dyn BodySource) -> AdminResponse;
+    /// Decides on `req` from its head alone, before any of its body is read
+    /// (so `100 Continue` goes only to an authenticated call). Also asked
+    /// about `stats`, which the server answers itself when this passes.
+    fn authenticate(&self, req: &AdminRequest<'_>) -> Result<Authenticated, AdminResponse>;
+    /// Answers `req`, authenticated as `auth`, reading its body from `body`.
+    fn handle(
+        &self,
+        req: &AdminRequest<'_>,
+        auth: Authenticated,
+        body: &mut dyn BodySource,
+    ) -> AdminResponse;
 }

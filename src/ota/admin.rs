@@ -1,28 +1,41 @@
-//! The admin API under `/_isere/` (besides `/_isere/stats`, which the
-//! server answers itself, unauthenticated), as the [`AdminApi`] the server
-//! is given:
+//! The admin API under `/_isere/`, as the [`AdminApi`] the server is given:
 //!
 //! | call | does |
 //! |---|---|
+//! | `GET /_isere/device` | the device id, fleet and request floor (public: what a client signs for) |
+//! | `GET /_isere/stats` | answered by the server once this API authenticated it |
 //! | `GET /_isere/functions` | deployed functions, active and previous versions |
 //! | `PUT /_isere/functions/{name}` | uploads a bundle (streamed to the store), activates it |
 //! | `POST /_isere/functions/{name}/rollback` | returns to the previous version |
 //! | `DELETE /_isere/functions/{name}` | stops serving it and removes its bundles |
-//! | `GET /_isere/config` | the configuration as last applied |
+//! | `GET /_isere/config` | the configuration as last applied (its serial in `x-isere-config-serial`) |
 //! | `PUT /_isere/config` | replaces it (signed: the JSON then a 64-byte signature) |
 //! | `GET /_isere/logs?since=N&wait=MS` | log lines after cursor `N`; waits up to `MS` for new ones |
 //!
-//! Every call needs the admin token (401 otherwise). A rejected call changes
-//! nothing: an upload that fails verification is dropped from the store, a
-//! version that fails to load never becomes active, a configuration that
-//! does not verify or parse, or one of whose functions fails to load, is not
-//! written and changes nothing.
+//! Every call but `device` (and `stats` where `admin.public_stats` says so,
+//! or no admin key is configured) is signed by an admin key ([`super::auth`];
+//! 401 otherwise), decided from the head alone, before its body is read;
+//! the body must then hash to what the signature declared (401 otherwise,
+//! checked before anything is committed). Names are checked (400) before
+//! the signature. A rejected call changes nothing: an upload that fails
+//! verification is dropped from the store, a version that fails to load
+//! never becomes active, a configuration that does not verify or parse,
+//! or one of whose functions fails to load, is not written and changes
+//! nothing.
+//!
+//! A bundle older ([`state::version_order`]) than the highest version the
+//! device has seen for its function is refused (409); `rollback` returns
+//! to the kept previous version, which is allowed.
+//!
+//! A signed configuration is the JSON followed by an Ed25519 signature over
+//! `"isere config v1\0"` ‖ SHA-256(JSON), by one of the trusted keys that
+//! is also one of the keys the configuration trusts itself. Its `audience`
+//! must be the device id or `admin.fleet` (403 otherwise) and its `serial`
+//! above the running configuration's (409 otherwise); it is stored with its
+//! signature and checked again at each start ([`stored_config`]).
 //!
 //! A configuration that is accepted applies at once, all of it (see
 //! [`super`]), and only then is stored: what the device starts with has run.
-//!
-//! A signed configuration is the JSON followed by an Ed25519 signature over
-//! `"isere config v1\0"` ‖ SHA-256(JSON), by one of the trusted keys.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -33,10 +46,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::bundle::{self, Verifier, valid_name};
-use super::store::{Pointer, StagedUpload};
-use super::{Ota, TAG};
+use super::store::{Pointer, StagedUpload, StoreFile};
+use super::{Ota, OtaError, TAG, auth, state};
 use crate::config::Config;
-use crate::http::admin::{AdminApi, AdminRequest, AdminResponse, BodySource, OneField};
+use crate::http::admin::{
+    AdminApi, AdminRequest, AdminResponse, Authenticated, BodyError, BodySource, OneField,
+};
 use crate::js::task::{ActivationError, FunctionChange, LoadedFunction};
 use crate::running::{FunctionId, Update};
 
@@ -48,25 +63,76 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 pub const MAX_LOG_WAIT_MS: u64 = 25_000;
 
 impl AdminApi for Ota {
-    fn handle(&self, req: &AdminRequest<'_>, body: &mut dyn BodySource) -> AdminResponse {
+    fn authenticate(&self, req: &AdminRequest<'_>) -> Result<Authenticated, AdminResponse> {
         let segments: Vec<&str> = req.path.split('/').collect();
-        let known = matches!(
-            segments.as_slice(),
-            ["functions"] | ["functions", _] | ["functions", _, "rollback"] | ["config"] | ["logs"]
-        );
-        if !known {
-            return AdminResponse::error(404, "no such admin endpoint");
+        let public = match segments.as_slice() {
+            ["device"] => true,
+            ["stats"] => self
+                .state
+                .with(|s| s.public_stats || s.admin_keys.is_empty()),
+            ["functions"] | ["config"] | ["logs"] => false,
+            ["functions", name] | ["functions", name, "rollback"] => {
+                // Every name is checked before it can reach a store path.
+                if !valid_name(name) {
+                    return Err(AdminResponse::error(400, BAD_NAME));
+                }
+                false
+            }
+            _ => return Err(AdminResponse::error(404, "no such admin endpoint")),
+        };
+        if public {
+            return Ok(Authenticated { body_sha256: None });
         }
-        if !self.authorized(req.authorization) {
-            let mut r = AdminResponse::error(
-                401,
-                "admin calls need `Authorization: Bearer TOKEN` with the token whose SHA-256 is admin.token_sha256 of the device configuration",
-            );
-            r.headers
-                .push((String::from("www-authenticate"), String::from("Bearer")));
-            return r;
+        let line = auth::RequestLine {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+        };
+        match self.authenticate_request(req.authorization, &line) {
+            Ok(body) => Ok(Authenticated {
+                body_sha256: Some(body),
+            }),
+            Err(OtaError::Auth(e)) => {
+                log::warn!(target: TAG, "admin call refused: {e}");
+                let mut r = AdminResponse::error_fmt(401, format_args!("{e}"));
+                r.headers
+                    .push((String::from("www-authenticate"), String::from(auth::SCHEME)));
+                r.headers.push(floor_header(self));
+                Err(r)
+            }
+            Err(e) => Err(AdminResponse::error_fmt(
+                500,
+                format_args!("cannot record the request: {e}"),
+            )),
         }
+    }
+
+    fn handle(
+        &self,
+        req: &AdminRequest<'_>,
+        auth: Authenticated,
+        body: &mut dyn BodySource,
+    ) -> AdminResponse {
+        let segments: Vec<&str> = req.path.split('/').collect();
+        let mut hashed = Hashed {
+            inner: body,
+            hasher: Sha256::new(),
+            expected: auth.body_sha256,
+        };
+        let body = &mut hashed;
         match (req.method, segments.as_slice()) {
+            ("GET", ["device"]) => {
+                let mut r = AdminResponse::json(
+                    200,
+                    &DeviceInfo {
+                        device: self.device_id(),
+                        fleet: self.state.with(|s| s.fleet.clone()).as_deref(),
+                        floor: self.admin_floor(),
+                    },
+                );
+                r.headers.push(floor_header(self));
+                r
+            }
             ("GET", ["functions"]) => list(self),
             ("PUT", ["functions", name]) => self.changing.with(|_| deploy(self, body, name)),
             ("POST", ["functions", name, "rollback"]) => {
@@ -77,17 +143,77 @@ impl AdminApi for Ota {
                 status: 200,
                 content_type: "application/json",
                 body: self.config_json(),
-                headers: Vec::new(),
+                headers: alloc::vec![(
+                    String::from("x-isere-config-serial"),
+                    alloc::format!("{}", self.state.with(|s| s.serial)),
+                )],
             },
             ("PUT", ["config"]) => self.changing.with(|_| put_config(self, body)),
             ("GET", ["logs"]) => logs(self, req.query),
-            // A known endpoint (checked above) with another method.
-            _ => AdminResponse::error(
+            (_, ["functions" | "config" | "logs" | "device", ..]) => AdminResponse::error(
                 405,
                 "method not allowed here (see the admin API in the README)",
             ),
+            _ => AdminResponse::error(404, "no such admin endpoint"),
         }
     }
+}
+
+const BAD_NAME: &str = "function names are 1 to 64 of A-Z a-z 0-9 . _ + -";
+
+/// `x-isere-admin-floor`: signed requests need a counter above it.
+fn floor_header(ota: &Ota) -> (String, String) {
+    (
+        String::from("x-isere-admin-floor"),
+        alloc::format!("{}", ota.admin_floor()),
+    )
+}
+
+/// What `GET /_isere/device` answers (public: what a client signs for).
+#[derive(Serialize)]
+struct DeviceInfo<'a> {
+    device: &'a str,
+    fleet: Option<&'a str>,
+    floor: u64,
+}
+
+/// The body of an authenticated call, checked against the SHA-256 its
+/// signature covers as it ends: before a deploy or a configuration is
+/// committed. A mismatch is a 401.
+struct Hashed<'a> {
+    inner: &'a mut dyn BodySource,
+    hasher: Sha256,
+    expected: Option<[u8; 32]>,
+}
+
+impl BodySource for Hashed<'_> {
+    fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, BodyError> {
+        let more = self.inner.next_chunk(out)?;
+        // What `out` holds once the body has ended is not body.
+        if more {
+            self.hasher.update(&out[..]);
+        }
+        if !more && let Some(expected) = self.expected {
+            let got: [u8; 32] = core::mem::take(&mut self.hasher).finalize().into();
+            if got != expected {
+                return Err(BodyError(401));
+            }
+        }
+        Ok(more)
+    }
+}
+
+/// The answer to a body that could not be read (or did not match its
+/// signature).
+fn body_refused(e: BodyError) -> AdminResponse {
+    AdminResponse::error(
+        e.0,
+        if e.0 == 401 {
+            "the body is not the one signed (its SHA-256 differs): nothing changed"
+        } else {
+            "the upload was cut short"
+        },
+    )
 }
 
 /// Has the JS task load `load` as function `id` (or remove it).
@@ -142,9 +268,6 @@ struct Switched<'a> {
 }
 
 fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
-    if !valid_name(name) {
-        return AdminResponse::error(400, "function names are 1 to 64 of A-Z a-z 0-9 . _ + -");
-    }
     let store = ota.store;
     let (keys, max) = ota.verifier_parts();
     let mut verifier = Verifier::new(&keys, &ota.engine, max);
@@ -161,7 +284,7 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
             Ok(false) => break,
             Err(e) => {
                 upload.abort();
-                return AdminResponse::error(e.0, "the upload was cut short");
+                return body_refused(e);
             }
         }
         if let Err(e) = verifier.feed(&chunk) {
@@ -210,6 +333,22 @@ fn deploy(ota: &Ota, body: &mut dyn BodySource, name: &str) -> AdminResponse {
                 m.version
             ),
         );
+    }
+    if let Some(highest) = ota.highest_seen(name)
+        && state::version_order(&m.version, &highest) == core::cmp::Ordering::Less
+    {
+        return refuse(
+            upload,
+            409,
+            format_args!(
+                "version {} is older than version {highest} of '{name}' deployed before: bump the version (or use rollback)",
+                m.version
+            ),
+        );
+    }
+    // Recorded before it can run: a version that ran is never undercut.
+    if let Err(e) = ota.saw(name, &m.version) {
+        return refuse(upload, 507, format_args!("cannot record the version: {e}"));
     }
     if let Err(e) = upload.commit(&m.version) {
         return AdminResponse::error_fmt(507, format_args!("cannot store the bundle: {e}"));
@@ -400,11 +539,12 @@ impl core::fmt::Display for ConfigRejection {
     }
 }
 
-/// Checks a signed configuration; returns its JSON.
+/// Checks a signed configuration; returns its JSON and the key that
+/// signed it.
 pub fn verify_config<'b>(
     signed: &'b [u8],
     keys: &[VerifyingKey],
-) -> Result<&'b [u8], ConfigRejection> {
+) -> Result<(&'b [u8], VerifyingKey), ConfigRejection> {
     if keys.is_empty() {
         return Err(ConfigRejection::NoTrustedKey);
     }
@@ -416,14 +556,10 @@ pub fn verify_config<'b>(
     let mut s = [0u8; 64];
     s.copy_from_slice(sig);
     let signature = Signature::from_bytes(&s);
-    if keys
-        .iter()
-        .any(|k| k.verify_strict(&message, &signature).is_ok())
-    {
-        Ok(json)
-    } else {
-        Err(ConfigRejection::BadSignature)
-    }
+    keys.iter()
+        .find(|k| k.verify_strict(&message, &signature).is_ok())
+        .map(|k| (json, *k))
+        .ok_or(ConfigRejection::BadSignature)
 }
 
 /// The message a configuration's signature signs (for the CLI).
@@ -432,6 +568,26 @@ pub fn config_signed_message(json: &[u8]) -> [u8; 48] {
     message[..16].copy_from_slice(CONFIG_SIGNING_CONTEXT);
     message[16..].copy_from_slice(&Sha256::digest(json));
     message
+}
+
+/// The configuration pushed over the air before this start, checked
+/// again (flash can rot, files can be planted): its signature must be by a
+/// key it trusts itself, as `PUT /_isere/config` made sure it was. Returns
+/// it and its JSON; `Ok(None)` when none was pushed.
+pub fn stored_config(
+    store: &dyn super::store::BundleStore,
+) -> Result<Option<(Config, Vec<u8>)>, String> {
+    let Some(signed) = store
+        .read_file(StoreFile::Config)
+        .map_err(|e| alloc::format!("{e}"))?
+    else {
+        return Ok(None);
+    };
+    let json = &signed[..signed.len().saturating_sub(bundle::SIGNATURE_LEN)];
+    let config = Config::parse(json).map_err(|e| alloc::format!("{e}"))?;
+    let keys = super::parse_keys(&config.admin.trusted_keys).map_err(|e| alloc::format!("{e}"))?;
+    verify_config(&signed, &keys).map_err(|e| alloc::format!("{e}"))?;
+    Ok(Some((config, json.to_vec())))
 }
 
 /// What `PUT /_isere/config` answers.
@@ -447,6 +603,58 @@ struct ConfigApplied<'a> {
     unloaded: &'a [String],
 }
 
+/// A pushed configuration's checks that need no code loaded: signed by a
+/// key the device trusts and one the configuration trusts itself (so it
+/// can be checked again at each start), for this device or its fleet,
+/// newer than the running one, and leaving the device administrable.
+fn check_config(ota: &Ota, signed: &[u8]) -> Result<(Config, Vec<u8>), AdminResponse> {
+    let (keys, _) = ota.verifier_parts();
+    let (json, signer) = verify_config(signed, &keys)
+        .map_err(|e| AdminResponse::error_fmt(403, format_args!("{e}")))?;
+    let config =
+        Config::parse(json).map_err(|e| AdminResponse::error_fmt(422, format_args!("{e}")))?;
+    let (fleet, serial) = ota.state.with(|s| (s.fleet.clone(), s.serial));
+    let ours = |a: &String| *a == ota.device || fleet.as_ref() == Some(a);
+    if !config.audience.as_ref().is_some_and(ours) {
+        return Err(AdminResponse::error_fmt(
+            403,
+            format_args!(
+                "the configuration is for audience {:?}, this device is {} (fleet {:?}): sign it for this device (isere config push does)",
+                config.audience.as_deref().unwrap_or(""),
+                ota.device,
+                fleet.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    if config.serial <= serial {
+        return Err(AdminResponse::error_fmt(
+            409,
+            format_args!(
+                "serial {} is not above the running configuration's {serial}: replayed or out of date",
+                config.serial
+            ),
+        ));
+    }
+    if config.admin.trusted_keys.is_empty() || config.admin.admin_keys.is_empty() {
+        return Err(AdminResponse::error(
+            422,
+            "the new configuration has no admin.admin_keys or no admin.trusted_keys: the device could never be administered again",
+        ));
+    }
+    if !config
+        .admin
+        .trusted_keys
+        .iter()
+        .any(|k| k == signer.as_bytes())
+    {
+        return Err(AdminResponse::error(
+            422,
+            "sign the configuration with a key it trusts itself (admin.trusted_keys): it is checked again at each start",
+        ));
+    }
+    Ok((config, json.to_vec()))
+}
+
 fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     let mut signed = Vec::new();
     let mut chunk = Vec::new();
@@ -454,7 +662,7 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
         match body.next_chunk(&mut chunk) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return AdminResponse::error(e.0, "the upload was cut short"),
+            Err(e) => return body_refused(e),
         }
         if signed.len() + chunk.len() > MAX_CONFIG_BYTES {
             return AdminResponse::error_fmt(
@@ -464,22 +672,13 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
         }
         signed.extend_from_slice(&chunk);
     }
-    let (keys, _) = ota.verifier_parts();
-    let json = match verify_config(&signed, &keys) {
-        Ok(j) => j,
-        Err(e) => return AdminResponse::error_fmt(403, format_args!("{e}")),
-    };
-    let config = match Config::parse(json) {
+    let (config, json) = match check_config(ota, &signed) {
         Ok(c) => c,
-        Err(e) => return AdminResponse::error_fmt(422, format_args!("{e}")),
+        Err(r) => return r,
     };
-    if config.admin.trusted_keys.is_empty() || config.admin.token_sha256.is_none() {
-        return AdminResponse::error(
-            422,
-            "the new configuration has no admin.token_sha256 or no admin.trusted_keys: the device could never be administered again",
-        );
-    }
-    let keys = match super::parse_keys(&config.admin) {
+    let parsed = super::parse_keys(&config.admin.trusted_keys)
+        .and_then(|k| Ok((k, super::parse_keys(&config.admin.admin_keys)?)));
+    let (keys, admin_keys) = match parsed {
         Ok(k) => k,
         Err(e) => return AdminResponse::error_fmt(422, format_args!("{e}")),
     };
@@ -491,6 +690,8 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
         admin,
         functions,
         routes,
+        serial,
+        audience: _,
     } = config;
     let refused = |e: &dyn core::fmt::Display| {
         AdminResponse::error_fmt(422, format_args!("{e}; nothing changed, not stored"))
@@ -519,19 +720,22 @@ fn put_config(ota: &Ota, body: &mut dyn BodySource) -> AdminResponse {
     });
     ota.state.with(|s| {
         s.keys = keys;
-        s.token_sha256 = admin.token_sha256;
+        s.admin_keys = admin_keys;
         s.max_bundle_bytes = admin.max_bundle_bytes;
+        s.fleet = admin.fleet;
+        s.public_stats = admin.public_stats;
+        s.serial = serial;
         s.config_json = json.to_vec();
     });
-    // Stored last: a configuration that could not run is never what the
-    // device starts with.
-    if let Err(e) = ota.store.write_config(json) {
+    // Stored last, with its signature: a configuration that could not run
+    // is never what the device starts with.
+    if let Err(e) = ota.store.write_file(StoreFile::Config, &signed) {
         return AdminResponse::error_fmt(
             507,
             format_args!("applied but not stored ({e}): lost at restart"),
         );
     }
-    log::info!(target: TAG, "configuration replaced");
+    log::info!(target: TAG, "configuration {serial} applied");
     // Clamped values are reported as applied, beside `clamped`.
     AdminResponse::json(
         200,

@@ -17,7 +17,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::store::{BundleStore, Pointer, StagedUpload, StoreError};
+use super::store::{BundleStore, Pointer, StagedUpload, StoreError, StoreFile};
 use crate::fs::{File, FileKind, Fs, FsError, OpenOptions, SeekFrom};
 
 const UPLOAD: &str = "upload.part";
@@ -50,7 +50,7 @@ fn fs_error(e: FsError) -> StoreError {
     }
 }
 
-/// Bundles under `ROOT/functions/NAME/`, the configuration in `ROOT/config.json`.
+/// Bundles under `ROOT/functions/NAME/`, the small files (configuration, state, identity) in `ROOT`.
 pub struct FsStore<L: FsLock + 'static> {
     lock: &'static L,
     root: String,
@@ -259,8 +259,8 @@ impl<L: FsLock + 'static> BundleStore for FsStore<L> {
             .map_err(fs_error)
     }
 
-    fn read_config(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = format!("{}/config.json", self.root);
+    fn read_file(&self, file: StoreFile) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = format!("{}/{}", self.root, file.name());
         match self.lock.with_fs(|fs| fs.read_file(&path, MAX_SMALL_FILE)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(FsError::NotFound) => Ok(None),
@@ -268,10 +268,10 @@ impl<L: FsLock + 'static> BundleStore for FsStore<L> {
         }
     }
 
-    fn write_config(&self, json: &[u8]) -> Result<(), StoreError> {
-        let path = format!("{}/config.json", self.root);
+    fn write_file(&self, file: StoreFile, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = format!("{}/{}", self.root, file.name());
         self.lock
-            .with_fs(|fs| fs.write_file(&path, json))
+            .with_fs(|fs| fs.write_file(&path, bytes))
             .map_err(fs_error)
     }
 

@@ -7,6 +7,9 @@
 //!   (every port that mounts one), `port/posix/store.rs` on a host
 //!   directory (`isere-sim --bundles DIR`).
 //! * [`admin`]: the admin API's endpoints.
+//! * [`auth`]: admin request signatures and their replay protection.
+//! * [`state`]: what the device never goes back on (request floor,
+//!   highest bundle versions).
 //!
 //! A port that has a store creates an [`Ota`] at start (its composition
 //! root: `crate::device`), restores the deployed functions
@@ -22,11 +25,16 @@
 //!
 //! # Credentials
 //!
-//! * Admin calls carry `Authorization: Bearer TOKEN`; the device keeps only
-//!   the token's SHA-256 (`admin.token_sha256` of its configuration) and
-//!   compares in constant time. No token configured: every admin call is 401.
+//! * Admin calls are signed by one of the Ed25519 keys of
+//!   `admin.admin_keys` (see [`auth`]); the device keeps public keys only.
+//!   No admin key configured: every admin call is 401.
 //! * Bundles and configurations must be signed by one of the Ed25519 public
-//!   keys of `admin.trusted_keys`: a stolen token alone cannot run code.
+//!   keys of `admin.trusted_keys` (a separate key: the admin key's holder
+//!   alone cannot run code). A configuration also names its audience (the
+//!   device id or its `admin.fleet`) and a serial greater than the running
+//!   one's (see [`admin`]).
+//! * The device id is made from the port's entropy at first start and kept
+//!   in the store ([`store::StoreFile::Identity`]).
 //!
 //! # Function ids
 //!
@@ -52,8 +60,10 @@
 //! deployed one stays shadowed by it.
 
 pub mod admin;
+pub mod auth;
 pub mod bundle;
 pub mod fs_store;
+pub mod state;
 pub mod store;
 #[cfg(all(test, feature = "port-posix"))]
 mod tests;
@@ -63,14 +73,15 @@ use alloc::vec::Vec;
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::config::{AdminConfig, Config, FunctionConfig};
+use crate::config::{Config, FunctionConfig};
 use crate::http::server::{AssetError, AssetSource};
 use crate::js::task::{ActivationError, FunctionChange, LoadedFunction};
 use crate::logger::Logger;
 use crate::rtos::{Mutex, OutOfMemory};
 use crate::running::{self, Applied, AssetRange, FunctionId, Running, TooManyFunctions, Update};
 use bundle::{BundleError, EngineVersion, MemberKind, Verified, Verifier};
-use store::{BundleStore, StoreError};
+use state::DeviceState;
+use store::{BundleStore, StoreError, StoreFile};
 
 const TAG: &str = "ota";
 
@@ -99,8 +110,8 @@ pub trait Control: Sync {
 /// Why the over-the-air layer refused or failed something.
 #[derive(Debug)]
 pub enum OtaError {
-    /// A trusted key of the configuration is not an Ed25519 public key
-    /// (hex of the 32 bytes).
+    /// A trusted or admin key of the configuration is not an Ed25519
+    /// public key (hex of the 32 bytes).
     BadKey(String),
     /// The store failed.
     Store(StoreError),
@@ -117,13 +128,17 @@ pub enum OtaError {
     TooManyFunctions,
     /// Not enough memory for the OTA state.
     OutOfMemory,
+    /// An admin request was not authenticated.
+    Auth(auth::AuthError),
+    /// The port has no entropy to make the device id with.
+    NoEntropy,
 }
 
 impl core::fmt::Display for OtaError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             OtaError::BadKey(hex) => {
-                write!(f, "admin.trusted_keys: {hex} is not an Ed25519 public key")
+                write!(f, "admin keys: {hex} is not an Ed25519 public key")
             }
             OtaError::Store(e) => write!(f, "{e}"),
             OtaError::Bundle(e) => write!(f, "{e}"),
@@ -134,6 +149,8 @@ impl core::fmt::Display for OtaError {
             OtaError::Activation(e) => write!(f, "{e}"),
             OtaError::TooManyFunctions => write!(f, "{TooManyFunctions}"),
             OtaError::OutOfMemory => f.write_str("out of memory"),
+            OtaError::Auth(e) => write!(f, "{e}"),
+            OtaError::NoEntropy => f.write_str("no entropy for the device id"),
         }
     }
 }
@@ -196,7 +213,16 @@ pub type FileCompiler = fn(&str) -> Result<Vec<(String, Vec<u8>)>, String>;
 
 struct State {
     keys: Vec<VerifyingKey>,
-    token_sha256: Option<[u8; 32]>,
+    admin_keys: Vec<VerifyingKey>,
+    /// Admin requests accepted lately.
+    guard: auth::ReplayGuard,
+    /// What is persisted in the store's state file.
+    persisted: DeviceState,
+    /// The fleet (`admin.fleet`), the running configuration's serial and
+    /// whether stats are public.
+    fleet: Option<String>,
+    serial: u64,
+    public_stats: bool,
     max_bundle_bytes: u64,
     /// The configuration's functions (a pushed configuration's once it ran).
     configured: Vec<Configured>,
@@ -210,6 +236,8 @@ struct State {
 /// The device's OTA state: the store, the credentials and what is deployed.
 pub struct Ota {
     store: &'static dyn BundleStore,
+    /// The device id (a configuration's audience, in every admin signature).
+    device: String,
     engine: EngineVersion,
     running: &'static Running,
     control: &'static dyn Control,
@@ -219,10 +247,8 @@ pub struct Ota {
     changing: Mutex<()>,
 }
 
-fn parse_keys(admin: &AdminConfig) -> Result<Vec<VerifyingKey>, OtaError> {
-    admin
-        .trusted_keys
-        .iter()
+fn parse_keys(keys: &[[u8; 32]]) -> Result<Vec<VerifyingKey>, OtaError> {
+    keys.iter()
         .map(|k| {
             VerifyingKey::from_bytes(k).map_err(|_| {
                 let mut hex = String::new();
@@ -237,7 +263,7 @@ impl Ota {
     /// The OTA state for `config` over `store`; `config_json` is the text it
     /// was parsed from (what `GET /_isere/config` returns). Changes go
     /// through `control` and into `running`; `log` serves
-    /// `GET /_isere/logs`.
+    /// `GET /_isere/logs`; `entropy` makes the device id at first start.
     pub fn new(
         store: &'static dyn BundleStore,
         config: &Config,
@@ -245,7 +271,13 @@ impl Ota {
         running: &'static Running,
         control: &'static dyn Control,
         log: &'static Logger,
+        entropy: &dyn crate::port::Entropy,
     ) -> Result<Ota, OtaError> {
+        let device = identity(store, entropy)?;
+        let persisted = match store.read_file(StoreFile::State)? {
+            Some(text) => DeviceState::parse(core::str::from_utf8(&text).unwrap_or("")),
+            None => DeviceState::default(),
+        };
         let configured = config
             .functions
             .iter()
@@ -257,8 +289,13 @@ impl Ota {
             })
             .collect::<Result<Vec<_>, OtaError>>()?;
         let state = State {
-            keys: parse_keys(&config.admin)?,
-            token_sha256: config.admin.token_sha256,
+            keys: parse_keys(&config.admin.trusted_keys)?,
+            admin_keys: parse_keys(&config.admin.admin_keys)?,
+            guard: auth::ReplayGuard::new(persisted.admin_floor),
+            persisted,
+            fleet: config.admin.fleet.clone(),
+            serial: config.serial,
+            public_stats: config.admin.public_stats,
             max_bundle_bytes: config.admin.max_bundle_bytes,
             configured,
             compile_file: None,
@@ -267,6 +304,7 @@ impl Ota {
         };
         Ok(Ota {
             store,
+            device,
             engine: engine_version(),
             running,
             control,
@@ -374,21 +412,71 @@ impl Ota {
         resolve_configured(&def, compile).map(Some)
     }
 
-    /// Whether `authorization` (the header's value) carries the admin token.
-    pub fn authorized(&self, authorization: Option<&[u8]>) -> bool {
-        use sha2::Digest as _;
-        let Some(expected) = self.state.with(|s| s.token_sha256) else {
-            return false;
-        };
-        let Some(token) = authorization.and_then(|a| a.strip_prefix(b"Bearer ")) else {
-            return false;
-        };
-        let got: [u8; 32] = sha2::Sha256::digest(token).into();
-        // Constant time: no early exit on the first differing byte.
-        got.iter()
-            .zip(expected.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    /// The device id.
+    pub fn device_id(&self) -> &str {
+        &self.device
+    }
+
+    /// Checks an admin request's signature and freshness (see [`auth`]);
+    /// once it passes, the request is spent. Returns the body's declared
+    /// SHA-256.
+    fn authenticate_request(
+        &self,
+        authorization: Option<&[u8]>,
+        line: &auth::RequestLine<'_>,
+    ) -> Result<[u8; 32], OtaError> {
+        let credentials = authorization
+            .and_then(auth::Credentials::parse)
+            .ok_or(OtaError::Auth(auth::AuthError::Missing))?;
+        let keys = self.state.with(|s| s.admin_keys.clone());
+        if keys.is_empty() {
+            return Err(OtaError::Auth(auth::AuthError::NoAdminKey));
+        }
+        if !credentials.verify(&keys, &self.device, line) {
+            return Err(OtaError::Auth(auth::AuthError::BadSignature));
+        }
+        self.state.with(|s| {
+            let raise = s
+                .guard
+                .admit(credentials.time, &credentials.nonce)
+                .map_err(OtaError::Auth)?;
+            if let Some(floor) = raise {
+                // Before the request acts: a restart must not reopen it.
+                let mut next = s.persisted.clone();
+                next.admin_floor = floor;
+                self.store
+                    .write_file(StoreFile::State, next.to_text().as_bytes())?;
+                s.persisted = next;
+                s.guard.persisted(floor);
+            }
+            Ok(credentials.body_sha256)
+        })
+    }
+
+    /// The lowest admin request counter accepted now, less one.
+    pub fn admin_floor(&self) -> u64 {
+        self.state.with(|s| s.guard.floor())
+    }
+
+    /// Persists that `version` of `name` was deployed (before it may run).
+    fn saw(&self, name: &str, version: &str) -> Result<(), StoreError> {
+        self.state.with(|s| {
+            let mut next = s.persisted.clone();
+            next.saw(name, version);
+            if next == s.persisted {
+                return Ok(());
+            }
+            self.store
+                .write_file(StoreFile::State, next.to_text().as_bytes())?;
+            s.persisted = next;
+            Ok(())
+        })
+    }
+
+    /// The highest version of `name` ever deployed.
+    fn highest_seen(&self, name: &str) -> Option<String> {
+        self.state
+            .with(|s| s.persisted.highest(name).map(String::from))
     }
 
     /// A streaming verifier for an upload, with the current keys and limit.
@@ -576,6 +664,27 @@ impl AssetSource for Ota {
             )
             .map_err(|e| AssetError(alloc::format!("{e}")))
     }
+}
+
+/// The device id kept in `store`, made at first start: `d-` and 16 hex
+/// digits of `entropy` (a board with a factory-unique id may write its own
+/// `identity` file instead).
+fn identity(
+    store: &dyn BundleStore,
+    entropy: &dyn crate::port::Entropy,
+) -> Result<String, OtaError> {
+    if let Some(text) = store.read_file(StoreFile::Identity)? {
+        let id = core::str::from_utf8(&text).unwrap_or("").trim();
+        if bundle::valid_name(id) {
+            return Ok(String::from(id));
+        }
+    }
+    let mut raw = [0u8; 8];
+    entropy.fill(&mut raw).map_err(|_| OtaError::NoEntropy)?;
+    let mut id = String::from("d-");
+    bundle::hex(&mut id, &raw);
+    store.write_file(StoreFile::Identity, id.as_bytes())?;
+    Ok(id)
 }
 
 /// A configured function turned into bytecode, its file compiled with

@@ -11,7 +11,9 @@
 //! functions/NAME/VERSION.bundle   a committed bundle, verified when it arrived
 //! functions/NAME/upload.part      the upload in progress (at most one per name)
 //! functions/NAME/pointer          "active VERSION\nprevious VERSION\n"
-//! config.json                     the configuration replaced over the air
+//! config.signed                   the configuration pushed over the air, with its signature
+//! state                           what must never go back (see [`super::state`])
+//! identity                        the device id, made at first start
 //! ```
 //!
 //! # Power-loss protocol (write new, then rename a pointer)
@@ -105,6 +107,28 @@ impl Pointer {
     }
 }
 
+/// The store's small files beside the bundles, each replaced whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreFile {
+    /// The configuration pushed over the air: its JSON, then its signature.
+    Config,
+    /// The admin request floor and the highest bundle versions seen.
+    State,
+    /// The device id.
+    Identity,
+}
+
+impl StoreFile {
+    /// Its file name under the store's root.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreFile::Config => "config.signed",
+            StoreFile::State => "state",
+            StoreFile::Identity => "identity",
+        }
+    }
+}
+
 /// A bundle being uploaded: appended to as bytes arrive, never held whole.
 pub trait StagedUpload {
     /// Appends the next bytes.
@@ -145,10 +169,10 @@ pub trait BundleStore: Sync {
     fn delete_version(&self, name: &str, version: &str) -> Result<(), StoreError>;
     /// Removes function `name`: its pointer first, then its files.
     fn delete_function(&self, name: &str) -> Result<(), StoreError>;
-    /// The stored configuration, if one was written.
-    fn read_config(&self) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Replaces the stored configuration atomically (new file, then rename).
-    fn write_config(&self, json: &[u8]) -> Result<(), StoreError>;
+    /// Small file `file` of the store, if it was written.
+    fn read_file(&self, file: StoreFile) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Replaces small file `file` atomically (new file, then rename).
+    fn write_file(&self, file: StoreFile, bytes: &[u8]) -> Result<(), StoreError>;
     /// At start: removes unfinished uploads and bundles no pointer names.
     fn recover(&self) -> Result<(), StoreError>;
 
@@ -170,7 +194,7 @@ pub trait BundleStore: Sync {
 /// the tests of each).
 #[cfg(test)]
 pub(crate) mod conformance {
-    use super::{BundleStore, Pointer};
+    use super::{BundleStore, Pointer, StoreFile};
 
     /// Uploads `hello` version 1, reads it back and points at it, then
     /// commits version 2 without pointing at it (an orphan for
@@ -211,12 +235,15 @@ pub(crate) mod conformance {
 
     /// A configuration is replaced whole.
     pub fn config_is_replaced_whole(store: &dyn BundleStore) {
-        assert_eq!(store.read_config().unwrap(), None);
-        store.write_config(b"{}").unwrap();
-        store.write_config(b"{\"log_level\":\"debug\"}").unwrap();
+        assert_eq!(store.read_file(StoreFile::Config).unwrap(), None);
+        store.write_file(StoreFile::Config, b"{}").unwrap();
+        store
+            .write_file(StoreFile::Config, b"{\"log_level\":\"debug\"}")
+            .unwrap();
         assert_eq!(
-            store.read_config().unwrap().as_deref(),
+            store.read_file(StoreFile::Config).unwrap().as_deref(),
             Some(&b"{\"log_level\":\"debug\"}"[..])
         );
+        assert_eq!(store.read_file(StoreFile::State).unwrap(), None, "apart");
     }
 }

@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::bundle::{self, BundleLimits, BundleRoute, Manifest, MemberData, MemberKind};
 use super::fs_store::{DEFAULT_ROOT, FsStore};
-use super::store::{BundleStore, Pointer};
+use super::store::{BundleStore, Pointer, StoreFile};
 use super::{Control, Ota};
 use crate::config::Config;
 use crate::fs::{Fs, Storage, ram::RamDevice};
@@ -30,8 +30,13 @@ use crate::logger::Logger;
 use crate::rtos::{self, testing};
 use crate::running::{Applied, Ceilings, FunctionId, Resolved, Running, Update};
 
-/// The admin token of the test devices.
-const TOKEN: &str = "correct horse battery staple";
+/// The admin key of the test devices.
+fn admin_key() -> SigningKey {
+    SigningKey::from_bytes(&[5u8; 32])
+}
+
+/// The fleet the test devices are provisioned in.
+const FLEET: &str = "lab";
 
 /// The key the test devices trust.
 fn trusted() -> SigningKey {
@@ -49,11 +54,16 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// `"admin": {...}` with the test token and key.
+/// `"admin": {...}` with the test keys and fleet.
 fn admin_json() -> String {
+    admin_json_for(&admin_key())
+}
+
+/// `"admin": {...}` with admin key `admin`.
+fn admin_json_for(admin: &SigningKey) -> String {
     alloc::format!(
-        r#""admin":{{"token_sha256":"{}","trusted_keys":["{}"]}}"#,
-        hex(&Sha256::digest(TOKEN.as_bytes())),
+        r#""admin":{{"admin_keys":["{}"],"trusted_keys":["{}"],"fleet":"{FLEET}"}}"#,
+        hex(admin.verifying_key().as_bytes()),
         hex(trusted().verifying_key().as_bytes())
     )
 }
@@ -66,12 +76,56 @@ fn boot_config() -> String {
     )
 }
 
-/// `json` followed by `key`'s signature, as `isere config push` sends it.
-fn signed(json: &str, key: &SigningKey) -> Vec<u8> {
+/// The serials of pushed configurations: every push newer than the last.
+static SERIAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+/// `json` for the test fleet with a serial above every one before, as
+/// `isere config push` stamps it.
+fn stamp(json: &str) -> String {
+    use core::sync::atomic::Ordering;
+    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+    alloc::format!(
+        r#"{{"serial":{serial},"audience":"{FLEET}",{}"#,
+        json.strip_prefix('{').expect("an object")
+    )
+}
+
+/// `json` followed by `key`'s signature.
+fn sign_raw(json: &str, key: &SigningKey) -> Vec<u8> {
     let signature = key.sign(&super::admin::config_signed_message(json.as_bytes()));
     let mut out = json.as_bytes().to_vec();
     out.extend_from_slice(&signature.to_bytes());
     out
+}
+
+/// `json` stamped and signed by `key`, as `isere config push` sends it.
+fn signed(json: &str, key: &SigningKey) -> Vec<u8> {
+    sign_raw(&stamp(json), key)
+}
+
+/// The counters of signed admin requests: each above the last.
+static TIME: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1_000_000);
+
+/// The `authorization` of a request signed by `key` for `device`, its
+/// body `body`.
+fn authorization(
+    key: &SigningKey,
+    device: &str,
+    line: &super::auth::RequestLine<'_>,
+    body: &[u8],
+) -> String {
+    use core::sync::atomic::Ordering;
+    let time = TIME.fetch_add(1, Ordering::Relaxed);
+    let nonce = [(time % 251) as u8; 16];
+    let body_sha256: [u8; 32] = Sha256::digest(body).into();
+    let message = super::auth::signed_message(device, line, time, &nonce, &body_sha256);
+    super::auth::Credentials {
+        time,
+        nonce,
+        body_sha256,
+        signature: key.sign(&message).to_bytes(),
+    }
+    .to_header()
 }
 
 /// What the stand-in control was asked.
@@ -180,6 +234,7 @@ impl Device {
             running,
             control,
             log,
+            support::SERVICES.entropy,
         )
         .expect("the OTA state");
         Device {
@@ -193,9 +248,20 @@ impl Device {
         }
     }
 
-    /// An admin call with the token.
+    /// An admin call signed by the admin key.
     fn call(&self, method: &str, path: &str, body: &[u8]) -> Answer {
-        self.call_as(method, path, "", Some(bearer(TOKEN).as_bytes()), body)
+        self.call_q(method, path, "", body)
+    }
+
+    /// An admin call with a query, signed by the admin key.
+    fn call_q(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Answer {
+        let line = super::auth::RequestLine {
+            method,
+            path,
+            query,
+        };
+        let auth = authorization(&admin_key(), self.ota.device_id(), &line, body);
+        self.call_as(method, path, query, Some(auth.as_bytes()), body)
     }
 
     /// An admin call with `authorization` (the header's value, if any).
@@ -213,7 +279,11 @@ impl Device {
             query,
             authorization,
         };
-        let r = self.ota.handle(&req, &mut Chunks::of(body));
+        // As the server does: the head first, then the body.
+        let r = match self.ota.authenticate(&req) {
+            Ok(auth) => self.ota.handle(&req, auth, &mut Chunks::of(body)),
+            Err(r) => r,
+        };
         Answer {
             status: r.status,
             body: String::from_utf8_lossy(&r.body).into_owned(),
@@ -237,10 +307,6 @@ impl Device {
     fn exists(&self, path: &str) -> bool {
         self.storage.with(|fs| fs.stat(path).is_ok())
     }
-}
-
-fn bearer(token: &str) -> String {
-    alloc::format!("Bearer {token}")
 }
 
 /// An admin answer, as plain data.
@@ -343,67 +409,308 @@ fn deploy(device: &Device, name: &str, bundle: &[u8]) -> Answer {
 }
 
 #[test]
-fn unknown_endpoints_are_404_before_the_token_is_checked() {
+fn unknown_endpoints_are_404_and_bad_names_400_before_the_signature_is_checked() {
     let answers = testing::run(c"ota-404", || {
         let d = Device::boot(&boot_config());
         [
-            "",
-            "nothing",
-            "functions/a/b",
-            "functions/a/rollback/x",
-            "config/x",
-            "stats",
+            ("", 404),
+            ("nothing", 404),
+            ("functions/a/b", 404),
+            ("functions/a/rollback/x", 404),
+            ("config/x", 404),
+            ("functions/..", 400),
+            ("functions/../rollback", 400),
+            ("functions/a%2F..", 400),
+            ("functions/", 400),
         ]
         .iter()
-        .map(|path| {
-            let with = d.call("GET", path, b"").status;
-            let without = d.call_as("GET", path, "", None, b"").status;
-            (path.to_string(), with, without)
+        .flat_map(|(path, want)| {
+            [("GET", *path), ("POST", *path), ("DELETE", *path)].map(|(m, p)| {
+                let with = d.call(m, p, b"").status;
+                let without = d.call_as(m, p, "", None, b"").status;
+                (alloc::format!("{m} {p}"), *want, with, without)
+            })
         })
         .collect::<Vec<_>>()
     });
-    for (path, with, without) in answers {
-        assert_eq!((with, without), (404, 404), "{path:?}");
+    for (call, want, with, without) in answers {
+        assert_eq!((with, without), (want, want), "{call}");
     }
 }
 
 #[test]
-fn calls_without_the_right_token_are_401_with_a_bearer_challenge() {
+fn rollback_of_a_name_that_leaves_the_store_is_400_and_touches_nothing() {
+    let (status, body, calls, listed) = testing::run(c"ota-rollback-name", || {
+        let d = Device::boot(&boot_config());
+        deploy(&d, "app", &versioned("app", "1"));
+        deploy(&d, "app", &versioned("app", "2"));
+        d.calls();
+        let a = d.call("POST", "functions/../functions/app/rollback", b"");
+        let a2 = d.call("POST", "functions/../rollback", b"");
+        assert_eq!(a2.status, 400, "{}", a2.body);
+        (
+            a.status,
+            a.body,
+            d.calls(),
+            d.call("GET", "functions", b"").body,
+        )
+    });
+    // `functions/../functions/app/rollback` has too many segments: 404;
+    // `functions/../rollback` names `..`: 400. Either way nothing moved.
+    assert_eq!(status, 404, "{body}");
+    assert!(calls.is_empty(), "{calls:?}");
+    assert!(
+        listed.contains(r#""active":"2","previous":"1""#),
+        "{listed}"
+    );
+}
+
+#[test]
+fn calls_not_signed_by_an_admin_key_for_this_request_are_401_and_change_nothing() {
     let (refused, right, calls) = testing::run(c"ota-401", || {
         let d = Device::boot(&boot_config());
-        let tries: [Option<&[u8]>; 5] = [
-            None,
-            Some(b"Bearer wrong"),
-            Some(b"Bearer "),
-            Some(b"bearer correct horse battery staple"),
-            Some(b"Basic Y29ycmVjdCBob3JzZQ=="),
-        ];
+        let device = d.ota.device_id().to_string();
+        let body = signed(&boot_config(), &trusted());
+        let line = |method, path| super::auth::RequestLine {
+            method,
+            path,
+            query: "",
+        };
         let mut refused = Vec::new();
-        for auth in tries {
-            for (method, path) in [
-                ("GET", "config"),
-                ("PUT", "config"),
-                ("DELETE", "functions/hello"),
-            ] {
-                let a = d.call_as(method, path, "", auth, &signed(&boot_config(), &trusted()));
-                refused.push((a.status, a.header("www-authenticate").map(String::from)));
+        for (method, path) in [
+            ("GET", "config"),
+            ("PUT", "config"),
+            ("DELETE", "functions/hello"),
+        ] {
+            let good = authorization(&admin_key(), &device, &line(method, path), &body);
+            let tries: [(&str, String); 8] = [
+                ("none", String::new()),
+                (
+                    "a bearer token",
+                    String::from("Bearer correct horse battery staple"),
+                ),
+                ("malformed", good.replace("time=", "tim=")),
+                ("a field twice", alloc::format!("{good},time=1")),
+                (
+                    "a stranger's key",
+                    authorization(&stranger(), &device, &line(method, path), &body),
+                ),
+                (
+                    "another device",
+                    authorization(
+                        &admin_key(),
+                        "d-0000000000000000",
+                        &line(method, path),
+                        &body,
+                    ),
+                ),
+                (
+                    "another call",
+                    authorization(
+                        &admin_key(),
+                        &device,
+                        &line("POST", "functions/hello/rollback"),
+                        &body,
+                    ),
+                ),
+                (
+                    "a trusted (bundle) key, not an admin key",
+                    authorization(&trusted(), &device, &line(method, path), &body),
+                ),
+            ];
+            for (why, auth) in tries {
+                let auth = (!auth.is_empty()).then_some(auth);
+                let a = d.call_as(method, path, "", auth.as_ref().map(|a| a.as_bytes()), &body);
+                refused.push((
+                    alloc::format!("{method} {path}: {why}"),
+                    a.status,
+                    a.header("www-authenticate").map(String::from),
+                ));
             }
         }
         let right = d.call("GET", "config", b"");
         (refused, (right.status, right.body), d.calls())
     });
-    assert_eq!(refused.len(), 15);
-    for (status, challenge) in refused {
-        assert_eq!(status, 401);
-        assert_eq!(challenge.as_deref(), Some("Bearer"));
+    assert_eq!(refused.len(), 24);
+    for (why, status, challenge) in refused {
+        assert_eq!(status, 401, "{why}");
+        assert_eq!(challenge.as_deref(), Some("Isere-Ed25519"), "{why}");
     }
-    assert_eq!(right, (200, boot_config()), "the token opens the API");
+    assert_eq!(right, (200, boot_config()), "the admin key opens the API");
     assert!(calls.is_empty(), "nothing reached the control: {calls:?}");
 }
 
 #[test]
-fn a_device_without_a_token_answers_401_to_every_call() {
-    let statuses = testing::run(c"ota-no-token", || {
+fn a_replayed_or_stale_request_is_401_and_changes_nothing_even_after_a_restart() {
+    struct Seen {
+        first: u16,
+        replay: (u16, String),
+        stale: (u16, String),
+        after_restart: u16,
+        fresh_after_restart: u16,
+        listed: String,
+    }
+    let s = testing::run(c"ota-replay", || {
+        let d = Device::boot(&boot_config());
+        deploy(&d, "app", &versioned("app", "1"));
+        deploy(&d, "app", &versioned("app", "2"));
+        let line = super::auth::RequestLine {
+            method: "POST",
+            path: "functions/app/rollback",
+            query: "",
+        };
+        let auth = authorization(&admin_key(), d.ota.device_id(), &line, b"");
+        let rollback = |auth: &str| d.call_as("POST", line.path, "", Some(auth.as_bytes()), b"");
+        let first = rollback(&auth).status;
+        // Byte for byte again: it would roll forward to 2.
+        let replay = rollback(&auth);
+        // A request signed with a counter far below what was accepted.
+        let time = super::auth::REPLAY_WINDOW;
+        let nonce = [1u8; 16];
+        let body_sha256: [u8; 32] = Sha256::digest(b"").into();
+        let message =
+            super::auth::signed_message(d.ota.device_id(), &line, time, &nonce, &body_sha256);
+        let old = super::auth::Credentials {
+            time,
+            nonce,
+            body_sha256,
+            signature: admin_key().sign(&message).to_bytes(),
+        }
+        .to_header();
+        let stale = rollback(&old);
+        // A restart over the same store: the floor was persisted.
+        let config = Config::parse(boot_config().as_bytes()).expect("valid");
+        let again = Ota::new(
+            d.store,
+            &config,
+            boot_config().into_bytes(),
+            d.running,
+            d.control,
+            d.log,
+            support::SERVICES.entropy,
+        )
+        .expect("the OTA state");
+        let after_restart = again
+            .authenticate(&AdminRequest {
+                method: "POST",
+                path: line.path,
+                query: "",
+                authorization: Some(auth.as_bytes()),
+            })
+            .err()
+            .map_or(200, |r| r.status);
+        let fresh = authorization(&admin_key(), again.device_id(), &line, b"");
+        let fresh_after_restart = again
+            .authenticate(&AdminRequest {
+                method: "POST",
+                path: line.path,
+                query: "",
+                authorization: Some(fresh.as_bytes()),
+            })
+            .map_or_else(|r| r.status, |_| 200);
+        Seen {
+            first,
+            replay: (replay.status, replay.body),
+            stale: (stale.status, stale.body),
+            after_restart,
+            fresh_after_restart,
+            listed: d.call("GET", "functions", b"").body,
+        }
+    });
+    assert_eq!(s.first, 200);
+    assert_eq!(s.replay.0, 401, "{}", s.replay.1);
+    assert!(s.replay.1.contains("replayed"), "{}", s.replay.1);
+    assert_eq!(s.stale.0, 401, "{}", s.stale.1);
+    assert!(s.stale.1.contains("stale"), "{}", s.stale.1);
+    assert_eq!(s.after_restart, 401, "a restart does not reopen it");
+    assert_eq!(
+        s.fresh_after_restart, 401,
+        "below the persisted floor: the CLI asks for it first"
+    );
+    assert!(
+        s.listed.contains(r#""active":"1","previous":"2""#),
+        "rolled back once: {}",
+        s.listed
+    );
+}
+
+#[test]
+fn a_body_that_is_not_the_signed_one_is_401_and_nothing_is_stored() {
+    let (config, upload, after, listed) = testing::run(c"ota-body-hash", || {
+        let d = Device::boot(&boot_config());
+        let good = signed(&next_config(&admin_key()), &trusted());
+        let mut other = good.clone();
+        other[3] ^= 1;
+        let line = super::auth::RequestLine {
+            method: "PUT",
+            path: "config",
+            query: "",
+        };
+        let auth = authorization(&admin_key(), d.ota.device_id(), &line, &good);
+        let config = d.call_as("PUT", "config", "", Some(auth.as_bytes()), &other);
+        let bundle = versioned("app", "1");
+        let line = super::auth::RequestLine {
+            method: "PUT",
+            path: "functions/app",
+            query: "",
+        };
+        let auth = authorization(
+            &admin_key(),
+            d.ota.device_id(),
+            &line,
+            &bundle[..bundle.len() - 1],
+        );
+        let upload = d.call_as("PUT", "functions/app", "", Some(auth.as_bytes()), &bundle);
+        let after = unchanged(&d);
+        (
+            (config.status, config.body),
+            (upload.status, upload.body),
+            after,
+            d.store.versions("app").unwrap_or_default(),
+        )
+    });
+    assert_eq!(config.0, 401, "{}", config.1);
+    assert!(config.1.contains("not the one signed"), "{}", config.1);
+    assert_eq!(upload.0, 401, "{}", upload.1);
+    assert!(listed.is_empty(), "no bundle kept: {listed:?}");
+    assert_unchanged(&after);
+}
+
+#[test]
+fn stats_need_a_signature_unless_public_or_no_admin_key() {
+    let statuses = testing::run(c"ota-stats", || {
+        let stats = |config: &str, auth: bool| {
+            let d = Device::boot(config);
+            let line = super::auth::RequestLine {
+                method: "GET",
+                path: "stats",
+                query: "",
+            };
+            let a = authorization(&admin_key(), d.ota.device_id(), &line, b"");
+            let req = AdminRequest {
+                method: "GET",
+                path: "stats",
+                query: "",
+                authorization: auth.then_some(a.as_bytes()),
+            };
+            d.ota.authenticate(&req).map_or_else(|r| r.status, |_| 200)
+        };
+        let public =
+            boot_config().replace(r#""fleet":"lab""#, r#""fleet":"lab","public_stats":true"#);
+        let bare = r#"{"functions":[{"name":"hello","module":"hello"}],"routes":[]}"#;
+        [
+            stats(&boot_config(), false),
+            stats(&boot_config(), true),
+            stats(&public, false),
+            stats(bare, false),
+        ]
+    });
+    assert_eq!(statuses, [401, 200, 200, 200]);
+}
+
+#[test]
+fn a_device_without_an_admin_key_answers_401_to_every_call() {
+    let statuses = testing::run(c"ota-no-key", || {
         let config = r#"{"functions":[{"name":"hello","module":"hello"}],"routes":[]}"#;
         let d = Device::boot(config);
         [("GET", "functions"), ("GET", "config"), ("GET", "logs")]
@@ -444,12 +751,11 @@ fn a_known_endpoint_with_another_method_is_405() {
 
 /// A configuration different from the boot one in every part the admin
 /// API applies: limits, functions (`bye` gone, `echo` added), routes, and
-/// a new token.
-fn next_config(token: &str) -> String {
+/// admin key `admin`.
+fn next_config(admin: &SigningKey) -> String {
     alloc::format!(
-        r#"{{"server":{{"max_connections":4,"handler_timeout_ms":5000,"js_memory_bytes":4194304}},"functions":[{{"name":"hello","module":"hello"}},{{"name":"echo","module":"echo"}}],"routes":[{{"prefix":"/echo","function":"echo"}}],"admin":{{"token_sha256":"{}","trusted_keys":["{}"]}}}}"#,
-        hex(&Sha256::digest(token.as_bytes())),
-        hex(trusted().verifying_key().as_bytes())
+        r#"{{"server":{{"max_connections":4,"handler_timeout_ms":5000,"js_memory_bytes":4194304}},"functions":[{{"name":"hello","module":"hello"}},{{"name":"echo","module":"echo"}}],"routes":[{{"prefix":"/echo","function":"echo"}}],{}}}"#,
+        admin_json_for(admin)
     )
 }
 
@@ -467,7 +773,10 @@ fn unchanged(d: &Device) -> Unchanged {
     Unchanged {
         calls: d.calls(),
         served: d.call("GET", "config", b"").body,
-        stored: d.store.read_config().expect("the store reads"),
+        stored: d
+            .store
+            .read_file(StoreFile::Config)
+            .expect("the store reads"),
         bye: d.get("bye"),
         max_connections: d.running.limits().max_connections(),
     }
@@ -485,7 +794,7 @@ fn assert_unchanged(u: &Unchanged) {
 fn an_unsigned_configuration_is_refused_and_changes_nothing() {
     let (answers, after) = testing::run(c"ota-unsigned", || {
         let d = Device::boot(&boot_config());
-        let json = next_config(TOKEN);
+        let json = next_config(&admin_key());
         let answers = [
             d.call("PUT", "config", json.as_bytes()),
             d.call("PUT", "config", b""),
@@ -508,7 +817,7 @@ fn an_unsigned_configuration_is_refused_and_changes_nothing() {
 fn a_configuration_signed_by_an_untrusted_key_or_altered_is_refused() {
     let (answers, after) = testing::run(c"ota-untrusted", || {
         let d = Device::boot(&boot_config());
-        let json = next_config(TOKEN);
+        let json = next_config(&admin_key());
         let by_stranger = signed(&json, &stranger());
         // Signed by the trusted key, then one byte of the JSON changed.
         let mut altered = signed(&json, &trusted());
@@ -532,11 +841,11 @@ fn a_configuration_that_would_lock_the_device_out_is_refused() {
     let (answers, after) = testing::run(c"ota-lockout", || {
         let d = Device::boot(&boot_config());
         let key = hex(trusted().verifying_key().as_bytes());
-        let token = hex(&Sha256::digest(TOKEN.as_bytes()));
+        let admin = hex(admin_key().verifying_key().as_bytes());
         let functions = r#""functions":[{"name":"hello","module":"hello"}]"#;
         let configs = [
             alloc::format!(r#"{{{functions},"admin":{{"trusted_keys":["{key}"]}}}}"#),
-            alloc::format!(r#"{{{functions},"admin":{{"token_sha256":"{token}"}}}}"#),
+            alloc::format!(r#"{{{functions},"admin":{{"admin_keys":["{admin}"]}}}}"#),
             alloc::format!(r#"{{{functions}}}"#),
         ];
         let answers = configs.map(|json| {
@@ -559,8 +868,9 @@ fn a_signed_configuration_applies_at_once_is_stored_and_reports_its_functions() 
         answer: Answer,
         calls: Vec<Call>,
         stored: Option<Vec<u8>>,
-        old_token: u16,
-        new_token: String,
+        signed: Vec<u8>,
+        old_key: u16,
+        new_key: String,
         limits: (usize, u32, usize),
         echo: (u16, String),
         bye: u16,
@@ -570,25 +880,31 @@ fn a_signed_configuration_applies_at_once_is_stored_and_reports_its_functions() 
     }
     let s = testing::run(c"ota-config", || {
         let d = Device::boot(&boot_config());
-        let json = next_config("a new token");
-        let answer = d.call("PUT", "config", &signed(&json, &trusted()));
+        let json = stamp(&next_config(&stranger()));
+        let signed = sign_raw(&json, &trusted());
+        let answer = d.call("PUT", "config", &signed);
         let calls = d.calls();
         let bye = d.running.id_of("bye").expect("bye keeps its id");
         let limits = d.running.limits();
         Seen {
             answer,
             calls,
-            stored: d.store.read_config().expect("the store reads"),
-            old_token: d.call("GET", "config", b"").status,
-            new_token: d
-                .call_as(
-                    "GET",
-                    "config",
-                    "",
-                    Some(bearer("a new token").as_bytes()),
-                    b"",
-                )
-                .body,
+            stored: d
+                .store
+                .read_file(StoreFile::Config)
+                .expect("the store reads"),
+            old_key: d.call("GET", "config", b"").status,
+            new_key: {
+                let line = super::auth::RequestLine {
+                    method: "GET",
+                    path: "config",
+                    query: "",
+                };
+                let auth = authorization(&stranger(), d.ota.device_id(), &line, b"");
+                d.call_as("GET", "config", "", Some(auth.as_bytes()), b"")
+                    .body
+            },
+            signed,
             limits: (
                 limits.max_connections(),
                 limits.handler_timeout_ms(),
@@ -629,13 +945,13 @@ fn a_signed_configuration_applies_at_once_is_stored_and_reports_its_functions() 
     );
     assert_eq!(
         s.stored.as_deref(),
-        Some(s.json.as_bytes()),
-        "stored as sent"
+        Some(&s.signed[..]),
+        "stored as sent, signature and all"
     );
     assert_eq!(s.limits, (4, 5000, 4 << 20), "the running limits");
-    assert_eq!(s.old_token, 401, "the old token no longer opens the API");
+    assert_eq!(s.old_key, 401, "the old admin key no longer opens the API");
     assert_eq!(
-        s.new_token, s.json,
+        s.new_key, s.json,
         "the new one does, and serves the new JSON"
     );
     assert_eq!(s.echo.0, 200, "echo runs: {}", s.echo.1);
@@ -1110,16 +1426,16 @@ fn the_log_endpoint_returns_the_ring_after_a_cursor() {
         };
         line("first line");
         line("second line");
-        let first = d.call_as("GET", "logs", "", Some(bearer(TOKEN).as_bytes()), b"");
+        let first = d.call_q("GET", "logs", "", b"");
         let next = first.header("x-isere-log-next").map(String::from);
         line("third line");
         let query = alloc::format!("since={}", next.as_deref().unwrap_or("0"));
-        let second = d.call_as("GET", "logs", &query, Some(bearer(TOKEN).as_bytes()), b"");
+        let second = d.call_q("GET", "logs", &query, b"");
         let after = second.header("x-isere-log-next").unwrap_or("0").to_string();
         // Nothing new: a wait of 300 ms ends empty.
         let began = rtos::tick_count();
         let query = alloc::format!("since={after}&wait=300");
-        let third = d.call_as("GET", "logs", &query, Some(bearer(TOKEN).as_bytes()), b"");
+        let third = d.call_q("GET", "logs", &query, b"");
         let waited_ms = rtos::ticks_to_ms(rtos::tick_count() - began);
         (first, next, second, third, waited_ms)
     });

@@ -1413,3 +1413,43 @@ pub fn module_bundle(
     }];
     bundle::build(manifest, &members, key).unwrap()
 }
+
+/// The `authorization` of admin call `method target` with `body`, signed
+/// by `key` as the `isere` CLI signs (`isere::ota::auth`): the device id
+/// and counter floor asked of `GET /_isere/device` on `c` first.
+pub fn sign_admin(
+    c: &mut Conn,
+    key: &ed25519_dalek::SigningKey,
+    method: &str,
+    target: &str,
+    body: &[u8],
+) -> String {
+    use ed25519_dalek::Signer as _;
+    use isere::ota::auth;
+    use sha2::Digest as _;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let r = c.get("/_isere/device");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let device = r.json()["device"].as_str().unwrap().to_string();
+    let floor: u64 = r.header("x-isere-admin-floor").unwrap().parse().unwrap();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let line = auth::RequestLine {
+        method,
+        path: path.strip_prefix("/_isere/").unwrap(),
+        query,
+    };
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut nonce = [0u8; 16];
+    nonce[..8].copy_from_slice(&n.to_le_bytes());
+    nonce[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    let time = floor + 1;
+    let body_sha256: [u8; 32] = sha2::Sha256::digest(body).into();
+    let message = auth::signed_message(&device, &line, time, &nonce, &body_sha256);
+    auth::Credentials {
+        time,
+        nonce,
+        body_sha256,
+        signature: key.sign(&message).to_bytes(),
+    }
+    .to_header()
+}

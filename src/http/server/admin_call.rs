@@ -1,13 +1,15 @@
-//! The admin API's transport: an admin call (any `/_isere/` path but
-//! `stats`) is parsed here, its body streamed through the one body reader
-//! to the [`AdminApi`] the server was given, and its answer written back.
+//! The admin API's transport: an admin call (any `/_isere/` path) is
+//! parsed here, authenticated by the [`AdminApi`](crate::http::admin::AdminApi) the server was given
+//! from its head alone, then its body streamed through the one body reader
+//! to it, and its answer written back. `stats`, once authenticated
+//! (or on a device without an admin API), is the server's own page.
 
 use alloc::string::String;
 
 use super::body::BodyReader;
 use super::connection::Worker;
-use crate::http::admin::{AdminApi, AdminRequest, AdminResponse};
-use crate::http::request::RequestHead;
+use crate::http::admin::{AdminRequest, AdminResponse};
+use crate::http::request::{BodyFraming, RequestHead};
 use crate::js::Reply;
 use crate::port::Socket;
 use crate::rtos;
@@ -17,8 +19,10 @@ use crate::rtos;
 const ADMIN_STACK_WORDS: usize = 3072;
 
 impl Worker {
-    /// Answers an admin call, streaming its body; returns whether the
-    /// connection may stay open.
+    /// Answers an admin call (and `stats`), streaming its body; returns
+    /// whether the connection may stay open. The call is authenticated
+    /// from its head first: `100 Continue` and the body only follow a call
+    /// that passed.
     pub(super) fn serve_admin_call(
         &mut self,
         socket: Socket,
@@ -26,8 +30,18 @@ impl Worker {
         path: &str,
         query: &str,
     ) -> bool {
-        let admin: Option<&'static dyn AdminApi> = self.shared.extras.admin;
         let priority = self.shared.sizes.priority;
+        let Some(api) = self.shared.extras.admin else {
+            if path == "stats" {
+                // No admin API to authenticate with: the server's own page.
+                return self.skip_body(socket, head) && self.serve_stats(socket, head);
+            }
+            let response = AdminResponse::error(
+                501,
+                "this device has no bundle store: over-the-air deploys are not available on this port yet",
+            );
+            return self.answer_admin(socket, head, false, response);
+        };
         let method = head.method.clone();
         let authorization = head.header("authorization").map(<[u8]>::to_vec);
         let request = AdminRequest {
@@ -36,25 +50,44 @@ impl Worker {
             query,
             authorization: authorization.as_deref(),
         };
-        let mut body = BodyReader::new(self, socket, head, usize::MAX);
-        let response = match admin {
-            None => AdminResponse::error(
-                501,
-                "this device has no bundle store: over-the-air deploys are not available on this port yet",
-            ),
-            Some(api) if request.is_read_only() => api.handle(&request, &mut body),
-            // Calls that change something check signatures (Ed25519 wants a
-            // few KiB of stack): they run on a task of their own, with the
-            // stack a connection task does not keep for good.
-            Some(api) => rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
-                api.handle(&request, &mut body)
-            })
-            .unwrap_or_else(|_| {
-                AdminResponse::error(503, "not enough memory for an admin call now; try again")
-            }),
+        // Signatures are checked on a task of their own (Ed25519 wants a
+        // few KiB of stack, which a connection task does not keep).
+        let auth = rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
+            api.authenticate(&request)
+        })
+        .unwrap_or_else(|_| Err(out_of_memory()));
+        let auth = match auth {
+            Ok(auth) => auth,
+            Err(response) => return self.answer_admin(socket, head, false, response),
         };
-        if !body.is_done() {
-            // The body was left unread: its framing is lost, so close.
+        if path == "stats" {
+            return self.skip_body(socket, head) && self.serve_stats(socket, head);
+        }
+        let mut body = BodyReader::new(self, socket, head, usize::MAX);
+        let response = if request.is_read_only() {
+            api.handle(&request, auth, &mut body)
+        } else {
+            // Calls that change something check bundle signatures: their
+            // own task too.
+            rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
+                api.handle(&request, auth, &mut body)
+            })
+            .unwrap_or_else(|_| out_of_memory())
+        };
+        let read = body.is_done();
+        self.answer_admin(socket, head, read, response)
+    }
+
+    /// Writes an admin answer; `body_read`: whether the request's body was
+    /// read whole (else its framing is lost and the connection closes).
+    fn answer_admin(
+        &mut self,
+        socket: Socket,
+        head: &mut RequestHead,
+        body_read: bool,
+        response: AdminResponse,
+    ) -> bool {
+        if !body_read && head.framing != BodyFraming::None {
             head.keep_alive = false;
         }
         let reply = Reply {
@@ -76,4 +109,8 @@ impl Worker {
         };
         self.write_reply(socket, head, &reply) && head.keep_alive
     }
+}
+
+fn out_of_memory() -> AdminResponse {
+    AdminResponse::error(503, "not enough memory for an admin call now; try again")
 }

@@ -211,9 +211,6 @@ impl Worker {
             return false;
         };
         if let Some(admin) = path.strip_prefix("/_isere/") {
-            if admin == "stats" {
-                return self.skip_body(socket, head) && self.serve_stats(socket, head);
-            }
             let query = head
                 .target
                 .split_once('?')
@@ -271,7 +268,7 @@ impl Worker {
     /// Reads and drops the body of a request answered without it, so that
     /// the next request's framing is intact; `false` (after answering the
     /// error) when that fails.
-    fn skip_body(&mut self, socket: Socket, head: &RequestHead) -> bool {
+    pub(super) fn skip_body(&mut self, socket: Socket, head: &RequestHead) -> bool {
         if matches!(head.framing, BodyFraming::None | BodyFraming::Length(0)) {
             return true;
         }
