@@ -231,7 +231,7 @@ pub fn self_test(device: &Device) -> bool {
         log::error!(target: "board", "selftest: JS queue full");
         return false;
     }
-    let Some(reply) = replies.receive(rtos::ms_to_ticks(10_000)) else {
+    let Some(reply) = isere::js::task::wait_reply(replies, 1, rtos::ms_to_ticks(10_000)) else {
         log::error!(target: "board", "selftest: no reply within 10 s");
         return false;
     };

@@ -896,6 +896,12 @@ impl Conn {
                 Err(e) => panic!("connect {addr}: {e}"),
             }
         };
+        Conn::from_stream(stream)
+    }
+
+    /// A connection over a socket connected otherwise (from a chosen local
+    /// address, say), with [`IO_TIMEOUT`] reads and writes.
+    pub fn from_stream(stream: TcpStream) -> Conn {
         stream.set_nodelay(true).unwrap();
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
@@ -904,6 +910,13 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
         }
+    }
+
+    /// `method path` with no body: the response, or why none came.
+    pub fn try_request(&mut self, method: &str, path: &str) -> Result<Response, ReadError> {
+        self.try_send(&build_request(method, path, &[], b""))
+            .map_err(ReadError::Io)?;
+        self.try_read_response(method == "HEAD")
     }
 
     /// The underlying socket.
