@@ -27,7 +27,7 @@ MPS2_V6M_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --
 ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
 ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
 
-.PHONY: sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m test-rp2040-emu
+.PHONY: fuzz fuzz-ci sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m test-rp2040-emu
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -123,6 +123,14 @@ bench-login:
 ## Instructions per request on the QEMU board (-icount shift=0)
 bench-qemu: firmware
 	python3 bench/qemu.py $(MPS2_ELF)
+
+## Every fuzz target of fuzz/ for FUZZ_SECONDS (default 60) each; fails on a crash
+fuzz:
+	bash scripts/fuzz.sh
+
+## A short pass of every fuzz target (10 s each), for CI
+fuzz-ci:
+	FUZZ_SECONDS=10 bash scripts/fuzz.sh
 
 deps:
 	bash scripts/deps.sh

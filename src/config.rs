@@ -341,9 +341,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectMap<T> {
                 mut map: A,
             ) -> Result<ObjectMap<T>, A::Error> {
                 let mut out = BTreeMap::new();
-                while let Some(key) = map.next_key::<&'de str>()? {
+                while let Some(Key(key)) = map.next_key::<Key>()? {
                     let value: T = map.next_value()?;
-                    out.insert(String::from(key), value);
+                    out.insert(key, value);
                 }
                 Ok(ObjectMap(out))
             }
@@ -353,6 +353,28 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectMap<T> {
 }
 
 /// Checks one binding of function `function` and turns it into a [`Binding`].
+/// An object key, unescaped: serde-json-core hands a key holding an
+/// escape only to a visitor that copies it (a borrowed `&str` cannot be
+/// unescaped in place; a `String` key reaches an `unreachable!` of its map
+/// deserializer).
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(String::from(v)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
 pub(crate) fn binding(function: &str, name: &str, raw: RawBinding) -> Result<Binding, ConfigError> {
     let err =
         |what: &str| ConfigError(format!("functions: '{function}': binding '{name}': {what}"));
@@ -899,5 +921,20 @@ mod tests {
             let err = Config::parse(json.as_bytes()).unwrap_err();
             assert!(err.0.contains(expected), "{json}: {err}");
         }
+    }
+
+    /// An object key with an escape (`\"`, `\u0001`) parses: bundle
+    /// manifests share this map, and `to_json` escapes what a name holds.
+    #[test]
+    fn object_keys_may_hold_escapes() {
+        let json =
+            r#"{"functions":[{"name":"f","module":"hello","env":{"a\"b\u0001":"v"}}],"routes":[]}"#;
+        let config = Config::parse(json.as_bytes()).unwrap();
+        let env = &config.functions[0].env;
+        assert_eq!(
+            env.get("a\"b\u{1}").map(String::as_str),
+            Some("v"),
+            "{env:?}"
+        );
     }
 }

@@ -608,7 +608,7 @@ fn read_record_from(
     )))
 }
 
-fn check_key(key: &str) -> Result<(), KvError> {
+pub(crate) fn check_key(key: &str) -> Result<(), KvError> {
     if key.is_empty() || key == "." || key == ".." {
         return Err(KvError::InvalidKey);
     }
@@ -621,7 +621,7 @@ fn check_key(key: &str) -> Result<(), KvError> {
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// The file name of `key` (see the module documentation).
-fn file_name(key: &str) -> String {
+pub(crate) fn file_name(key: &str) -> String {
     let mut name = String::with_capacity(key.len() + 1);
     name.push('k');
     for c in key.chars() {
@@ -649,7 +649,7 @@ fn file_name(key: &str) -> String {
 }
 
 /// The key of a `k` file name; `None` if it is not one [`file_name`] makes.
-fn decode_name(name: &str) -> Option<String> {
+pub(crate) fn decode_name(name: &str) -> Option<String> {
     let rest = name.strip_prefix('k')?.as_bytes();
     let mut key = Vec::with_capacity(rest.len());
     let mut i = 0;
@@ -677,7 +677,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// A cursor: the hex of the last key a page covered.
-fn encode_cursor(key: &str) -> String {
+pub(crate) fn encode_cursor(key: &str) -> String {
     let mut out = String::with_capacity(2 * key.len());
     for b in key.bytes() {
         out.push(HEX[usize::from(b >> 4)].to_ascii_lowercase() as char);
@@ -686,7 +686,7 @@ fn encode_cursor(key: &str) -> String {
     out
 }
 
-fn decode_cursor(cursor: &str) -> Option<String> {
+pub(crate) fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = cursor.as_bytes();
     if !bytes.len().is_multiple_of(2) || bytes.len() > 2 * MAX_KEY_BYTES {
         return None;

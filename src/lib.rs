@@ -66,6 +66,8 @@ pub mod crypto;
 pub mod db;
 pub mod device;
 pub mod fs;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod heap;
 pub mod http;
 pub mod js;

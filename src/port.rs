@@ -10,11 +10,11 @@
 //! [`crate::services::Services`]; nothing in the core looks them up.
 //! [`NoNetwork`] stands in for a board without a network; the unit tests'
 //! in-memory network and test clock, entropy and console are in `mem`
-//! (simulator builds only).
+//! (simulator builds only, and the `fuzzing` feature's targets).
 
 use crate::rtos::TickType;
 
-#[cfg(all(test, feature = "port-posix"))]
+#[cfg(all(any(test, feature = "fuzzing"), feature = "port-posix"))]
 pub mod mem;
 
 /// A connected TCP socket, as numbered by the port.

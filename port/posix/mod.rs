@@ -129,6 +129,26 @@ pub fn init() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The signals of the POSIX port: its tick, our network interrupt and the
+/// port's resume signal for the scheduler thread. Only task threads may
+/// take them: a handler run on another thread would run kernel code outside
+/// any task.
+pub const PORT_SIGNALS: [libc::c_int; 3] = [libc::SIGALRM, libc::SIGIO, libc::SIGUSR1];
+
+/// Blocks [`PORT_SIGNALS`] on the calling thread (and the threads it will
+/// create): for threads that are not tasks (unit tests' and fuzzers').
+pub fn block_port_signals() {
+    // SAFETY: builds a signal set and changes the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = core::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in PORT_SIGNALS {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
+    }
+}
+
 /// Prepares what the kernel hooks need for host I/O: the epoll set the idle
 /// hook sleeps on (without it the idle task would spin) and the SIGIO
 /// "network interrupt". Part of [`init`]; the unit tests' scheduler

@@ -24,6 +24,8 @@ struct Conn {
     /// Everything the server sent.
     from_server: Vec<u8>,
     client_closed: bool,
+    /// The client sent all it will but still reads (a half-close).
+    client_done: bool,
     server_closed: bool,
     /// The client's address.
     from: [u8; 4],
@@ -76,6 +78,15 @@ impl MemNetwork {
         let mut inner = self.inner.lock().unwrap();
         if let Some(c) = inner.conns.get_mut(&client.0) {
             c.to_server.extend(bytes.iter().copied());
+        }
+    }
+
+    /// The client has sent all it will (a TCP half-close): the server reads
+    /// the end of the stream but can still answer.
+    pub fn shutdown(&self, client: Client) {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some(c) = inner.conns.get_mut(&client.0) {
+            c.client_done = true;
         }
     }
 
@@ -142,7 +153,7 @@ impl Network for MemNetwork {
                 return Some(Err(NetError::Closed));
             }
             if c.to_server.is_empty() {
-                return c.client_closed.then_some(Ok(0));
+                return (c.client_closed || c.client_done).then_some(Ok(0));
             }
             let n = buf.len().min(c.to_server.len());
             for (slot, b) in buf.iter_mut().zip(c.to_server.drain(..n)) {
@@ -216,4 +227,29 @@ pub struct NullConsole;
 
 impl super::Console for NullConsole {
     fn write_line(&self, _line: &str) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtos::testing::run;
+
+    #[test]
+    fn a_half_closed_client_reads_the_answer_after_the_end_of_its_stream() {
+        let (read, eof, sent, received) = run(c"half-close", || {
+            let net = MemNetwork::new();
+            let client = net.connect(b"ping");
+            net.shutdown(client);
+            let socket = net.accept(Listener(0), 0).unwrap();
+            let mut buf = [0u8; 8];
+            let n = net.recv(socket, &mut buf, 0).unwrap();
+            let eof = net.recv(socket, &mut buf[n..], 0);
+            let sent = Network::send(&net, socket, b"pong", 0);
+            (buf[..n].to_vec(), eof, sent, net.received(client))
+        });
+        assert_eq!(read, b"ping");
+        assert_eq!(eof, Ok(0), "the end of the client's stream");
+        assert_eq!(sent, Ok(4), "the server can still answer");
+        assert_eq!(received, b"pong");
+    }
 }

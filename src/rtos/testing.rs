@@ -430,23 +430,7 @@ fn serve(in_tray: mpsc::Receiver<Job>) -> ! {
     }
 }
 
-/// The signals of the POSIX port: its tick, our network interrupt and the
-/// port's resume signal for the scheduler thread.
-const PORT_SIGNALS: [libc::c_int; 3] = [libc::SIGALRM, libc::SIGIO, libc::SIGUSR1];
-
-/// Blocks [`PORT_SIGNALS`] on the calling thread (and the threads it will
-/// create).
-fn block_port_signals() {
-    // SAFETY: builds a signal set and changes the calling thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = core::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in PORT_SIGNALS {
-            libc::sigaddset(&mut set, signal);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
-    }
-}
+use crate::posix::{PORT_SIGNALS, block_port_signals};
 
 /// Runs before `main` on the main thread of the test binary, so that every
 /// thread of the harness inherits the blocked port signals (see the module
