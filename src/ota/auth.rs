@@ -220,9 +220,16 @@ impl ReplayGuard {
         }
     }
 
-    /// The lowest `T` is this plus one.
+    /// The lowest `T` is this plus one. With the list of recent requests
+    /// full, a new one must also be above the oldest kept (which it
+    /// pushes out).
     pub fn floor(&self) -> u64 {
-        self.floor.max(self.high.saturating_sub(REPLAY_WINDOW))
+        let base = self.floor.max(self.high.saturating_sub(REPLAY_WINDOW));
+        let oldest_kept = match self.seen.is_full() {
+            true => self.seen.iter().map(|(t, _)| *t).min().unwrap_or(0),
+            false => 0,
+        };
+        base.max(oldest_kept)
     }
 
     /// Accepts `(time, nonce)` once; `Ok(Some(f))` when floor `f` must be
@@ -235,6 +242,8 @@ impl ReplayGuard {
         if self.seen.iter().any(|(t, n)| *t == time && n == nonce) {
             return Err(AuthError::Replayed);
         }
+        // What is forgotten below stays refused: the floor keeps it out.
+        self.floor = floor;
         self.seen.retain(|(t, _)| *t > floor);
         if self.seen.is_full() {
             // Forget the oldest; the floor rises to it, so it stays refused.
@@ -259,5 +268,36 @@ impl ReplayGuard {
     /// Records that floor `f` was persisted.
     pub fn persisted(&mut self, f: u64) {
         self.reserved = self.reserved.max(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_it_reports_is_the_one_it_applies() {
+        let mut guard = ReplayGuard::new(0);
+        // Clients that sign with `floor + 1`, as the tests and a CLI with a
+        // clock behind the device's do, fill the list of recent requests.
+        let mut accepted = Vec::new();
+        for n in 0..(3 * SEEN as u64) {
+            let time = guard.floor() + 1;
+            let nonce = [n as u8; 16];
+            guard
+                .admit(time, &nonce)
+                .unwrap_or_else(|e| panic!("request {n} at {time}: {e}"));
+            assert!(guard.admit(time, &nonce).is_err(), "{n}: replayed at once");
+            accepted.push((time, nonce));
+        }
+        // Every request accepted is refused again, whether still in the
+        // list (seen) or pushed out of it (below the floor).
+        for (time, nonce) in accepted {
+            assert!(
+                guard.admit(time, &nonce).is_err(),
+                "replay of {time} accepted"
+            );
+        }
+        assert!(guard.floor() > 0);
     }
 }
