@@ -27,7 +27,7 @@ MPS2_V6M_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --
 ESP32C3_ELF := target/riscv32imc-unknown-none-elf/firmware/isere-esp32c3
 ESP32C3_ARGS := --profile firmware --no-default-features --features board-esp32c3 --target riscv32imc-unknown-none-elf --bin isere-esp32c3
 
-.PHONY: fuzz fuzz-ci sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m test-rp2040-emu
+.PHONY: fuzz fuzz-ci soak sim build test test-sim test-qemu unit check-core lint fmt bench deps clean qemu firmware size bench-qemu esp32c3 rp2040 size-rp2040 selftest-v6m test-rp2040-emu
 
 ## Build and run the simulator with the example functions on http://127.0.0.1:$(PORT)
 sim:
@@ -40,8 +40,8 @@ build:
 ## Everything CI checks: formatting, lints, the no_std core for the boards,
 ## the ESP32-C3 and RP2040 images (the RP2040's run in rp2040js against its
 ## heap budget), unit + integration tests on the simulator, the same HTTP
-## suite on the QEMU board
-test: deps lint check-core esp32c3 rp2040 test-rp2040-emu test-sim test-qemu
+## suite on the QEMU board, a short pass of every fuzz target
+test: deps lint check-core esp32c3 rp2040 test-rp2040-emu test-sim test-qemu fuzz-ci
 
 test-sim:
 	$(CARGO) test --all-targets
@@ -49,7 +49,7 @@ test-sim:
 
 ## The HTTP integration suite against the mps2-an385 firmware in QEMU (a board per test)
 test-qemu: firmware
-	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test fetch --test static_files --test kv --test login --test ota -- --test-threads=4
+	ISERE_TEST_BOARD=mps2-an385 $(CARGO) test --test http --test platform --test web --test db-bindings --test fetch --test static_files --test kv --test login --test ota --test hostile -- --test-threads=4
 
 unit:
 	$(CARGO) test --lib
@@ -131,6 +131,12 @@ fuzz:
 ## A short pass of every fuzz target (10 s each), for CI
 fuzz-ci:
 	FUZZ_SECONDS=10 bash scripts/fuzz.sh
+
+## 10 minutes (SOAK_SECONDS) of kept-alive load, connection churn and slow
+## clients holding the pool on the release simulator: requests served,
+## errors, heap and RSS at start and end (flat within 1 %)
+soak: build
+	python3 scripts/soak.py
 
 deps:
 	bash scripts/deps.sh

@@ -19,12 +19,15 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 
 toolchain=()
+sanitizer=()
 if rustup run nightly rustc --version >/dev/null 2>&1 \
   || rustup toolchain install nightly --profile minimal >/dev/null 2>&1; then
   toolchain=(+nightly)
 else
-  echo "fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1"
+  # Stable ships no sanitizer runtimes: coverage-guided, without ASan.
+  echo "fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1, without AddressSanitizer"
   export RUSTC_BOOTSTRAP=1
+  sanitizer=(--sanitizer none)
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
@@ -32,9 +35,9 @@ fi
 
 # cargo-fuzz builds one target or all of them.
 if [ "${#targets[@]}" -eq 1 ]; then
-  cargo "${toolchain[@]}" fuzz build -O "${targets[0]}"
+  cargo "${toolchain[@]}" fuzz build -O "${sanitizer[@]}" "${targets[0]}"
 else
-  cargo "${toolchain[@]}" fuzz build -O
+  cargo "${toolchain[@]}" fuzz build -O "${sanitizer[@]}"
 fi
 bin=target/x86_64-unknown-linux-gnu/release
 

@@ -332,7 +332,7 @@ fn a_static_route_over_the_devices_own_data_is_refused() {
 fn a_lambda_status_that_is_not_final_is_a_502() {
     let functions = format!(
         r#"{FUNCTIONS},{{"name":"s","path":{}}}"#,
-        function_path_json("status.js")
+        function_path_json("lambda-status.js")
     );
     let Some(sim) = Sim::with_config(
         "a_lambda_status_that_is_not_final_is_a_502",

@@ -113,6 +113,8 @@ fn start() -> (&'static MemNetwork, &'static Device) {
         ceilings: Ceilings {
             max_connections: 2,
             js_memory_bytes: 16 << 20,
+            body_bytes: 1 << 20,
+            cap_clients_by_default: false,
         },
         js: JsConfig {
             stack_limit: 256 * 1024,
