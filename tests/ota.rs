@@ -1179,8 +1179,14 @@ fn a_pushed_max_connections_resizes_the_pool_at_once() {
     assert_eq!(number(&s["connections"]["tasks"]), 8);
     let ceiling = number(&s["connections"]["ceiling"]);
 
-    // More: twelve connections held open at once, each served.
-    let config = device_config(&lab, r#""max_connections":12"#, HI_FUNCTION, HI_ROUTE);
+    // More: twelve connections held open at once, each served (all from
+    // one address, with no cap per client: this is about the pool).
+    let config = device_config(
+        &lab,
+        r#""max_connections":12,"max_connections_per_client":0"#,
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
     let out = push_config(&lab, &sim, "more.json", &config);
     assert!(out.status.success(), "{}", text(&out));
     assert!(

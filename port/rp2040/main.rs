@@ -62,6 +62,12 @@ static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 /// slots, with request limits sized for 264 KiB of RAM.
 const BOARD_CONFIG: &str = include_str!("isere.json");
 
+/// Heap the engine may not take: what the connection tasks allocate for
+/// the heads of their requests (at most the board configuration's 4 KiB
+/// each, 4 connections), so that a function using all its memory cannot
+/// starve them.
+const REQUEST_RESERVE: usize = 16 * 1024;
+
 /// The Pico's crystal.
 const XOSC_HZ: u32 = 12_000_000;
 
@@ -198,8 +204,9 @@ impl boot::Board for Pico {
             priority: SERVER_PRIORITY,
         },
         max_connections: MAX_CONNECTIONS,
-        // Two bodies of the board configuration's 16 KiB limit at once.
-        body_budget_bytes: 32 * 1024,
+        // One body of the board configuration's 16 KiB limit at a time (a
+        // larger one is streamed to the handler, not held).
+        body_budget_bytes: 16 * 1024,
         // 2 KiB of the RP2040's budget, with over-the-air deploys.
         log_ring_bytes: 2 * 1024,
     };
@@ -222,10 +229,10 @@ impl boot::Board for Pico {
         Ok((config, text))
     }
 
-    /// What the heap has left: a pushed configuration cannot promise the
-    /// engine more.
+    /// What the heap has left but the heads of requests in flight: a
+    /// pushed configuration cannot promise the engine more.
     fn js_memory_ceiling(&self, free_heap: usize) -> usize {
-        free_heap
+        free_heap.saturating_sub(REQUEST_RESERVE)
     }
 
     /// The stack and its listener; the link comes up once the device runs

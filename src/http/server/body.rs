@@ -157,8 +157,12 @@ impl<'w> BodyReader<'w> {
     }
 
     /// Reads the body and drops it, a piece at a time (a request answered
-    /// without it keeps its connection's framing intact).
+    /// without it keeps its connection's framing intact); 413 at once for a
+    /// declared length above the limit.
     pub(super) fn discard(mut self) -> Result<(), BodyError> {
+        if matches!(self.remaining, Remaining::Length(n) if n > self.max) {
+            return Err(BodyError(413));
+        }
         let mut piece = Vec::new();
         while self.next_chunk(&mut piece)? {}
         Ok(())
