@@ -190,11 +190,18 @@ def slow(addr, n):
 
 
 def stats(addr):
-    s = connect(addr)
-    s.sendall(request("GET", "/_isere/stats", close=True))
-    r = read_response(s, b"")
-    s.close()
-    return json.loads(r[1])["heap"]["used"]
+    """The heap in use, asked until the pool has room for the question."""
+    deadline = time.time() + 60
+    while True:
+        s = connect(addr)
+        s.sendall(request("GET", "/_isere/stats", close=True))
+        r = read_response(s, b"")
+        s.close()
+        if r is not None and r[0] == 200:
+            return json.loads(r[1])["heap"]["used"]
+        if time.time() > deadline:
+            sys.exit(f"soak: no stats within 60 s (last: {r and r[0]})")
+        time.sleep(0.05)
 
 
 def rss_kib(pid):

@@ -376,7 +376,7 @@ function receiveTcp(body) {
     sendTcp(c, ACK);
   }
 }
-// A request on a connection of its own, answered and closed by the board
+// A request on a connection of its own (at most one TCP segment's worth), answered and closed by the board
 // (`Connection: close`, or an error that closes).
 async function exchange(request) {
   const c = await connect();
@@ -402,11 +402,29 @@ async function scenario() {
   const before = stats(first);
   check(before !== null && before.heap && before.heap.free > 0,
     `HTTP: GET /_isere/stats on the same connection -> ${JSON.stringify(before)}`);
+
+  // The hostile cases, twice: the heap outside the engine (whose garbage
+  // waits for its collector) after the second round must be where the
+  // first left it, or each round leaks.
+  const outside = (s) => s.heap.used - s.js_memory.used;
+  const heapOutside = async () =>
+    outside(stats(await exchange('GET /_isere/stats HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n')));
+  const rounds = [];
+  for (let round = 1; round <= 2; round++) {
+    await hostileRound();
+    rounds.push(await heapOutside());
+  }
+  const grew = rounds[1] - rounds[0];
+  check(grew <= 512,
+    `hostile: heap in use outside the engine ${rounds[0]} B after one round, ${rounds[1]} B after two (${grew >= 0 ? '+' : ''}${grew} B)`);
+  finish(failed ? 1 : 0);
+}
+
+async function hostileRound() {
   const good = async (after) => {
     const c = await exchange('GET /hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n');
     check(/^HTTP\/1\.1 200 /.test(statusOf(c)), `hostile: after ${after}, GET /hello -> "${statusOf(c)}"`);
   };
-
   // Three idle sockets from one address, then a fourth that asks. (The
   // deadlines that close idle sockets and stalled heads are not tested
   // here: under rp2040js the kernel's tickless idle does not count the
@@ -430,22 +448,14 @@ async function scenario() {
   const big = await exchange('POST /hello HTTP/1.1\r\nHost: b\r\nContent-Length: 1048576\r\n\r\n');
   check(/^HTTP\/1\.1 413 /.test(statusOf(big)), `hostile: a 1 MiB body (limit 16 KiB) -> "${statusOf(big)}"`);
   // A body to a route that takes none: read and dropped a piece at a time.
-  const dropped = await exchange('POST /hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\nContent-Length: 12000\r\n\r\n' + 'x'.repeat(12000));
-  check(/^HTTP\/1\.1 405 /.test(statusOf(dropped)), `hostile: a 12 KB body to a GET route -> "${statusOf(dropped)}"`);
+  // (One segment: this host does no TCP flow control.)
+  const dropped = await exchange('POST /hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\nContent-Length: 1200\r\n\r\n' + 'x'.repeat(1200));
+  check(/^HTTP\/1\.1 405 /.test(statusOf(dropped)), `hostile: a 1200-byte body to a GET route -> "${statusOf(dropped)}"`);
   // A Host that would rewrite the handler's URL.
   const host = await exchange('GET /hello HTTP/1.1\r\nHost: evil.example/pwn?\r\n\r\n');
   check(/^HTTP\/1\.1 400 /.test(statusOf(host)), `hostile: Host "evil.example/pwn?" -> "${statusOf(host)}"`);
   await good('bad bodies and a bad Host');
 
-  // The heap outside the engine (whose garbage waits for its collector)
-  // is where a leak per bad request would show.
-  const last = await exchange('GET /_isere/stats HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n');
-  const after = stats(last);
-  const outside = (s) => s.heap.used - s.js_memory.used;
-  const grew = after && before ? outside(after) - outside(before) : NaN;
-  check(after !== null && grew <= 512,
-    `hostile: heap in use outside the engine ${outside(before)} B before, ${after ? outside(after) : '?'} B after (${grew >= 0 ? '+' : ''}${grew} B)`);
-  finish(failed ? 1 : 0);
 }
 
 function receiveFrame(f) {
