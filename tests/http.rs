@@ -1483,3 +1483,22 @@ fn a_failing_stream_cuts_the_answer_and_the_next_request_is_served() {
     sim.expect_stderr("the producer failed", Duration::from_secs(10));
     assert_hello_after(&sim);
 }
+
+#[test]
+fn an_upload_the_handler_does_not_read_is_answered_then_closed() {
+    let Some(sim) = stream_sim("an_upload_the_handler_does_not_read_is_answered_then_closed")
+    else {
+        return;
+    };
+    // 48 KB the handler never reads: the answer says close, and what the
+    // client still sends is read and dropped first, so the client gets the
+    // answer rather than a reset.
+    let mut c = sim.conn();
+    let body = vec![b'u'; 48 * 1024];
+    let r = c.request("POST", "/produce?n=1", &[], &body);
+    r.assert_status(200);
+    assert_eq!(r.text(), "chunk 0\n");
+    assert!(r.connection_has("close"), "{r}");
+    c.assert_closed();
+    assert_hello_after(&sim);
+}

@@ -37,6 +37,9 @@ pub(super) const WHOLE_BODY_MAX: usize = 16 * 1024;
 /// with its 500 rather than a 504.
 const HANDLER_GRACE_MS: u64 = 500;
 
+/// Most of an unread body dropped before the connection closes.
+const LINGER_BYTES: usize = 64 * 1024;
+
 /// Longest a connection task waits for room in the JS task's queue to hand
 /// it a piece or an acknowledgement.
 const DELIVERY_WAIT_MS: u64 = 1000;
@@ -167,7 +170,29 @@ impl Worker {
             reply.status,
             rtos::ticks_to_ms(rtos::tick_count().wrapping_sub(started))
         );
-        ok && incoming.intact()
+        let intact = incoming.intact();
+        if let Incoming::Reading(progress) = incoming
+            && ok
+            && !intact
+        {
+            self.linger(socket, progress);
+        }
+        ok && intact
+    }
+
+    /// Reads and drops some of a body the handler left unread before the
+    /// connection closes: a client still sending when the socket closes
+    /// gets a reset, and may lose the answer it was sent.
+    fn linger(&mut self, socket: Socket, progress: Progress) {
+        let mut reader = BodyReader::resume(self, socket, progress);
+        let mut piece = Vec::new();
+        let mut dropped = 0;
+        while dropped < LINGER_BYTES {
+            match crate::http::admin::BodySource::next_chunk(&mut reader, &mut piece) {
+                Ok(true) => dropped += piece.len(),
+                _ => return,
+            }
+        }
     }
 
     /// The JS task's next word about the current exchange, waiting as long
