@@ -54,11 +54,10 @@ impl<'w> BodyReader<'w> {
         };
         let announced = !matches!(remaining, Remaining::Done);
         if head.expect_continue && announced && worker.buf.is_empty() {
-            let mut pace = worker.outgoing();
+            let mut pace = worker.transfer_pace();
             let _ = worker.send_paced(socket, b"HTTP/1.1 100 Continue\r\n\r\n", &mut pace);
         }
-        let limits = worker.shared.running.limits();
-        let pace = Pace::start(limits.header_timeout_ms(), limits.min_bytes_per_second());
+        let pace = worker.transfer_pace();
         BodyReader {
             worker,
             socket,

@@ -93,8 +93,9 @@ impl Worker {
         self.shared.services.net
     }
 
-    /// The allowance of an answer about to be sent (see [`Pace`]).
-    pub(super) fn outgoing(&self) -> Pace {
+    /// The allowance of a transfer starting now, a body read or an answer
+    /// sent (see [`Pace`]).
+    pub(super) fn transfer_pace(&self) -> Pace {
         let limits = self.shared.running.limits();
         Pace::start(limits.header_timeout_ms(), limits.min_bytes_per_second())
     }
@@ -301,7 +302,7 @@ impl Worker {
             &self.shared.date(),
         );
         let with_body = head.method != "HEAD" && !matches!(sent, ResponseFraming::None);
-        let mut pace = self.outgoing();
+        let mut pace = self.transfer_pace();
         if with_body && body.len() <= COALESCED_BODY {
             out.extend_from_slice(body);
             return self.send_paced(socket, &out, &mut pace);
@@ -321,7 +322,7 @@ impl Worker {
     ) -> bool {
         let mut out = Vec::new();
         response::simple_response(&mut out, status, close, &self.shared.date(), extra);
-        self.send_paced(socket, &out, &mut self.outgoing()) && !close
+        self.send_paced(socket, &out, &mut self.transfer_pace()) && !close
     }
 }
 

@@ -315,7 +315,7 @@ impl Worker {
             &self.shared.date(),
         );
         let chunked = matches!(sent, ResponseFraming::Chunked);
-        let mut writing = self.send_paced(socket, &out, &mut self.outgoing());
+        let mut writing = self.send_paced(socket, &out, &mut self.transfer_pace());
         loop {
             match self.next_note() {
                 None => {
@@ -333,7 +333,7 @@ impl Worker {
                         // Each piece has its own allowance: the time the
                         // function takes to make the next is not the
                         // client's.
-                        let mut pace = self.outgoing();
+                        let mut pace = self.transfer_pace();
                         writing = match chunked {
                             true => {
                                 out.clear();
@@ -353,7 +353,7 @@ impl Worker {
                     if writing && ok && chunked {
                         out.clear();
                         encode_last_chunk(&mut out);
-                        writing = self.send_paced(socket, &out, &mut self.outgoing());
+                        writing = self.send_paced(socket, &out, &mut self.transfer_pace());
                     }
                     // Raw (HTTP/1.0), the body ends with the connection.
                     return writing && ok && chunked;

@@ -49,7 +49,7 @@ impl Worker {
             head.keep_alive,
             &self.shared.date(),
         );
-        let mut pace = self.outgoing();
+        let mut pace = self.transfer_pace();
         if !self.send_paced(socket, &out, &mut pace) {
             return false;
         }

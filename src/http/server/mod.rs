@@ -22,11 +22,15 @@
 //! client is told rather than dropped.
 //!
 //! A connection's life (RFC 9112 §9): read a request head within
-//! `header_timeout_ms` (408 if a started head stalls; an idle kept-alive
-//! connection is closed quietly after `keep_alive_timeout_ms`), read its body
-//! (`Content-Length` or chunked, `100 Continue` when asked), route it, hand it
-//! to the JS task, write the reply, and go on with the next (possibly already
-//! pipelined) request unless either side asked to close. Every protocol error
+//! `header_timeout_ms` of its first byte (408; a new connection that sends
+//! nothing, or a kept-alive one idle for `keep_alive_timeout_ms`, is closed
+//! quietly), read its body (`Content-Length` or chunked, `100 Continue` when
+//! asked; whole from the shared body budget, or streamed to the handler),
+//! route it, hand it to the JS task, write the reply, and go on with the
+//! next (possibly already pipelined) request unless either side asked to
+//! close. Every wait is a deadline over the whole head, body or answer,
+//! never a timeout per read, and one client address holds at most
+//! `max_connections_per_client` of the pool. Every protocol error
 //! maps to one status and closes the connection, since after it the framing
 //! of what follows cannot be trusted.
 
