@@ -1209,7 +1209,12 @@ fn a_pushed_max_connections_resizes_the_pool_at_once() {
     // Fewer: the idle tasks retire at once (a new connection finds none),
     // the busy ones once their connection ends; held connections go on
     // being served meanwhile.
-    let config = device_config(&lab, r#""max_connections":3"#, HI_FUNCTION, HI_ROUTE);
+    let config = device_config(
+        &lab,
+        r#""max_connections":3,"max_connections_per_client":0"#,
+        HI_FUNCTION,
+        HI_ROUTE,
+    );
     let out = push_config(&lab, &sim, "fewer.json", &config);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -1235,7 +1240,10 @@ fn a_pushed_max_connections_resizes_the_pool_at_once() {
     // Above what the port affords: clamped to its ceiling, and said so.
     let config = device_config(
         &lab,
-        &format!(r#""max_connections":{}"#, ceiling + 1),
+        &format!(
+            r#""max_connections":{},"max_connections_per_client":0"#,
+            ceiling + 1
+        ),
         HI_FUNCTION,
         HI_ROUTE,
     );
