@@ -1733,3 +1733,35 @@ fn keygen_writes_the_secret_keys_for_their_owner_only() {
     assert!(!out.status.success(), "never over existing keys");
     assert!(text(&out).contains("exists already"), "{}", text(&out));
 }
+
+#[test]
+fn continue_is_sent_only_to_an_authenticated_upload() {
+    if support::skip_on_target("ota_continue", "needs its own configuration") {
+        return;
+    }
+    let lab = lab_for_target();
+    let sim = lab.start();
+    let bundle = std::fs::read(lab.path(&lab.build_answering("app", "1", "one"))).unwrap();
+    let target = "/_isere/functions/app";
+    let head = |auth: &str| {
+        format!(
+            "PUT {target} HTTP/1.1\r\nHost: d\r\nContent-Length: {}\r\nExpect: 100-continue\r\n{auth}\r\n",
+            bundle.len()
+        )
+    };
+    // Unsigned: refused at once, never invited to send the body.
+    let mut c = sim.conn();
+    c.send(head("").as_bytes());
+    let r = c.try_read_response(false).expect("an answer");
+    assert_eq!(r.status, 401, "{r}");
+    // Signed: 100 Continue, the body, then the deploy's answer.
+    let auth = sign(&lab, &sim, "keys/admin.key", "PUT", target, &bundle);
+    let mut c = sim.conn();
+    c.send(head(&format!("authorization: {auth}\r\n")).as_bytes());
+    let r = c.try_read_response(false).expect("an interim answer");
+    assert_eq!(r.status, 100, "{r}");
+    c.send(&bundle);
+    let r = c.try_read_response(false).expect("the final answer");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(get(&sim, "/app"), (200, "one".to_string()));
+}
