@@ -509,7 +509,14 @@ fn reply_from_result<'c>(
         let (bytes, stream) = if body.is_nullish() {
             (None, None)
         } else if let Some(b) = body.bytes() {
-            (Some(b.to_vec()), None)
+            // A copy out of the engine, beside what it holds: refused (a
+            // 500) rather than aborting when the heap has no room for it.
+            let mut copy = Vec::new();
+            if copy.try_reserve_exact(b.len()).is_err() {
+                return Err(ctx.throw_out_of_memory());
+            }
+            copy.extend_from_slice(b);
+            (Some(copy), None)
         } else {
             (None, Some(body))
         };
