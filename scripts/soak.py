@@ -224,6 +224,15 @@ def main():
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    try:
+        soak(sim)
+    finally:
+        # Whatever happened here, the simulator does not outlive the soak.
+        if sim.poll() is None:
+            sim.kill()
+
+
+def soak(sim):
     line = sim.stdout.readline()
     port = int(line.strip().rsplit(":", 1)[1].rstrip("/"))
     addr = ("127.0.0.1", port)
