@@ -30,12 +30,8 @@ enum Remaining {
 pub(super) struct BodyReader<'w> {
     worker: &'w mut Worker,
     socket: Socket,
-    remaining: Remaining,
-    /// Most body bytes accepted (413 above it): a declared length is
-    /// checked before anything is read, chunks as they are decoded.
-    max: usize,
-    /// The whole body's allowance: a client that trickles it is cut off.
-    pace: Pace,
+    /// Where the reading stands (kept apart while it is paused).
+    p: Progress,
 }
 
 impl<'w> BodyReader<'w> {
@@ -61,45 +57,37 @@ impl<'w> BodyReader<'w> {
         BodyReader {
             worker,
             socket,
-            remaining,
-            max,
-            pace,
+            p: Progress {
+                remaining,
+                max,
+                pace,
+            },
         }
     }
 
     /// Puts the reading aside (the connection task waits for the handler
     /// to ask for the next piece meanwhile).
     pub(super) fn pause(self) -> Progress {
-        Progress {
-            remaining: self.remaining,
-            max: self.max,
-            pace: self.pace,
-        }
+        self.p
     }
 
     /// Goes on reading where [`BodyReader::pause`] left off.
     pub(super) fn resume(worker: &'w mut Worker, socket: Socket, p: Progress) -> BodyReader<'w> {
-        BodyReader {
-            worker,
-            socket,
-            remaining: p.remaining,
-            max: p.max,
-            pace: p.pace,
-        }
+        BodyReader { worker, socket, p }
     }
 
     /// Whether the whole body was read (the connection's framing is intact).
     pub(super) fn is_done(&self) -> bool {
-        matches!(self.remaining, Remaining::Done)
+        self.p.is_done()
     }
 
     /// Reads more from the socket into the worker's buffer.
     fn fill(&mut self) -> Result<(), BodyError> {
-        let wait = self.pace.wait().ok_or(BodyError(408))?;
+        let wait = self.p.pace.wait().ok_or(BodyError(408))?;
         match self.worker.fill(self.socket, wait) {
             Ok(0) => Err(BodyError(400)),
             Ok(n) => {
-                self.pace.advance(n);
+                self.p.pace.advance(n);
                 Ok(())
             }
             Err(NetError::TimedOut) => Err(BodyError(408)),
@@ -116,9 +104,9 @@ impl<'w> BodyReader<'w> {
     pub(super) fn read_all(mut self) -> Result<Option<WholeBody>, BodyError> {
         let shared = self.worker.shared;
         let budget = &shared.bodies;
-        match self.remaining {
+        match self.p.remaining {
             Remaining::Done => Ok(None),
-            Remaining::Length(n) if n > self.max => Err(BodyError(413)),
+            Remaining::Length(n) if n > self.p.max => Err(BodyError(413)),
             Remaining::Length(n) => {
                 let reservation = budget.reserve(n).map_err(refused)?;
                 let mut bytes = Vec::new();
@@ -132,7 +120,7 @@ impl<'w> BodyReader<'w> {
                 while filled < n {
                     filled += self.recv_into(&mut bytes[filled..])?;
                 }
-                self.remaining = Remaining::Done;
+                self.p.remaining = Remaining::Done;
                 Ok(Some(WholeBody { bytes, reservation }))
             }
             // A chunked body is streamed to the handler, never read whole.
@@ -143,11 +131,11 @@ impl<'w> BodyReader<'w> {
     /// Reads body bytes into `out` (what the read buffer holds was taken
     /// before); how many.
     fn recv_into(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
-        let wait = self.pace.wait().ok_or(BodyError(408))?;
+        let wait = self.p.pace.wait().ok_or(BodyError(408))?;
         match self.worker.net().recv(self.socket, out, wait) {
             Ok(0) => Err(BodyError(400)),
             Ok(n) => {
-                self.pace.advance(n);
+                self.p.pace.advance(n);
                 Ok(n)
             }
             Err(NetError::TimedOut) => Err(BodyError(408)),
@@ -159,7 +147,7 @@ impl<'w> BodyReader<'w> {
     /// without it keeps its connection's framing intact); 413 at once for a
     /// declared length above the limit.
     pub(super) fn discard(mut self) -> Result<(), BodyError> {
-        if matches!(self.remaining, Remaining::Length(n) if n > self.max) {
+        if matches!(self.p.remaining, Remaining::Length(n) if n > self.p.max) {
             return Err(BodyError(413));
         }
         let mut piece = Vec::new();
@@ -168,10 +156,13 @@ impl<'w> BodyReader<'w> {
     }
 }
 
-/// Where a paused body's reading stands.
+/// Where a body's reading stands.
 pub(super) struct Progress {
     remaining: Remaining,
+    /// Most body bytes accepted (413 above it): a declared length is
+    /// checked before anything is read, chunks as they are decoded.
     max: usize,
+    /// The whole body's allowance: a client that trickles it is cut off.
     pace: Pace,
 }
 
@@ -202,10 +193,10 @@ impl BodySource for BodyReader<'_> {
     fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, BodyError> {
         out.clear();
         loop {
-            match &mut self.remaining {
+            match &mut self.p.remaining {
                 Remaining::Done => return Ok(false),
                 Remaining::Length(0) => {
-                    self.remaining = Remaining::Done;
+                    self.p.remaining = Remaining::Done;
                     return Ok(false);
                 }
                 Remaining::Length(left) => {
@@ -220,7 +211,7 @@ impl BodySource for BodyReader<'_> {
                     Ok((used, done)) => {
                         self.worker.buf.drain(..used);
                         if done {
-                            self.remaining = Remaining::Done;
+                            self.p.remaining = Remaining::Done;
                             return Ok(!out.is_empty());
                         }
                         if !out.is_empty() {

@@ -280,6 +280,29 @@ impl Worker {
         }
     }
 
+    /// Writes the head of an answer to `head` into `out` (its version, its
+    /// connection's keep-alive, the date); the framing actually written.
+    pub(super) fn answer_head(
+        &self,
+        out: &mut Vec<u8>,
+        head: &RequestHead,
+        status: u16,
+        reason: &str,
+        headers: &[(String, String)],
+        framing: ResponseFraming,
+    ) -> ResponseFraming {
+        response::write_head(
+            out,
+            head.version,
+            status,
+            reason,
+            headers,
+            framing,
+            head.keep_alive,
+            &self.shared.date(),
+        )
+    }
+
     /// Writes `reply` (its head and, unless the request was `HEAD` or the
     /// status has none, its body); returns whether that worked.
     pub(super) fn write_reply(&self, socket: Socket, head: &RequestHead, reply: &Reply) -> bool {
@@ -291,15 +314,13 @@ impl Worker {
             ResponseFraming::Length(body.len())
         };
         let mut out = Vec::with_capacity(256 + body.len().min(COALESCED_BODY));
-        let sent = response::write_head(
+        let sent = self.answer_head(
             &mut out,
-            head.version,
+            head,
             reply.status,
             &reply.status_text,
             &reply.headers,
             framing,
-            head.keep_alive,
-            &self.shared.date(),
         );
         let with_body = head.method != "HEAD" && !matches!(sent, ResponseFraming::None);
         let mut pace = self.transfer_pace();

@@ -20,7 +20,7 @@ use super::connection::Worker;
 use crate::http::admin::BodyError;
 use crate::http::chunked::{encode_chunk, encode_last_chunk};
 use crate::http::request::RequestHead;
-use crate::http::response::{self, ResponseFraming};
+use crate::http::response::ResponseFraming;
 use crate::js::context::ContextSlot;
 use crate::js::io::Completion;
 use crate::js::task::{ToConnection, wait_note};
@@ -304,15 +304,13 @@ impl Worker {
             false => ResponseFraming::Chunked,
         };
         let mut out = Vec::with_capacity(256);
-        let sent = response::write_head(
+        let sent = self.answer_head(
             &mut out,
-            head.version,
+            head,
             reply.status,
             &reply.status_text,
             &reply.headers,
             framing,
-            head.keep_alive,
-            &self.shared.date(),
         );
         let chunked = matches!(sent, ResponseFraming::Chunked);
         let mut writing = self.send_paced(socket, &out, &mut self.transfer_pace());

@@ -10,7 +10,7 @@ use super::TAG;
 use super::connection::Worker;
 use crate::fs::{FileKind, FsError};
 use crate::http::request::RequestHead;
-use crate::http::response::{self, ResponseFraming};
+use crate::http::response::ResponseFraming;
 use crate::http::static_files::{self, Conditions};
 use crate::port::Socket;
 use crate::running::Asset;
@@ -39,16 +39,7 @@ impl Worker {
             ResponseFraming::Length(len as usize)
         };
         let mut out = Vec::with_capacity(256);
-        response::write_head(
-            &mut out,
-            head.version,
-            status,
-            "",
-            headers,
-            framing,
-            head.keep_alive,
-            &self.shared.date(),
-        );
+        self.answer_head(&mut out, head, status, "", headers, framing);
         let mut pace = self.transfer_pace();
         if !self.send_paced(socket, &out, &mut pace) {
             return false;

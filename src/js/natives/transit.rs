@@ -19,27 +19,32 @@ use crate::js::context::{ContextState, Transit};
 use crate::js::engine::{Ctx, Thrown, Value};
 use crate::js::task::ToConnection;
 
-/// The exchange of the token in `args[0]`, or a TypeError.
-fn exchange(ctx: &Ctx, args: &[Value<'_>]) -> Result<(u32, Transit), Thrown> {
+/// The context's state, and the token in `args[0]` with its exchange; a
+/// TypeError once the exchange is over.
+fn exchange<'c>(
+    ctx: &'c Ctx,
+    args: &[Value<'_>],
+) -> Result<(&'c ContextState, u32, Transit), Thrown> {
     let state = ContextState::of(ctx)?;
     let token = match args.first() {
         Some(v) => v.to_f64()? as u32,
         None => 0,
     };
     match state.transit(token) {
-        Some(t) => Ok((token, t)),
+        Some(t) => Ok((state, token, t)),
         None => Err(ctx.throw_type_error("the request this body belongs to is over")),
     }
 }
 
-/// Sends `note` to the exchange's connection task with a promise settled by
-/// its answer; a TypeError when the connection no longer listens.
+/// Sends `note` (given the I/O id) to the exchange's connection task with a
+/// promise settled by its answer; a TypeError when the connection no longer
+/// listens.
 fn ask<'c>(
     ctx: &'c Ctx,
+    state: &ContextState,
     transit: Transit,
     note: impl FnOnce(u32) -> ToConnection,
 ) -> Result<Value<'c>, Thrown> {
-    let state = ContextState::of(ctx)?;
     let [promise, resolve, reject] = ctx.promise()?;
     let id = state.add_pending_io(resolve, reject);
     // Never blocks the JS task: a connection has one word in flight at a
@@ -61,9 +66,9 @@ pub fn pull_body<'c>(
     _this: Value<'c>,
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let (_, transit) = exchange(ctx, args)?;
-    let slot = ContextState::of(ctx)?.slot();
-    ask(ctx, transit, |id| ToConnection::Pull {
+    let (state, _, transit) = exchange(ctx, args)?;
+    let slot = state.slot();
+    ask(ctx, state, transit, |id| ToConnection::Pull {
         seq: transit.seq,
         slot,
         id,
@@ -76,7 +81,7 @@ pub fn send_piece<'c>(
     _this: Value<'c>,
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let (_, transit) = exchange(ctx, args)?;
+    let (state, _, transit) = exchange(ctx, args)?;
     let bytes: Vec<u8> = match args.get(1).and_then(|v| v.bytes()) {
         Some(b) => b.to_vec(),
         None => {
@@ -85,8 +90,8 @@ pub fn send_piece<'c>(
             );
         }
     };
-    let slot = ContextState::of(ctx)?.slot();
-    ask(ctx, transit, |id| ToConnection::Piece {
+    let slot = state.slot();
+    ask(ctx, state, transit, |id| ToConnection::Piece {
         seq: transit.seq,
         slot,
         id,
@@ -100,9 +105,8 @@ pub fn end_body<'c>(
     _this: Value<'c>,
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let (token, transit) = exchange(ctx, args)?;
+    let (state, token, transit) = exchange(ctx, args)?;
     let ok = args.get(1).is_some_and(|v| v.to_bool());
-    let state = ContextState::of(ctx)?;
     state.close_transit(token);
     if let Some(request_body) = transit.with {
         state.close_transit(request_body);
