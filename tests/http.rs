@@ -12,9 +12,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Conn, Json, Response, Sim, TempDir, build_request, function_path_json, run_to_exit};
-
-const HELLO_BODY: &str = "Hello from Isère!\n";
+use support::{
+    Conn, HELLO_BODY, Json, Response, Sim, TempDir, assert_alive, build_request,
+    function_path_json, run_to_exit,
+};
 
 /// The four built-in example functions.
 const BUILTIN_FUNCTIONS: &str = r#"{"name":"hello","module":"hello"},{"name":"echo","module":"echo"},{"name":"timer","module":"timer"},{"name":"lambda","module":"lambda"}"#;
@@ -63,14 +64,6 @@ fn raw_expect_close(sim: &Sim, raw: &[u8], status: u16) -> Response {
     // the response is what matters.
     let _ = c.try_send(raw);
     expect_status_then_close(&mut c, status)
-}
-
-/// The server still answers on a new connection.
-#[track_caller]
-fn assert_alive(sim: &Sim) {
-    let r = sim.conn().get("/hello");
-    r.assert_status(200);
-    assert_eq!(r.text(), HELLO_BODY);
 }
 
 #[track_caller]

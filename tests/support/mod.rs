@@ -580,6 +580,18 @@ pub fn skip_on_board(test: &str, why: &str) -> bool {
     false
 }
 
+/// What the built-in `hello` function answers.
+pub const HELLO_BODY: &str = "Hello from Isère!\n";
+
+/// The device still answers `GET /hello` on a new connection (after a bad
+/// input, the next good request must be served).
+#[track_caller]
+pub fn assert_alive(sim: &Sim) {
+    let r = sim.conn().get("/hello");
+    r.assert_status(200);
+    assert_eq!(r.text(), HELLO_BODY);
+}
+
 /// Prints a skip notice and returns true when an external target is set.
 pub fn skip_on_target(test: &str, why: &str) -> bool {
     match external_target() {
