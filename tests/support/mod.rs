@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod rp2040;
+
 use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
