@@ -16,10 +16,13 @@
 //      image, printed;
 //   7. hostile clients on its 4 connection slots (tests/hostile.rs's
 //      connection and memory cases), each followed by a good request: idle
-//      sockets from one address (3 allowed, the 4th gets 503), a body over
-//      the limit (413), a body to a route that takes none (405, read and
+//      sockets from one address (3 allowed, the 4th gets 503; the board
+//      closes the 3 once header_timeout_ms has passed), a body over the
+//      limit (413), a body to a route that takes none (405, read and
 //      dropped), a bad Host (400); the heap outside the engine flat across
-//      them.
+//      them;
+//   8. 10 s of idle with the link up: the board's uptime keeps to simulated
+//      time, and the share of it the core sleeps in WFI (sleep.cjs).
 //
 // Ethernet frames travel in NCM transfer blocks (NTB16, one datagram each),
 // split into 64-byte USB packets. The board's console (UART0) is echoed.
@@ -30,6 +33,7 @@
 'use strict';
 const fs = require('fs');
 const { Simulator } = require('rp2040js');
+const sleep = require('./sleep.cjs');
 
 const [uf2Path, limitSec = '120'] = process.argv.slice(2);
 if (!uf2Path) {
@@ -45,6 +49,9 @@ const BROADCAST_MAC = [255, 255, 255, 255, 255, 255];
 
 const sim = new Simulator();
 const mcu = sim.rp2040;
+// SysTick and WFI as ARMv6-M has them, and the time the core sleeps
+// (RP2040_EMU_STOCK_SLEEP=1: rp2040js's own model, which loses the time).
+const power = sleep.attach(sim, { model: process.env.RP2040_EMU_STOCK_SLEEP !== '1' });
 const log = (...a) => console.log('[host]', ...a);
 const hex = (b) => Buffer.from(b).toString('hex');
 const simMs = () => (mcu.clock.nanos / 1e6).toFixed(1);
@@ -417,6 +424,20 @@ async function scenario() {
   const grew = rounds[1] - rounds[0];
   check(grew <= 512,
     `hostile: heap in use outside the engine ${rounds[0]} B after one round, ${rounds[1]} B after two (${grew >= 0 ? '+' : ''}${grew} B)`);
+
+  // Idle with the link up: the board's uptime (its tick count) follows
+  // simulated time, and the core sleeps through most of it.
+  const uptime = async () =>
+    [stats(await exchange('GET /_isere/stats HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n')).uptime_ms, mcu.clock.nanos / 1e6];
+  const [up0, sim0] = await uptime();
+  const window = power.snapshot();
+  await power.delay(10000);
+  const idle = power.since(window);
+  const [up1, sim1] = await uptime();
+  check(Math.abs((up1 - up0) - (sim1 - sim0)) <= 0.02 * (sim1 - sim0),
+    `idle 10 s: uptime advanced ${up1 - up0} ms over ${(sim1 - sim0).toFixed(0)} ms of simulated time (within 2 %)`);
+  log(`idle 10 s: core asleep ${(100 * idle.asleepShare).toFixed(3)} % of simulated time (awake ` +
+    `${(idle.awakeNanos / 1e3).toFixed(0)} us; ${idle.wfi} WFI, ${idle.sysTicks} SysTick exceptions, ${idle.irqs} interrupts)`);
   finish(failed ? 1 : 0);
 }
 
@@ -425,23 +446,25 @@ async function hostileRound() {
     const c = await exchange('GET /hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n');
     check(/^HTTP\/1\.1 200 /.test(statusOf(c)), `hostile: after ${after}, GET /hello -> "${statusOf(c)}"`);
   };
-  // Three idle sockets from one address, then a fourth that asks. (The
-  // deadlines that close idle sockets and stalled heads are not tested
-  // here: under rp2040js the kernel's tickless idle does not count the
-  // time the core sleeps, ~1 ms of board time per second of simulated time
-  // measured, so board timeouts never come; the simulator and the QEMU
-  // board run those cases.)
+  // Three idle sockets from one address, then a fourth that asks; the
+  // board closes the three, quietly, once header_timeout_ms (10 s by
+  // default) has passed without a byte.
+  const opened = mcu.clock.nanos;
   const idle = [await connect(), await connect(), await connect()];
   const fourth = await exchange('GET /hello HTTP/1.1\r\nHost: b\r\n\r\n');
   check(/^HTTP\/1\.1 503 /.test(statusOf(fourth)) && /\r\nretry-after: 1\r\n/i.test(text(fourth)),
     `hostile: a 4th connection from the address holding 3 -> "${statusOf(fourth)}" with Retry-After`);
-  for (const c of idle) {
+  const closed = Promise.all(idle.map((c) => c.ended)).then(() => mcu.clock.nanos);
+  const at = await Promise.race([closed, power.delay(12000).then(() => null)]);
+  const held = at === null ? 'still open after 12 s' : `after ${((at - opened) / 1e9).toFixed(2)} s`;
+  check(at !== null && at - opened >= 9.9e9 && at - opened <= 10.5e9 && idle.every((c) => c.received.length === 0),
+    `hostile: the idle sockets, closed by the board quietly ${held} of simulated time (header_timeout_ms 10 s)`);
+  for (const c of idle.filter((c) => c.state !== 'closed')) {
     sendTcp(c, ACK | FIN);
     c.seq += 1;
     c.state = 'fin-sent';
   }
-  await Promise.all(idle.map((c) => c.ended));
-  check(idle.every((c) => c.received.length === 0), 'hostile: the idle sockets, closed by the host, closed quietly');
+  await closed;
   await good('idle sockets');
 
   // A body far over the limit: 413 before a byte of it is read.

@@ -39,4 +39,6 @@ cargo build --profile firmware-small --no-default-features --features rp2040-emu
   --target thumbv6m-none-eabi --bin isere-rp2040 --target-dir target/rp2040-emu
 elf=target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040
 python3 scripts/uf2.py "$elf" "$elf.uf2"
+# The SysTick and WFI model the host runs the image with (sleep.cjs).
+node tests/rp2040-emu/sleep-check.cjs
 node tests/rp2040-emu/host.cjs "$elf.uf2" "${RP2040_EMU_SECONDS:-120}"
