@@ -17,7 +17,7 @@ RP2040_ELF := target/thumbv6m-none-eabi/firmware-small/isere-rp2040
 # QuickJS-NG and LittleFS); the QEMU board, CI's check of the engine, keeps
 # them.
 RP2040_CFLAGS := $(shell sed -n 's/^CFLAGS_thumbv6m_none_eabi = "\(.*\)"/\1/p' .cargo/config.toml) -DQJS_DISABLE_PARSER -DNDEBUG
-RP2040_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --profile firmware-small --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040
+RP2040_BUILD := CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" $(CARGO) build --profile firmware-small --no-default-features --features board-rp2040,db-clients --target thumbv6m-none-eabi --bin isere-rp2040
 # The same QEMU board built for ARMv6-M (the kernel's CM0 port) with the
 # RP2040's C flags: runs the RP2040's instruction set, kernel port and engine
 # build, which nothing else here can (and shares its QuickJS-NG build).
@@ -62,7 +62,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --no-default-features --features board-mps2-an385 --target thumbv7m-none-eabi --bin isere-mps2-an385 -- -D warnings
-	$(CARGO) clippy --profile firmware-small --no-default-features --features board-rp2040 --target thumbv6m-none-eabi --bin isere-rp2040 -- -D warnings
+	$(CARGO) clippy --profile firmware-small --no-default-features --features board-rp2040,db-clients --target thumbv6m-none-eabi --bin isere-rp2040 -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

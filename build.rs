@@ -66,6 +66,9 @@ fn main() {
     println!("cargo:rerun-if-changed=src/js/compiler.rs");
 
     compile_js(&root, &out);
+    if env::var_os("CARGO_FEATURE_BOARD_RP2040").is_some() {
+        board_config(&root, "port/rp2040/isere.json");
+    }
 
     if env::var_os("CARGO_FEATURE_PORT_POSIX").is_some() {
         compile_freertos(
@@ -193,6 +196,25 @@ fn board(root: &Path, out: &Path, name: &str, port: &str, gcc_arch: &[&str]) {
         &[("ISERE_BUILD_EPOCH", Some(&epoch))],
     );
     link_board(root, out, name, &format!("isere-{name}"), gcc_arch);
+}
+
+/// The configuration a board image is provisioned with: the file named by
+/// `ISERE_BOARD_CONFIG` (relative to the crate root or absolute), else the
+/// port's own, given to the board's source as `ISERE_BOARD_CONFIG`. Its
+/// admin keys are what lets the owner deploy to a board fresh from the
+/// boot drive (port/rp2040/README.md).
+fn board_config(root: &Path, default: &str) {
+    println!("cargo:rerun-if-env-changed=ISERE_BOARD_CONFIG");
+    let path = match env::var_os("ISERE_BOARD_CONFIG") {
+        Some(p) if !p.is_empty() => root.join(p),
+        _ => root.join(default),
+    };
+    if !path.is_file() {
+        eprintln!("ISERE_BOARD_CONFIG: {} is not a file", path.display());
+        std::process::exit(1);
+    }
+    println!("cargo:rerun-if-changed={}", path.display());
+    println!("cargo:rustc-env=ISERE_BOARD_CONFIG={}", path.display());
 }
 
 /// Seconds since the Unix epoch for the boards' clock (no RTC): the

@@ -3,7 +3,10 @@
 //! `GET /me` checks it. The user store is KV (an image prepared with
 //! `isere-sim --add-user`), a real PostgreSQL or a real Redis
 //! (`scripts/test-servers.sh`). With `ISERE_TEST_BOARD=mps2-an385` the
-//! same tests run on the QEMU board, which reaches the servers at 10.0.2.2.
+//! same tests run on the QEMU board, which reaches the servers at 10.0.2.2;
+//! with `ISERE_TEST_BOARD=rp2040` on the RP2040 image in rp2040js, which
+//! gets the KV image in its flash partition and its configuration over the
+//! air, and reaches the servers at the laptop's end of its USB network.
 //!
 //! Run: `cargo test --test login`.
 
@@ -15,7 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use dbsupport::{HOST_RANDOM, StdConnector, closed_port, env_or, require_server};
-use support::{Conn, Response, Sim, TempDir, board_firmware, json_string, skip_on_target};
+use support::{Conn, Response, Sim, TempDir, host_address, json_string, skip_on_target};
 
 const SIM: &str = env!("CARGO_BIN_EXE_isere-sim");
 const SECRET: &str = "test-jwt-secret";
@@ -52,13 +55,9 @@ fn hash(password: &str) -> String {
     h
 }
 
-/// Where the function reaches the host's loopback.
+/// Where the function reaches the host's servers.
 fn host() -> &'static str {
-    if board_firmware().is_some() {
-        "10.0.2.2"
-    } else {
-        "127.0.0.1"
-    }
+    host_address()
 }
 
 /// The login function with `bindings` (JSON object text), plus `/hello`.
@@ -131,9 +130,13 @@ fn kv_sim(test: &str, dir: &TempDir, function_env: &str) -> Option<Sim> {
     }
     let image = dir.path().join("users.img");
     let image = image.to_str().unwrap();
+    // The size of the RP2040's partition, so that the same image serves
+    // there.
     tool(&[
         "--data",
         image,
+        "--data-size",
+        "512K",
         "--add-user",
         "ada",
         "--password",
@@ -214,7 +217,7 @@ fn bad_requests_and_bad_tokens_are_refused() {
     me(&mut c, &none_alg).assert_status(401);
     me(&mut c, "garbage").assert_status(401);
     // TOKEN_TTL is 1 s here: the token expires.
-    std::thread::sleep(Duration::from_millis(2100));
+    sim.let_time_pass(Duration::from_millis(2100));
     me(&mut c, &token).assert_status(401);
 }
 

@@ -1,17 +1,254 @@
-//! The RP2040 image in rp2040js (`make test-rp2040-emu` builds it), reached
-//! over its USB network as a laptop reaches a Pico.
+//! The RP2040 image in rp2040js (`make test-rp2040-emu` builds it, provisioned
+//! with the test keys of tests/rp2040-emu/keys), reached over its USB network
+//! as a laptop reaches a Pico: over-the-air deploys, rollbacks and pushed
+//! configurations on its flash, across resets of the chip, also in the middle
+//! of an upload. The login suite runs on the same image from tests/login.rs
+//! (`ISERE_TEST_BOARD=rp2040`).
+//!
+//! Run: `make test-rp2040-emu`.
 
 mod support;
 
-use support::rp2040::{Board, IMAGE};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use support::rp2040::{ADMIN_KEY, Board, IMAGE, TRUSTED_KEY};
+use support::{Conn, Json, ROOT, TempDir};
+
+/// Builds function `name` (routed at `/name`), version `version`, from `js`;
+/// the bundle's path.
+fn build(board: &Board, dir: &TempDir, name: &str, version: &str, js: &str) -> PathBuf {
+    build_sized(board, dir, name, version, js).0
+}
+
+/// [`build`], and the bytes of bytecode in the bundle (`isere build` says).
+fn build_sized(
+    board: &Board,
+    dir: &TempDir,
+    name: &str,
+    version: &str,
+    js: &str,
+) -> (PathBuf, f64) {
+    let src = dir.write(&format!("{name}-{version}.js"), js);
+    let bundle = dir.path().join(format!("{name}-{version}.bundle"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_isere"))
+        .args([
+            "build",
+            src.to_str().unwrap(),
+            "--name",
+            name,
+            "--version",
+            version,
+        ])
+        .args(["--key", TRUSTED_KEY, "--out", bundle.to_str().unwrap()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "isere build: {}\n{}",
+        text(&out),
+        board.console.text()
+    );
+    let report = text(&out);
+    let bytecode = report
+        .split(" of bytecode")
+        .next()
+        .and_then(|s| s.rsplit('(').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no bytecode size in {report}"));
+    (bundle, bytecode)
+}
+
+fn answering(body: &str) -> String {
+    format!("export default {{ async fetch() {{ return new Response({body:?}); }} }};\n")
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `isere ARGS` against the board; its output, which must be a success.
+fn isere(board: &Board, args: &[&str]) -> String {
+    let out = board.isere(args);
+    assert!(
+        out.status.success(),
+        "isere {args:?}: {}\n--- console ---\n{}",
+        text(&out),
+        board.console.text()
+    );
+    text(&out)
+}
+
+fn get(board: &Board, path: &str) -> (u16, String) {
+    let mut c = Conn::connect(board.addr());
+    c.set_read_timeout(Duration::from_secs(60));
+    let r = c.get(path);
+    (r.status, r.text().to_string())
+}
+
+fn stats(board: &Board) -> Json {
+    let mut c = Conn::connect(board.addr());
+    let r = c.get("/_isere/stats");
+    r.assert_status(200);
+    r.json()
+}
+
+/// Presses reset and waits until the board serves again.
+fn reset_and_wait(board: &Board) {
+    let before = board.console.text().matches("isere listening on").count();
+    board.reset();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while board.console.text().matches("isere listening on").count() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the board did not come back after a reset\n{}",
+            board.console.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 #[test]
-fn the_board_answers_over_its_usb_network() {
-    let board = Board::power_on(IMAGE);
-    let mut c = support::Conn::connect(board.addr());
-    let r = c.get("/hello");
-    r.assert_status(200);
-    assert_eq!(r.text(), support::HELLO_BODY);
-    let clock = board.clock();
-    eprintln!("clock: {clock:?}");
+fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
+    let board = Board::power_on(IMAGE, None);
+    let dir = TempDir::new("rp2040-ota");
+    let one = build(&board, &dir, "greet", "1.0.0", &answering("one"));
+    let two = build(&board, &dir, "greet", "1.1.0", &answering("two"));
+    let out = isere(&board, &["deploy", one.to_str().unwrap()]);
+    assert!(out.contains("greet 1.0.0 active"), "{out}");
+    assert_eq!(get(&board, "/greet"), (200, "one".into()));
+    isere(&board, &["deploy", two.to_str().unwrap()]);
+    assert_eq!(get(&board, "/greet"), (200, "two".into()));
+    isere(&board, &["rollback", "greet"]);
+    assert_eq!(get(&board, "/greet"), (200, "one".into()));
+
+    let config = dir.write(
+        "config.json",
+        r#"{"functions":[{"name":"hello","module":"hello"}],
+            "routes":[{"prefix":"/hi","function":"hello"}]}"#,
+    );
+    board.push_config(config.to_str().unwrap());
+    assert_eq!(get(&board, "/hi"), (200, support::HELLO_BODY.into()));
+    assert_eq!(
+        get(&board, "/hello").0,
+        404,
+        "the pushed routes replace the provisioned ones"
+    );
+
+    reset_and_wait(&board);
+    assert!(
+        board.console.text().contains("file system: mounted"),
+        "{}",
+        board.console.text()
+    );
+    assert_eq!(
+        get(&board, "/greet"),
+        (200, "one".into()),
+        "the rolled-back version, after a reset"
+    );
+    assert_eq!(
+        get(&board, "/hi"),
+        (200, support::HELLO_BODY.into()),
+        "the pushed configuration, after a reset"
+    );
+    let out = isere(&board, &["status"]);
+    assert!(out.contains("greet") && out.contains("1.0.0"), "{out}");
+}
+
+/// Sends the first `cut` bytes of the upload of `bundle` (its whole head,
+/// signed), then resets the chip.
+fn cut_upload(board: &Board, name: &str, bundle: &[u8], cut: usize) {
+    let key = ed25519_dalek::SigningKey::from_bytes(
+        &isere::ota::bundle::parse_hex32(
+            std::fs::read_to_string(format!("{ROOT}/{ADMIN_KEY}"))
+                .unwrap()
+                .trim(),
+        )
+        .unwrap(),
+    );
+    let target = format!("/_isere/functions/{name}");
+    let mut c = Conn::connect(board.addr());
+    let auth = support::sign_admin(&mut c, &key, "PUT", &target, bundle);
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: b\r\nauthorization: {auth}\r\nContent-Length: {}\r\n\r\n",
+        bundle.len()
+    );
+    c.send(head.as_bytes());
+    let mut stream = c.stream();
+    let _ = stream.write_all(&bundle[..cut]);
+    // Let the board take in what was sent before the power goes.
+    std::thread::sleep(Duration::from_millis(300));
+    reset_and_wait(board);
+}
+
+#[test]
+fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
+    let board = Board::power_on(IMAGE, None);
+    let dir = TempDir::new("rp2040-cut");
+    let first = build(&board, &dir, "greet", "1.0.0", &answering("v1.0.0"));
+    isere(&board, &["deploy", first.to_str().unwrap()]);
+    let mut serving = String::from("v1.0.0");
+    // Padding makes the bundle span many flash pages and a few blocks.
+    for (i, share) in [0.25f64, 0.6, 0.95, 1.0].into_iter().enumerate() {
+        let version = format!("1.{}.0", i + 1);
+        let js = format!(
+            "const pad = {:?};\n{}",
+            "x".repeat(6000),
+            answering(&format!("v{version}"))
+        );
+        let bundle = std::fs::read(build(&board, &dir, "greet", &version, &js)).unwrap();
+        let cut = ((bundle.len() as f64) * share) as usize;
+        cut_upload(&board, "greet", &bundle, cut);
+        let (status, body) = get(&board, "/greet");
+        assert_eq!(status, 200, "{body}\n{}", board.console.text());
+        assert!(
+            body == serving || body == format!("v{version}"),
+            "after a reset {cut} of {} bytes into the upload of {version}: {body:?}, not {serving:?} or the new version",
+            bundle.len()
+        );
+        serving = body;
+    }
+    // The device still takes a complete deploy afterwards.
+    let last = build(&board, &dir, "greet", "2.0.0", &answering("v2.0.0"));
+    isere(&board, &["deploy", last.to_str().unwrap()]);
+    assert_eq!(get(&board, "/greet"), (200, "v2.0.0".into()));
+}
+
+/// What a function's bytecode costs in heap once loaded: bundles with more
+/// and more functions in their module, the engine's memory after each
+/// deploy.
+#[test]
+fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
+    let board = Board::power_on(IMAGE, None);
+    let dir = TempDir::new("rp2040-heap");
+    let mut points = Vec::new();
+    for (i, functions) in [0usize, 40, 80].into_iter().enumerate() {
+        let name = format!("size{i}");
+        let mut js = String::new();
+        for f in 0..functions {
+            js.push_str(&format!(
+                "export function f{f}(a, b) {{ const s = `item ${{a}} of ${{b}}`; return s.length > {f} ? s.toUpperCase() : s + {f}; }}\n"
+            ));
+        }
+        js.push_str(&answering("sized"));
+        let (bundle, bytecode) = build_sized(&board, &dir, &name, "1.0.0", &js);
+        let before = stats(&board)["js_memory"]["used"].as_f64().unwrap();
+        isere(&board, &["deploy", bundle.to_str().unwrap()]);
+        let after = stats(&board)["js_memory"]["used"].as_f64().unwrap();
+        points.push((bytecode, after - before));
+    }
+    let (b0, h0) = points[0];
+    let (b2, h2) = points[2];
+    let per_kib = (h2 - h0) / ((b2 - b0) / 1024.0);
+    eprintln!(
+        "figure: heap of a loaded bundle: {points:?} (bytecode bytes, engine bytes); {per_kib:.0} B of heap per KiB of bytecode"
+    );
+    assert!(b2 > b0 + 4096.0, "the bundles grow: {points:?}");
+    assert!(per_kib > 512.0, "loading costs heap: {points:?}");
 }

@@ -58,9 +58,10 @@ pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 #[global_allocator]
 static HEAP: isere::heap::FreeRtosHeap = isere::heap::FreeRtosHeap;
 
-/// The configuration the board boots with: `hello` behind 4 connection
-/// slots, with request limits sized for 264 KiB of RAM.
-const BOARD_CONFIG: &str = include_str!("isere.json");
+/// The configuration the board boots with until one is pushed: isere.json
+/// (`hello` behind 4 connection slots, request limits sized for 264 KiB of
+/// RAM, no admin keys), or the file `ISERE_BOARD_CONFIG` named at build.
+const BOARD_CONFIG: &str = include_str!(env!("ISERE_BOARD_CONFIG"));
 
 /// Heap the engine may not take: what the connection tasks allocate for
 /// the heads of their requests (at most the board configuration's 4 KiB

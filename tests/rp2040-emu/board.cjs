@@ -14,19 +14,24 @@
 //   from the laptop: 'E' a frame to the board    'T' read the clock
 //                   'R' reset the chip (the flash is kept)
 //
-//   node board.cjs FIRMWARE.uf2
+//   node board.cjs FIRMWARE.uf2 [--data IMAGE]
 //
 // The flash starts erased with the UF2 programmed in, as a Pico fresh from
-// the boot drive; a reset keeps it, as silicon does.
+// the boot drive, and IMAGE (a file-system image, `isere-sim --data-size
+// 512K` makes one) in the file system's partition, as `picotool load -o
+// 0x10180000` puts it; a reset keeps the flash, as silicon does.
 'use strict';
 const fs = require('fs');
 const { createChip } = require('./chip.cjs');
 
-const [uf2Path] = process.argv.slice(2);
-if (!uf2Path) {
-  console.error('usage: node board.cjs FIRMWARE.uf2');
+const [uf2Path, dataOption, dataPath] = process.argv.slice(2);
+if (!uf2Path || (dataOption !== undefined && (dataOption !== '--data' || !dataPath))) {
+  console.error('usage: node board.cjs FIRMWARE.uf2 [--data IMAGE]');
   process.exit(64);
 }
+// The file system's partition (port/rp2040/memory.x).
+const FS_OFFSET = 0x180000;
+const FS_BYTES = 512 * 1024;
 
 const FLASH_BYTES = 2 * 1024 * 1024;
 const flash = new Uint8Array(FLASH_BYTES).fill(0xff);
@@ -39,6 +44,15 @@ for (let off = 0; off + 512 <= uf2.length; off += 512) {
     process.exit(65);
   }
   flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
+}
+
+if (dataPath) {
+  const image = fs.readFileSync(dataPath);
+  if (image.length > FS_BYTES) {
+    console.error(`board: ${dataPath} is ${image.length} bytes, larger than the ${FS_BYTES}-byte partition`);
+    process.exit(65);
+  }
+  flash.set(image, FS_OFFSET);
 }
 
 function send(kind, payload) {

@@ -1,9 +1,11 @@
 // Interim: boots at the vector table (replaced by the boot-ROM model).
 'use strict';
 const { Simulator } = require('rp2040js');
+const sleep = require('./sleep.cjs');
 function createChip({ flash, onUartByte }) {
   const sim = new Simulator();
   const mcu = sim.rp2040;
+  const power = sleep.attach(sim);
   mcu.logger = { debug() {}, info() {}, warn() {}, error() {} };
   mcu.flash.set(flash, 0);
   mcu.uart[0].onByte = onUartByte;
@@ -14,7 +16,7 @@ function createChip({ flash, onUartByte }) {
     mcu,
     start() { sim.execute(); },
     stop() { sim.stop(); },
-    clock() { return { nanos: mcu.clock.nanos }; },
+    clock() { const s = power.snapshot(); return { nanos: s.nanos, asleep: s.asleepNanos }; },
   };
 }
 module.exports = { createChip };

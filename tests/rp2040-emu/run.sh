@@ -35,10 +35,16 @@ with tarfile.open(fileobj=io.BytesIO(data)) as t:
     t.extractall(sys.argv[1])
 PY
 fi
-cargo build --profile firmware-small --no-default-features --features rp2040-emulator \
+# Provisioned with the test keys of tests/rp2040-emu/keys (test-only keys:
+# never trust them on a device), so that the tests can deploy to it.
+ISERE_BOARD_CONFIG=tests/rp2040-emu/isere.json \
+cargo build --profile firmware-small --no-default-features --features rp2040-emulator,db-clients \
   --target thumbv6m-none-eabi --bin isere-rp2040 --target-dir target/rp2040-emu
 elf=target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040
 python3 scripts/uf2.py "$elf" "$elf.uf2"
 # The SysTick and WFI model the host runs the image with (sleep.cjs).
 node tests/rp2040-emu/sleep-check.cjs
 node tests/rp2040-emu/host.cjs "$elf.uf2" "${RP2040_EMU_SECONDS:-120}"
+# The integration suites on the image, through the laptop of
+# tests/support/rp2040.rs (node for the board, smoltcp for the laptop).
+ISERE_TEST_BOARD=rp2040 cargo test --test rp2040 --test login

@@ -61,7 +61,29 @@ pub fn board_firmware() -> Option<PathBuf> {
                     Path::new(ROOT).join("target/thumbv7m-none-eabi/firmware/isere-mps2-an385")
                 }),
         ),
-        other => panic!("{BOARD_ENV}={other:?}: the only board QEMU runs is mps2-an385"),
+        "rp2040" => None,
+        other => {
+            panic!("{BOARD_ENV}={other:?}: the boards are mps2-an385 (QEMU) and rp2040 (rp2040js)")
+        }
+    }
+}
+
+/// True when `ISERE_TEST_BOARD=rp2040`: every test boots the RP2040 image
+/// in rp2040js ([`rp2040::Board`]) and configures it over the air.
+pub fn on_rp2040() -> bool {
+    std::env::var(BOARD_ENV).is_ok_and(|b| b.trim() == "rp2040")
+}
+
+/// Where a function on the device under test reaches the host's servers:
+/// the loopback for the simulator, QEMU's gateway for the mps2-an385 board,
+/// the laptop's end of the USB network for the RP2040.
+pub fn host_address() -> &'static str {
+    if on_rp2040() {
+        "192.168.7.2"
+    } else if board_firmware().is_some() {
+        "10.0.2.2"
+    } else {
+        "127.0.0.1"
     }
 }
 
@@ -266,6 +288,7 @@ impl Captured {
 pub struct Sim {
     addr: SocketAddr,
     child: Option<Child>,
+    rp2040: Option<rp2040::Board>,
     stderr: Captured,
     stdout: Captured,
     pumps: Vec<JoinHandle<()>>,
@@ -321,6 +344,7 @@ impl Sim {
         Sim {
             addr,
             child: None,
+            rp2040: None,
             stderr: Captured::default(),
             stdout: Captured::default(),
             pumps: Vec::new(),
@@ -338,6 +362,9 @@ impl Sim {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         if let Some(elf) = board_firmware() {
             return Sim::spawn_board(&elf, &args, dir);
+        }
+        if on_rp2040() {
+            return Sim::spawn_rp2040(&args, dir);
         }
         let mut child = Command::new(SIM_BIN)
             .args(sim_args(&args))
@@ -407,6 +434,7 @@ impl Sim {
         Sim {
             addr,
             child: Some(child),
+            rp2040: None,
             stderr,
             stdout,
             pumps,
@@ -439,11 +467,69 @@ impl Sim {
         Sim {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             child: Some(child),
+            rp2040: None,
             stderr: console,
             stdout,
             pumps,
             _dir: dir,
         }
+    }
+
+    /// Powers the RP2040 image in rp2040js with `--data IMAGE` (a
+    /// file-system image the simulator made, `--data-size 512K`) flashed
+    /// into its partition, and pushes `--config FILE` over the air, signed
+    /// with the test image's keys, as `isere config push` does for a user.
+    fn spawn_rp2040(args: &[OsString], dir: Option<TempDir>) -> Sim {
+        let mut config = None;
+        let mut data = None;
+        let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--config" => config = Some(it.next().expect("--config needs a value")),
+                "--data" => match it.next().expect("--data needs a value").as_str() {
+                    ":memory:" => {}
+                    image => data = Some(image.to_string()),
+                },
+                "--log-level" => {
+                    it.next();
+                }
+                other => panic!(
+                    "{other}: the RP2040 takes functions as deployed bundles, not files (skip with skip_on_board)"
+                ),
+            }
+        }
+        let board = rp2040::Board::power_on(rp2040::IMAGE, data.as_deref());
+        if let Some(config) = config {
+            board.push_config(&config);
+        }
+        Sim {
+            addr: board.addr(),
+            child: None,
+            stderr: board.console.clone(),
+            stdout: Captured::default(),
+            rp2040: Some(board),
+            pumps: Vec::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Waits until `d` has passed on the device's clock: wall-clock time,
+    /// but simulated time for the RP2040 in rp2040js, which runs at its
+    /// own pace.
+    pub fn let_time_pass(&self, d: Duration) {
+        let Some(board) = &self.rp2040 else {
+            thread::sleep(d);
+            return;
+        };
+        let until = board.clock().nanos + d.as_nanos() as f64;
+        while board.clock().nanos < until {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The emulated RP2040 behind this device, if the tests run on one.
+    pub fn rp2040(&self) -> Option<&rp2040::Board> {
+        self.rp2040.as_ref()
     }
 
     /// Where to connect.
@@ -575,7 +661,7 @@ impl Drop for Sim {
 /// Prints a skip notice and returns true when the tests run on a QEMU board
 /// (for what only the simulator can do, such as receiving a signal).
 pub fn skip_on_board(test: &str, why: &str) -> bool {
-    if board_firmware().is_some() || external_target().is_some() {
+    if board_firmware().is_some() || on_rp2040() || external_target().is_some() {
         eprintln!("SKIP {test}: {why}");
         return true;
     }

@@ -76,12 +76,19 @@ pub struct Board {
 }
 
 impl Board {
-    /// Powers a board flashed with `uf2` (its file system erased) and
-    /// plugs it in. Returns once the laptop has its DHCP lease.
-    pub fn power_on(uf2: &str) -> Board {
-        let mut child = Command::new("node")
+    /// Powers a board flashed with `uf2` and, in its file-system
+    /// partition, `data` (an image `isere-sim --data-size 512K` made; else
+    /// the partition is erased), and plugs it in. Returns once the laptop
+    /// has its DHCP lease.
+    pub fn power_on(uf2: &str, data: Option<&str>) -> Board {
+        let mut command = Command::new("node");
+        command
             .arg(format!("{ROOT}/tests/rp2040-emu/board.cjs"))
-            .arg(uf2)
+            .arg(uf2);
+        if let Some(data) = data {
+            command.arg("--data").arg(data);
+        }
+        let mut child = command
             .current_dir(ROOT)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -143,6 +150,94 @@ impl Board {
             .send(Request::Reset)
             .expect("the laptop is gone");
     }
+
+    /// `isere config push` of the configuration in `file`, signed with the
+    /// test image's keys. The pushed configuration replaces the
+    /// provisioned one whole, so the provisioned `admin` (and `server`,
+    /// unless `file` has its own) are added to it, as a user keeps them.
+    pub fn push_config(&self, file: &str) {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let provisioned = std::fs::read_to_string(format!("{ROOT}/{PROVISIONED}")).unwrap();
+        let parsed =
+            super::Json::parse(&text).unwrap_or_else(|e| panic!("{file}: not JSON: {e:?}"));
+        let has = |key: &str| {
+            parsed
+                .as_object()
+                .is_some_and(|o| o.iter().any(|(k, _)| k == key))
+        };
+        assert!(
+            !has("admin"),
+            "{file}: the test image's admin keys are added to it"
+        );
+        let mut merged = format!("{{\"admin\": {},", member(&provisioned, "admin"));
+        if !has("server") {
+            merged.push_str(&format!("\"server\": {},", member(&provisioned, "server")));
+        }
+        let body = text.trim_start().strip_prefix('{').expect("a JSON object");
+        merged.push_str(body);
+        let dir = super::TempDir::new("rp2040-config");
+        let pushed = dir.write("config.json", &merged);
+        let out = self.isere(&[
+            "config",
+            "push",
+            pushed.to_str().unwrap(),
+            "--key",
+            TRUSTED_KEY,
+        ]);
+        assert!(
+            out.status.success(),
+            "isere config push to the RP2040: {}{}\n--- console ---\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.console.text()
+        );
+    }
+
+    /// Runs the `isere` CLI against this board (`--device` and
+    /// `--admin-key` added).
+    pub fn isere(&self, args: &[&str]) -> std::process::Output {
+        Command::new(ISERE)
+            .args(args)
+            .arg("--device")
+            .arg(format!("http://{}", self.addr))
+            .arg("--admin-key")
+            .arg(format!("{ROOT}/{ADMIN_KEY}"))
+            .current_dir(ROOT)
+            .output()
+            .unwrap_or_else(|e| panic!("run isere {args:?}: {e}"))
+    }
+}
+
+/// The configuration the test image is built with (`ISERE_BOARD_CONFIG`),
+/// and the keys it trusts.
+pub const PROVISIONED: &str = "tests/rp2040-emu/isere.json";
+/// Signs bundles and configurations for the test image.
+pub const TRUSTED_KEY: &str = "tests/rp2040-emu/keys/isere.key";
+/// Signs admin requests to the test image.
+pub const ADMIN_KEY: &str = "tests/rp2040-emu/keys/admin.key";
+const ISERE: &str = env!("CARGO_BIN_EXE_isere");
+
+/// The text of the object member `key` of the JSON object `text` (a
+/// nested object; the files it reads have no braces inside strings).
+fn member(text: &str, key: &str) -> String {
+    let at = text
+        .find(&format!("\"{key}\""))
+        .unwrap_or_else(|| panic!("no {key} in {text}"));
+    let start = at + text[at..].find('{').expect("an object");
+    let mut depth = 0;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return text[start..=start + i].to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("{key} is not closed in {text}")
 }
 
 impl Drop for Board {
