@@ -66,8 +66,8 @@ const USAGE: &str =
                      file, created and formatted if missing (default: isere-data.img
                      in the working directory; if another isere-sim holds that one,
                      a file system in RAM). :memory: keeps it in RAM, lost at exit
-  --data-size BYTES  size of an image created now (default 1M, the RP2040's
-                     partition; K and M suffixes)
+  --data-size BYTES  size of an image created now (default 1M; 512K fits the
+                     RP2040's partition; K and M suffixes)
   --put SRC DEST     copy the host file or directory SRC to DEST in the file system
                      (repeatable; directories recursively, keeping modification times)
   --no-serve         stop after the --put steps (prepare an image for a board)

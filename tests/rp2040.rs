@@ -252,3 +252,72 @@ fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
     assert!(b2 > b0 + 4096.0, "the bundles grow: {points:?}");
     assert!(per_kib > 512.0, "loading costs heap: {points:?}");
 }
+
+/// PBKDF2 iterations of the users' hashes on the board: chosen so that a
+/// login takes at most 250 ms of the 125 MHz chip's time (the figure test
+/// below checks it).
+const BOARD_ITERATIONS: &str = "1000";
+
+/// The heap with `login` (users in KV on the flash) and `hello` loaded and
+/// 4 connection slots, after a reset, and at the peak of a login; the
+/// chip's time of a login and of `GET /hello`.
+#[test]
+fn a_login_fits_the_boards_heap_and_time() {
+    let dir = TempDir::new("rp2040-login");
+    let image = dir.path().join("users.img");
+    let out = std::process::Command::new(support::SIM_BIN)
+        .args(["--data", image.to_str().unwrap(), "--data-size", "512K"])
+        .args(["--add-user", "ada", "--password", "lovelace", "--iterations", BOARD_ITERATIONS])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let board = Board::power_on(IMAGE, Some(image.to_str().unwrap()));
+    let config = dir.write(
+        "config.json",
+        &format!(
+            r#"{{"functions":[
+                {{"name":"login","module":"login","env":{{"JWT_SECRET":"s","PBKDF2_ITERATIONS":"{BOARD_ITERATIONS}"}},"bindings":{{"USERS":{{"type":"kv"}}}}}},
+                {{"name":"hello","module":"hello"}}],
+              "routes":[{{"prefix":"/hello","function":"hello"}},{{"prefix":"/","function":"login"}}]}}"#
+        ),
+    );
+    board.push_config(config.to_str().unwrap());
+    reset_and_wait(&board);
+    let console = board.console.text();
+    let boot = console
+        .lines()
+        .rfind(|l| l.contains("connection tasks; heap:"))
+        .unwrap_or_else(|| panic!("no heap line after boot\n{console}"));
+    let free: usize = boot
+        .rsplit(", ")
+        .next()
+        .and_then(|s| s.strip_suffix(" free"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no free heap in {boot:?}"));
+    eprintln!("figure: after boot with login and hello loaded: {boot}");
+    assert!(free >= 100 * 1024, "heap free after boot {free} B < 100 KiB: {boot}");
+
+    let timed = |method: &str, path: &str, body: &[u8], want: u16| {
+        let mut c = Conn::connect(board.addr());
+        c.set_read_timeout(Duration::from_secs(60));
+        let before = board.clock();
+        let r = c.request(method, path, &[("Content-Type", "application/json")], body);
+        let after = board.clock();
+        r.assert_status(want);
+        let total = (after.nanos - before.nanos) / 1e6;
+        let awake = total - (after.asleep_nanos.unwrap() - before.asleep_nanos.unwrap()) / 1e6;
+        (total, awake)
+    };
+    let (hello_total, hello_awake) = timed("GET", "/hello", b"", 200);
+    let (login_total, login_awake) =
+        timed("POST", "/login", br#"{"username":"ada","password":"lovelace"}"#, 200);
+    let (wrong_total, _) = timed("POST", "/login", br#"{"username":"ada","password":"nope"}"#, 401);
+    let s = stats(&board);
+    let (heap_free, heap_peak) = (s["heap"]["free"].as_f64().unwrap(), s["heap"]["peak"].as_f64().unwrap());
+    eprintln!(
+        "figure: GET /hello {hello_total:.1} ms of chip time ({hello_awake:.1} ms awake); \
+         login (KV, {BOARD_ITERATIONS} iterations) {login_total:.1} ms ({login_awake:.1} ms awake); \
+         wrong password {wrong_total:.1} ms; heap peak {heap_peak} B, free now {heap_free} B"
+    );
+    assert!(login_total <= 250.0, "a login takes {login_total:.1} ms of chip time (> 250 ms)");
+}
