@@ -20,7 +20,6 @@ extern crate alloc;
 mod boot;
 mod dhcp;
 mod entropy;
-#[cfg(not(feature = "rp2040-emulator"))]
 mod flash;
 #[path = "../common/hooks.rs"]
 mod hooks;
@@ -327,7 +326,6 @@ fn bring_link_up(stack: &'static Stack) {
 }
 
 /// Mounts LittleFS on the flash partition (formatting it on first boot).
-#[cfg(not(feature = "rp2040-emulator"))]
 fn mount_file_system() -> Option<isere::fs::Fs> {
     // SAFETY: called once; only the file system writes the partition and
     // core 1 is not started.
@@ -339,13 +337,6 @@ fn mount_file_system() -> Option<isere::fs::Fs> {
             None
         }
     }
-}
-
-/// The emulator has no boot ROM image, hence no flash routines.
-#[cfg(feature = "rp2040-emulator")]
-fn mount_file_system() -> Option<isere::fs::Fs> {
-    log::info!(target: "board", "file system: not available in the emulator (no boot ROM)");
-    None
 }
 
 /// Logs where the file-system partition is (memory.x reserves it).

@@ -19,16 +19,6 @@ pub struct AdminRequest<'a> {
     pub authorization: Option<&'a [u8]>,
 }
 
-impl AdminRequest<'_> {
-    /// Whether the call only reads (`GET`/`HEAD`): such calls run on the
-    /// connection's own task once authenticated; the others check bundle
-    /// signatures (Ed25519 wants a few KiB of stack) and run on a task of
-    /// their own.
-    pub fn is_read_only(&self) -> bool {
-        self.method == "GET" || self.method == "HEAD"
-    }
-}
-
 /// Why a request body could not be read: the status to answer with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyError(pub u16);

@@ -22,7 +22,7 @@
 // 0x10180000` puts it; a reset keeps the flash, as silicon does.
 'use strict';
 const fs = require('fs');
-const { createChip } = require('./chip.cjs');
+const { createChip, FLASH_SIZE } = require('./chip.cjs');
 
 const [uf2Path, dataOption, dataPath] = process.argv.slice(2);
 if (!uf2Path || (dataOption !== undefined && (dataOption !== '--data' || !dataPath))) {
@@ -33,13 +33,12 @@ if (!uf2Path || (dataOption !== undefined && (dataOption !== '--data' || !dataPa
 const FS_OFFSET = 0x180000;
 const FS_BYTES = 512 * 1024;
 
-const FLASH_BYTES = 2 * 1024 * 1024;
-const flash = new Uint8Array(FLASH_BYTES).fill(0xff);
+const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
 const uf2 = fs.readFileSync(uf2Path);
 for (let off = 0; off + 512 <= uf2.length; off += 512) {
   const addr = uf2.readUInt32LE(off + 12);
   const len = uf2.readUInt32LE(off + 16);
-  if (addr < 0x10000000 || addr + len > 0x10000000 + FLASH_BYTES) {
+  if (addr < 0x10000000 || addr + len > 0x10000000 + FLASH_SIZE) {
     console.error(`board: UF2 block at 0x${addr.toString(16)} is outside the 2 MiB flash`);
     process.exit(65);
   }
@@ -63,31 +62,30 @@ function send(kind, payload) {
   process.stdout.write(Buffer.concat([head, bytes]));
 }
 
-let chip = null;
 let cable = null;
 let uartLine = [];
-
-function boot(why) {
-  if (chip) chip.stop();
-  uartLine = [];
-  chip = createChip({
-    flash,
-    onUartByte(b) {
-      if (b === 10) {
-        send('U', Buffer.from(uartLine).toString('utf8').replace(/\r$/, ''));
-        uartLine = [];
-      } else if (uartLine.length < 4096) uartLine.push(b);
-    },
-    onReset(reason) {
-      send('X', JSON.stringify({ reason }));
-      // Not from inside the old chip's instruction loop.
-      setImmediate(() => boot(reason));
-    },
-  });
-  cable = attachUsbHost(chip.mcu);
-  chip.start();
-  return why;
-}
+const chip = createChip({
+  flash,
+  onUartByte(b) {
+    if (b === 10) {
+      send('U', Buffer.from(uartLine).toString('utf8').replace(/\r$/, ''));
+      uartLine = [];
+    } else if (uartLine.length < 4096) uartLine.push(b);
+  },
+  // Each boot is a fresh chip: a fresh USB controller, which the host
+  // enumerates again.
+  onReset(mcu, reason) {
+    uartLine = [];
+    send('X', JSON.stringify({ reason }));
+    cable = attachUsbHost(mcu);
+  },
+  // A failure the model caught (a read of the flash while XIP is off, a
+  // store to the ROM, ...): the chip stops, and so does the board.
+  onFault(message) {
+    send('U', `[chip] FATAL: ${message}`);
+    setImmediate(() => process.exit(70));
+  },
+});
 
 // ---- The laptop's USB host controller: one device, control transfers one
 // at a time, NCM on the bulk endpoints.
@@ -254,11 +252,11 @@ process.stdin.on('data', (data) => {
     const payload = pending.subarray(5, 5 + length);
     pending = pending.subarray(5 + length);
     if (kind === 'E') cable.sendFrame(Uint8Array.from(payload));
-    else if (kind === 'T') send('T', JSON.stringify(chip.clock()));
-    else if (kind === 'R') {
-      send('X', JSON.stringify({ reason: 'reset by the test' }));
-      boot('reset by the test');
-    } else {
+    else if (kind === 'T') {
+      const now = chip.power.snapshot();
+      send('T', JSON.stringify({ nanos: now.nanos, asleep: now.asleepNanos }));
+    } else if (kind === 'R') chip.reset('RUN pin');
+    else {
       console.error(`board: unknown message ${JSON.stringify(kind)}`);
       process.exit(66);
     }
@@ -267,4 +265,4 @@ process.stdin.on('data', (data) => {
 // The laptop went away: so does the board.
 process.stdin.on('end', () => process.exit(0));
 
-boot('power on');
+chip.start();

@@ -1,7 +1,11 @@
-// The RP2040 firmware in rp2040js (Wokwi's RP2040 model: Cortex-M0+, clocks,
-// UART, USB controller), with this script as the USB host at the other end
-// of the cable. It checks what a laptop would see:
+// The RP2040 firmware on a model of a Pico (chip.cjs: rp2040js, Wokwi's
+// RP2040 model, with a boot ROM, the QSPI flash and XIP around it), with
+// this script as the USB host at the other end of the cable. The flash
+// starts blank but for the UF2's image, as a fresh board does. It checks
+// what a laptop would see:
 //
+//   0. the board formats the empty file-system partition at its first
+//      boot and mounts it (its console says so);
 //   1. the board enumerates as a CDC-NCM network adapter (VID:PID 1209:0001);
 //   2. once the host enables the data interface, the board reports the link
 //      speed and "connected";
@@ -23,6 +27,12 @@
 //      them;
 //   8. 10 s of idle with the link up: the board's uptime keeps to simulated
 //      time, and the share of it the core sleeps in WFI (sleep.cjs).
+//   9. `GET /_isere/device`: the device id the board made at first start
+//      and wrote to its file system;
+//  10. the board is reset (the RUN pin: a fresh chip on the same flash): it
+//      mounts the partition without formatting it, enumerates and leases
+//      again, serves `GET /hello`, and `GET /_isere/device` answers the same
+//      id, read back from the flash.
 //
 // Ethernet frames travel in NCM transfer blocks (NTB16, one datagram each),
 // split into 64-byte USB packets. The board's console (UART0) is echoed.
@@ -32,8 +42,7 @@
 // Exits 0 when every step passed, 1 on a wrong answer, 2 on the time limit.
 'use strict';
 const fs = require('fs');
-const { Simulator } = require('rp2040js');
-const sleep = require('./sleep.cjs');
+const { createChip, FLASH_SIZE } = require('./chip.cjs');
 
 const [uf2Path, limitSec = '120'] = process.argv.slice(2);
 if (!uf2Path) {
@@ -47,11 +56,7 @@ const BOARD_MAC = [0x02, 0x49, 0x53, 0x45, 0x52, 0x01];
 const HOST_MAC = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
 const BROADCAST_MAC = [255, 255, 255, 255, 255, 255];
 
-const sim = new Simulator();
-const mcu = sim.rp2040;
-// SysTick and WFI as ARMv6-M has them, and the time the core sleeps
-// (RP2040_EMU_STOCK_SLEEP=1: rp2040js's own model, which loses the time).
-const power = sleep.attach(sim, { model: process.env.RP2040_EMU_STOCK_SLEEP !== '1' });
+let mcu = null;
 const log = (...a) => console.log('[host]', ...a);
 const hex = (b) => Buffer.from(b).toString('hex');
 const simMs = () => (mcu.clock.nanos / 1e6).toFixed(1);
@@ -62,20 +67,25 @@ function check(ok, what) {
   return ok;
 }
 function finish(code) {
-  sim.stop();
+  chip.stop();
+  const lookups = [...chip.romLookups].map(([c, n]) => `${c} (${n})`).join(', ');
+  log(`boot ROM codes the image looked up: ${lookups}`);
   log(`${code === 0 ? 'passed' : 'failed'} (simulated time ${simMs()} ms)`);
   process.exit(code);
 }
 
-// The image: UF2 blocks into flash, then start where boot2 would jump (the
-// emulator has no boot ROM, and the image is built without rp2040-hal's
-// ROM-routine intrinsics).
-mcu.logger = { debug() {}, info() {}, warn() {}, error(c, m) { log(`emulator error: ${c}: ${m}`); } };
+// The image: UF2 blocks into an erased flash, as the ROM's USB drive
+// writes them; the rest stays erased (0xFF), the file system included.
+const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
 const uf2 = fs.readFileSync(uf2Path);
 for (let off = 0; off + 512 <= uf2.length; off += 512) {
   const addr = uf2.readUInt32LE(off + 12);
   const len = uf2.readUInt32LE(off + 16);
-  mcu.flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
+  if (addr < 0x10000000 || addr + len > 0x10000000 + FLASH_SIZE) {
+    console.error(`host: UF2 block at 0x${addr.toString(16)} is outside the 2 MiB flash`);
+    process.exit(1);
+  }
+  flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
 }
 // The RP2040 budget (issue: 120 KiB of heap free after boot with `hello`
 // loaded and 4 connection slots), checked on the board's own report of its
@@ -85,11 +95,20 @@ const HEAP_FREE_BUDGET = 120 * 1024;
 let bootHeapSeen = false;
 let onBootHeap = null;
 let uartLine = [];
-mcu.uart[0].onByte = (b) => {
+// What this boot's console said of the file system.
+let fsBoot = { formatted: false, used: null };
+function onUartByte(b) {
   if (b === 10) {
     const line = Buffer.from(uartLine).toString('utf8').replace(/\r$/, '');
     console.log(`[uart] ${line}`);
     if (/FATAL/.test(line)) { check(false, 'the board did not fail'); finish(1); }
+    if (/no file system on the flash: formatting/.test(line)) fsBoot.formatted = true;
+    const used = /file system: (\d+) of (\d+) blocks used/.exec(line);
+    if (used) fsBoot.used = [Number(used[1]), Number(used[2])];
+    if (/file system: .*running without one|bundle store: |over-the-air deploys are off|stored configuration ignored/.test(line)) {
+      check(false, `the file system and the store come up: "${line}"`);
+      finish(1);
+    }
     const heap = /heap after boot: (\d+) bytes used, (\d+) free/.exec(line);
     if (heap) {
       const free = Number(heap[2]);
@@ -100,13 +119,21 @@ mcu.uart[0].onByte = (b) => {
     }
     uartLine = [];
   } else uartLine.push(b);
-};
-mcu.core.VTOR = 0x10000100;
-mcu.core.SP = mcu.flashView.getUint32(0x100, true);
-mcu.core.PC = mcu.flashView.getUint32(0x104, true) & ~1;
+}
+
+const chip = createChip({
+  flash,
+  onUartByte,
+  onReset: attach,
+  onError: (message) => log(`emulator error: ${message}`),
+  onFault(message) {
+    check(false, `chip: ${message}`);
+    finish(1);
+  },
+});
 
 // ---- USB: control transfers, one at a time.
-const usb = mcu.usbCtrl;
+let usb = null;
 const setup = (type, request, value, index, length) =>
   Uint8Array.from([type, request, value & 255, value >> 8, index & 255, index >> 8, length & 255, length >> 8]);
 let control = null;
@@ -128,12 +155,15 @@ function finishControl() {
   if (c.done) c.done(Uint8Array.from(c.data));
   nextControl();
 }
-// The status stage of a control read: a zero-length OUT once all data is in.
+// The status stage of a control read: a zero-length OUT once all data is
+// in. The next SETUP waits until the board has it (rp2040js delivers it
+// after a delay), as on a bus: one arriving later would end the next
+// transfer's data stage.
 function statusOut() {
   if (!control || !control.dataDone || !ep0OutArmed) return;
   ep0OutArmed = false;
   usb.endpointReadDone(0, new Uint8Array(0));
-  finishControl();
+  mcu.clock.createAlarm(finishControl).schedule((usb.readDelayMicroseconds + 1) * 1000);
 }
 
 let bulkIn = -1;
@@ -158,8 +188,7 @@ function parseConfiguration(d) {
   }
 }
 
-usb.onUSBEnabled = () => usb.resetDevice();
-usb.onResetReceived = () => {
+function onResetReceived() {
   submit(setup(0x00, 5, 1, 0, 0), 0); // SET_ADDRESS 1
   submit(setup(0x80, 6, 0x0100, 0, 18), 18, (d) => {
     mps0 = d[7];
@@ -178,14 +207,14 @@ usb.onResetReceived = () => {
       submit(setup(0x01, 11, 1, dataInterface, 0), 0); // SET_INTERFACE data, alt 1
     });
   });
-};
+}
 
 // ---- USB: bulk and interrupt endpoints.
 let ntbIn = [];
 const outPackets = [];
-const armed = {};
+let armed = {};
 let linkUp = false;
-usb.onEndpointWrite = (ep, buf) => {
+function onEndpointWrite(ep, buf) {
   if (ep === 0) {
     if (!control) return;
     if (control.inLength === 0) {
@@ -213,8 +242,8 @@ usb.onEndpointWrite = (ep, buf) => {
       if (ntb.length) receiveNtb(ntb);
     }
   }
-};
-usb.onEndpointRead = (ep, size) => {
+}
+function onEndpointRead(ep, size) {
   if (ep === 0) {
     ep0OutArmed = true;
     statusOut();
@@ -222,7 +251,7 @@ usb.onEndpointRead = (ep, size) => {
   }
   armed[ep] = size;
   if (ep === bulkOut) pumpOut();
-};
+}
 function pumpOut() {
   if (!(armed[bulkOut] >= 0) || outPackets.length === 0) return;
   armed[bulkOut] = -1;
@@ -430,14 +459,79 @@ async function scenario() {
   const uptime = async () =>
     [stats(await exchange('GET /_isere/stats HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n')).uptime_ms, mcu.clock.nanos / 1e6];
   const [up0, sim0] = await uptime();
-  const window = power.snapshot();
-  await power.delay(10000);
-  const idle = power.since(window);
+  const window = chip.power.snapshot();
+  await chip.power.delay(10000);
+  const idle = chip.power.since(window);
   const [up1, sim1] = await uptime();
   check(Math.abs((up1 - up0) - (sim1 - sim0)) <= 0.02 * (sim1 - sim0),
     `idle 10 s: uptime advanced ${up1 - up0} ms over ${(sim1 - sim0).toFixed(0)} ms of simulated time (within 2 %)`);
   log(`idle 10 s: core asleep ${(100 * idle.asleepShare).toFixed(3)} % of simulated time (awake ` +
     `${(idle.awakeNanos / 1e3).toFixed(0)} us; ${idle.wfi} WFI, ${idle.sysTicks} SysTick exceptions, ${idle.irqs} interrupts)`);
+}
+
+// The device id the board made at first start and keeps on its file
+// system (`GET /_isere/device`, public).
+async function deviceId() {
+  const c = await exchange('GET /_isere/device HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n');
+  const info = stats(c);
+  return /^HTTP\/1\.1 200 /.test(statusOf(c)) && info && typeof info.device === 'string' ? info.device : null;
+}
+
+// Resolved once this boot's board has an address and its heap report is
+// out, so that nothing of a request is counted in it.
+let boardReady = null;
+let onBoardReady = null;
+
+// Each boot is a fresh chip: a fresh USB controller and a host that
+// starts over (enumeration, DHCP, ARP).
+function attach(chipMcu, reason) {
+  log(`board boots (${reason})`);
+  mcu = chipMcu;
+  usb = mcu.usbCtrl;
+  control = null;
+  controlQueue.length = 0;
+  mps0 = 8;
+  ep0OutArmed = false;
+  bulkIn = bulkOut = interruptIn = dataInterface = -1;
+  ntbIn = [];
+  outPackets.length = 0;
+  armed = {};
+  linkUp = false;
+  myIp = [0, 0, 0, 0];
+  boardMac = null;
+  conns.clear();
+  bootHeapSeen = false;
+  uartLine = [];
+  fsBoot = { formatted: false, used: null };
+  boardReady = new Promise((resolve) => { onBoardReady = resolve; });
+  onBootHeap = null;
+  usb.onUSBEnabled = () => usb.resetDevice();
+  usb.onResetReceived = onResetReceived;
+  usb.onEndpointWrite = onEndpointWrite;
+  usb.onEndpointRead = onEndpointRead;
+}
+
+// Two boots of one board: the first on a blank partition, the second
+// after a reset, on what the first left in the flash.
+async function main() {
+  chip.start();
+  await boardReady;
+  const [used, blocks] = fsBoot.used || [0, 0];
+  check(fsBoot.formatted && used > 0,
+    `file system: the blank partition formatted at first boot, then mounted (${used} of ${blocks} blocks used)`);
+  await scenario();
+  const id = await deviceId();
+  check(id !== null, `HTTP: GET /_isere/device -> the id made at first start and stored: ${id}`);
+
+  chip.reset();
+  await boardReady;
+  const [usedAgain, blocksAgain] = fsBoot.used || [0, 0];
+  check(!fsBoot.formatted && usedAgain >= used,
+    `after a reset: the partition mounted as it was, not formatted (${usedAgain} of ${blocksAgain} blocks used)`);
+  const again = await exchange('GET /hello HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n');
+  check(/^HTTP\/1\.1 200 /.test(statusOf(again)), `after a reset: GET /hello -> "${statusOf(again)}"`);
+  const idAgain = await deviceId();
+  check(idAgain !== null && idAgain === id, `after a reset: GET /_isere/device -> ${idAgain}, the id read back from the flash`);
   finish(failed ? 1 : 0);
 }
 
@@ -455,7 +549,7 @@ async function hostileRound() {
   check(/^HTTP\/1\.1 503 /.test(statusOf(fourth)) && /\r\nretry-after: 1\r\n/i.test(text(fourth)),
     `hostile: a 4th connection from the address holding 3 -> "${statusOf(fourth)}" with Retry-After`);
   const closed = Promise.all(idle.map((c) => c.ended)).then(() => mcu.clock.nanos);
-  const at = await Promise.race([closed, power.delay(12000).then(() => null)]);
+  const at = await Promise.race([closed, chip.power.delay(12000).then(() => null)]);
   const held = at === null ? 'still open after 12 s' : `after ${((at - opened) / 1e9).toFixed(2)} s`;
   check(at !== null && at - opened >= 9.9e9 && at - opened <= 10.5e9 && idle.every((c) => c.received.length === 0),
     `hostile: the idle sockets, closed by the board quietly ${held} of simulated time (header_timeout_ms 10 s)`);
@@ -489,8 +583,7 @@ function receiveFrame(f) {
       boardMac = [...f.slice(22, 28)];
       check(same(boardMac, BOARD_MAC) && same([...f.slice(28, 32)], BOARD_IP),
         `ARP: 192.168.7.1 is at ${hex(boardMac).replace(/(..)(?!$)/g, '$1:')}`);
-      const start = () => scenario().catch((e) => { check(false, `scenario: ${e}`); finish(1); });
-      if (bootHeapSeen) start(); else onBootHeap = start;
+      if (bootHeapSeen) onBoardReady(); else onBootHeap = onBoardReady;
     } else if (op === 1 && same([...f.slice(38, 42)], myIp)) {
       // The board asks for us: answer.
       sendFrame(ethernet([...f.slice(6, 12)], 0x0806, [0, 1, 8, 0, 6, 4, 0, 2, ...HOST_MAC, ...myIp, ...f.slice(22, 28), ...f.slice(28, 32)]));
@@ -518,7 +611,7 @@ function receiveFrame(f) {
   if (ip[9] === 6 && ((body[0] << 8) | body[1]) === 80) receiveTcp(body);
 }
 
-sim.execute();
+main().catch((e) => { check(false, `scenario: ${e}`); finish(1); });
 setTimeout(() => {
   log(`time limit of ${limitSec} s reached (simulated ${simMs()} ms, PC 0x${mcu.core.PC.toString(16)})`);
   process.exit(2);

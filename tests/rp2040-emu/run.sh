@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The RP2040 firmware in an RP2040 model: rp2040js (npm, Wokwi's emulator)
-# runs the image built with the `rp2040-emulator` feature while host.cjs plays
-# the laptop at the other end of the USB cable (enumeration, DHCP, ARP, an
-# HTTP request over TCP). Needs node and npm.
+# The RP2040 firmware on a model of a Pico: rp2040js (npm, Wokwi's RP2040
+# emulator) inside chip.cjs (our boot ROM, the QSPI flash and XIP) runs the
+# board's own image while host.cjs plays the laptop at the other end of the
+# USB cable (enumeration, DHCP, ARP, HTTP over TCP, a reset). chip-test.cjs
+# first checks the chip model on its own. Needs node.
 #
 #   tests/rp2040-emu/run.sh
 #
-# The image differs from the board's in two ways only (Cargo.toml,
-# `rp2040-emulator`): no boot-ROM routines (so no file system or OTA: the
-# flash routines are the ROM's). `make test-rp2040-emu` builds it with the
-# RP2040's C flags.
-# It is built in target/rp2040-emu so the board's image stays as it is.
+# The image is the board's (`board-rp2040`); `make test-rp2040-emu` builds
+# it with the RP2040's C flags, as `make rp2040` does. It is built in
+# target/rp2040-emu so that running this script by hand, with other C
+# flags, leaves the board's build as it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v node >/dev/null 2>&1 || { echo "rp2040-emu: node not found (Debian: nodejs)" >&2; exit 1; }
@@ -35,10 +35,11 @@ with tarfile.open(fileobj=io.BytesIO(data)) as t:
     t.extractall(sys.argv[1])
 PY
 fi
+node tests/rp2040-emu/chip-test.cjs
 # Provisioned with the test keys of tests/rp2040-emu/keys (test-only keys:
 # never trust them on a device), so that the tests can deploy to it.
 ISERE_BOARD_CONFIG=tests/rp2040-emu/isere.json \
-cargo build --profile firmware-small --no-default-features --features rp2040-emulator,db-clients \
+cargo build --profile firmware-small --no-default-features --features board-rp2040,db-clients \
   --target thumbv6m-none-eabi --bin isere-rp2040 --target-dir target/rp2040-emu
 elf=target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040
 python3 scripts/uf2.py "$elf" "$elf.uf2"

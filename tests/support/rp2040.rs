@@ -274,7 +274,7 @@ fn read_board(stdout: impl Read, console: &Captured, events: &mpsc::Sender<Event
                 continue;
             }
             b'X' => {
-                let note = format!("[board] reset: {}\n", String::from_utf8_lossy(&payload));
+                let note = format!("[board] boots: {}\n", String::from_utf8_lossy(&payload));
                 console.append(note.as_bytes());
                 continue;
             }

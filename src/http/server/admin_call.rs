@@ -14,7 +14,7 @@ use crate::js::Reply;
 use crate::port::Socket;
 use crate::rtos;
 
-/// Stack of the task an admin call that changes something runs on, in
+/// Stack of the tasks an admin call is authenticated and answered on, in
 /// words: 12 KiB on the 32-bit boards.
 const ADMIN_STACK_WORDS: usize = 3072;
 
@@ -64,16 +64,13 @@ impl Worker {
             return self.skip_body(socket, head) && self.serve_stats(socket, head);
         }
         let mut body = BodyReader::new(self, socket, head, usize::MAX);
-        let response = if request.is_read_only() {
+        // The call itself too, reads included: its handler is one frame for
+        // every call (~2 KiB on ARMv6-M, with deploys and configurations
+        // beside reads), more than an RP2040 connection task has left.
+        let response = rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
             api.handle(&request, auth, &mut body)
-        } else {
-            // Calls that change something check bundle signatures: their
-            // own task too.
-            rtos::run_on_new_task(c"http-admin", ADMIN_STACK_WORDS, priority, || {
-                api.handle(&request, auth, &mut body)
-            })
-            .unwrap_or_else(|_| out_of_memory())
-        };
+        })
+        .unwrap_or_else(|_| out_of_memory());
         let read = body.is_done();
         self.answer_admin(socket, head, read, response)
     }
