@@ -5,9 +5,10 @@
 #
 # RP2040 budgets: the image (boot2 + firmware) fits 1.5 MiB of flash; static
 # RAM + the kernel heap + the main stack fit the 264 KiB of SRAM; and at least
-# 120 KiB of heap is free after boot with `hello` loaded and the stacks of 4
+# 100 KiB of heap is free after boot with `hello` loaded and the stacks of 4
 # connection tasks allocated. `make test-rp2040-emu` (in `make test`)
-# measures that last one on the real image running in rp2040js; this script
+# measures that last one on the real image running in rp2040js, also with
+# `login` loaded (tests/rp2040.rs); this script
 # computes where the heap goes, to see what to trim:
 #
 #   * measured: what loading `hello.js` costs the JS engine, from the QEMU
@@ -36,9 +37,9 @@ MAIN=port/rp2040/main.rs
 CONFIG_H=freertos-config/rp2040/FreeRTOSConfig.h
 
 KiB=1024
-FLASH_BUDGET=$((1024 * KiB))
+FLASH_BUDGET=$((1536 * KiB))
 SRAM=$((264 * KiB))
-HEAP_FREE_BUDGET=$((120 * KiB))
+HEAP_FREE_BUDGET=$((100 * KiB))
 # heap_4: an 8-byte header per block, sizes rounded up to 8.
 block() { echo $(( ($1 + 7) / 8 * 8 + 8 )); }
 # sizeof(StaticTask_t) and sizeof(StaticQueue_t) with this FreeRTOSConfig.h
@@ -141,10 +142,10 @@ status=0
 
 echo "RP2040 image: $ELF"
 echo
-echo "Flash (budget 1 MiB):"
+echo "Flash (budget 1.5 MiB):"
 row "boot2 + vector table + .text + .rodata + .data (0x10000000..)" "$flash"
 f=$(verdict "$flash" "$FLASH_BUDGET"); [ "$f" = PASS ] || status=1
-echo "  -> $f: $flash <= $FLASH_BUDGET; 0x10100000.. is the reserved 1 MiB file system"
+echo "  -> $f: $flash <= $FLASH_BUDGET; 0x10180000.. is the reserved 512 KiB file system"
 echo
 echo "RAM (264 KiB SRAM = SRAM0-3 striped 256 KiB + SRAM4 4 KiB + SRAM5 4 KiB):"
 row ".data + .bss outside the heap (static RAM)" "$statics"
@@ -179,7 +180,7 @@ else
   row "heap short by" "$((-free))"
 fi
 h=$(verdict "$HEAP_FREE_BUDGET" "$free"); [ "$h" = PASS ] || status=1
-echo "  -> $h: free >= $HEAP_FREE_BUDGET (120 KiB)"
+echo "  -> $h: free >= $HEAP_FREE_BUDGET (100 KiB)"
 if [ "$h" = FAIL ]; then
   need=$((engine - (HEAP_FREE_BUDGET - free)))
   echo "     to pass, the JS engine + hello must cost at most $need B ($(kib "$need")), not $engine B"

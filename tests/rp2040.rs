@@ -7,6 +7,7 @@
 //!
 //! Run: `make test-rp2040-emu`.
 
+mod dbsupport;
 mod support;
 
 use std::io::Write as _;
@@ -97,6 +98,14 @@ fn stats(board: &Board) -> Json {
     let r = c.get("/_isere/stats");
     r.assert_status(200);
     r.json()
+}
+
+/// Pushes a configuration without built-in functions: the RP2040's heap
+/// holds the engine and about two small functions, so a test that deploys
+/// makes room first (as a user of the board does).
+fn unload_builtins(board: &Board, dir: &TempDir) {
+    let config = dir.write("empty.json", r#"{"functions":[],"routes":[]}"#);
+    board.push_config(config.to_str().unwrap());
 }
 
 /// Presses reset and waits until the board serves again.
@@ -227,9 +236,10 @@ fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
 fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
     let board = Board::power_on(IMAGE, None);
     let dir = TempDir::new("rp2040-heap");
+    unload_builtins(&board, &dir);
     let mut points = Vec::new();
     for (i, functions) in [0usize, 40, 80].into_iter().enumerate() {
-        let name = format!("size{i}");
+        let name = "sized";
         let mut js = String::new();
         for f in 0..functions {
             js.push_str(&format!(
@@ -237,7 +247,8 @@ fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
             ));
         }
         js.push_str(&answering("sized"));
-        let (bundle, bytecode) = build_sized(&board, &dir, &name, "1.0.0", &js);
+        let version = format!("1.{i}.0");
+        let (bundle, bytecode) = build_sized(&board, &dir, name, &version, &js);
         let before = stats(&board)["js_memory"]["used"].as_f64().unwrap();
         isere(&board, &["deploy", bundle.to_str().unwrap()]);
         let after = stats(&board)["js_memory"]["used"].as_f64().unwrap();
@@ -253,71 +264,77 @@ fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
     assert!(per_kib > 512.0, "loading costs heap: {points:?}");
 }
 
-/// PBKDF2 iterations of the users' hashes on the board: chosen so that a
-/// login takes at most 250 ms of the 125 MHz chip's time (the figure test
-/// below checks it).
-const BOARD_ITERATIONS: &str = "1000";
-
-/// The heap with `login` (users in KV on the flash) and `hello` loaded and
-/// 4 connection slots, after a reset, and at the peak of a login; the
-/// chip's time of a login and of `GET /hello`.
+/// A function with a PostgreSQL and a Redis binding, deployed to the board,
+/// reaches both on the laptop over the USB network; with the database down
+/// it answers 503 and the board keeps serving.
 #[test]
-fn a_login_fits_the_boards_heap_and_time() {
-    let dir = TempDir::new("rp2040-login");
-    let image = dir.path().join("users.img");
-    let out = std::process::Command::new(support::SIM_BIN)
-        .args(["--data", image.to_str().unwrap(), "--data-size", "512K"])
-        .args(["--add-user", "ada", "--password", "lovelace", "--iterations", BOARD_ITERATIONS])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let board = Board::power_on(IMAGE, Some(image.to_str().unwrap()));
-    let config = dir.write(
-        "config.json",
+fn the_database_clients_reach_the_laptop_over_the_usb_network() {
+    let redis_port = dbsupport::env_or("ISERE_REDIS_AUTH_PORT", "6380");
+    let pg_port = dbsupport::env_or("ISERE_PG_PORT", "5432");
+    dbsupport::require_server("Redis", "127.0.0.1", redis_port.parse().unwrap());
+    dbsupport::require_server("PostgreSQL", "127.0.0.1", pg_port.parse().unwrap());
+    let seed = isere::db::redis::Config::from_url(&format!(
+        "redis://isere:isere-secret@127.0.0.1:{redis_port}"
+    ))
+    .unwrap();
+    let mut client = isere::db::redis::Client::new(dbsupport::StdConnector, seed);
+    client
+        .command(&[b"HSET", b"rp2040:probe", b"value", b"from redis"])
+        .expect("HSET");
+
+    let board = Board::power_on(IMAGE, None);
+    let dir = TempDir::new("rp2040-db");
+    unload_builtins(&board, &dir);
+    let laptop = support::host_address();
+    let closed = dbsupport::closed_port();
+    dir.write(
+        "isere.json",
         &format!(
-            r#"{{"functions":[
-                {{"name":"login","module":"login","env":{{"JWT_SECRET":"s","PBKDF2_ITERATIONS":"{BOARD_ITERATIONS}"}},"bindings":{{"USERS":{{"type":"kv"}}}}}},
-                {{"name":"hello","module":"hello"}}],
-              "routes":[{{"prefix":"/hello","function":"hello"}},{{"prefix":"/","function":"login"}}]}}"#
+            r#"{{"name":"db","version":"1.0.0","routes":[{{"prefix":"/db"}}],"env":{{}},
+              "bindings":{{
+                "DB":{{"type":"postgres","url":"postgres://isere_scram:scram-secret@{laptop}:{pg_port}/isere_test"}},
+                "DOWN":{{"type":"postgres","url":"postgres://isere_trust@{laptop}:{closed}/isere_test","timeout_ms":2000}},
+                "REDIS":{{"type":"redis","url":"redis://isere:isere-secret@{laptop}:{redis_port}"}}}},
+              "limits":{{"cpu_ms":0,"init_ms":0}}}}"#
         ),
     );
-    board.push_config(config.to_str().unwrap());
-    reset_and_wait(&board);
-    let console = board.console.text();
-    let boot = console
-        .lines()
-        .rfind(|l| l.contains("connection tasks; heap:"))
-        .unwrap_or_else(|| panic!("no heap line after boot\n{console}"));
-    let free: usize = boot
-        .rsplit(", ")
-        .next()
-        .and_then(|s| s.strip_suffix(" free"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no free heap in {boot:?}"));
-    eprintln!("figure: after boot with login and hello loaded: {boot}");
-    assert!(free >= 100 * 1024, "heap free after boot {free} B < 100 KiB: {boot}");
-
-    let timed = |method: &str, path: &str, body: &[u8], want: u16| {
-        let mut c = Conn::connect(board.addr());
-        c.set_read_timeout(Duration::from_secs(60));
-        let before = board.clock();
-        let r = c.request(method, path, &[("Content-Type", "application/json")], body);
-        let after = board.clock();
-        r.assert_status(want);
-        let total = (after.nanos - before.nanos) / 1e6;
-        let awake = total - (after.asleep_nanos.unwrap() - before.asleep_nanos.unwrap()) / 1e6;
-        (total, awake)
-    };
-    let (hello_total, hello_awake) = timed("GET", "/hello", b"", 200);
-    let (login_total, login_awake) =
-        timed("POST", "/login", br#"{"username":"ada","password":"lovelace"}"#, 200);
-    let (wrong_total, _) = timed("POST", "/login", br#"{"username":"ada","password":"nope"}"#, 401);
-    let s = stats(&board);
-    let (heap_free, heap_peak) = (s["heap"]["free"].as_f64().unwrap(), s["heap"]["peak"].as_f64().unwrap());
-    eprintln!(
-        "figure: GET /hello {hello_total:.1} ms of chip time ({hello_awake:.1} ms awake); \
-         login (KV, {BOARD_ITERATIONS} iterations) {login_total:.1} ms ({login_awake:.1} ms awake); \
-         wrong password {wrong_total:.1} ms; heap peak {heap_peak} B, free now {heap_free} B"
+    let js = r#"export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    try {
+      if (path === "/db/redis") return new Response(await env.REDIS.hget("rp2040:probe", "value"));
+      if (path === "/db/pg") {
+        const { rows } = await env.DB.query("SELECT $1::text || ' ' || current_user AS v", ["from postgres as"]);
+        return new Response(rows[0].v);
+      }
+      if (path === "/db/down") return new Response(JSON.stringify((await env.DOWN.query("SELECT 1")).rows));
+    } catch (e) {
+      return new Response(`unavailable: ${e.message}`, { status: 503 });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};
+"#;
+    let src = dir.write("db.js", js);
+    let bundle = dir.path().join("db.bundle");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_isere"))
+        .args(["build", src.to_str().unwrap(), "--key", TRUSTED_KEY])
+        .args(["--out", bundle.to_str().unwrap()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "isere build: {}", text(&out));
+    isere(&board, &["deploy", bundle.to_str().unwrap()]);
+    assert_eq!(get(&board, "/db/redis"), (200, "from redis".into()));
+    assert_eq!(
+        get(&board, "/db/pg"),
+        (200, "from postgres as isere_scram".into())
     );
-    assert!(login_total <= 250.0, "a login takes {login_total:.1} ms of chip time (> 250 ms)");
+    let (status, body) = get(&board, "/db/down");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        get(&board, "/db/redis"),
+        (200, "from redis".into()),
+        "the next request is served"
+    );
 }

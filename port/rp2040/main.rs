@@ -84,6 +84,18 @@ const IO_WORKERS: usize = 1;
 /// The init task, which ends after boot: parsing the configuration with
 /// serde-json-core takes ~8.3 KiB of stack in ARMv6-M code.
 const INIT_STACK_WORDS: usize = 3072;
+/// What the board allocates after the engine is sized: the connection
+/// tasks' and the network task's stacks, the I/O worker's, an admin call's
+/// task, and the sockets' buffers (`make_network`: at most 8, 3.5 KiB each).
+const LATER_ALLOCATIONS: usize = MAX_CONNECTIONS * TASK_STACK_WORDS * 4
+    + NET_STACK_WORDS * 4
+    + IO_WORKERS * TASK_STACK_WORDS * 4
+    + isere::http::server::ADMIN_STACK_WORDS * 4
+    + MAX_SOCKETS * (SOCKET_RX_BYTES + SOCKET_TX_BYTES);
+/// The network stack's sockets and their buffers.
+const MAX_SOCKETS: usize = 8;
+const SOCKET_RX_BYTES: usize = 1536;
+const SOCKET_TX_BYTES: usize = 2048;
 /// The most connection tasks (`server.max_connections` is clamped to it):
 /// their stacks are what the 264 KiB of RAM affords beside the engine.
 const MAX_CONNECTIONS: usize = 4;
@@ -229,10 +241,15 @@ impl boot::Board for Pico {
         Ok((config, text))
     }
 
-    /// What the heap has left but the heads of requests in flight: a
-    /// pushed configuration cannot promise the engine more.
+    /// What the heap has left once everything allocated after the engine
+    /// starts has its room: the heads of requests in flight, the stacks of
+    /// the tasks started later, the sockets' buffers, an admin call's task.
+    /// A pushed configuration cannot promise the engine more, so that a
+    /// function (or the activation of a new one, beside the old) running
+    /// out of memory is refused by the engine rather than starving the
+    /// rest of the board.
     fn js_memory_ceiling(&self, free_heap: usize) -> usize {
-        free_heap.saturating_sub(REQUEST_RESERVE)
+        free_heap.saturating_sub(REQUEST_RESERVE + LATER_ALLOCATIONS)
     }
 
     /// The stack and its listener; the link comes up once the device runs
@@ -288,10 +305,10 @@ fn make_network(bus: rp2040_hal::usb::UsbBus) -> &'static Stack {
             prefix: PREFIX,
             gateway: HOST_ADDRESS,
         },
-        rx_buffer: 1536,
-        tx_buffer: 2048,
+        rx_buffer: SOCKET_RX_BYTES,
+        tx_buffer: SOCKET_TX_BYTES,
         backlog: 2,
-        max_sockets: 8,
+        max_sockets: MAX_SOCKETS,
     };
     let stack: &'static Stack = match NetStack::new(device, BOARD_MAC, config) {
         Ok(s) => Box::leak(Box::new(s)),

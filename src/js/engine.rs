@@ -849,7 +849,13 @@ impl Ctx {
     pub fn take_exception(&self) -> JsError {
         // SAFETY: JS_GetException returns a new reference (undefined if none).
         let exc = Value::from_raw(self, unsafe { qjs::JS_GetException(self.raw()) });
-        let message = exc.to_string_lossy();
+        // QuickJS throws null when it ran out of memory even for the error
+        // object.
+        let message = if exc.is_null() {
+            String::from("out of memory (the engine's limit or the heap)")
+        } else {
+            exc.to_string_lossy()
+        };
         let stack = match exc.get(c"stack") {
             Ok(s) if s.is_string() => s.to_string_lossy(),
             _ => String::new(),

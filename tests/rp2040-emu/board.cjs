@@ -123,12 +123,15 @@ function attachUsbHost(mcu) {
     if (c.done) c.done(Uint8Array.from(c.data));
     nextControl();
   }
-  // The status stage of a control read: a zero-length OUT once all data is in.
+  // The status stage of a control read: a zero-length OUT once all data is
+  // in. The next SETUP waits until the board has it (rp2040js delivers it
+  // after a delay), as on a bus: one arriving later would end the next
+  // transfer's data stage.
   function statusOut() {
     if (!control || !control.dataDone || !ep0OutArmed) return;
     ep0OutArmed = false;
     usb.endpointReadDone(0, new Uint8Array(0));
-    finishControl();
+    mcu.clock.createAlarm(finishControl).schedule((usb.readDelayMicroseconds + 1) * 1000);
   }
   function parseConfiguration(d) {
     let cls = -1;

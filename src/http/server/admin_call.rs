@@ -15,8 +15,9 @@ use crate::port::Socket;
 use crate::rtos;
 
 /// Stack of the tasks an admin call is authenticated and answered on, in
-/// words: 12 KiB on the 32-bit boards.
-const ADMIN_STACK_WORDS: usize = 3072;
+/// words: 12 KiB on the 32-bit boards (a board with little RAM keeps that
+/// much out of the engine's reach).
+pub const ADMIN_STACK_WORDS: usize = 3072;
 
 impl Worker {
     /// Answers an admin call (and `stats`), streaming its body; returns

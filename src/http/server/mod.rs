@@ -45,6 +45,7 @@ mod stats;
 #[cfg(all(test, feature = "port-posix"))]
 mod tests;
 
+pub use admin_call::ADMIN_STACK_WORDS;
 pub use pool::PoolCounts;
 use pool::Turned;
 
