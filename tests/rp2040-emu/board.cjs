@@ -66,6 +66,8 @@ let cable = null;
 let uartLine = [];
 const chip = createChip({
   flash,
+  // The laptop's servers answer in real time.
+  realTime: true,
   onUartByte(b) {
     if (b === 10) {
       send('U', Buffer.from(uartLine).toString('utf8').replace(/\r$/, ''));

@@ -79,7 +79,7 @@ pub fn on_rp2040() -> bool {
 /// the laptop's end of the USB network for the RP2040.
 pub fn host_address() -> &'static str {
     if on_rp2040() {
-        "192.168.7.2"
+        rp2040::LAPTOP
     } else if board_firmware().is_some() {
         "10.0.2.2"
     } else {

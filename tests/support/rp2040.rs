@@ -31,6 +31,9 @@ use smoltcp::wire::{
 
 use super::{Captured, ROOT};
 
+/// The laptop's address on the cable, which the board leases to it: where
+/// a function on the board reaches the laptop's servers.
+pub const LAPTOP: &str = "192.168.7.2";
 /// The board's address on the cable and its HTTP port (port/rp2040).
 const BOARD: Ipv4Address = Ipv4Address::new(192, 168, 7, 1);
 const HTTP_PORT: u16 = 80;
