@@ -43,6 +43,7 @@
 'use strict';
 const fs = require('fs');
 const { createChip, FLASH_SIZE } = require('./chip.cjs');
+const { attachUsbHost } = require('./usb-host.cjs');
 
 const [uf2Path, limitSec = '120'] = process.argv.slice(2);
 if (!uf2Path) {
@@ -132,166 +133,38 @@ const chip = createChip({
   },
 });
 
-// ---- USB: control transfers, one at a time.
-let usb = null;
-const setup = (type, request, value, index, length) =>
-  Uint8Array.from([type, request, value & 255, value >> 8, index & 255, index >> 8, length & 255, length >> 8]);
-let control = null;
-const controlQueue = [];
-let mps0 = 8;
-let ep0OutArmed = false;
-function submit(packet, inLength, done) {
-  controlQueue.push({ packet, inLength, done, data: [], dataDone: false });
-  nextControl();
-}
-function nextControl() {
-  if (control || controlQueue.length === 0) return;
-  control = controlQueue.shift();
-  usb.sendSetupPacket(control.packet);
-}
-function finishControl() {
-  const c = control;
-  control = null;
-  if (c.done) c.done(Uint8Array.from(c.data));
-  nextControl();
-}
-// The status stage of a control read: a zero-length OUT once all data is
-// in. The next SETUP waits until the board has it (rp2040js delivers it
-// after a delay), as on a bus: one arriving later would end the next
-// transfer's data stage.
-function statusOut() {
-  if (!control || !control.dataDone || !ep0OutArmed) return;
-  ep0OutArmed = false;
-  usb.endpointReadDone(0, new Uint8Array(0));
-  mcu.clock.createAlarm(finishControl).schedule((usb.readDelayMicroseconds + 1) * 1000);
-}
-
-let bulkIn = -1;
-let bulkOut = -1;
-let interruptIn = -1;
-let dataInterface = -1;
-function parseConfiguration(d) {
-  let cls = -1;
-  let iface = -1;
-  for (let i = 0; i + 2 <= d.length && d[i] >= 2; i += d[i]) {
-    const type = d[i + 1];
-    if (type === 4) { iface = d[i + 2]; cls = d[i + 5]; }
-    if (type === 5) {
-      const ep = d[i + 2];
-      const kind = d[i + 3] & 3;
-      if (kind === 3 && ep & 0x80) interruptIn = ep & 15;
-      if (kind === 2 && cls === 0x0a) {
-        dataInterface = iface;
-        if (ep & 0x80) bulkIn = ep & 15; else bulkOut = ep & 15;
-      }
-    }
-  }
-}
-
-function onResetReceived() {
-  submit(setup(0x00, 5, 1, 0, 0), 0); // SET_ADDRESS 1
-  submit(setup(0x80, 6, 0x0100, 0, 18), 18, (d) => {
-    mps0 = d[7];
-    const vid = d[8] | (d[9] << 8);
-    const pid = d[10] | (d[11] << 8);
-    check(vid === 0x1209 && pid === 0x0001 && d[4] === 2,
-      `device descriptor: VID:PID ${vid.toString(16)}:${pid.toString(16).padStart(4, '0')}, class ${d[4]} (CDC), control packets of ${mps0} bytes`);
-  });
-  submit(setup(0x80, 6, 0x0200, 0, 9), 9, (d) => {
-    const total = d[2] | (d[3] << 8);
-    submit(setup(0x80, 6, 0x0200, 0, total), total, (cfg) => {
-      parseConfiguration(cfg);
-      check(dataInterface >= 0 && bulkIn > 0 && bulkOut > 0 && interruptIn > 0,
-        `configuration (${cfg.length} bytes): NCM data interface ${dataInterface}, bulk IN ${bulkIn}, bulk OUT ${bulkOut}, notifications on ${interruptIn}`);
-      submit(setup(0x00, 9, 1, 0, 0), 0); // SET_CONFIGURATION 1
-      submit(setup(0x01, 11, 1, dataInterface, 0), 0); // SET_INTERFACE data, alt 1
-    });
-  });
-}
-
-// ---- USB: bulk and interrupt endpoints.
-let ntbIn = [];
-const outPackets = [];
-let armed = {};
+// ---- USB: the host controller (usb-host.cjs), with what a laptop checks
+// of the device.
+let cable = null;
 let linkUp = false;
-function onEndpointWrite(ep, buf) {
-  if (ep === 0) {
-    if (!control) return;
-    if (control.inLength === 0) {
-      if (buf.length === 0) finishControl();
-      return;
-    }
-    control.data.push(...buf);
-    if (control.data.length >= control.inLength || buf.length < mps0) {
-      control.dataDone = true;
-      statusOut();
-    }
-  } else if (ep === interruptIn) {
-    if (buf[1] === 0x2a) {
-      const bits = Buffer.from(buf).readUInt32LE(8);
-      check(bits > 0, `notification: link speed ${bits / 1e6} Mbit/s`);
-    } else if (buf[1] === 0 && buf[2] === 1 && !linkUp) {
-      linkUp = check(true, 'notification: network connected');
-      setTimeout(() => sendDhcp(1, []), 0);
-    }
-  } else if (ep === bulkIn) {
-    ntbIn.push(...buf);
-    if (buf.length < 64) {
-      const ntb = Uint8Array.from(ntbIn);
-      ntbIn = [];
-      if (ntb.length) receiveNtb(ntb);
-    }
-  }
-}
-function onEndpointRead(ep, size) {
-  if (ep === 0) {
-    ep0OutArmed = true;
-    statusOut();
-    return;
-  }
-  armed[ep] = size;
-  if (ep === bulkOut) pumpOut();
-}
-function pumpOut() {
-  if (!(armed[bulkOut] >= 0) || outPackets.length === 0) return;
-  armed[bulkOut] = -1;
-  usb.endpointReadDone(bulkOut, outPackets.shift());
-}
-let ntbSequence = 0;
-function sendFrame(frame) {
-  const length = 12 + 16 + frame.length;
-  const ntb = new Uint8Array(length);
-  const v = new DataView(ntb.buffer);
-  ntb.set(Buffer.from('NCMH'));
-  v.setUint16(4, 12, true); // wHeaderLength
-  v.setUint16(6, ntbSequence++, true);
-  v.setUint16(8, length, true); // wBlockLength
-  v.setUint16(10, 12, true); // wNdpIndex
-  ntb.set(Buffer.from('NCM0'), 12);
-  v.setUint16(16, 16, true); // wLength
-  v.setUint16(18, 0, true); // wNextNdpIndex
-  v.setUint16(20, 28, true); // wDatagramIndex
-  v.setUint16(22, frame.length, true); // wDatagramLength (then a zero entry)
-  ntb.set(frame, 28);
-  for (let i = 0; i < length; i += 64) outPackets.push(ntb.slice(i, i + 64));
-  if (length % 64 === 0) outPackets.push(new Uint8Array(0));
-  pumpOut();
-}
-function receiveNtb(ntb) {
-  const v = new DataView(ntb.buffer);
-  if (Buffer.from(ntb.slice(0, 4)).toString() !== 'NCMH') {
-    check(false, `transfer block from the board starts with an NTH16 header: ${hex(ntb.slice(0, 16))}`);
-    finish(1);
-  }
-  for (let ndp = v.getUint16(10, true); ndp; ndp = v.getUint16(ndp + 6, true)) {
-    const length = v.getUint16(ndp + 4, true);
-    for (let p = ndp + 8; p + 4 <= ndp + length; p += 4) {
-      const index = v.getUint16(p, true);
-      const len = v.getUint16(p + 2, true);
-      if (!index || !len) break;
-      receiveFrame(ntb.slice(index, index + len));
-    }
-  }
+const sendFrame = (frame) => cable.sendFrame(frame);
+function attachUsb() {
+  cable = attachUsbHost(mcu, {
+    onDeviceDescriptor(d) {
+      const vid = d[8] | (d[9] << 8);
+      const pid = d[10] | (d[11] << 8);
+      check(vid === 0x1209 && pid === 0x0001 && d[4] === 2,
+        `device descriptor: VID:PID ${vid.toString(16)}:${pid.toString(16).padStart(4, '0')}, class ${d[4]} (CDC), control packets of ${d[7]} bytes`);
+    },
+    onConfiguration(cfg, e) {
+      check(e.dataInterface >= 0 && e.bulkIn > 0 && e.bulkOut > 0 && e.interruptIn > 0,
+        `configuration (${cfg.length} bytes): NCM data interface ${e.dataInterface}, bulk IN ${e.bulkIn}, bulk OUT ${e.bulkOut}, notifications on ${e.interruptIn}`);
+    },
+    onNotification(buf) {
+      if (buf[1] === 0x2a) {
+        const bits = Buffer.from(buf).readUInt32LE(8);
+        check(bits > 0, `notification: link speed ${bits / 1e6} Mbit/s`);
+      } else if (buf[1] === 0 && buf[2] === 1 && !linkUp) {
+        linkUp = check(true, 'notification: network connected');
+        setTimeout(() => sendDhcp(1, []), 0);
+      }
+    },
+    onFrame: receiveFrame,
+    onProblem(what) {
+      check(false, `USB: ${what}`);
+      finish(1);
+    },
+  });
 }
 
 // ---- Ethernet, IPv4, UDP, TCP, written out by hand.
@@ -487,15 +360,6 @@ let onBoardReady = null;
 function attach(chipMcu, reason) {
   log(`board boots (${reason})`);
   mcu = chipMcu;
-  usb = mcu.usbCtrl;
-  control = null;
-  controlQueue.length = 0;
-  mps0 = 8;
-  ep0OutArmed = false;
-  bulkIn = bulkOut = interruptIn = dataInterface = -1;
-  ntbIn = [];
-  outPackets.length = 0;
-  armed = {};
   linkUp = false;
   myIp = [0, 0, 0, 0];
   boardMac = null;
@@ -505,10 +369,7 @@ function attach(chipMcu, reason) {
   fsBoot = { formatted: false, used: null };
   boardReady = new Promise((resolve) => { onBoardReady = resolve; });
   onBootHeap = null;
-  usb.onUSBEnabled = () => usb.resetDevice();
-  usb.onResetReceived = onResetReceived;
-  usb.onEndpointWrite = onEndpointWrite;
-  usb.onEndpointRead = onEndpointRead;
+  attachUsb();
 }
 
 // Two boots of one board: the first on a blank partition, the second
