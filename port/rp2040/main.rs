@@ -81,9 +81,13 @@ const JS_STACK_WORDS: usize = 4096;
 const TASK_STACK_WORDS: usize = 1280;
 /// Worker tasks for functions' I/O (started on first use; RAM is scarce).
 const IO_WORKERS: usize = 1;
-/// The init task, which ends after boot: parsing the configuration with
-/// serde-json-core takes ~8.3 KiB of stack in ARMv6-M code.
-const INIT_STACK_WORDS: usize = 3072;
+/// The init task, which ends after boot. Measured in rp2040js: checking
+/// the signatures of a pushed configuration and of deployed bundles again
+/// at boot takes up to 13.5 KiB of stack (boot's own frames 4.4 KiB, then
+/// Ed25519's `verify_strict` ~8 KiB in ARMv6-M code), more than parsing
+/// the configuration with serde-json-core (~8.3 KiB). 12 KiB overflowed
+/// into the heap's bookkeeping below it at the first boot after a push.
+const INIT_STACK_WORDS: usize = 4096;
 /// What the board allocates after the engine is sized: the connection
 /// tasks' and the network task's stacks, the I/O worker's, an admin call's
 /// task, and the sockets' buffers (`make_network`: at most 8, 3.5 KiB each).
