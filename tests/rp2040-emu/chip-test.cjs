@@ -195,6 +195,18 @@ async function main() {
   r = await run(blankFlash(), [['store', FLASH + 0x1000, 0]]);
   check(faulted(r, /store .*\(the flash window\)/), `a store to the flash window: ${r.faults[0]}`);
 
+  // The core running the ROM's vectors, header or tables, as after a return
+  // to an address a stack overflow replaced with 0 (the firmware's init
+  // task once did, in __aeabi_memclr: the fault then came 8 instructions
+  // later, from a store the header's bytes decode to).
+  r = await run(blankFlash(), [['jump', 0]]);
+  check(faulted(r, /instruction fetch at 0x00000000, in the boot ROM's vector table and header/), `a jump to address 0: ${r.faults[0]}`);
+  r = await run(blankFlash(), [['jump', view.getUint16(0x14, true)]]);
+  check(faulted(r, /in the boot ROM's function and data tables/), `a jump into the ROM's tables: ${r.faults[0]}`);
+  r = await run(blankFlash(), [['load', 0x10], ['call', 'MS', DATA, 0, 16]]);
+  check(r.halted && !r.faults.length && r.chip.mcu.core.registers[5] === 0x0301754d,
+    `the ROM's header reads as data, its functions run: ${r.faults[0] || 'no fault'}`);
+
   // A reset keeps the flash: SYSRESETREQ after a write boots again.
   const kept = blankFlash();
   r = await run(kept, [...WRITE, ['call', 'RE', 0x1000, 0x1000, 0, 0], ['call', 'RP', 0x1000, DATA, 256], ...RESTORE,

@@ -5,7 +5,9 @@
 //   * A boot ROM at 0x00000000 (rom.cjs): reset runs the ROM's flash boot,
 //     which loads boot2 from the flash and runs it, and the firmware finds
 //     the ROM's functions (flash erase and program, memcpy, ...) through
-//     its tables.
+//     its tables. Running the ROM anywhere but its functions' code (its
+//     vectors, header, tables) is a failure: a bad branch or return got
+//     the core there.
 //   * The QSPI flash, a W25Q16JV (w25q.cjs), behind a model of the SSI
 //     (ssi.cjs). Its bytes are the caller's and outlive resets.
 //   * XIP: the flash window 0x10000000-0x13FFFFFF serves reads only while
@@ -94,8 +96,10 @@ function createChip({
     if (failed) return;
     failed = true;
     if (sim) sim.stop();
-    if (onFault) onFault(message);
-    else throw new Error(message);
+    const core = mcu && mcu.core;
+    const where = core ? ` (LR 0x${hex(core.LR)}, SP 0x${hex(core.SP)}, VTOR 0x${hex(core.VTOR)}, IPSR ${core.IPSR}, r0-r3 ${[0, 1, 2, 3].map((i) => hex(core.registers[i])).join(' ')})` : '';
+    if (onFault) onFault(message + where);
+    else throw new Error(message + where);
   }
 
   // Why the flash window cannot be read now, or null.
@@ -116,10 +120,28 @@ function createChip({
     return false;
   }
 
+  // An instruction fetch from the ROM outside its code (the vectors, the
+  // header, the tables, the data) is a failure naming the address: the
+  // core got there through a bad branch or return, such as a return
+  // address a stack overflow or a stray write replaced (on the chip it
+  // would run whatever those bytes decode to, and fail later and
+  // elsewhere). rp2040js reads the ROM a word at a time whatever the
+  // width, and fetches at the PC before it moves on.
+  let fetchChecked = false;
+  function romRead32(address) {
+    const a = address >>> 0;
+    if (a < ROM_SIZE && (a < ROM.codeStart || a >= ROM.codeEnd) && fetchChecked && a === (mcu.core.PC & ~3)) {
+      const what = a < 0x20 ? 'vector table and header' : a < ROM.codeStart ? 'function and data tables' : 'data';
+      fault(`instruction fetch at 0x${hex(mcu.core.PC & ~1)}, in the boot ROM's ${what}, which is not code: a branch or return to a bad address (a return address overwritten on the stack?)`);
+      return 0xbf00bf00; // NOPs, for what is left of the instruction
+    }
+    return base.readUint32.call(this, address);
+  }
+  const plainReads = { readUint8: base.readUint8, readUint16: base.readUint16, readUint32: romRead32 };
   // The reads of the flash window are checked only while XIP is down:
   // rp2040js's own reads otherwise, at full speed.
   function guardedRead(name) {
-    const read = base[name];
+    const read = plainReads[name];
     return function (address) {
       const a = address >>> 0;
       if (a >= FLASH_WINDOW && a < WINDOW_END && !checkFlashRead(a)) return 0;
@@ -131,14 +153,17 @@ function createChip({
     readUint16: guardedRead('readUint16'),
     readUint32: guardedRead('readUint32'),
   };
+  function setReads() {
+    for (const [name, fn] of Object.entries(guarded ? guardedReads : plainReads)) {
+      if (fn === base[name]) delete mcu[name];
+      else mcu[name] = fn;
+    }
+  }
   function updateGuard() {
     const want = xipProblem() !== null;
     if (want === guarded) return;
     guarded = want;
-    for (const [name, fn] of Object.entries(guardedReads)) {
-      if (want) mcu[name] = fn;
-      else delete mcu[name];
-    }
+    setReads();
   }
 
   function writeUint32(address, value) {
@@ -212,9 +237,12 @@ function createChip({
     mcu.onBreak = onBreak;
     mcu.uart[0].onByte = onUartByte;
     csForced = false;
-    guarded = false;
-    updateGuard();
+    guarded = xipProblem() !== null;
+    setReads();
+    // The core's reset reads the ROM's vectors with the PC still at 0.
+    fetchChecked = false;
     mcu.core.reset();
+    fetchChecked = true;
     onReset(mcu, reason);
     sim.execute();
   }

@@ -247,14 +247,17 @@ const FUNCTIONS = [
 const COPYRIGHT = '(model of the) RP2040 boot ROM, Isere test harness';
 
 /**
- * Lays the ROM out. Returns the image and the routines by BKPT number:
- * { image: Uint8Array, routines: [{ name, run(ctx) -> cycles }] }.
+ * Lays the ROM out. Returns the image, the routines by BKPT number and
+ * where the code is (the stubs; the rest is vectors, header, tables and
+ * data): { image: Uint8Array, routines: [{ name, run(ctx) -> cycles }],
+ * codeStart, codeEnd }.
  */
 function buildRom() {
   const image = new Uint8Array(ROM_SIZE);
   const view = new DataView(image.buffer);
   const routines = [];
-  let codeAt = 0x200;
+  const codeStart = 0x200;
+  let codeAt = codeStart;
   // A 4-byte stub that traps to routine `run`; returns its Thumb address.
   const stub = (name, run, tail = THUMB_BX_LR) => {
     const n = routines.length;
@@ -340,7 +343,7 @@ function buildRom() {
   view.setUint16(0x16, pairs(dataPointers), true);
   view.setUint16(0x18, lookup, true);
   if (tableAt > 0x200 || dataAt > ROM_SIZE) throw new Error('rom.cjs: the ROM layout overflows');
-  return { image, routines };
+  return { image, routines, codeStart, codeEnd: floatEnd };
 }
 
 module.exports = { buildRom, ROM_SIZE, FLASH_WINDOW };
