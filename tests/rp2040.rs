@@ -127,6 +127,7 @@ fn reset_and_wait(board: &Board) {
 fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
     let board = Board::power_on(IMAGE, None);
     let dir = TempDir::new("rp2040-ota");
+    unload_builtins(&board, &dir);
     let one = build(&board, &dir, "greet", "1.0.0", &answering("one"));
     let two = build(&board, &dir, "greet", "1.1.0", &answering("two"));
     let out = isere(&board, &["deploy", one.to_str().unwrap()]);
@@ -150,10 +151,12 @@ fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
         "the pushed routes replace the provisioned ones"
     );
 
+    let formatted = board.console.text().matches("formatting").count();
     reset_and_wait(&board);
-    assert!(
-        board.console.text().contains("file system: mounted"),
-        "{}",
+    assert_eq!(
+        board.console.text().matches("formatting").count(),
+        formatted,
+        "the partition is mounted as it was after a reset\n{}",
         board.console.text()
     );
     assert_eq!(
@@ -200,6 +203,7 @@ fn cut_upload(board: &Board, name: &str, bundle: &[u8], cut: usize) {
 fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
     let board = Board::power_on(IMAGE, None);
     let dir = TempDir::new("rp2040-cut");
+    unload_builtins(&board, &dir);
     let first = build(&board, &dir, "greet", "1.0.0", &answering("v1.0.0"));
     isere(&board, &["deploy", first.to_str().unwrap()]);
     let mut serving = String::from("v1.0.0");
@@ -359,7 +363,14 @@ fn a_login_on_the_board() {
     let image = dir.path().join("users.img");
     let out = std::process::Command::new(support::SIM_BIN)
         .args(["--data", image.to_str().unwrap(), "--data-size", "512K"])
-        .args(["--add-user", "ada", "--password", "lovelace", "--iterations", BOARD_ITERATIONS])
+        .args([
+            "--add-user",
+            "ada",
+            "--password",
+            "lovelace",
+            "--iterations",
+            BOARD_ITERATIONS,
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -383,7 +394,12 @@ fn a_login_on_the_board() {
         let mut c = Conn::connect(board.addr());
         c.set_read_timeout(Duration::from_secs(60));
         let before = board.clock();
-        let r = c.request("POST", "/login", &[("Content-Type", "application/json")], body);
+        let r = c.request(
+            "POST",
+            "/login",
+            &[("Content-Type", "application/json")],
+            body,
+        );
         let after = board.clock();
         r.assert_status(want);
         let total = (after.nanos - before.nanos) / 1e6;
@@ -402,7 +418,10 @@ fn a_login_on_the_board() {
         "figure: login (KV, {BOARD_ITERATIONS} iterations) {login_total:.1} ms of chip time ({login_awake:.1} ms awake); \
          wrong password {wrong_total:.1} ms; unknown user {unknown_total:.1} ms"
     );
-    assert!(login_awake <= 250.0, "a login takes {login_awake:.1} ms of the chip's time");
+    assert!(
+        login_awake <= 250.0,
+        "a login takes {login_awake:.1} ms of the chip's time"
+    );
 }
 
 /// The chip's time of `GET /hello` and of PBKDF2-SHA256 at the board's
@@ -445,5 +464,8 @@ fn pbkdf2_at_the_boards_iterations_takes_under_250_ms_of_chip_time() {
         "figure: GET /hello {hello_total:.1} ms of chip time ({hello_awake:.1} ms awake); \
          PBKDF2-SHA256 x {BOARD_ITERATIONS} in a function {total:.1} ms ({awake:.1} ms awake)"
     );
-    assert!(awake <= 250.0, "PBKDF2 x {BOARD_ITERATIONS} takes {awake:.1} ms of the chip's time");
+    assert!(
+        awake <= 250.0,
+        "PBKDF2 x {BOARD_ITERATIONS} takes {awake:.1} ms of the chip's time"
+    );
 }

@@ -252,8 +252,10 @@ impl boot::Board for Pico {
     /// function (or the activation of a new one, beside the old) running
     /// out of memory is refused by the engine rather than starving the
     /// rest of the board.
+    /// The init task's stack, still allocated now, is freed once boot is
+    /// over.
     fn js_memory_ceiling(&self, free_heap: usize) -> usize {
-        free_heap.saturating_sub(REQUEST_RESERVE + LATER_ALLOCATIONS)
+        (free_heap + INIT_STACK_WORDS * 4).saturating_sub(REQUEST_RESERVE + LATER_ALLOCATIONS)
     }
 
     /// The stack and its listener; the link comes up once the device runs

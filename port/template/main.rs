@@ -39,7 +39,10 @@ fn main() -> ! {
     // BOARD: clocks, the console.
     uart::init();
     isere::logger::register(&hooks::LOGGER, log::LevelFilter::Info);
-    if rtos::spawn(c"init", 3072, 4, || boot::run(Template)).is_err() {
+    // 16 KiB: at boot the init task checks the signatures of a pushed
+    // configuration and of deployed bundles again (Ed25519: ~13.5 KiB of
+    // stack in ARMv6-M code, measured on the RP2040).
+    if rtos::spawn(c"init", 4096, 4, || boot::run(Template)).is_err() {
         fail_fmt(format_args!("cannot create the init task"));
     }
     rtos::start_scheduler();

@@ -12,14 +12,19 @@
 //! the engine holds (so the JS task reads the engine's size cheaply; QuickJS's
 //! own statistics walk every object) and the memory limit, enforced here
 //! rather than by QuickJS so that running out leaves room to say so: the
-//! first refused allocation opens a reserve of [`OOM_RESERVE`] bytes above
-//! the limit, in which QuickJS builds its `InternalError: out of memory` and
-//! rejects the handler's promise (without it, that error itself often fails
-//! and the handler's failure is reported as `null`). The reserve closes when
-//! the engine is back under its limit.
+//! engine is refused at the limit less a reserve ([`oom_reserve`]), and the
+//! first refused allocation opens the reserve, in which QuickJS builds its
+//! `InternalError: out of memory` and rejects the handler's promise (without
+//! it, that error itself often fails and the handler's failure is reported
+//! as `null`). The reserve closes when the engine is back under the limit
+//! less the reserve. The limit itself is never passed: a board sizes it so
+//! that the rest of its heap stays for everything else.
 
-/// Bytes above the limit the engine may use once it ran out (see above).
-pub const OOM_RESERVE: usize = 32 * 1024;
+/// The reserve of a `limit` (see above): 32 KiB, or an eighth of a small
+/// limit (a few KiB are enough to throw and unwind).
+pub fn oom_reserve(limit: usize) -> usize {
+    (32 * 1024).min(limit / 8)
+}
 
 /// The engine's memory account (the allocator's opaque pointer).
 #[derive(Debug, Default)]
@@ -55,11 +60,11 @@ fn admit(opaque: *mut c_void, size: usize) -> bool {
     };
     let limit = b.limit.get();
     let after = b.allocated.get().saturating_add(size);
-    if limit == 0 || after <= limit {
+    if limit == 0 || after <= limit - oom_reserve(limit) {
         return true;
     }
     if b.reserve_open.get() {
-        return after <= limit.saturating_add(OOM_RESERVE);
+        return after <= limit;
     }
     b.reserve_open.set(true);
     false
@@ -99,7 +104,8 @@ fn count(opaque: *mut c_void, add: usize, sub: usize) {
     if let Some(b) = unsafe { opaque.cast::<Budget>().as_ref() } {
         let now = b.allocated.get().wrapping_add(add).wrapping_sub(sub);
         b.allocated.set(now);
-        if now <= b.limit.get() {
+        let limit = b.limit.get();
+        if now <= limit - oom_reserve(limit) {
             b.reserve_open.set(false);
         }
     }
