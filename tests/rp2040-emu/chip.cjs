@@ -39,7 +39,9 @@
 // `flash` is a Uint8Array of 2 MiB; `onReset(mcu, reason)` runs before
 // each instance executes, to wire its peripherals (USB, ...);
 // `onFault(message)` is told of a failure, after which the chip stops;
-// `onError(message)` of what rp2040js itself reports as an error.
+// `onError(message)` of what rp2040js itself reports as an error;
+// `realTime`: a sleeping core's time keeps to the wall clock (sleep.cjs),
+// for a board talking to real servers.
 'use strict';
 
 const { Simulator, RP2040 } = require('rp2040js');
@@ -76,6 +78,7 @@ function createChip({
   onFault,
   onError = (m) => console.error(m),
   seed,
+  realTime = false,
 } = {}) {
   let sim = null;
   let mcu = null;
@@ -232,7 +235,7 @@ function createChip({
     entropySeed = (Math.imul(entropySeed ^ boots, 0x9e3779b1) + 0x7f4a7c15) >>> 0;
     mcu.peripherals[ROSC_SLOT] = new ROSC(mcu, entropySeed);
     mcu.peripherals[WATCHDOG_SLOT].onWatchdogTrigger = () => resetSoon('watchdog');
-    power = sleep.attach(sim, { model: process.env.RP2040_EMU_STOCK_SLEEP !== '1' });
+    power = sleep.attach(sim, { model: process.env.RP2040_EMU_STOCK_SLEEP !== '1', realTime });
     mcu.writeUint32 = writeUint32;
     mcu.onBreak = onBreak;
     mcu.uart[0].onByte = onUartByte;

@@ -32,7 +32,8 @@
 // Use (before `sim.execute()`):
 //
 //   const sleep = require('./sleep.cjs');
-//   const power = sleep.attach(sim);  // { model: false }: rp2040js's SysTick and WFI
+//   const power = sleep.attach(sim);  // { model: false }: rp2040js's SysTick and WFI;
+//                                     // { realTime: true }: sleep no faster than the wall clock
 //   const a = power.snapshot();
 //   await power.delay(10e3);          // 10 s of simulated time
 //   const d = power.since(a);         // d.asleepNanos, d.awakeNanos, d.asleepShare
@@ -232,7 +233,7 @@ function diff(before, after) {
 //   register accesses), `sysTickWraps` (counts to zero; model only).
 // * `since(snapshot)`: `diff(snapshot, snapshot())`, the window up to now.
 // * `delay(ms)`: a promise resolved after `ms` of simulated time.
-function attach(sim, { model = true } = {}) {
+function attach(sim, { model = true, realTime = false } = {}) {
   const mcu = sim.rp2040;
   const { core, clock } = mcu;
   const n = {
@@ -287,9 +288,19 @@ function attach(sim, { model = true } = {}) {
     };
   }
 
+  // With `realTime`, a sleeping core's time does not run ahead of the
+  // wall clock: the board waits for the host's real servers as a board on
+  // a cable does, rather than skipping to its next timeout before they
+  // could answer. (Busy, the model is slower than 125 MHz: simulated time
+  // then falls behind, and catches up while the core sleeps.)
+  const wallOrigin = process.hrtime.bigint();
+  const simOrigin = clock.nanos;
+  const ahead = () => clock.nanos - simOrigin - Number(process.hrtime.bigint() - wallOrigin);
+
   sim.execute = function execute() {
     this.executeTimer = null;
     this.stopped = false;
+    let resumeMs = 0;
     const end = clock.nanos + SLICE_NANOS;
     while (!this.stopped && clock.nanos < end) {
       if (asleep && !core.waiting) {
@@ -304,7 +315,17 @@ function attach(sim, { model = true } = {}) {
         // Nothing scheduled: only the host can wake the core; give it the
         // turn (rp2040js would spin here without time passing).
         if (!clock.nextAlarm) break;
-        const step = clock.nanosToNextAlarm;
+        let step = clock.nanosToNextAlarm;
+        if (realTime) {
+          const early = ahead() + step;
+          if (early > 0) {
+            step -= early;
+            if (step <= 0) {
+              resumeMs = Math.min(Math.ceil(early / 1e6), 5);
+              break;
+            }
+          }
+        }
         clock.tick(step);
         n.asleepNanos += step;
       } else {
@@ -322,7 +343,7 @@ function attach(sim, { model = true } = {}) {
         }
       }
     }
-    if (!this.stopped) this.executeTimer = setTimeout(() => this.execute(), 0);
+    if (!this.stopped) this.executeTimer = setTimeout(() => this.execute(), resumeMs);
   };
 
   const snapshot = () => ({ nanos: clock.nanos, ...n, sysTickWraps: systick ? systick.wraps : 0 });
