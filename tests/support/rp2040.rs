@@ -11,6 +11,9 @@
 //!   the same port on 127.0.0.1, where the test servers (PostgreSQL,
 //!   Redis) listen; a port nobody listens on refuses the board's SYN with a
 //!   reset, as the laptop's kernel would.
+//!
+//! `ISERE_RP2040_TRACE=1` prints the first bytes of every frame on the
+//! cable, both ways.
 
 use std::collections::VecDeque;
 use std::io::{self, BufReader, ErrorKind, Read, Write};
