@@ -108,21 +108,6 @@ fn unload_builtins(board: &Board, dir: &TempDir) {
     board.push_config(config.to_str().unwrap());
 }
 
-/// Presses reset and waits until the board serves again.
-fn reset_and_wait(board: &Board) {
-    let before = board.console.text().matches("isere listening on").count();
-    board.reset();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while board.console.text().matches("isere listening on").count() <= before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the board did not come back after a reset\n{}",
-            board.console.text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
     let board = Board::power_on(IMAGE, None);
@@ -152,7 +137,7 @@ fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
     );
 
     let formatted = board.console.text().matches("formatting").count();
-    reset_and_wait(&board);
+    board.reset();
     assert_eq!(
         board.console.text().matches("formatting").count(),
         formatted,
@@ -196,7 +181,7 @@ fn cut_upload(board: &Board, name: &str, bundle: &[u8], cut: usize) {
     let _ = stream.write_all(&bundle[..cut]);
     // Let the board take in what was sent before the power goes.
     std::thread::sleep(Duration::from_millis(300));
-    reset_and_wait(board);
+    board.reset();
 }
 
 #[test]

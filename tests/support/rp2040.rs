@@ -47,6 +47,9 @@ const LAPTOP_MAC: [u8; 6] = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
 /// board's, which then decide the pace.
 const BUFFER: usize = 16 * 1024;
 
+/// The console note of the laptop's DHCP lease.
+const LEASED: &str = "DHCP: leased ";
+
 /// The image `make test-rp2040-emu` builds.
 pub const IMAGE: &str = "target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040.uf2";
 
@@ -150,11 +153,23 @@ impl Board {
             .expect("the board did not report its clock")
     }
 
-    /// Presses the reset button: the chip restarts from its flash.
+    /// Presses the reset button: the chip restarts from its flash. Returns
+    /// once the laptop has its address again (the board serves by then).
     pub fn reset(&self) {
+        let leases = |text: &str| text.matches(LEASED).count();
+        let before = leases(&self.console.text());
         self.requests
             .send(Request::Reset)
             .expect("the laptop is gone");
+        let deadline = std::time::Instant::now() + super::START_TIMEOUT * 4;
+        while leases(&self.console.text()) <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no DHCP lease after a reset\n--- console ---\n{}",
+                self.console.text()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// `isere config push` of the configuration in `file`, signed with the
@@ -528,7 +543,9 @@ impl Laptop {
                     let _ = addrs.push(IpCidr::Ipv4(address));
                 });
                 self.address = Some(address.address());
-                self.note(&format!("DHCP: {address} from {server}, router {router:?}"));
+                self.note(&format!(
+                    "{LEASED}{address} from {server}, router {router:?}"
+                ));
                 if let Some(tx) = self.leased.take() {
                     let _ = tx.send(());
                 }
