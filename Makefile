@@ -89,7 +89,7 @@ size-rp2040: rp2040
 	$(MPS2_V6M_BUILD)
 	scripts/size.sh rp2040
 
-## The RP2040 image in rp2040js with a simulated USB host: enumeration, DHCP, ARP, the heap budget, HTTP (node)
+## The RP2040 image on a model of the chip (rp2040js + our boot ROM, flash, SysTick): USB, DHCP, HTTP, hostile clients, deploys, resets, databases on the laptop (node)
 test-rp2040-emu:
 	CFLAGS_thumbv6m_none_eabi="$(RP2040_CFLAGS)" tests/rp2040-emu/run.sh
 
