@@ -101,17 +101,14 @@ fn check_flow(sim: &Sim, user: &str, password: &str) {
     let mut c = sim.conn();
     c.set_read_timeout(Duration::from_secs(60));
     let login = format!(r#"{{"username":"{user}","password":"{password}"}}"#);
-    let before = sim.rp2040().map(|b| b.clock());
-    let token = token_of(&post_login(&mut c, &login));
-    if let (Some(board), Some(before)) = (sim.rp2040(), before) {
-        let after = board.clock();
-        let asleep = after.asleep_nanos.unwrap_or(0.0) - before.asleep_nanos.unwrap_or(0.0);
-        eprintln!(
-            "figure: RP2040 login ({ITERATIONS} iterations): {:.1} ms of chip time, {:.1} ms awake",
-            (after.nanos - before.nanos) / 1e6,
-            (after.nanos - before.nanos - asleep) / 1e6
-        );
-    }
+    let token = match sim.rp2040() {
+        Some(board) => {
+            let (r, time) = board.chip_time(|| post_login(&mut c, &login));
+            eprintln!("figure: RP2040 login ({ITERATIONS} iterations): {time:?}");
+            token_of(&r)
+        }
+        None => token_of(&post_login(&mut c, &login)),
+    };
     let r = me(&mut c, &token);
     r.assert_status(200);
     assert!(

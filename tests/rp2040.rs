@@ -19,40 +19,31 @@ use support::{Conn, Json, ROOT, TempDir};
 
 /// Builds function `name` (routed at `/name`), version `version`, from `js`;
 /// the bundle's path.
-fn build(board: &Board, dir: &TempDir, name: &str, version: &str, js: &str) -> PathBuf {
-    build_sized(board, dir, name, version, js).0
+fn build(dir: &TempDir, name: &str, version: &str, js: &str) -> PathBuf {
+    build_sized(dir, name, version, js).0
 }
 
 /// [`build`], and the bytes of bytecode in the bundle (`isere build` says).
-fn build_sized(
-    board: &Board,
-    dir: &TempDir,
-    name: &str,
-    version: &str,
-    js: &str,
-) -> (PathBuf, f64) {
-    let src = dir.write(&format!("{name}-{version}.js"), js);
-    let bundle = dir.path().join(format!("{name}-{version}.bundle"));
+fn build_sized(dir: &TempDir, name: &str, version: &str, js: &str) -> (PathBuf, f64) {
+    let stem = format!("{name}-{version}");
+    isere_build(dir, &stem, js, &["--name", name, "--version", version])
+}
+
+/// `isere build` of `js` (saved as `STEM.js` in `dir`, beside any
+/// isere.json there) with `manifest` options, signed with the test key:
+/// the bundle's path and its bytes of bytecode.
+fn isere_build(dir: &TempDir, stem: &str, js: &str, manifest: &[&str]) -> (PathBuf, f64) {
+    let src = dir.write(&format!("{stem}.js"), js);
+    let bundle = dir.path().join(format!("{stem}.bundle"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_isere"))
-        .args([
-            "build",
-            src.to_str().unwrap(),
-            "--name",
-            name,
-            "--version",
-            version,
-        ])
+        .args(["build", src.to_str().unwrap()])
+        .args(manifest)
         .args(["--key", TRUSTED_KEY, "--out", bundle.to_str().unwrap()])
         .current_dir(ROOT)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "isere build: {}\n{}",
-        text(&out),
-        board.console.text()
-    );
     let report = text(&out);
+    assert!(out.status.success(), "isere build: {report}");
     let bytecode = report
         .split(" of bytecode")
         .next()
@@ -113,8 +104,8 @@ fn deploys_rollbacks_and_pushed_configurations_survive_a_reset() {
     let board = Board::power_on(IMAGE, None);
     let dir = TempDir::new("rp2040-ota");
     unload_builtins(&board, &dir);
-    let one = build(&board, &dir, "greet", "1.0.0", &answering("one"));
-    let two = build(&board, &dir, "greet", "1.1.0", &answering("two"));
+    let one = build(&dir, "greet", "1.0.0", &answering("one"));
+    let two = build(&dir, "greet", "1.1.0", &answering("two"));
     let out = isere(&board, &["deploy", one.to_str().unwrap()]);
     assert!(out.contains("greet 1.0.0 active"), "{out}");
     assert_eq!(get(&board, "/greet"), (200, "one".into()));
@@ -189,7 +180,7 @@ fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
     let board = Board::power_on(IMAGE, None);
     let dir = TempDir::new("rp2040-cut");
     unload_builtins(&board, &dir);
-    let first = build(&board, &dir, "greet", "1.0.0", &answering("v1.0.0"));
+    let first = build(&dir, "greet", "1.0.0", &answering("v1.0.0"));
     isere(&board, &["deploy", first.to_str().unwrap()]);
     let mut serving = String::from("v1.0.0");
     // Padding makes the bundle span many flash pages and a few blocks.
@@ -200,7 +191,7 @@ fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
             "x".repeat(6000),
             answering(&format!("v{version}"))
         );
-        let bundle = std::fs::read(build(&board, &dir, "greet", &version, &js)).unwrap();
+        let bundle = std::fs::read(build(&dir, "greet", &version, &js)).unwrap();
         let cut = ((bundle.len() as f64) * share) as usize;
         cut_upload(&board, "greet", &bundle, cut);
         let (status, body) = get(&board, "/greet");
@@ -213,7 +204,7 @@ fn a_reset_in_the_middle_of_an_upload_leaves_the_old_or_the_new_version() {
         serving = body;
     }
     // The device still takes a complete deploy afterwards.
-    let last = build(&board, &dir, "greet", "2.0.0", &answering("v2.0.0"));
+    let last = build(&dir, "greet", "2.0.0", &answering("v2.0.0"));
     isere(&board, &["deploy", last.to_str().unwrap()]);
     assert_eq!(get(&board, "/greet"), (200, "v2.0.0".into()));
 }
@@ -239,7 +230,7 @@ fn the_heap_a_loaded_bundle_costs_per_kib_of_bytecode() {
         }
         js.push_str(&answering("sized"));
         let version = format!("1.{i}.0");
-        let (bundle, bytecode) = build_sized(&board, &dir, "sized", &version, &js);
+        let (bundle, bytecode) = build_sized(&dir, "sized", &version, &js);
         isere(&board, &["deploy", bundle.to_str().unwrap()]);
         assert_eq!(get(&board, "/sized"), (200, "sized".into()));
         points.push((
@@ -310,15 +301,7 @@ fn the_database_clients_reach_the_laptop_over_the_usb_network() {
   },
 };
 "#;
-    let src = dir.write("db.js", js);
-    let bundle = dir.path().join("db.bundle");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_isere"))
-        .args(["build", src.to_str().unwrap(), "--key", TRUSTED_KEY])
-        .args(["--out", bundle.to_str().unwrap()])
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "isere build: {}", text(&out));
+    let (bundle, _) = isere_build(&dir, "db", js, &[]);
     isere(&board, &["deploy", bundle.to_str().unwrap()]);
     assert_eq!(get(&board, "/db/redis"), (200, "from redis".into()));
     assert_eq!(
@@ -375,37 +358,28 @@ fn a_login_on_the_board() {
         "figure: login loaded: heap {:?}, engine {:?}",
         loaded["heap"], loaded["js_memory"]
     );
-    let timed = |body: &[u8], want: u16| {
+    let login = |body: &[u8], want: u16| {
         let mut c = Conn::connect(board.addr());
         c.set_read_timeout(Duration::from_secs(60));
-        let before = board.clock();
-        let r = c.request(
-            "POST",
-            "/login",
-            &[("Content-Type", "application/json")],
-            body,
-        );
-        let after = board.clock();
+        let json = [("Content-Type", "application/json")];
+        let (r, time) = board.chip_time(|| c.request("POST", "/login", &json, body));
         r.assert_status(want);
-        let total = (after.nanos - before.nanos) / 1e6;
-        let asleep = (after.asleep_nanos.unwrap() - before.asleep_nanos.unwrap()) / 1e6;
-        (total, total - asleep)
+        time
     };
-    let (login_total, login_awake) = timed(br#"{"username":"ada","password":"lovelace"}"#, 200);
-    let (wrong_total, _) = timed(br#"{"username":"ada","password":"nope"}"#, 401);
-    let (unknown_total, _) = timed(br#"{"username":"nobody","password":"nope"}"#, 401);
+    let good = login(br#"{"username":"ada","password":"lovelace"}"#, 200);
+    let wrong = login(br#"{"username":"ada","password":"nope"}"#, 401);
+    let unknown = login(br#"{"username":"nobody","password":"nope"}"#, 401);
     let after = stats(&board);
     eprintln!(
         "figure: login loaded: heap {:?}, engine {:?}; after three logins: heap {:?}, engine {:?}",
         loaded["heap"], loaded["js_memory"], after["heap"], after["js_memory"]
     );
     eprintln!(
-        "figure: login (KV, {BOARD_ITERATIONS} iterations) {login_total:.1} ms of chip time ({login_awake:.1} ms awake); \
-         wrong password {wrong_total:.1} ms; unknown user {unknown_total:.1} ms"
+        "figure: login (KV, {BOARD_ITERATIONS} iterations) {good:?}; wrong password {wrong:?}; unknown user {unknown:?}"
     );
     assert!(
-        login_awake <= 250.0,
-        "a login takes {login_awake:.1} ms of the chip's time"
+        good.awake_ms <= 250.0,
+        "a login takes {good:?} of the chip's time"
     );
 }
 
@@ -415,17 +389,8 @@ fn a_login_on_the_board() {
 #[ignore = "WebCrypto's glue does not fit the RP2040's engine yet (port/rp2040/README.md, Memory)"]
 fn pbkdf2_at_the_boards_iterations_takes_under_250_ms_of_chip_time() {
     let board = Board::power_on(IMAGE, None);
-    let timed = |path: &str| {
-        let mut c = Conn::connect(board.addr());
-        c.set_read_timeout(Duration::from_secs(120));
-        let before = board.clock();
-        let r = c.get(path);
-        let after = board.clock();
-        let total = (after.nanos - before.nanos) / 1e6;
-        let asleep = (after.asleep_nanos.unwrap() - before.asleep_nanos.unwrap()) / 1e6;
-        (r.status, r.text().to_string(), total, total - asleep)
-    };
-    let (status, _, hello_total, hello_awake) = timed("/hello");
+    let timed = |path: &str| board.chip_time(|| get(&board, path));
+    let ((status, _), hello) = timed("/hello");
     assert_eq!(status, 200);
     let dir = TempDir::new("rp2040-pbkdf2");
     unload_builtins(&board, &dir);
@@ -439,18 +404,17 @@ fn pbkdf2_at_the_boards_iterations_takes_under_250_ms_of_chip_time() {
 }};
 "#
     );
-    let bundle = build(&board, &dir, "pbkdf2", "1.0.0", &js);
+    let bundle = build(&dir, "pbkdf2", "1.0.0", &js);
     isere(&board, &["deploy", bundle.to_str().unwrap()]);
-    let (status, body, _, _) = timed("/pbkdf2");
+    let ((status, body), _) = timed("/pbkdf2");
     assert_eq!(status, 200, "{body}");
-    let (status, body, total, awake) = timed("/pbkdf2");
+    let ((status, body), pbkdf2) = timed("/pbkdf2");
     assert_eq!(status, 200, "{body}");
     eprintln!(
-        "figure: GET /hello {hello_total:.1} ms of chip time ({hello_awake:.1} ms awake); \
-         PBKDF2-SHA256 x {BOARD_ITERATIONS} in a function {total:.1} ms ({awake:.1} ms awake)"
+        "figure: GET /hello {hello:?}; PBKDF2-SHA256 x {BOARD_ITERATIONS} in a function {pbkdf2:?}"
     );
     assert!(
-        awake <= 250.0,
-        "PBKDF2 x {BOARD_ITERATIONS} takes {awake:.1} ms of the chip's time"
+        pbkdf2.awake_ms <= 250.0,
+        "PBKDF2 x {BOARD_ITERATIONS} takes {pbkdf2:?} of the chip's time"
     );
 }

@@ -10,7 +10,7 @@
 //   message = kind (1 byte) + length (u32, big-endian) + payload
 //   to the laptop:  'E' a frame from the board   'U' a console line
 //                   'L' the link is up            'T' the clock (JSON)
-//                   'X' the chip was reset (JSON: why)
+//                   'X' the chip boots (JSON: why: power-on, RUN pin, ...)
 //   from the laptop: 'E' a frame to the board    'T' read the clock
 //                   'R' reset the chip (the flash is kept)
 //
@@ -22,7 +22,7 @@
 // 0x10180000` puts it; a reset keeps the flash, as silicon does.
 'use strict';
 const fs = require('fs');
-const { createChip, FLASH_SIZE } = require('./chip.cjs');
+const { createChip, flashFromUf2 } = require('./chip.cjs');
 const { attachUsbHost } = require('./usb-host.cjs');
 
 const [uf2Path, dataOption, dataPath] = process.argv.slice(2);
@@ -34,17 +34,7 @@ if (!uf2Path || (dataOption !== undefined && (dataOption !== '--data' || !dataPa
 const FS_OFFSET = 0x180000;
 const FS_BYTES = 512 * 1024;
 
-const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
-const uf2 = fs.readFileSync(uf2Path);
-for (let off = 0; off + 512 <= uf2.length; off += 512) {
-  const addr = uf2.readUInt32LE(off + 12);
-  const len = uf2.readUInt32LE(off + 16);
-  if (addr < 0x10000000 || addr + len > 0x10000000 + FLASH_SIZE) {
-    console.error(`board: UF2 block at 0x${addr.toString(16)} is outside the 2 MiB flash`);
-    process.exit(65);
-  }
-  flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
-}
+const flash = flashFromUf2(uf2Path);
 
 if (dataPath) {
   const image = fs.readFileSync(dataPath);

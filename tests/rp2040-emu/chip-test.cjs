@@ -11,7 +11,7 @@
 'use strict';
 
 const { createChip, FLASH_SIZE } = require('./chip.cjs');
-const { buildRom } = require('./rom.cjs');
+const { buildRom, crc32mpeg2 } = require('./rom.cjs');
 
 const SRAM = 0x20000000;
 const PROGRAM = SRAM + 0x100;
@@ -88,14 +88,6 @@ function assemble(steps) {
 }
 
 // boot2 that goes straight to the program (with its CRC, or not).
-function crc32mpeg2(bytes) {
-  let crc = 0xffffffff;
-  for (const b of bytes) {
-    crc ^= b << 24;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
-  }
-  return crc >>> 0;
-}
 function blankFlash({ goodCrc = true } = {}) {
   const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
   const boot2 = Buffer.alloc(256);

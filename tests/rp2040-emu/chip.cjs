@@ -280,4 +280,23 @@ function createChip({
   };
 }
 
-module.exports = { createChip, FLASH_SIZE };
+/**
+ * A Pico's flash fresh from the boot drive: erased (0xFF), with the blocks
+ * of the UF2 file at `path` written in, as the ROM's USB drive writes them.
+ * Throws if a block lies outside the 2 MiB.
+ */
+function flashFromUf2(path) {
+  const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
+  const uf2 = require('fs').readFileSync(path);
+  for (let off = 0; off + 512 <= uf2.length; off += 512) {
+    const addr = uf2.readUInt32LE(off + 12);
+    const len = uf2.readUInt32LE(off + 16);
+    if (addr < FLASH_WINDOW || addr + len > FLASH_WINDOW + FLASH_SIZE) {
+      throw new Error(`${path}: a UF2 block at 0x${addr.toString(16)} is outside the 2 MiB flash`);
+    }
+    flash.set(uf2.subarray(off + 32, off + 32 + len), addr - FLASH_WINDOW);
+  }
+  return flash;
+}
+
+module.exports = { createChip, flashFromUf2, FLASH_SIZE };

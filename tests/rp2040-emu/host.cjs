@@ -41,8 +41,7 @@
 //
 // Exits 0 when every step passed, 1 on a wrong answer, 2 on the time limit.
 'use strict';
-const fs = require('fs');
-const { createChip, FLASH_SIZE } = require('./chip.cjs');
+const { createChip, flashFromUf2 } = require('./chip.cjs');
 const { attachUsbHost } = require('./usb-host.cjs');
 
 const [uf2Path, limitSec = '120'] = process.argv.slice(2);
@@ -75,19 +74,8 @@ function finish(code) {
   process.exit(code);
 }
 
-// The image: UF2 blocks into an erased flash, as the ROM's USB drive
-// writes them; the rest stays erased (0xFF), the file system included.
-const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
-const uf2 = fs.readFileSync(uf2Path);
-for (let off = 0; off + 512 <= uf2.length; off += 512) {
-  const addr = uf2.readUInt32LE(off + 12);
-  const len = uf2.readUInt32LE(off + 16);
-  if (addr < 0x10000000 || addr + len > 0x10000000 + FLASH_SIZE) {
-    console.error(`host: UF2 block at 0x${addr.toString(16)} is outside the 2 MiB flash`);
-    process.exit(1);
-  }
-  flash.set(uf2.subarray(off + 32, off + 32 + len), addr - 0x10000000);
-}
+// The image, the file system erased.
+const flash = flashFromUf2(uf2Path);
 // The RP2040 budget: 100 KiB of heap free after boot with 4 connection
 // slots (here with `hello` loaded; tests/rp2040.rs checks it with `login`),
 // checked on the board's own report of its heap once boot is over; the

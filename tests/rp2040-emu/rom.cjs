@@ -346,4 +346,4 @@ function buildRom() {
   return { image, routines, codeStart, codeEnd: floatEnd };
 }
 
-module.exports = { buildRom, ROM_SIZE, FLASH_WINDOW };
+module.exports = { buildRom, crc32mpeg2, ROM_SIZE, FLASH_WINDOW };

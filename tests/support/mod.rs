@@ -490,6 +490,7 @@ impl Sim {
                     ":memory:" => {}
                     image => data = Some(image.to_string()),
                 },
+                // The board's log level is its configuration's.
                 "--log-level" => {
                     it.next();
                 }

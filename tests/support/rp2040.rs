@@ -47,9 +47,6 @@ const LAPTOP_MAC: [u8; 6] = [0x02, 0x49, 0x53, 0x45, 0x52, 0x02];
 /// board's, which then decide the pace.
 const BUFFER: usize = 16 * 1024;
 
-/// The console note of the laptop's DHCP lease.
-const LEASED: &str = "DHCP: leased ";
-
 /// The image `make test-rp2040-emu` builds.
 pub const IMAGE: &str = "target/rp2040-emu/thumbv6m-none-eabi/firmware-small/isere-rp2040.uf2";
 
@@ -58,8 +55,18 @@ pub const IMAGE: &str = "target/rp2040-emu/thumbv6m-none-eabi/firmware-small/ise
 pub struct Clock {
     /// Simulated time since the chip was powered (or last reset).
     pub nanos: f64,
-    /// Of that, the time the core slept (WFI), if the model counts it.
-    pub asleep_nanos: Option<f64>,
+    /// Of that, the time the core slept (WFI).
+    pub asleep_nanos: f64,
+}
+
+/// The chip's time something took: in all, and with the core awake (what
+/// the firmware itself spent, apart from waiting on the laptop).
+#[derive(Clone, Copy, Debug)]
+pub struct ChipTime {
+    /// Simulated milliseconds in all.
+    pub total_ms: f64,
+    /// Of those, the milliseconds the core did not sleep.
+    pub awake_ms: f64,
 }
 
 enum Request {
@@ -81,6 +88,8 @@ pub struct Board {
     pub console: Captured,
     addr: SocketAddr,
     requests: mpsc::Sender<Request>,
+    /// A message for each DHCP lease the laptop gets.
+    leases: std::sync::Mutex<mpsc::Receiver<()>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -117,25 +126,46 @@ impl Board {
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
         let stdin = child.stdin.take().unwrap();
-        let (leased_tx, leased) = mpsc::channel();
+        let (leases_tx, leases) = mpsc::channel();
         let notes = console.clone();
         threads.push(thread::spawn(move || {
-            Laptop::new(stdin, listener, notes, leased_tx).run(&events, &requests_rx)
+            Laptop::new(stdin, listener, notes, leases_tx).run(&events, &requests_rx)
         }));
         let board = Board {
             child,
             console,
             addr,
             requests,
+            leases: std::sync::Mutex::new(leases),
             threads,
         };
-        if leased.recv_timeout(super::START_TIMEOUT * 4).is_err() {
+        board.wait_for_lease("power on");
+        board
+    }
+
+    /// Waits for the laptop's next DHCP lease.
+    fn wait_for_lease(&self, after: &str) {
+        let leases = self.leases.lock().unwrap();
+        if leases.recv_timeout(super::START_TIMEOUT * 4).is_err() {
             panic!(
-                "no DHCP lease from the board\n--- console ---\n{}",
-                board.console.text()
+                "no DHCP lease from the board after {after}\n--- console ---\n{}",
+                self.console.text()
             );
         }
-        board
+    }
+
+    /// What `f` took of the chip's time.
+    pub fn chip_time<R>(&self, f: impl FnOnce() -> R) -> (R, ChipTime) {
+        let before = self.clock();
+        let r = f();
+        let after = self.clock();
+        let total = after.nanos - before.nanos;
+        let asleep = after.asleep_nanos - before.asleep_nanos;
+        let time = ChipTime {
+            total_ms: total / 1e6,
+            awake_ms: (total - asleep) / 1e6,
+        };
+        (r, time)
     }
 
     /// Where the test connects to reach the board's port 80.
@@ -156,20 +186,10 @@ impl Board {
     /// Presses the reset button: the chip restarts from its flash. Returns
     /// once the laptop has its address again (the board serves by then).
     pub fn reset(&self) {
-        let leases = |text: &str| text.matches(LEASED).count();
-        let before = leases(&self.console.text());
         self.requests
             .send(Request::Reset)
             .expect("the laptop is gone");
-        let deadline = std::time::Instant::now() + super::START_TIMEOUT * 4;
-        while leases(&self.console.text()) <= before {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no DHCP lease after a reset\n--- console ---\n{}",
-                self.console.text()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        self.wait_for_lease("a reset");
     }
 
     /// `isere config push` of the configuration in `file`, signed with the
@@ -313,14 +333,14 @@ fn read_board(stdout: impl Read, console: &Captured, events: &mpsc::Sender<Event
 
 /// `{"nanos":N,"asleep":M}` from board.cjs.
 fn parse_clock(text: &str) -> Clock {
-    let field = |key: &str| -> Option<f64> {
-        let at = text.find(&format!("\"{key}\":"))? + key.len() + 3;
-        let rest = &text[at..];
-        let end = rest.find([',', '}']).unwrap_or(rest.len());
-        rest[..end].trim().parse().ok()
+    let json = super::Json::parse(text).unwrap_or_else(|e| panic!("clock {text}: {e:?}"));
+    let field = |key: &str| {
+        json[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no {key} in the clock {text}"))
     };
     Clock {
-        nanos: field("nanos").unwrap_or_else(|| panic!("no clock in {text}")),
+        nanos: field("nanos"),
         asleep_nanos: field("asleep"),
     }
 }
@@ -398,6 +418,20 @@ struct Pipe {
     board_closed: bool,
 }
 
+impl Pipe {
+    fn new(handle: SocketHandle, stream: TcpStream) -> Pipe {
+        let _ = stream.set_nonblocking(true);
+        let _ = stream.set_nodelay(true);
+        Pipe {
+            handle,
+            stream,
+            to_host: Vec::new(),
+            host_closed: false,
+            board_closed: false,
+        }
+    }
+}
+
 /// The laptop's network stack.
 struct Laptop {
     cable: Cable,
@@ -407,11 +441,12 @@ struct Laptop {
     listener: TcpListener,
     pipes: Vec<Pipe>,
     /// Listening sockets for the board's connections being opened, with the
-    /// loopback connection each will be joined to.
-    accepting: Vec<(SocketHandle, TcpStream)>,
+    /// loopback connection each will be joined to and the board's port of
+    /// the SYN that asked for it (to know that SYN again).
+    accepting: Vec<(SocketHandle, TcpStream, u16)>,
     next_port: u16,
     console: Captured,
-    leased: Option<mpsc::Sender<()>>,
+    leases: mpsc::Sender<()>,
     address: Option<Ipv4Address>,
 }
 
@@ -420,7 +455,7 @@ impl Laptop {
         stdin: ChildStdin,
         listener: TcpListener,
         console: Captured,
-        leased: mpsc::Sender<()>,
+        leases: mpsc::Sender<()>,
     ) -> Laptop {
         let mut cable = Cable {
             stdin,
@@ -438,7 +473,7 @@ impl Laptop {
             accepting: Vec::new(),
             next_port: 49152,
             console,
-            leased: Some(leased),
+            leases,
             address: None,
         }
     }
@@ -544,11 +579,9 @@ impl Laptop {
                 });
                 self.address = Some(address.address());
                 self.note(&format!(
-                    "{LEASED}{address} from {server}, router {router:?}"
+                    "DHCP: leased {address} from {server}, router {router:?}"
                 ));
-                if let Some(tx) = self.leased.take() {
-                    let _ = tx.send(());
-                }
+                let _ = self.leases.send(());
             }
             None => {
                 self.iface.update_ip_addrs(|addrs| addrs.clear());
@@ -585,8 +618,6 @@ impl Laptop {
                 let _ = stream.shutdown(Shutdown::Both);
                 continue;
             }
-            let _ = stream.set_nonblocking(true);
-            let _ = stream.set_nodelay(true);
             let mut socket = Self::new_tcp_socket();
             self.next_port = if self.next_port >= 65000 {
                 49152
@@ -602,13 +633,7 @@ impl Laptop {
                 continue;
             }
             let handle = self.sockets.add(socket);
-            self.pipes.push(Pipe {
-                handle,
-                stream,
-                to_host: Vec::new(),
-                host_closed: false,
-                board_closed: false,
-            });
+            self.pipes.push(Pipe::new(handle, stream));
         }
     }
 
@@ -635,22 +660,19 @@ impl Laptop {
         if !tcp.syn() || tcp.ack() {
             return;
         }
-        let port = tcp.dst_port();
-        let listening = self.accepting.iter().any(|(h, _)| {
-            let s = self.sockets.get::<tcp::Socket>(*h);
-            s.state() == tcp::State::Listen && s.listen_endpoint().port == port
-        });
-        if listening {
+        // A SYN the board sends again (its SYN-ACK not in yet) is the same
+        // connection: one loopback connection for it.
+        let (port, from) = (tcp.dst_port(), tcp.src_port());
+        if self.accepting.iter().any(|&(_, _, f)| f == from) {
             return;
         }
         let to = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         match TcpStream::connect_timeout(&to, Duration::from_secs(2)) {
             Ok(stream) => {
-                let _ = stream.set_nonblocking(true);
-                let _ = stream.set_nodelay(true);
                 let mut socket = Self::new_tcp_socket();
                 if socket.listen(port).is_ok() {
-                    self.accepting.push((self.sockets.add(socket), stream));
+                    self.accepting
+                        .push((self.sockets.add(socket), stream, from));
                 }
             }
             Err(e) => self.note(&format!(
@@ -668,14 +690,8 @@ impl Laptop {
                 i += 1;
                 continue;
             }
-            let (handle, stream) = self.accepting.swap_remove(i);
-            self.pipes.push(Pipe {
-                handle,
-                stream,
-                to_host: Vec::new(),
-                host_closed: false,
-                board_closed: false,
-            });
+            let (handle, stream, _) = self.accepting.swap_remove(i);
+            self.pipes.push(Pipe::new(handle, stream));
         }
     }
 
