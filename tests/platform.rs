@@ -116,6 +116,7 @@ fn run_suite(test: &str, file: &str, suite: &str, env: &str) {
 }
 
 platform_test!(headers);
+platform_test!(url);
 platform_test!(lazy_globals);
 platform_test!(domexception);
 platform_test!(events);

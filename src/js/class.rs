@@ -10,7 +10,7 @@
 //! * [`Natives`]: a table of [`NativeFn`]s a list's entries index by their
 //!   `magic` number; [`natives!`](crate::natives_table) declares one with an
 //!   index constant per function, so entries never name a wrong index.
-//! * [`method`], [`getter`], [`to_string_tag`]: entries of a static list;
+//! * [`method`], [`getter`], [`accessor`], [`to_string_tag`]: entries of a static list;
 //!   [`define_list`] puts a list on an object.
 //! * [`NativeClass`]: a class whose instances own a Rust `T: Native`, with a
 //!   constructor that honours `new.target` (so `class A extends Headers {}`
@@ -119,6 +119,19 @@ pub const fn method<N: Natives>(name: &'static CStr, length: u8, index: i16) -> 
 
 /// A read-only accessor `name`: `N::TABLE[index]` called with no arguments.
 pub const fn getter<N: Natives>(name: &'static CStr, index: i16) -> Entry {
+    getset::<N>(name, index, None)
+}
+
+/// A read-write accessor `name`: getter `N::TABLE[index]` (no arguments),
+/// setter `N::TABLE[index + 1]` (the new value as its one argument).
+pub const fn accessor<N: Natives>(name: &'static CStr, index: i16) -> Entry {
+    getset::<N>(name, index, Some(set::<N>))
+}
+
+type Setter =
+    unsafe extern "C" fn(*mut qjs::JSContext, qjs::JSValue, qjs::JSValue, c_int) -> qjs::JSValue;
+
+const fn getset<N: Natives>(name: &'static CStr, index: i16, setter: Option<Setter>) -> Entry {
     Entry(qjs::JSCFunctionListEntry {
         name: name.as_ptr(),
         prop_flags: qjs::JS_PROP_CONFIGURABLE as u8,
@@ -129,7 +142,9 @@ pub const fn getter<N: Natives>(name: &'static CStr, index: i16) -> Entry {
                 get: qjs::JSCFunctionType {
                     getter_magic: Some(get::<N>),
                 },
-                set: qjs::JSCFunctionType { generic: None },
+                set: qjs::JSCFunctionType {
+                    setter_magic: setter,
+                },
             },
         },
     })
@@ -213,6 +228,26 @@ unsafe extern "C" fn get<N: Natives>(
             this,
             0,
             core::ptr::null_mut(),
+        )
+    }
+}
+
+unsafe extern "C" fn set<N: Natives>(
+    ctx: *mut qjs::JSContext,
+    this: qjs::JSValue,
+    value: qjs::JSValue,
+    magic: c_int,
+) -> qjs::JSValue {
+    let mut argv = [value];
+    // SAFETY: QuickJS passes a live context and the value being set; the
+    // setter is the entry after the getter (see [`accessor`]).
+    unsafe {
+        invoke(
+            ctx,
+            N::TABLE.get(magic as usize + 1),
+            this,
+            1,
+            argv.as_mut_ptr(),
         )
     }
 }

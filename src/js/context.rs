@@ -64,6 +64,8 @@ pub struct ContextState {
     pub(super) internal: RefCell<Option<Persistent>>,
     /// Bit i: glue file i has run in this context.
     glue_loaded: Cell<u64>,
+    /// Bit i: native API i (`natives::LAZY_APIS`) is defined in this context.
+    natives_loaded: Cell<u32>,
     /// The resolve and reject functions of promises waiting for I/O, by job id.
     pending_io: RefCell<BTreeMap<u32, (Persistent, Persistent)>>,
     next_io: Cell<u32>,
@@ -119,6 +121,7 @@ impl ContextState {
             next_timer: Cell::new(0),
             internal: RefCell::new(None),
             glue_loaded: Cell::new(0),
+            natives_loaded: Cell::new(0),
             pending_io: RefCell::new(BTreeMap::new()),
             next_io: Cell::new(0),
             transit: RefCell::new(BTreeMap::new()),
@@ -247,6 +250,25 @@ impl ContextState {
     /// Whether glue file `index` ran (or is running).
     pub(super) fn is_glue_loaded(&self, index: usize) -> bool {
         self.glue_loaded.get() & (1u64 << index) != 0
+    }
+
+    /// Whether native API `index` is defined (or being defined).
+    pub(super) fn is_native_api_loaded(&self, index: usize) -> bool {
+        self.natives_loaded.get() & (1u32 << index) != 0
+    }
+
+    /// Defines native API `index` (of `natives::LAZY_APIS`) in this
+    /// context, once.
+    pub fn load_native_api(&self, ctx: &Ctx, index: usize) -> Result<(), Thrown> {
+        if self.is_native_api_loaded(index) {
+            return Ok(());
+        }
+        let Some(api) = super::natives::LAZY_APIS.get(index) else {
+            return Err(ctx.throw_range_error("no such native API"));
+        };
+        self.natives_loaded
+            .set(self.natives_loaded.get() | (1u32 << index));
+        (api.define)(ctx, &ctx.global(), &self.internal(ctx)?)
     }
 
     /// Runs glue file `index` (of `builtin::GLUE`) in this context, once.

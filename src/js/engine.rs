@@ -1291,6 +1291,12 @@ impl<'c> Value<'c> {
         }
     }
 
+    /// Converts with `ToString`, then to a USVString (Web IDL): each lone
+    /// surrogate becomes U+FFFD, as `String.prototype.toWellFormed` does.
+    pub fn to_usv(&self) -> Result<String, Thrown> {
+        Ok(wtf8_to_usv(&self.to_wtf8()?))
+    }
+
     /// Converts with `ToString` into QuickJS's internal UTF-8, where a lone
     /// surrogate appears as its 3-byte (WTF-8) encoding.
     pub fn to_wtf8(&self) -> Result<Vec<u8>, Thrown> {
@@ -1605,6 +1611,33 @@ impl<T: 'static> Class<T> {
     pub fn get<'v>(&self, v: &'v Value<'_>) -> Option<&'v T> {
         // SAFETY: JS_GetOpaque checks the class id; the box lives as long as the object.
         unsafe { qjs::JS_GetOpaque(v.raw, self.id).cast::<T>().as_ref() }
+    }
+}
+
+/// `bytes` (WTF-8, as QuickJS hands strings out) as a string with each lone
+/// surrogate replaced by U+FFFD.
+pub fn wtf8_to_usv(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(rest) => {
+                out.push_str(rest);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                // SAFETY: `valid_up_to` bytes are UTF-8.
+                out.push_str(unsafe { core::str::from_utf8_unchecked(valid) });
+                out.push('\u{FFFD}');
+                // A surrogate is 3 bytes (ED A0..BF 80..BF); anything else
+                // invalid is skipped as the decoder measured it.
+                let skip = match rest {
+                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => 3,
+                    _ => e.error_len().unwrap_or(rest.len()),
+                };
+                bytes = &rest[skip..];
+            }
+        }
     }
 }
 

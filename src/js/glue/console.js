@@ -44,6 +44,16 @@
     }
     if (v instanceof internal.Request) return { method: v.method, url: v.url, headers: v.headers, bodyUsed: v.bodyUsed };
     if (v instanceof internal.Response) return { status: v.status, statusText: v.statusText, headers: v.headers, bodyUsed: v.bodyUsed };
+    // By tag, so that showing a value does not define URL in the context.
+    const tag = Object.prototype.toString.call(v);
+    try {
+      if (tag === "[object URL]") return { href: v.href };
+      if (tag === "[object URLSearchParams]") {
+        const o = {};
+        for (const [k, x] of v) o[k] = Object.hasOwn(o, k) ? [].concat(o[k], x) : x;
+        return o;
+      }
+    } catch {}
     return undefined;
   }
 

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use crate::js::class::{Entry, Native, NativeClass, method, to_string_tag};
 use crate::js::engine::{Ctx, Thrown, Value};
+use crate::js::natives::pairs::{self, Part};
 use crate::natives_table;
 
 /// The header list of a `Headers` object.
@@ -297,30 +298,17 @@ pub fn list_from_init(ctx: &Ctx, init: &Value<'_>) -> Result<HeaderList, Thrown>
         return Ok(copy);
     }
     let mut list = HeaderList::new();
-    if is_iterable(ctx, init)? {
-        for pair in collect_iterable(ctx, init)? {
-            let items = if is_iterable(ctx, &pair)? {
-                Some(collect_iterable(ctx, &pair)?)
-            } else {
-                None
-            };
-            let Some([name, value]) = items.and_then(|p| <[Value<'_>; 2]>::try_from(p).ok()) else {
-                return Err(
-                    ctx.throw_type_error("Headers: each header must be a [name, value] pair")
-                );
-            };
-            let n = name_arg(ctx, Some(&name))?;
-            let v = value_arg(ctx, Some(&value), &name)?;
+    pairs::each_of_init(
+        ctx,
+        init,
+        "Headers: each header must be a [name, value] pair",
+        |name, value| {
+            let n = name_arg(ctx, Some(name))?;
+            let v = value_arg(ctx, Some(value), name)?;
             list.append(n, v);
-        }
-    } else {
-        for key in init.own_keys()? {
-            let value = init.get_value(&key)?;
-            let n = name_arg(ctx, Some(&key))?;
-            let v = value_arg(ctx, Some(&value), &key)?;
-            list.append(n, v);
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(list)
 }
 
@@ -420,47 +408,20 @@ fn sorted(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Vec<(String, String
 }
 
 fn for_each<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let callback = match args.first() {
-        Some(f) if f.is_function() => f,
-        _ => return Err(ctx.throw_type_error("Headers.forEach: callback must be a function")),
-    };
-    let this_arg = args.get(1).cloned().unwrap_or_else(|| ctx.undefined());
-    for (name, value) in sorted(ctx, &this, "Headers.forEach")? {
-        callback.call(
-            &this_arg,
-            &[ctx.string(&value)?, ctx.string(&name)?, this.clone()],
-        )?;
-    }
-    Ok(ctx.undefined())
-}
-
-/// An array iterator over `items`.
-fn iterate<'c>(ctx: &'c Ctx, items: Vec<Value<'c>>) -> Result<Value<'c>, Thrown> {
-    ctx.array_of(items)?.call_method(c"values", &[])
+    let pairs = sorted(ctx, &this, "Headers.forEach")?;
+    pairs::for_each(ctx, &this, args, pairs, "Headers.forEach")
 }
 
 fn entries<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let mut items = Vec::new();
-    for (name, value) in sorted(ctx, &this, "Headers.entries")? {
-        items.push(ctx.array_of(alloc::vec![ctx.string(&name)?, ctx.string(&value)?])?);
-    }
-    iterate(ctx, items)
+    pairs::iterator(ctx, &sorted(ctx, &this, "Headers.entries")?, Part::Entries)
 }
 
 fn keys<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let items = sorted(ctx, &this, "Headers.keys")?
-        .iter()
-        .map(|(n, _)| ctx.string(n))
-        .collect::<Result<_, _>>()?;
-    iterate(ctx, items)
+    pairs::iterator(ctx, &sorted(ctx, &this, "Headers.keys")?, Part::Keys)
 }
 
 fn values<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let items = sorted(ctx, &this, "Headers.values")?
-        .iter()
-        .map(|(_, v)| ctx.string(v))
-        .collect::<Result<_, _>>()?;
-    iterate(ctx, items)
+    pairs::iterator(ctx, &sorted(ctx, &this, "Headers.values")?, Part::Values)
 }
 
 #[cfg(test)]

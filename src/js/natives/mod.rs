@@ -29,12 +29,35 @@ pub mod crypto;
 pub mod fetch;
 pub mod headers;
 pub mod kv;
+pub mod pairs;
 pub mod platform;
 pub mod process;
 pub mod request;
 pub mod response;
 pub mod text;
 pub mod transit;
+pub mod url;
+
+/// A Web API written in Rust and defined in a context on the first use of
+/// one of its names (as the lazy glue files are, see `task::lazy_names`).
+pub struct LazyApi {
+    /// What logs and errors call it.
+    pub name: &'static str,
+    /// Its names on the global object.
+    pub globals: &'static [&'static str],
+    /// Its names on the glue's `internal` object.
+    pub internals: &'static [&'static str],
+    /// Defines every one of its names on the global object and `internal`.
+    pub define: for<'c> fn(&'c Ctx, &Value<'c>, &Value<'c>) -> Result<(), Thrown>,
+}
+
+/// The lazily defined native APIs (at most 32).
+pub static LAZY_APIS: &[LazyApi] = &[LazyApi {
+    name: "url",
+    globals: &["URL", "URLSearchParams"],
+    internals: &["URL", "URLSearchParams", "parseForm", "percentDecode"],
+    define: url::define,
+}];
 
 /// Sets up the request path in a new context: the `Headers`, `Request` and
 /// `Response` classes (globals, and on `internal`), and the helpers the glue

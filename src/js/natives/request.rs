@@ -278,19 +278,15 @@ fn construct<'c>(
         };
         inherited = !matches!(state, Body::Null);
     } else {
-        let parsed = body::internal(ctx)?
-            .get(c"URL")?
-            .call_method(c"parse", core::slice::from_ref(input))?;
-        if parsed.is_null() {
-            let given = quote(&input.to_string()?);
+        let given = input.to_usv()?;
+        let Some(parsed) = super::url::parse(&given, None) else {
+            let given = quote(&given);
             return Err(ctx.throw_type_error(&alloc::format!(
                 "Request: invalid URL {given} (an absolute URL is needed)"
             )));
-        }
-        let href = parsed.get(c"href")?.to_string()?;
-        if !parsed.get(c"username")?.to_string()?.is_empty()
-            || !parsed.get(c"password")?.to_string()?.is_empty()
-        {
+        };
+        let href = String::from(parsed.as_str());
+        if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(ctx.throw_type_error(&alloc::format!(
                 "Request: URLs with credentials are not allowed: {href}"
             )));

@@ -340,13 +340,11 @@ fn redirect_static<'c>(
 ) -> Result<Value<'c>, Thrown> {
     let undefined = ctx.undefined();
     let url = args.first().unwrap_or(&undefined);
-    let parsed = body::internal(ctx)?
-        .get(c"URL")?
-        .call_method(c"parse", core::slice::from_ref(url))?;
-    if parsed.is_null() {
-        let given = quote(&url.to_string()?);
+    let given = url.to_usv()?;
+    let Some(parsed) = super::url::parse(&given, None) else {
+        let given = quote(&given);
         return Err(ctx.throw_type_error(&alloc::format!("Response.redirect: invalid URL {given}")));
-    }
+    };
     let status = match args.get(1).filter(|s| !s.is_undefined()) {
         Some(s) => s.to_f64()?,
         None => 302.0,
@@ -357,7 +355,7 @@ fn redirect_static<'c>(
             "Response.redirect: status must be 301, 302, 303, 307 or 308 (got {shown})"
         )));
     }
-    let location = parsed.get(c"href")?.to_string()?;
+    let location = String::from(parsed.as_str());
     let list = HeaderList::from_pairs([(String::from("location"), location)]);
     make(
         ctx,

@@ -6,6 +6,7 @@ use crate::js::builtin;
 use crate::js::context::ContextState;
 use crate::js::engine::{Ctx, Intrinsic, Thrown, Value};
 use crate::js::lazy;
+use crate::js::natives;
 
 /// The `tag` of the global object's lazy names (see [`lazy::install`]).
 pub(super) const GLOBAL_NAMES: i32 = 0;
@@ -17,6 +18,7 @@ pub(super) static LAZY_GLUE: lazy::LazyNames = lazy::LazyNames {
     pending: |ctx, tag, name| match definer_of(tag, name) {
         Some(Definer::Intrinsic(i)) => !ctx.has_intrinsic(i),
         Some(Definer::Glue(i)) => ContextState::of(ctx).is_ok_and(|s| !s.is_glue_loaded(i)),
+        Some(Definer::Native(i)) => ContextState::of(ctx).is_ok_and(|s| !s.is_native_api_loaded(i)),
         None => false,
     },
     load: load_lazy_name,
@@ -29,6 +31,8 @@ enum Definer {
     Intrinsic(Intrinsic),
     /// A glue file (its index in `builtin::GLUE`).
     Glue(usize),
+    /// A native API (its index in `natives::LAZY_APIS`).
+    Native(usize),
 }
 
 /// What defines `name` on the object of `tag`, if it is a lazy name.
@@ -37,6 +41,19 @@ fn definer_of(tag: i32, name: &str) -> Option<Definer> {
         && let Some(i) = Intrinsic::of_global(name)
     {
         return Some(Definer::Intrinsic(i));
+    }
+    let listed = |globals: &[&str], internals: &[&str]| {
+        if tag == GLOBAL_NAMES {
+            globals.contains(&name)
+        } else {
+            internals.contains(&name)
+        }
+    };
+    if let Some(i) = natives::LAZY_APIS
+        .iter()
+        .position(|api| listed(api.globals, api.internals))
+    {
+        return Some(Definer::Native(i));
     }
     builtin::GLUE
         .iter()
@@ -59,6 +76,7 @@ fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, T
     match definer {
         Definer::Intrinsic(i) => ctx.ensure_intrinsic(i)?,
         Definer::Glue(i) => state.load_glue(ctx, i)?,
+        Definer::Native(i) => state.load_native_api(ctx, i)?,
     }
     let target = if tag == GLOBAL_NAMES {
         ctx.global()
@@ -70,6 +88,7 @@ fn load_lazy_name<'c>(ctx: &'c Ctx, tag: i32, name: &str) -> Result<Value<'c>, T
         let by = match definer {
             Definer::Intrinsic(i) => alloc::format!("{i:?}"),
             Definer::Glue(i) => alloc::format!("glue file {}", builtin::GLUE[i].name),
+            Definer::Native(i) => alloc::format!("native API {}", natives::LAZY_APIS[i].name),
         };
         return Err(ctx.throw_type_error(&alloc::format!("{by} did not define {name}")));
     }
