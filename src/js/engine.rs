@@ -1321,6 +1321,15 @@ impl<'c> Value<'c> {
         })
     }
 
+    /// Whether the value is a `Uint8Array` (not another typed array).
+    pub fn is_uint8_array(&self) -> bool {
+        // SAFETY: reads the object's class.
+        unsafe {
+            qjs::JS_GetTypedArrayType(self.raw)
+                == qjs::JSTypedArrayEnum_JS_TYPED_ARRAY_UINT8 as c_int
+        }
+    }
+
     /// The bytes of an `ArrayBuffer`, a `Uint8Array` or any typed array view.
     pub fn bytes(&self) -> Option<&[u8]> {
         let mut size: qjs::size_t = 0;

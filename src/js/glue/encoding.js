@@ -1,7 +1,7 @@
 // @lazy internal: expose, peek, inspect, utf8Encode, utf8Decode, isUtf8, isBufferSource, toBytes, base64Encode, base64Decode
 // Byte helpers shared by the other glue files: UTF-8 through the Rust natives,
 // BufferSource -> bytes, base64 (for the Lambda form). Installs no globals
-// (TextEncoder/TextDecoder/atob/btoa are in text.js, loaded on first use).
+// (TextEncoder/TextDecoder/atob/btoa are native: natives/text.rs).
 (function (internal, global) {
   "use strict";
   const N = internal.natives;

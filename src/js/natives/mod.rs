@@ -52,12 +52,20 @@ pub struct LazyApi {
 }
 
 /// The lazily defined native APIs (at most 32).
-pub static LAZY_APIS: &[LazyApi] = &[LazyApi {
-    name: "url",
-    globals: &["URL", "URLSearchParams"],
-    internals: &["URL", "URLSearchParams", "parseForm", "percentDecode"],
-    define: url::define,
-}];
+pub static LAZY_APIS: &[LazyApi] = &[
+    LazyApi {
+        name: "url",
+        globals: &["URL", "URLSearchParams"],
+        internals: &["URL", "URLSearchParams", "parseForm", "percentDecode"],
+        define: url::define,
+    },
+    LazyApi {
+        name: "text",
+        globals: &["TextEncoder", "TextDecoder", "atob", "btoa"],
+        internals: &["TextEncoder", "TextDecoder"],
+        define: text::define,
+    },
+];
 
 /// Sets up the request path in a new context: the `Headers`, `Request` and
 /// `Response` classes (globals, and on `internal`), and the helpers the glue
@@ -72,12 +80,23 @@ pub fn install_request_path(ctx: &Ctx, internal: &Value<'_>) -> Result<(), Throw
         ("Request", request::define(ctx)?),
         ("Response", response::define(ctx)?),
     ];
+    expose(&global, internal, classes)?;
+    crate::js::class::define_list(ctx, internal, &INTERNAL)
+}
+
+/// Puts each `(name, constructor)` on `internal` and on `global`, where it
+/// is installed as Web IDL installs interfaces: writable, configurable, not
+/// enumerable.
+pub fn expose<'c>(
+    global: &Value<'c>,
+    internal: &Value<'c>,
+    classes: impl IntoIterator<Item = (&'static str, Value<'c>)>,
+) -> Result<(), Thrown> {
     for (name, ctor) in classes {
         internal.define_value(name, ctor.clone(), true)?;
-        // As Web IDL installs interfaces: writable, configurable, not enumerable.
         global.define_value(name, ctor, false)?;
     }
-    crate::js::class::define_list(ctx, internal, &INTERNAL)
+    Ok(())
 }
 
 crate::natives_table! {

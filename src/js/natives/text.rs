@@ -1,29 +1,24 @@
-//! Natives of the Encoding Standard and of HTML's base64 functions, for
-//! `src/js/glue/text.js` (`TextDecoder`, `atob`, `btoa`) and the byte helpers of
-//! `encoding.js`:
+//! The Encoding Standard's `TextEncoder` and `TextDecoder` (§8.1-8.2) and
+//! HTML's `atob` and `btoa` (§8.3), native: defined in a context on the
+//! first use of one of their names (`natives::LAZY_APIS`). Also the natives
+//! object `internal.natives.load("text")` of the glue's byte helpers
+//! (`encoding.js`): `base64Encode(bytes)` → string; `base64Decode(string,
+//! urlSafe)` → `Uint8Array` or `null` (`urlSafe` also accepts `-` and `_`).
 //!
-//! * `decode(pending, bytes, fatal, stream)` → `[string, pending]`: UTF-8 decode
-//!   (WHATWG Encoding §8.1.1, replacement per maximal subpart, as the spec
-//!   requires); with `stream`, an incomplete sequence at the end is held back
-//!   and returned as `pending` for the next call. `fatal` makes bad input a
-//!   `TypeError`.
-//! * `btoa(string)` → base64 string, or `null` if a code point is over U+00FF.
-//! * `atob(string)` → the decoded bytes as a one-byte-per-char string, or `null`
-//!   if the input is not forgiving-base64 (HTML §8.3, Infra §4.5).
-//! * `base64Encode(bytes)` → string; `base64Decode(string, urlSafe)` →
-//!   `Uint8Array` or `null` (`urlSafe` also accepts `-` and `_`).
+//! Departure: `TextDecoder` knows UTF-8 only; any other label, known to the
+//! Encoding Standard or not, is a RangeError (the spec's error for an
+//! unknown label), so a caller can tell at construction time.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::js::class::{Entry, Native, NativeClass, getter, method, to_string_tag};
 use crate::js::engine::{Ctx, Thrown, Value};
+use crate::natives_table;
 
 /// Creates the natives object of this module.
 pub fn create(ctx: &Ctx) -> Result<Value<'_>, Thrown> {
     let natives = ctx.object()?;
-    natives.set(c"decode", ctx.function(c"decode", 4, decode)?)?;
-    natives.set(c"btoa", ctx.function(c"btoa", 1, btoa)?)?;
-    natives.set(c"atob", ctx.function(c"atob", 1, atob)?)?;
     natives.set(
         c"base64Encode",
         ctx.function(c"base64Encode", 1, base64_encode_native)?,
@@ -157,65 +152,6 @@ pub fn forgiving_base64_decode(input: &[u8], url_safe: bool) -> Option<Vec<u8>> 
     Some(out)
 }
 
-fn flag(args: &[Value<'_>], i: usize) -> Result<bool, Thrown> {
-    match args.get(i) {
-        Some(v) if !v.is_nullish() => v.to_f64().map(|n| n != 0.0 && !n.is_nan()),
-        _ => Ok(false),
-    }
-}
-
-fn decode<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let pending = args.first().and_then(|v| v.bytes()).unwrap_or(&[]);
-    let Some(bytes) = args.get(1).and_then(|v| v.bytes()) else {
-        return Err(ctx.throw_type_error(
-            "TextDecoder.decode: expected an ArrayBuffer or an ArrayBufferView",
-        ));
-    };
-    let (fatal, stream) = (flag(args, 2)?, flag(args, 3)?);
-    let joined;
-    let input = if pending.is_empty() {
-        bytes
-    } else {
-        joined = [pending, bytes].concat();
-        &joined[..]
-    };
-    let (text, keep) = decode_utf8(input, fatal, stream).map_err(|Malformed| {
-        ctx.throw_type_error("TextDecoder.decode: the input is not valid UTF-8 (fatal is set)")
-    })?;
-    let out = ctx.array()?;
-    out.set_index(0, ctx.string(&text)?)?;
-    if keep > 0 {
-        out.set_index(1, ctx.uint8_array(&input[input.len() - keep..])?)?;
-    }
-    Ok(out)
-}
-
-fn btoa<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let s = match args.first() {
-        Some(v) => v.to_string()?,
-        None => String::new(),
-    };
-    let mut latin1 = Vec::with_capacity(s.len());
-    for c in s.chars() {
-        match u8::try_from(u32::from(c)) {
-            Ok(b) => latin1.push(b),
-            Err(_) => return Ok(ctx.null()),
-        }
-    }
-    ctx.string(&base64_encode(&latin1))
-}
-
-fn atob<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let s = match args.first() {
-        Some(v) => v.to_string()?,
-        None => String::new(),
-    };
-    match forgiving_base64_decode(s.as_bytes(), false) {
-        Some(bytes) => ctx.latin1_string(&bytes),
-        None => Ok(ctx.null()),
-    }
-}
-
 fn base64_encode_native<'c>(
     ctx: &'c Ctx,
     _this: Value<'c>,
@@ -236,9 +172,347 @@ fn base64_decode_native<'c>(
         Some(v) => v.to_string()?,
         None => String::new(),
     };
-    match forgiving_base64_decode(s.as_bytes(), flag(args, 1)?) {
+    match forgiving_base64_decode(s.as_bytes(), args.get(1).is_some_and(Value::to_bool)) {
         Some(bytes) => ctx.uint8_array(&bytes),
         None => Ok(ctx.null()),
+    }
+}
+
+/// The data of a `TextEncoder` (it has none: it always encodes UTF-8).
+pub struct Encoder;
+
+impl Native for Encoder {
+    const NAME: &'static core::ffi::CStr = c"TextEncoder";
+}
+
+/// The data of a `TextDecoder`.
+pub struct Decoder {
+    fatal: bool,
+    ignore_bom: bool,
+    /// The bytes of an incomplete sequence held back in stream mode.
+    pending: Vec<u8>,
+    /// Past the point where a byte order mark may appear.
+    started: bool,
+}
+
+impl Native for Decoder {
+    const NAME: &'static core::ffi::CStr = c"TextDecoder";
+
+    fn heap_bytes(&self) -> usize {
+        self.pending.capacity()
+    }
+}
+
+/// The labels of UTF-8 (Encoding §4.2).
+const UTF8_LABELS: [&str; 6] = [
+    "unicode-1-1-utf-8",
+    "unicode11utf8",
+    "unicode20utf8",
+    "utf-8",
+    "utf8",
+    "x-unicode20utf8",
+];
+
+natives_table! {
+    /// The natives of `TextEncoder`, `TextDecoder`, `atob` and `btoa`.
+    struct Fns {
+        construct_encoder, encoding, encode, encode_into,
+        construct_decoder, fatal, ignore_bom, decode,
+    }
+}
+
+static ENCODER_PROTO: [Entry; 4] = [
+    getter::<Fns>(c"encoding", Fns::encoding),
+    method::<Fns>(c"encode", 0, Fns::encode),
+    method::<Fns>(c"encodeInto", 2, Fns::encode_into),
+    to_string_tag(c"TextEncoder"),
+];
+
+static DECODER_PROTO: [Entry; 5] = [
+    getter::<Fns>(c"encoding", Fns::encoding),
+    getter::<Fns>(c"fatal", Fns::fatal),
+    getter::<Fns>(c"ignoreBOM", Fns::ignore_bom),
+    method::<Fns>(c"decode", 0, Fns::decode),
+    to_string_tag(c"TextDecoder"),
+];
+
+fn encoder_class(ctx: &Ctx) -> Result<NativeClass<Encoder>, Thrown> {
+    NativeClass::of(ctx)
+}
+
+fn decoder_class(ctx: &Ctx) -> Result<NativeClass<Decoder>, Thrown> {
+    NativeClass::of(ctx)
+}
+
+/// Defines `TextEncoder` and `TextDecoder` on `global` and `internal`, and
+/// `atob` and `btoa` on `global`.
+pub fn define(ctx: &Ctx, global: &Value<'_>, internal: &Value<'_>) -> Result<(), Thrown> {
+    let classes = [
+        (
+            "TextEncoder",
+            encoder_class(ctx)?.define::<Fns>(
+                ctx,
+                Fns::construct_encoder,
+                0,
+                &ENCODER_PROTO,
+                &[],
+            )?,
+        ),
+        (
+            "TextDecoder",
+            decoder_class(ctx)?.define::<Fns>(
+                ctx,
+                Fns::construct_decoder,
+                0,
+                &DECODER_PROTO,
+                &[],
+            )?,
+        ),
+    ];
+    super::expose(global, internal, classes)?;
+    global.define_value("atob", ctx.function(c"atob", 1, atob)?, false)?;
+    global.define_value("btoa", ctx.function(c"btoa", 1, btoa)?, false)
+}
+
+fn construct_encoder<'c>(
+    ctx: &'c Ctx,
+    new_target: Value<'c>,
+    _args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    encoder_class(ctx)?.construct(ctx, &new_target, Encoder)
+}
+
+fn encoding<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    if !encoder_class(ctx)?.is(&this) && !decoder_class(ctx)?.is(&this) {
+        return Err(ctx.throw_type_error(
+            "encoding: 'this' is not a TextEncoder or TextDecoder (illegal invocation)",
+        ));
+    }
+    ctx.string("utf-8")
+}
+
+/// Argument 0 as UTF-8 (a USVString: lone surrogates become U+FFFD); a
+/// missing or undefined argument is the empty string.
+fn utf8_of(args: &[Value<'_>]) -> Result<Vec<u8>, Thrown> {
+    match args.first() {
+        Some(v) if !v.is_undefined() => Ok(super::wtf8_to_utf8(&v.to_wtf8()?)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn encode<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    encoder_class(ctx)?.read(ctx, &this, "TextEncoder.encode", |_| ())?;
+    ctx.uint8_array(&utf8_of(args)?)
+}
+
+/// Encodes as much of the source as fits in the destination without
+/// splitting a character; answers `{ read, written }` (read in UTF-16 code
+/// units, written in bytes).
+fn encode_into<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    encoder_class(ctx)?.read(ctx, &this, "TextEncoder.encodeInto", |_| ())?;
+    let source = match args.first() {
+        Some(v) => v.to_usv()?,
+        None => ctx.undefined().to_usv()?,
+    };
+    let Some(destination) = args.get(1).filter(|d| d.is_uint8_array()) else {
+        return Err(
+            ctx.throw_type_error("TextEncoder.encodeInto: the destination must be a Uint8Array")
+        );
+    };
+    let room = destination.bytes().map_or(0, <[u8]>::len);
+    let (mut read, mut written) = (0usize, 0usize);
+    for c in source.chars() {
+        if written + c.len_utf8() > room {
+            break;
+        }
+        written += c.len_utf8();
+        read += c.len_utf16();
+    }
+    destination.call_method(c"set", &[ctx.uint8_array(&source.as_bytes()[..written])?])?;
+    let out = ctx.object()?;
+    out.set(c"read", ctx.number(read as f64))?;
+    out.set(c"written", ctx.number(written as f64))?;
+    Ok(out)
+}
+
+/// `dictionary[member]` converted to a boolean (a missing dictionary: false).
+fn member_flag(dictionary: Option<&Value<'_>>, member: &core::ffi::CStr) -> Result<bool, Thrown> {
+    match dictionary.filter(|d| !d.is_nullish()) {
+        Some(d) => Ok(d.get(member)?.to_bool()),
+        None => Ok(false),
+    }
+}
+
+/// Checks that an options argument is a dictionary (undefined, null or an
+/// object).
+fn dictionary<'v, 'c>(
+    ctx: &Ctx,
+    v: Option<&'v Value<'c>>,
+    what: &str,
+) -> Result<Option<&'v Value<'c>>, Thrown> {
+    match v {
+        Some(d) if !d.is_nullish() && !d.is_object() => {
+            Err(ctx.throw_type_error(&alloc::format!("{what}: options must be an object")))
+        }
+        _ => Ok(v),
+    }
+}
+
+fn construct_decoder<'c>(
+    ctx: &'c Ctx,
+    new_target: Value<'c>,
+    args: &[Value<'c>],
+) -> Result<Value<'c>, Thrown> {
+    let label = match args.first() {
+        Some(v) if !v.is_undefined() => v.to_string()?,
+        _ => String::from("utf-8"),
+    };
+    let name = label
+        .trim_matches(['\t', '\n', '\x0C', '\r', ' '])
+        .to_ascii_lowercase();
+    if !UTF8_LABELS.contains(&name.as_str()) {
+        return Err(ctx.throw_range_error(&alloc::format!(
+            "TextDecoder: the encoding \"{label}\" is not supported (only utf-8 is)"
+        )));
+    }
+    let options = dictionary(ctx, args.get(1), "TextDecoder")?;
+    let data = Decoder {
+        fatal: member_flag(options, c"fatal")?,
+        ignore_bom: member_flag(options, c"ignoreBOM")?,
+        pending: Vec::new(),
+        started: false,
+    };
+    decoder_class(ctx)?.construct(ctx, &new_target, data)
+}
+
+fn fatal<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    Ok(ctx.bool(decoder_class(ctx)?.read(ctx, &this, "TextDecoder.fatal", |d| d.fatal)?))
+}
+
+fn ignore_bom<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    Ok(ctx.bool(decoder_class(ctx)?.read(ctx, &this, "TextDecoder.ignoreBOM", |d| d.ignore_bom)?))
+}
+
+/// The bytes of a BufferSource (an `ArrayBuffer` or any view of one,
+/// `DataView` included), copied.
+fn buffer_source(ctx: &Ctx, v: &Value<'_>) -> Result<Option<Vec<u8>>, Thrown> {
+    if let Some(bytes) = v.bytes() {
+        return Ok(Some(bytes.to_vec()));
+    }
+    let is_view = ctx
+        .global()
+        .get(c"ArrayBuffer")?
+        .call_method(c"isView", core::slice::from_ref(v))?
+        .to_bool();
+    if !is_view {
+        return Ok(None);
+    }
+    let (offset, length) = (
+        v.get(c"byteOffset")?.to_f64()? as usize,
+        v.get(c"byteLength")?.to_f64()? as usize,
+    );
+    let buffer = v.get(c"buffer")?;
+    Ok(buffer
+        .bytes()
+        .and_then(|b| b.get(offset..offset.checked_add(length)?))
+        .map(<[u8]>::to_vec))
+}
+
+fn decode<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let class = decoder_class(ctx)?;
+    class.read(ctx, &this, "TextDecoder.decode", |_| ())?;
+    let bytes = match args.first().filter(|v| !v.is_undefined()) {
+        Some(v) => buffer_source(ctx, v)?.ok_or_else(|| {
+            ctx.throw_type_error(
+                "TextDecoder.decode: the input must be an ArrayBuffer or an ArrayBufferView",
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let options = dictionary(ctx, args.get(1), "TextDecoder.decode")?;
+    let stream = member_flag(options, c"stream")?;
+    let decoded = class.update(ctx, &this, "TextDecoder.decode", |d| {
+        let mut input = core::mem::take(&mut d.pending);
+        input.extend_from_slice(&bytes);
+        match decode_utf8(&input, d.fatal, stream) {
+            Ok((mut text, keep)) => {
+                d.pending = input[input.len() - keep..].to_vec();
+                if !d.started && !text.is_empty() {
+                    d.started = true;
+                    if !d.ignore_bom && text.starts_with('\u{FEFF}') {
+                        text.remove(0);
+                    }
+                }
+                if !stream {
+                    // The next call starts a new stream.
+                    d.started = false;
+                }
+                Ok(text)
+            }
+            Err(Malformed) => {
+                d.started = false;
+                Err(Malformed)
+            }
+        }
+    })?;
+    match decoded {
+        Ok(text) => ctx.string(&text),
+        Err(Malformed) => Err(
+            ctx.throw_type_error("TextDecoder.decode: the input is not valid UTF-8 (fatal is set)")
+        ),
+    }
+}
+
+/// Throws the DOMException "InvalidCharacterError" with `message`.
+fn invalid_character(ctx: &Ctx, message: &str) -> Thrown {
+    let made = super::body::call_internal(
+        ctx,
+        c"domError",
+        &[
+            ctx.string(message).unwrap_or_else(|_| ctx.undefined()),
+            ctx.string("InvalidCharacterError")
+                .unwrap_or_else(|_| ctx.undefined()),
+        ],
+    );
+    match made {
+        Ok(e) => ctx.throw(e),
+        Err(thrown) => thrown,
+    }
+}
+
+/// The one string argument of `atob`/`btoa` (`what`), required.
+fn string_arg(ctx: &Ctx, args: &[Value<'_>], what: &str) -> Result<String, Thrown> {
+    match args.first() {
+        Some(v) => v.to_string(),
+        None => Err(ctx.throw_type_error(&alloc::format!("{what}: 1 argument required"))),
+    }
+}
+
+fn btoa<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let s = string_arg(ctx, args, "btoa")?;
+    let mut latin1 = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match u8::try_from(u32::from(c)) {
+            Ok(b) => latin1.push(b),
+            Err(_) => {
+                return Err(invalid_character(
+                    ctx,
+                    "btoa: the string contains characters outside of Latin-1",
+                ));
+            }
+        }
+    }
+    ctx.string(&base64_encode(&latin1))
+}
+
+fn atob<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
+    let s = string_arg(ctx, args, "atob")?;
+    match forgiving_base64_decode(s.as_bytes(), false) {
+        Some(bytes) => ctx.latin1_string(&bytes),
+        None => Err(invalid_character(
+            ctx,
+            "atob: the string is not correctly base64-encoded",
+        )),
     }
 }
 

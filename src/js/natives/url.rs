@@ -123,10 +123,7 @@ pub fn define(ctx: &Ctx, global: &Value<'_>, internal: &Value<'_>) -> Result<(),
             params_class(ctx)?.define::<Fns>(ctx, Fns::construct_params, 0, &PARAMS_PROTO, &[])?,
         ),
     ];
-    for (name, ctor) in classes {
-        internal.define_value(name, ctor.clone(), true)?;
-        global.define_value(name, ctor, false)?;
-    }
+    super::expose(global, internal, classes)?;
     crate::js::class::define_list(ctx, internal, &INTERNAL)
 }
 
