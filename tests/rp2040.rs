@@ -321,13 +321,9 @@ fn the_database_clients_reach_the_laptop_over_the_usb_network() {
 /// login takes at most 250 ms of the 125 MHz chip's time.
 const BOARD_ITERATIONS: &str = "1000";
 
-/// `login` with its users in KV on the flash: the heap once it is loaded,
-/// and at the peak of a login; the chip's time of a login and of a wrong
-/// password.
-#[test]
-#[ignore = "login does not fit the RP2040's heap yet (port/rp2040/README.md, Memory)"]
-fn a_login_on_the_board() {
-    let dir = TempDir::new("rp2040-login");
+/// A board whose stored configuration serves `login` alone, with its users
+/// in KV on the flash (one user, "ada", at the board's iterations).
+fn login_board(dir: &TempDir) -> Board {
     let image = dir.path().join("users.img");
     let out = std::process::Command::new(support::SIM_BIN)
         .args(["--data", image.to_str().unwrap(), "--data-size", "512K"])
@@ -343,7 +339,7 @@ fn a_login_on_the_board() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let board = Board::power_on(IMAGE, Some(image.to_str().unwrap()));
-    unload_builtins(&board, &dir);
+    unload_builtins(&board, dir);
     let config = dir.write(
         "config.json",
         &format!(
@@ -353,11 +349,54 @@ fn a_login_on_the_board() {
         ),
     );
     board.push_config(config.to_str().unwrap());
-    let loaded = stats(&board);
+    board
+}
+
+/// The heap a board has left once it has booted with `login` loaded (its
+/// stored configuration) and its 4 connection slots, as the board reports
+/// it on its console: at least 100 KiB.
+#[test]
+#[ignore = "about 99-102 KB free after boot with login loaded, not yet 100 KiB every time (port/rp2040/README.md, Memory)"]
+fn login_loaded_at_boot_leaves_100_kib_of_heap() {
+    let dir = TempDir::new("rp2040-login-boot");
+    let board = login_board(&dir);
+    board.reset();
+    let booted = stats(&board);
+    let console = board.console.text();
+    let report = console
+        .lines()
+        .rev()
+        .find_map(|l| l.split("heap after boot: ").nth(1))
+        .expect("the board reports its heap after boot")
+        .to_string();
+    let free: f64 = report
+        .split(", ")
+        .nth(1)
+        .and_then(|f| f.strip_suffix(" free"))
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable heap report {report:?}"));
     eprintln!(
-        "figure: login loaded: heap {:?}, engine {:?}",
-        loaded["heap"], loaded["js_memory"]
+        "figure: after boot with login loaded: {report}; engine {:?}",
+        booted["js_memory"]
     );
+    assert!(
+        free >= 100.0 * 1024.0,
+        "{free} B of heap free after boot with login loaded"
+    );
+    // The function is loaded, not only configured.
+    let mut c = Conn::connect(board.addr());
+    let r = c.request("GET", "/me", &[], b"");
+    r.assert_status(401);
+}
+
+/// `login` with its users in KV on the flash: the heap at the peak of a
+/// login; the chip's time of a login and of a wrong password.
+#[test]
+#[ignore = "WebCrypto's glue does not fit the RP2040's engine yet (port/rp2040/README.md, Memory)"]
+fn a_login_on_the_board() {
+    let dir = TempDir::new("rp2040-login");
+    let board = login_board(&dir);
+    let loaded = stats(&board);
     let login = |body: &[u8], want: u16| {
         let mut c = Conn::connect(board.addr());
         c.set_read_timeout(Duration::from_secs(60));

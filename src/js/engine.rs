@@ -107,11 +107,21 @@ pub enum Intrinsic {
     MapSet,
     /// `ArrayBuffer`, the typed arrays, `DataView`.
     TypedArrays,
+    /// `Proxy`.
+    Proxy,
+    /// `WeakRef`, `FinalizationRegistry`.
+    WeakRef,
 }
 
 impl Intrinsic {
     /// Every lazily added intrinsic.
-    pub const ALL: [Intrinsic; 3] = [Intrinsic::Date, Intrinsic::MapSet, Intrinsic::TypedArrays];
+    pub const ALL: [Intrinsic; 5] = [
+        Intrinsic::Date,
+        Intrinsic::MapSet,
+        Intrinsic::TypedArrays,
+        Intrinsic::Proxy,
+        Intrinsic::WeakRef,
+    ];
 
     /// The global names it defines.
     pub fn globals(self) -> &'static [&'static str] {
@@ -135,6 +145,8 @@ impl Intrinsic {
                 "Float64Array",
                 "DataView",
             ],
+            Intrinsic::Proxy => &["Proxy"],
+            Intrinsic::WeakRef => &["WeakRef", "FinalizationRegistry"],
         }
     }
 
@@ -406,9 +418,7 @@ impl Runtime {
                 || qjs::JS_AddIntrinsicEval(c) < 0
                 || qjs::JS_AddIntrinsicRegExp(c) < 0
                 || qjs::JS_AddIntrinsicJSON(c) < 0
-                || qjs::JS_AddIntrinsicProxy(c) < 0
-                || qjs::JS_AddIntrinsicPromise(c) < 0
-                || qjs::JS_AddIntrinsicWeakRef(c) < 0;
+                || qjs::JS_AddIntrinsicPromise(c) < 0;
             if failed {
                 return None;
             }
@@ -654,6 +664,8 @@ impl Ctx {
                 Intrinsic::Date => qjs::JS_AddIntrinsicDate(c),
                 Intrinsic::MapSet => qjs::JS_AddIntrinsicMapSet(c),
                 Intrinsic::TypedArrays => qjs::JS_AddIntrinsicTypedArrays(c),
+                Intrinsic::Proxy => qjs::JS_AddIntrinsicProxy(c),
+                Intrinsic::WeakRef => qjs::JS_AddIntrinsicWeakRef(c),
             }
         };
         if r < 0 {

@@ -71,3 +71,14 @@ test(() => {
   assert_equals(typeof performance.timeOrigin, "number");
   assert_true(Math.abs(performance.timeOrigin + performance.now() - Date.now()) < 1000, "our performance");
 }, "the APIs the engine also defines are ours");
+
+test(() => {
+  assert_false(Object.prototype.hasOwnProperty.call(globalThis, "Proxy"), "not there before its first use");
+  const p = new Proxy({}, { get: (_, k) => `got ${String(k)}` });
+  assert_equals(p.x, "got x");
+  const target = {};
+  const r = new WeakRef(target);
+  assert_equals(r.deref(), target);
+  assert_equals(typeof new FinalizationRegistry(() => {}).register, "function");
+  assert_true(Object.prototype.hasOwnProperty.call(globalThis, "WeakRef"), "an own global once used");
+}, "the engine's Proxy, WeakRef and FinalizationRegistry are added on first use");
