@@ -13,8 +13,10 @@
 //! Departures: iterators walk a snapshot taken when they are made; the
 //! standard's validation errors (non-fatal) are not reported.
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use url::{Url, form_urlencoded, quirks};
 
@@ -23,9 +25,11 @@ use crate::js::engine::{Ctx, Thrown, Value};
 use crate::js::natives::pairs::{self, Part};
 use crate::natives_table;
 
-/// The data of a `URL` object.
+/// The data of a `URL` object. The URL itself is shared with its
+/// `searchParams` (in Rust, so that the two objects make no cycle for the
+/// collector to find).
 pub struct UrlRecord {
-    url: Url,
+    url: Rc<RefCell<Url>>,
     /// Its `searchParams`, once asked for.
     params: Option<Held>,
 }
@@ -40,7 +44,7 @@ impl Native for UrlRecord {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.url.as_str().len()
+        self.url.borrow().as_str().len()
     }
 }
 
@@ -49,17 +53,11 @@ impl Native for UrlRecord {
 pub struct SearchParams {
     list: Vec<(String, String)>,
     /// The URL whose query this is, if any.
-    url: Option<Held>,
+    url: Option<Rc<RefCell<Url>>>,
 }
 
 impl Native for SearchParams {
     const NAME: &'static core::ffi::CStr = c"URLSearchParams";
-
-    fn trace(&self, mark: &mut dyn FnMut(&Held)) {
-        if let Some(u) = &self.url {
-            mark(u);
-        }
-    }
 
     fn heap_bytes(&self) -> usize {
         self.list.capacity() * core::mem::size_of::<(String, String)>()
@@ -100,6 +98,13 @@ pub fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+fn record(url: Url) -> UrlRecord {
+    UrlRecord {
+        url: Rc::new(RefCell::new(url)),
+        params: None,
+    }
 }
 
 fn url_class(ctx: &Ctx) -> Result<NativeClass<UrlRecord>, Thrown> {
@@ -243,7 +248,7 @@ fn construct_url<'c>(
             .unwrap_or_default();
         return Err(ctx.throw_type_error(&alloc::format!("Invalid URL: {}{base}", quote(&input))));
     };
-    url_class(ctx)?.construct(ctx, &new_target, UrlRecord { url, params: None })
+    url_class(ctx)?.construct(ctx, &new_target, record(url))
 }
 
 fn can_parse<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
@@ -257,7 +262,7 @@ fn parse_static<'c>(
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
     match parse_args(args, ctx)?.2 {
-        Some(url) => url_class(ctx)?.instance(ctx, UrlRecord { url, params: None }),
+        Some(url) => url_class(ctx)?.instance(ctx, record(url)),
         None => Ok(ctx.null()),
     }
 }
@@ -269,7 +274,7 @@ fn read_url<'c>(
     what: &str,
     f: fn(&Url) -> &str,
 ) -> Result<Value<'c>, Thrown> {
-    let s = url_class(ctx)?.read(ctx, this, what, |r| String::from(f(&r.url)))?;
+    let s = url_class(ctx)?.read(ctx, this, what, |r| String::from(f(&r.url.borrow())))?;
     ctx.string(&s)
 }
 
@@ -285,10 +290,11 @@ fn write_url<'c>(
 ) -> Result<Value<'c>, Thrown> {
     let value = usv_arg(ctx, args, 0)?;
     let params = url_class(ctx)?.update(ctx, this, what, |r| {
-        f(&mut r.url, &value);
+        let mut url = r.url.borrow_mut();
+        f(&mut url, &value);
         r.params
             .as_ref()
-            .map(|p| (p.get(ctx), String::from(r.url.query().unwrap_or(""))))
+            .map(|p| (p.get(ctx), String::from(url.query().unwrap_or(""))))
     })?;
     if let Some((params, query)) = params {
         let list = parse_form(&query);
@@ -343,7 +349,9 @@ fn set_href<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Val
 }
 
 fn origin<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-    let s = url_class(ctx)?.read(ctx, &this, "URL.origin", |r| quirks::origin(&r.url))?;
+    let s = url_class(ctx)?.read(ctx, &this, "URL.origin", |r| {
+        quirks::origin(&r.url.borrow())
+    })?;
     ctx.string(&s)
 }
 
@@ -353,10 +361,11 @@ fn search_params<'c>(
     _args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
     let class = url_class(ctx)?;
-    let (made, query) = class.read(ctx, &this, "URL.searchParams", |r| {
+    let (made, query, url) = class.read(ctx, &this, "URL.searchParams", |r| {
         (
             r.params.as_ref().map(|p| p.get(ctx)),
-            String::from(r.url.query().unwrap_or("")),
+            String::from(r.url.borrow().query().unwrap_or("")),
+            Rc::clone(&r.url),
         )
     })?;
     if let Some(params) = made {
@@ -366,7 +375,7 @@ fn search_params<'c>(
         ctx,
         SearchParams {
             list: parse_form(&query),
-            url: Some(Held::new(this.clone())),
+            url: Some(url),
         },
     )?;
     let held = Held::new(params.clone());
@@ -416,18 +425,14 @@ fn change<'c>(
     what: &str,
     f: impl FnOnce(&mut Vec<(String, String)>),
 ) -> Result<Value<'c>, Thrown> {
-    let linked = params_class(ctx)?.update(ctx, this, what, |p| {
+    params_class(ctx)?.update(ctx, this, what, |p| {
         f(&mut p.list);
-        p.url
-            .as_ref()
-            .map(|u| (u.get(ctx), serialize_form(&p.list)))
-    })?;
-    if let Some((url, query)) = linked {
-        url_class(ctx)?.update(ctx, &url, what, |r| {
-            r.url
+        if let Some(url) = &p.url {
+            let query = serialize_form(&p.list);
+            url.borrow_mut()
                 .set_query((!query.is_empty()).then_some(query.as_str()));
-        })?;
-    }
+        }
+    })?;
     Ok(ctx.undefined())
 }
 
