@@ -1306,7 +1306,19 @@ impl<'c> Value<'c> {
     /// Converts with `ToString`, then to a USVString (Web IDL): each lone
     /// surrogate becomes U+FFFD, as `String.prototype.toWellFormed` does.
     pub fn to_usv(&self) -> Result<String, Thrown> {
-        Ok(wtf8_to_usv(&self.to_wtf8()?))
+        let utf8 = self.to_utf8()?;
+        Ok(String::from_utf8(utf8)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// The UTF-8 of [`Value::to_usv`], as `TextEncoder` encodes it.
+    pub fn to_utf8(&self) -> Result<Vec<u8>, Thrown> {
+        let raw = self.to_wtf8()?;
+        Ok(if raw.contains(&0xED) {
+            wtf8_to_utf8(&raw)
+        } else {
+            raw
+        })
     }
 
     /// Converts with `ToString` into QuickJS's internal UTF-8, where a lone
@@ -1635,35 +1647,36 @@ impl<T: 'static> Class<T> {
     }
 }
 
-/// `bytes` (WTF-8, as QuickJS hands strings out) as a string with each lone
-/// surrogate replaced by U+FFFD.
-pub fn wtf8_to_usv(mut bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    loop {
-        match core::str::from_utf8(bytes) {
-            Ok(rest) => {
-                out.push_str(rest);
-                return out;
-            }
-            Err(e) => {
-                let (valid, rest) = bytes.split_at(e.valid_up_to());
-                // SAFETY: `valid_up_to` bytes are UTF-8.
-                out.push_str(unsafe { core::str::from_utf8_unchecked(valid) });
-                out.push('\u{FFFD}');
-                // A surrogate is 3 bytes (ED A0..BF 80..BF); anything else
-                // invalid is skipped as the decoder measured it.
-                let skip = match rest {
-                    [0xED, 0xA0..=0xBF, 0x80..=0xBF, ..] => 3,
-                    _ => e.error_len().unwrap_or(rest.len()),
-                };
-                bytes = &rest[skip..];
-            }
+/// Rewrites QuickJS's WTF-8 (lone surrogates as 3-byte sequences) into UTF-8
+/// with one U+FFFD per lone surrogate, as `TextEncoder` does.
+pub fn wtf8_to_utf8(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0xED && i + 2 < bytes.len() && (0xA0..=0xBF).contains(&bytes[i + 1]) {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
     }
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lone_surrogates_become_one_replacement_character() {
+        use super::wtf8_to_utf8;
+        assert_eq!(wtf8_to_utf8(b"a\xED\xA0\x80b"), "a\u{FFFD}b".as_bytes());
+        assert_eq!(
+            wtf8_to_utf8("h\u{e9}\u{1F600}".as_bytes()),
+            "h\u{e9}\u{1F600}".as_bytes()
+        );
+        assert_eq!(wtf8_to_utf8("\u{D7FF}".as_bytes()), "\u{D7FF}".as_bytes());
+    }
+
     extern crate std;
     use super::*;
     use crate::js::compiler::{SourceKind, compile_with};

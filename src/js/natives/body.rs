@@ -201,23 +201,13 @@ pub fn clone_body(ctx: &Ctx, this: &Value<'_>, what: &str) -> Result<Body, Throw
     }
 }
 
-/// UTF-8 of a JS string (a lone surrogate becomes U+FFFD, as in `TextEncoder`).
-pub fn utf8_of(v: &Value<'_>) -> Result<Vec<u8>, Thrown> {
-    let raw = v.to_wtf8()?;
-    Ok(if raw.contains(&0xED) {
-        super::wtf8_to_utf8(&raw)
-    } else {
-        raw
-    })
-}
-
 const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
 
 /// "Extract a body" (§5.3) from `init` (not null or undefined): the body,
 /// with the content type it implies set on `headers` unless one is set.
 pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<Body, Thrown> {
     let (body, content_type): (Body, Option<String>) = if init.is_string() {
-        (Body::Bytes(utf8_of(init)?), Some(String::from(TEXT_PLAIN)))
+        (Body::Bytes(init.to_utf8()?), Some(String::from(TEXT_PLAIN)))
     } else if let Some(bytes) = init.bytes() {
         // Copied: later writes to the source must not show.
         (Body::Bytes(bytes.to_vec()), None)
@@ -230,7 +220,7 @@ pub fn extract(ctx: &Ctx, init: &Value<'_>, headers: &mut HeaderList) -> Result<
         if other.is_nullish() {
             // Web IDL converts any other value to a USVString, as browsers do.
             let text = ctx.string(&init.to_string()?)?;
-            (Body::Bytes(utf8_of(&text)?), Some(String::from(TEXT_PLAIN)))
+            (Body::Bytes(text.to_utf8()?), Some(String::from(TEXT_PLAIN)))
         } else {
             let t = other.get_index(1)?;
             let b = other.get_index(0)?;

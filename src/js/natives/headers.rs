@@ -29,12 +29,7 @@ impl Native for HeaderList {
     const NAME: &'static core::ffi::CStr = c"Headers";
 
     fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * core::mem::size_of::<(String, String)>()
-            + self
-                .entries
-                .iter()
-                .map(|(n, v)| n.capacity() + v.capacity())
-                .sum::<usize>()
+        pairs::heap_bytes(&self.entries)
     }
 }
 

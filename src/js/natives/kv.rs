@@ -221,7 +221,7 @@ fn seconds_option(
 fn put<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let key = key_arg(ctx, args, "put")?;
     let value: Vec<u8> = match args.get(1) {
-        Some(v) if v.is_string() => super::wtf8_to_utf8(&v.to_wtf8()?),
+        Some(v) if v.is_string() => v.to_utf8()?,
         Some(v) => match v.bytes() {
             Some(b) => b.to_vec(),
             None => {

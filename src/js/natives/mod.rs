@@ -38,6 +38,8 @@ pub mod text;
 pub mod transit;
 pub mod url;
 
+pub use super::engine::wtf8_to_utf8;
+
 /// A Web API written in Rust and defined in a context on the first use of
 /// one of its names (as the lazy glue files are, see `task::lazy_names`).
 pub struct LazyApi {
@@ -229,36 +231,15 @@ fn log<'c>(ctx: &'c Ctx, _this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'
     Ok(ctx.undefined())
 }
 
-/// Rewrites QuickJS's WTF-8 (lone surrogates as 3-byte sequences) into UTF-8
-/// with one U+FFFD per lone surrogate, as `TextEncoder` does.
-pub fn wtf8_to_utf8(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == 0xED && i + 2 < bytes.len() && (0xA0..=0xBF).contains(&bytes[i + 1]) {
-            out.extend_from_slice("\u{FFFD}".as_bytes());
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 fn utf8_encode<'c>(
     ctx: &'c Ctx,
     _this: Value<'c>,
     args: &[Value<'c>],
 ) -> Result<Value<'c>, Thrown> {
-    let Some(v) = arg(args, 0) else {
-        return ctx.uint8_array(&[]);
-    };
-    let raw = v.to_wtf8()?;
-    if raw.iter().all(|&b| b != 0xED) {
-        return ctx.uint8_array(&raw);
+    match arg(args, 0) {
+        Some(v) => ctx.uint8_array(&v.to_utf8()?),
+        None => ctx.uint8_array(&[]),
     }
-    ctx.uint8_array(&wtf8_to_utf8(&raw))
 }
 
 fn utf8_decode<'c>(
@@ -348,19 +329,4 @@ fn load_module<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<
         this.set(&key, module.clone())?;
     }
     Ok(module)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lone_surrogates_become_one_replacement_character() {
-        assert_eq!(wtf8_to_utf8(b"a\xED\xA0\x80b"), "a\u{FFFD}b".as_bytes());
-        assert_eq!(
-            wtf8_to_utf8("h\u{e9}\u{1F600}".as_bytes()),
-            "h\u{e9}\u{1F600}".as_bytes()
-        );
-        assert_eq!(wtf8_to_utf8("\u{D7FF}".as_bytes()), "\u{D7FF}".as_bytes());
-    }
 }

@@ -7,6 +7,15 @@ use alloc::vec::Vec;
 
 use crate::js::engine::{Ctx, Thrown, Value};
 
+/// Bytes a list of pairs holds in the Rust heap.
+pub fn heap_bytes(pairs: &Vec<(String, String)>) -> usize {
+    pairs.capacity() * core::mem::size_of::<(String, String)>()
+        + pairs
+            .iter()
+            .map(|(n, v)| n.capacity() + v.capacity())
+            .sum::<usize>()
+}
+
 /// What a pair iterator yields of each pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {

@@ -295,7 +295,7 @@ fn encoding<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Va
 /// missing or undefined argument is the empty string.
 fn utf8_of(args: &[Value<'_>]) -> Result<Vec<u8>, Thrown> {
     match args.first() {
-        Some(v) if !v.is_undefined() => Ok(super::wtf8_to_utf8(&v.to_wtf8()?)),
+        Some(v) if !v.is_undefined() => v.to_utf8(),
         _ => Ok(Vec::new()),
     }
 }

@@ -22,6 +22,7 @@ use url::{Url, form_urlencoded, quirks};
 
 use crate::js::class::{Entry, Held, Native, NativeClass, accessor, getter, method, to_string_tag};
 use crate::js::engine::{Ctx, Thrown, Value};
+use crate::js::natives::headers::quote;
 use crate::js::natives::pairs::{self, Part};
 use crate::natives_table;
 
@@ -60,12 +61,7 @@ impl Native for SearchParams {
     const NAME: &'static core::ffi::CStr = c"URLSearchParams";
 
     fn heap_bytes(&self) -> usize {
-        self.list.capacity() * core::mem::size_of::<(String, String)>()
-            + self
-                .list
-                .iter()
-                .map(|(n, v)| n.capacity() + v.capacity())
-                .sum::<usize>()
+        pairs::heap_bytes(&self.list)
     }
 }
 
@@ -210,22 +206,6 @@ fn optional_usv(args: &[Value<'_>], i: usize) -> Result<Option<String>, Thrown> 
     }
 }
 
-/// JSON-style quoting for error messages.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&alloc::format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn parse_args(
     args: &[Value<'_>],
     ctx: &Ctx,
@@ -278,20 +258,18 @@ fn read_url<'c>(
     ctx.string(&s)
 }
 
-/// Applies a setter to the URL of `this`, then refills its params (if made)
-/// from the query. A setter's failure leaves the URL as it was, as the
-/// standard's setters do (only `href` throws).
+/// Applies `change` to the URL of `this`, then refills its params (if
+/// made) from the query. A setter's failure leaves the URL as it was, as
+/// the standard's setters do (only `href` throws).
 fn write_url<'c>(
     ctx: &'c Ctx,
     this: &Value<'c>,
-    args: &[Value<'c>],
     what: &str,
-    f: fn(&mut Url, &str),
+    change: impl FnOnce(&mut Url),
 ) -> Result<Value<'c>, Thrown> {
-    let value = usv_arg(ctx, args, 0)?;
     let params = url_class(ctx)?.update(ctx, this, what, |r| {
         let mut url = r.url.borrow_mut();
-        f(&mut url, &value);
+        change(&mut url);
         r.params
             .as_ref()
             .map(|p| (p.get(ctx), String::from(url.query().unwrap_or(""))))
@@ -304,25 +282,28 @@ fn write_url<'c>(
 }
 
 macro_rules! url_accessors {
-    ($($get:ident, $set:ident, $name:literal, $getter:path, $setter:expr;)*) => {
+    ($($get:ident, $set:ident, $name:literal, $getter:path, $setter:path;)*) => {
         $(
             fn $get<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
                 read_url(ctx, &this, concat!("URL.", $name), $getter)
             }
             fn $set<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
-                write_url(ctx, &this, args, concat!("URL.", $name), $setter)
+                let value = usv_arg(ctx, args, 0)?;
+                write_url(ctx, &this, concat!("URL.", $name), |u| {
+                    let _ = $setter(u, &value);
+                })
             }
         )*
     };
 }
 
 url_accessors! {
-    protocol, set_protocol, "protocol", quirks::protocol, |u, v| { let _ = quirks::set_protocol(u, v); };
-    username, set_username, "username", quirks::username, |u, v| { let _ = quirks::set_username(u, v); };
-    password, set_password, "password", quirks::password, |u, v| { let _ = quirks::set_password(u, v); };
-    host, set_host, "host", quirks::host, |u, v| { let _ = quirks::set_host(u, v); };
-    hostname, set_hostname, "hostname", quirks::hostname, |u, v| { let _ = quirks::set_hostname(u, v); };
-    port, set_port, "port", quirks::port, |u, v| { let _ = quirks::set_port(u, v); };
+    protocol, set_protocol, "protocol", quirks::protocol, quirks::set_protocol;
+    username, set_username, "username", quirks::username, quirks::set_username;
+    password, set_password, "password", quirks::password, quirks::set_password;
+    host, set_host, "host", quirks::host, quirks::set_host;
+    hostname, set_hostname, "hostname", quirks::hostname, quirks::set_hostname;
+    port, set_port, "port", quirks::port, quirks::set_port;
     pathname, set_pathname, "pathname", quirks::pathname, quirks::set_pathname;
     search, set_search, "search", quirks::search, quirks::set_search;
     hash, set_hash, "hash", quirks::hash, quirks::set_hash;
@@ -340,12 +321,10 @@ fn to_string<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<V
 /// TypeError and the URL stays as it was.
 fn set_href<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let value = usv_arg(ctx, args, 0)?;
-    if Url::parse(&value).is_err() {
+    let Ok(parsed) = Url::parse(&value) else {
         return Err(ctx.throw_type_error(&alloc::format!("Invalid URL: {}", quote(&value))));
-    }
-    write_url(ctx, &this, args, "URL.href", |u, v| {
-        let _ = quirks::set_href(u, v);
-    })
+    };
+    write_url(ctx, &this, "URL.href", |u| *u = parsed)
 }
 
 fn origin<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
