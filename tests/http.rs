@@ -1264,6 +1264,36 @@ fn memory_hog_gets_500_and_next_request_served() {
     assert_eq!(ok.text(), "ok");
 }
 
+/// A URL whose Rust copies would not fit the engine's limit is an
+/// out-of-memory error the function can catch, before the copies are made:
+/// the heap's peak stays within the engine's limit (on a board, the copies
+/// would be an allocation the heap cannot give).
+#[test]
+fn a_url_too_large_for_the_engine_is_out_of_memory_and_next_request_served() {
+    const LIMIT: f64 = 16.0 * 1024.0 * 1024.0;
+    let Some(sim) = limits_fn_sim(
+        "a_url_too_large_for_the_engine_is_out_of_memory_and_next_request_served",
+        &format!(r#""js_memory_bytes":{LIMIT}"#),
+    ) else {
+        return;
+    };
+    let peak = |sim: &Sim| {
+        sim.conn().get("/_isere/stats").json()["heap"]["peak"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = peak(&sim);
+    let mut c = sim.conn();
+    let r = c.get("/huge-url");
+    r.assert_status(500);
+    assert!(r.text().contains("out of memory"), "{}", r.text());
+    let rise = peak(&sim) - before;
+    assert!(rise < LIMIT, "the heap's peak rose by {rise} B");
+    let ok = c.get("/ok");
+    ok.assert_status(200);
+    assert_eq!(ok.text(), "ok");
+}
+
 #[test]
 fn hung_handler_is_504_and_closed() {
     let Some(sim) = limits_fn_sim(

@@ -1548,6 +1548,36 @@ pub(crate) fn budget(ctx: &Ctx) -> &super::heap::Budget {
     &Runtime::state_of(ctx).budget
 }
 
+/// Bytes of the Rust heap counted against the engine's limit until it is
+/// dropped (see [`Ctx::reserve`]).
+pub struct Reservation<'c> {
+    ctx: &'c Ctx,
+    bytes: usize,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        budget(self.ctx).charge(0, self.bytes);
+    }
+}
+
+impl Ctx {
+    /// Counts `bytes` against the engine's limit while the result lives: a
+    /// native about to make copies of a JS value in Rust (a URL parsed and
+    /// percent-encoded, say) reserves them first, so that a value too large
+    /// is an out-of-memory error in JS, not an allocation the heap cannot
+    /// give.
+    pub fn reserve(&self, bytes: usize) -> Result<Reservation<'_>, Thrown> {
+        let reservation = Reservation { ctx: self, bytes };
+        if budget(self).charge(bytes, 0) {
+            Ok(reservation)
+        } else {
+            drop(reservation);
+            Err(self.throw_out_of_memory())
+        }
+    }
+}
+
 /// The memory account of runtime `rt` (for class finalizers, which get no
 /// context).
 ///

@@ -9,6 +9,14 @@ export default {
       const kept = [];
       for (;;) kept.push("x".repeat(4096) + kept.length);
     }
+    if (path === "/huge-url") {
+      // 3 M characters: 6 MB of UTF-8, which percent-encoding would triple.
+      try {
+        return new Response(new URL("http://a/" + "\u00e9".repeat(3 << 20)).href.length);
+      } catch (e) {
+        return new Response(String(e), { status: 500 });
+      }
+    }
     if (path === "/hang") {
       return new Promise(() => {});
     }

@@ -60,8 +60,14 @@ pub struct SearchParams {
 impl Native for SearchParams {
     const NAME: &'static core::ffi::CStr = c"URLSearchParams";
 
+    /// The list, and the query it wrote into its URL (which the URL counts
+    /// only as of its own last change).
     fn heap_bytes(&self) -> usize {
-        pairs::heap_bytes(&self.list)
+        let query = self
+            .url
+            .as_ref()
+            .map_or(0, |u| u.borrow().query().map_or(0, str::len));
+        pairs::heap_bytes(&self.list) + query
     }
 }
 
@@ -206,12 +212,22 @@ fn optional_usv(args: &[Value<'_>], i: usize) -> Result<Option<String>, Thrown> 
     }
 }
 
+/// What parsing or setting a URL from `input_bytes` of input may take in
+/// Rust while it runs: the input's copy, the parser's output (percent-
+/// encoding can triple it) and the URL it replaces.
+fn parse_room(input_bytes: usize) -> usize {
+    input_bytes.saturating_mul(4)
+}
+
 fn parse_args(
     args: &[Value<'_>],
     ctx: &Ctx,
 ) -> Result<(String, Option<String>, Option<Url>), Thrown> {
     let input = usv_arg(ctx, args, 0)?;
     let base = optional_usv(args, 1)?;
+    let _room = ctx.reserve(parse_room(
+        input.len() + base.as_ref().map_or(0, String::len),
+    ))?;
     let url = parse(&input, base.as_deref());
     Ok((input, base, url))
 }
@@ -266,7 +282,9 @@ fn write_url<'c>(
     this: &Value<'c>,
     what: &str,
     change: impl FnOnce(&mut Url),
+    input_bytes: usize,
 ) -> Result<Value<'c>, Thrown> {
+    let _room = ctx.reserve(parse_room(input_bytes))?;
     let params = url_class(ctx)?.update(ctx, this, what, |r| {
         let mut url = r.url.borrow_mut();
         change(&mut url);
@@ -291,7 +309,7 @@ macro_rules! url_accessors {
                 let value = usv_arg(ctx, args, 0)?;
                 write_url(ctx, &this, concat!("URL.", $name), |u| {
                     let _ = $setter(u, &value);
-                })
+                }, value.len())
             }
         )*
     };
@@ -321,10 +339,12 @@ fn to_string<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<V
 /// TypeError and the URL stays as it was.
 fn set_href<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
     let value = usv_arg(ctx, args, 0)?;
+    let room = ctx.reserve(parse_room(value.len()))?;
     let Ok(parsed) = Url::parse(&value) else {
         return Err(ctx.throw_type_error(&alloc::format!("Invalid URL: {}", quote(&value))));
     };
-    write_url(ctx, &this, "URL.href", |u| *u = parsed)
+    drop(room);
+    write_url(ctx, &this, "URL.href", |u| *u = parsed, value.len())
 }
 
 fn origin<'c>(ctx: &'c Ctx, this: Value<'c>, _args: &[Value<'c>]) -> Result<Value<'c>, Thrown> {
