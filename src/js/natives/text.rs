@@ -431,6 +431,9 @@ fn decode<'c>(ctx: &'c Ctx, this: Value<'c>, args: &[Value<'c>]) -> Result<Value
     };
     let options = dictionary(ctx, args.get(1), "TextDecoder.decode")?;
     let stream = member_flag(options, c"stream")?;
+    // The decoded text can take three bytes per input byte (U+FFFD for
+    // each byte that is not UTF-8), beside the input's copy.
+    let _room = ctx.reserve(bytes.len().saturating_mul(4))?;
     let decoded = class.update(ctx, &this, "TextDecoder.decode", |d| {
         let mut input = core::mem::take(&mut d.pending);
         input.extend_from_slice(&bytes);
