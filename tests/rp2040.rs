@@ -362,13 +362,24 @@ fn login_loaded_at_boot_leaves_100_kib_of_heap() {
     let board = login_board(&dir);
     board.reset();
     let booted = stats(&board);
-    let console = board.console.text();
-    let report = console
-        .lines()
-        .rev()
-        .find_map(|l| l.split("heap after boot: ").nth(1))
-        .expect("the board reports its heap after boot")
-        .to_string();
+    // The report of this boot: after the reset's "boots" line, 100 ms into
+    // the boot, so perhaps after the lease the reset waited for.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let report = loop {
+        let console = board.console.text();
+        let this_boot = console.rsplit("[board] boots:").next().unwrap_or("");
+        if let Some(r) = this_boot
+            .lines()
+            .find_map(|l| l.split("heap after boot: ").nth(1))
+        {
+            break r.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no heap report after the reset:\n{console}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let free: f64 = report
         .split(", ")
         .nth(1)

@@ -20,6 +20,11 @@ touch_of() {
     blob) echo 'void Blob;' ;;
     formdata) echo 'void FormData;' ;;
     url) echo 'void URL;' ;;
+    url-use) echo 'new URL("http://a/b?c=1").searchParams.get("c");' ;;
+    request) echo 'new Request("http://a/b");' ;;
+    text-use) echo 'new TextDecoder().decode(new TextEncoder().encode("\u00e9"));' ;;
+    typed-arrays) echo 'new Uint8Array(1);' ;;
+    subtle) echo 'void crypto.subtle;' ;;
     clone) echo "void structuredClone;" ;;
     text) echo "void TextEncoder;" ;;
     console) echo "void console;" ;;
