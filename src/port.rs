@@ -124,6 +124,12 @@ pub fn resolve_literal(host: &str) -> Option<[u8; 4]> {
 pub trait Clock: Sync {
     /// Seconds since the Unix epoch (for `Date` headers).
     fn unix_time(&self) -> u64;
+
+    /// Milliseconds since the Unix epoch, by the clock JS's `Date.now()`
+    /// reads on this port (JS timers wait until it has moved by their delay).
+    fn unix_millis(&self) -> u64 {
+        self.unix_time().saturating_mul(1000)
+    }
 }
 
 /// The port has no entropy to give (no source, or the source failed).

@@ -101,7 +101,13 @@ pub struct TickClock;
 
 impl isere::port::Clock for TickClock {
     fn unix_time(&self) -> u64 {
-        BUILD_EPOCH + isere::rtos::ticks_to_ms(isere::rtos::tick_count()) / 1000
+        self.unix_millis() / 1000
+    }
+
+    /// As newlib's `_gettimeofday` (port/common/newlib.c), which `Date.now()`
+    /// reads.
+    fn unix_millis(&self) -> u64 {
+        BUILD_EPOCH * 1000 + isere::rtos::ticks_to_ms(isere::rtos::tick_count())
     }
 }
 

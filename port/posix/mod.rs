@@ -34,6 +34,13 @@ impl Clock for HostClock {
             .map(|d| d.as_secs())
             .unwrap_or(0)
     }
+
+    fn unix_millis(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
 }
 
 /// Entropy from the host kernel (`getrandom(2)`).

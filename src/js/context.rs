@@ -102,6 +102,11 @@ struct TimerEvent {
     queue: &'static Queue<Message>,
     slot: ContextSlot,
     id: u32,
+    /// When a one-shot timer is due, by the clock `Date.now()` reads.
+    due_ms: u64,
+    /// It fired early once and waits for the rest: the next time it fires
+    /// (so a clock that stands still cannot hold a timer back for ever).
+    waited: bool,
 }
 
 impl ContextState {
@@ -306,16 +311,10 @@ impl ContextState {
             queue: self.task.queue,
             slot: self.slot,
             id,
+            due_ms: self.services().clock.unix_millis().saturating_add(delay_ms),
+            waited: false,
         });
-        // A timer started mid-tick expires up to a tick early; a JS timer must
-        // never fire before its delay, so one-shots wait one tick more.
-        let period = rtos::ms_to_ticks(delay_ms) + if repeat { 0 } else { 1 };
-        let period = period.max(1);
-        let tag = &*event as *const TimerEvent as usize;
-        let timer = Timer::new(c"js-timer", period, repeat, tag, on_timer).ok()?;
-        if !timer.start() {
-            return None;
-        }
+        let timer = kernel_timer(&event, delay_ms, repeat)?;
         timers.insert(id, (timer, event));
         Some(id)
     }
@@ -323,16 +322,32 @@ impl ContextState {
     /// Takes a fired timer's entry: a one-shot timer is done once it fires
     /// (dropped here), a repeating one stays. `false` when it was
     /// cancelled meanwhile.
+    ///
+    /// A one-shot timer that fired before `Date.now()` reached its due time
+    /// (the simulator's kernel ticks catch up in bursts after the host held
+    /// the process back, so they can run ahead of the host's clock) waits
+    /// for the rest and reports `false`.
     pub(super) fn timer_fired(&self, id: u32) -> bool {
         let mut timers = self.timers.borrow_mut();
-        match timers.get(&id) {
-            None => false,
-            Some((t, _)) if !t.is_auto_reload() => {
-                drop(timers.remove(&id));
-                true
-            }
-            Some(_) => true,
+        let Some((t, event)) = timers.get_mut(&id) else {
+            return false;
+        };
+        if t.is_auto_reload() {
+            return true;
         }
+        let left = event
+            .due_ms
+            .saturating_sub(self.services().clock.unix_millis());
+        if left > 0
+            && !event.waited
+            && let Some(rest) = kernel_timer(event, left, false)
+        {
+            event.waited = true;
+            *t = rest;
+            return false;
+        }
+        drop(timers.remove(&id));
+        true
     }
 
     /// Stops and forgets a timer (unknown ids are ignored).
@@ -341,6 +356,17 @@ impl ContextState {
             t.stop();
         }
     }
+}
+
+/// A started kernel timer posting `event` after `delay_ms` (every
+/// `delay_ms` if `repeat`).
+fn kernel_timer(event: &TimerEvent, delay_ms: u64, repeat: bool) -> Option<Timer> {
+    // A timer started mid-tick expires up to a tick early; a JS timer must
+    // never fire before its delay, so one-shots wait one tick more.
+    let period = rtos::ms_to_ticks(delay_ms) + if repeat { 0 } else { 1 };
+    let tag = event as *const TimerEvent as usize;
+    let timer = Timer::new(c"js-timer", period.max(1), repeat, tag, on_timer).ok()?;
+    timer.start().then_some(timer)
 }
 
 extern "C" fn on_timer(handle: *mut c_void) {
